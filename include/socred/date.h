@@ -1,0 +1,35 @@
+/* socred: calendar dates as day numbers (days since 1970-01-01, proleptic
+ * Gregorian). Only dates 1900-01-01 .. 9999-12-31 are valid. */
+#ifndef SOCRED_DATE_H
+#define SOCRED_DATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int32_t sc_day;
+
+/* "no date": used for an absent rectification, revocation or end. Compares
+ * after every real date. */
+#define SC_DAY_NONE INT32_MAX
+#define SC_DATE_LEN 10 /* "YYYY-MM-DD" */
+
+/* Parses exactly "YYYY-MM-DD" (len bytes, no NUL needed) of a real calendar
+ * day. Returns false for anything else (2025-02-30, 2025-2-3, ...). */
+bool sc_date_parse(const char *s, size_t len, sc_day *out);
+/* Is y-m-d a real day (1900..9999)? */
+bool sc_date_valid(int y, int m, int d);
+sc_day sc_date_from_ymd(int y, int m, int d);
+void sc_date_to_ymd(sc_day day, int *y, int *m, int *d);
+/* Writes "YYYY-MM-DD" and a NUL into buf[11]. */
+void sc_date_format(sc_day day, char buf[SC_DATE_LEN + 1]);
+/* Today's date in local time. */
+sc_day sc_date_today(void);
+/* a + b saturating at SC_DAY_NONE (so "forever" stays forever). */
+static inline sc_day sc_day_add(sc_day a, int32_t b)
+{
+	int64_t s = (int64_t)a + b;
+	return (a == SC_DAY_NONE || s >= SC_DAY_NONE) ? SC_DAY_NONE : (sc_day)s;
+}
+
+#endif

@@ -1,0 +1,66 @@
+/* socred: streaming ingestion of records (CSV with a header, or JSONL with
+ * the same field names) into the ledger.
+ *
+ * Memory stays flat whatever the input size: one line buffer, one field
+ * buffer, and the ledger's batch transaction. A bad line is reported and
+ * skipped; valid lines are stored. Lines apply in file order. */
+#ifndef SOCRED_INGEST_H
+#define SOCRED_INGEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "socred/rulebook.h"
+#include "socred/status.h"
+#include "socred/store.h"
+
+enum sc_format { SC_FORMAT_AUTO = 0, SC_FORMAT_CSV = 1, SC_FORMAT_JSONL = 2 };
+
+struct sc_ingest_stats {
+	uint64_t lines;      /* data lines read */
+	uint64_t accepted;   /* stored */
+	uint64_t duplicates; /* already in the ledger, unchanged */
+	uint64_t rejected;
+	uint64_t warnings;   /* accepted with a warning */
+	uint64_t bytes_done, bytes_total; /* bytes_total 0 when unknown */
+};
+
+/* Called for every rejected line (d->warning == 0) and every warning
+ * (d->warning == 1). raw is the line as read (without its newline),
+ * borrowed for the call. */
+typedef void (*sc_ingest_report_fn)(void *ctx, const struct sc_diag *d,
+				     const char *raw, size_t raw_len);
+/* Called now and then with the running totals. */
+typedef void (*sc_ingest_progress_fn)(void *ctx,
+				      const struct sc_ingest_stats *s);
+
+struct sc_ingest_opts {
+	enum sc_format format;           /* AUTO: by name, then by content */
+	sc_ingest_report_fn report;      /* may be NULL */
+	sc_ingest_progress_fn progress;  /* may be NULL */
+	void *ctx;
+};
+
+/* Ingests one stream. name is used in diagnostics. stats accumulate (the
+ * caller zeroes them), so several files can share one summary.
+ * SC_OK (all lines read; some may be rejected), SC_ESYNTAX (bad header: the
+ * file is not read), SC_EIO, SC_ESTORE (the ledger failed: the current batch
+ * is rolled back, earlier batches stay), SC_ENOMEM. */
+enum sc_status sc_ingest_stream(struct sc_store *st,
+				const struct sc_rulebook *rb, FILE *in,
+				const char *name,
+				const struct sc_ingest_opts *opts,
+				struct sc_ingest_stats *stats,
+				struct sc_diag *d);
+
+/* The input columns, in a fixed order. */
+enum sc_col {
+	SC_COL_OP, SC_COL_RECORD_ID, SC_COL_SUBJECT, SC_COL_TYPE, SC_COL_DATE,
+	SC_COL_AMOUNT, SC_COL_SOURCE, SC_COL_REF, SC_COL_KIND, SC_COL_COUNT
+};
+/* "op", "record_id", ... */
+const char *sc_col_name(enum sc_col c);
+/* Column of a header name (len bytes); -1 when unknown. */
+int sc_col_find(const char *name, size_t len);
+
+#endif

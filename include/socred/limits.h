@@ -1,0 +1,38 @@
+/* socred: every limit on user-controlled sizes, in one place (like SQLite's
+ * sqliteLimit.h). Inputs over a limit are rejected with SC_ELIMIT and a
+ * diagnostic naming the file, line and field. */
+#ifndef SOCRED_LIMITS_H
+#define SOCRED_LIMITS_H
+
+/* Ingest (CSV and JSONL). */
+#define SC_LIMIT_LINE_BYTES (64 * 1024)   /* one record, quotes included */
+#define SC_LIMIT_FIELDS 32                /* columns per CSV line */
+#define SC_LIMIT_FIELD_BYTES 4096         /* one field */
+#define SC_LIMIT_RECORD_ID 64             /* record_id characters */
+#define SC_LIMIT_SUBJECT_ID 64            /* opaque subject id characters */
+#define SC_LIMIT_TYPE 64                  /* category.name characters */
+#define SC_LIMIT_REF 256                  /* legal reference bytes */
+#define SC_LIMIT_NAME 64                  /* source, list, scorecard names */
+#define SC_LIMIT_AMOUNT_DIGITS 15         /* integer digits of an amount */
+#define SC_LIMIT_AMOUNT_DECIMALS 4        /* fractional digits of an amount */
+#define SC_LIMIT_INGEST_BATCH 20000       /* lines per ledger transaction */
+
+/* Rulebook. */
+#define SC_LIMIT_RULEBOOK_BYTES (1024 * 1024)
+#define SC_LIMIT_RULEBOOK_NODES 100000    /* YAML nodes visited */
+#define SC_LIMIT_RULEBOOK_DEPTH 8         /* nesting the schema allows */
+#define SC_LIMIT_TEXT 1024                /* basis, label, issued_by */
+#define SC_LIMIT_SOURCES 256
+#define SC_LIMIT_SCORECARDS 32
+#define SC_LIMIT_RULES 1024               /* over all scorecards */
+#define SC_LIMIT_GRADES 16
+#define SC_LIMIT_LISTS 256
+#define SC_LIMIT_MEASURES 1024
+#define SC_LIMIT_PATTERNS 64              /* may_file / entered_by entries */
+#define SC_LIMIT_POINTS 1000000           /* |points|, |cap|, |base| ... */
+#define SC_LIMIT_DAYS 36500               /* lapse, grace, duration ... */
+
+/* Evaluation. */
+#define SC_LIMIT_SUBJECT_RECORDS 100000   /* records one subject may hold */
+
+#endif

@@ -1,0 +1,111 @@
+/* socred: the published rulebook, compiled once into an immutable program.
+ *
+ * A compiled sc_rulebook is read-only and may be shared by any number of
+ * threads. Indices returned by the lookups below are stable for the life of
+ * the rulebook. */
+#ifndef SOCRED_RULEBOOK_H
+#define SOCRED_RULEBOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socred/id.h"
+#include "socred/status.h"
+
+struct sc_rulebook;
+
+enum sc_list_kind { SC_LIST_BLACK = 1, SC_LIST_RED = 2 };
+
+/* Compiles YAML text (len bytes). source names the text in diagnostics.
+ * SC_OK: *out is a new rulebook, caller frees with sc_rulebook_free.
+ * SC_ESYNTAX (YAML or schema error), SC_EREFUSED (a refused category or a
+ * measure that would deny on a score), SC_ELIMIT (over a limit in
+ * socred/limits.h), SC_ENOMEM. d names line, column and key. */
+enum sc_status sc_rulebook_compile(const char *text, size_t len,
+				   const char *source,
+				   struct sc_rulebook **out, struct sc_diag *d);
+/* Reads and compiles a file; also SC_EIO when it cannot be read. */
+enum sc_status sc_rulebook_load(const char *path, struct sc_rulebook **out,
+				struct sc_diag *d);
+void sc_rulebook_free(struct sc_rulebook *rb);
+
+/* The compiled program as text (like EXPLAIN). Caller frees with free();
+ * NULL when out of memory. */
+char *sc_rulebook_dump(const struct sc_rulebook *rb);
+
+/* Borrowed strings, valid while rb lives. */
+const char *sc_rulebook_name(const struct sc_rulebook *rb);
+const char *sc_rulebook_version(const struct sc_rulebook *rb);
+/* The YAML text it was compiled from (len in *len). */
+const char *sc_rulebook_text(const struct sc_rulebook *rb, size_t *len);
+unsigned sc_rulebook_id_schemes(const struct sc_rulebook *rb);
+
+/* Record types. A type's category must be one socred knows. SC_OK, or
+ * SC_EINVAL (malformed), SC_EREFUSED (a category socred does not score),
+ * with the reason in d. */
+enum sc_status sc_type_check(const char *type, size_t len, struct sc_diag *d);
+
+/* Index of a type some rule or list uses; -1 when none does. */
+int sc_rulebook_type_find(const struct sc_rulebook *rb, const char *type,
+			  size_t len);
+size_t sc_rulebook_type_count(const struct sc_rulebook *rb);
+const char *sc_rulebook_type_name(const struct sc_rulebook *rb, int type);
+/* Does some rule of this type count per unit of amount? */
+bool sc_rulebook_type_needs_amount(const struct sc_rulebook *rb, int type);
+
+/* Sources. */
+int sc_rulebook_source_find(const struct sc_rulebook *rb, const char *name,
+			    size_t len);
+size_t sc_rulebook_source_count(const struct sc_rulebook *rb);
+const char *sc_rulebook_source_name(const struct sc_rulebook *rb, int source);
+/* Does the source's mandate cover the type? */
+bool sc_rulebook_source_may_file(const struct sc_rulebook *rb, int source,
+				 const char *type, size_t len);
+
+/* Scorecards. */
+size_t sc_rulebook_scorecard_count(const struct sc_rulebook *rb);
+int sc_rulebook_scorecard_find(const struct sc_rulebook *rb, const char *name,
+			       size_t len);
+const char *sc_rulebook_scorecard_name(const struct sc_rulebook *rb, int sc);
+bool sc_rulebook_scorecard_applies(const struct sc_rulebook *rb, int sc,
+				   enum sc_kind kind);
+size_t sc_rulebook_grade_count(const struct sc_rulebook *rb, int sc);
+/* Grades are numbered from the highest (0). */
+const char *sc_rulebook_grade_name(const struct sc_rulebook *rb, int sc,
+				   int grade);
+
+/* Rules (numbered over all scorecards). */
+size_t sc_rulebook_rule_count(const struct sc_rulebook *rb);
+int sc_rulebook_rule_scorecard(const struct sc_rulebook *rb, int rule);
+const char *sc_rulebook_rule_type(const struct sc_rulebook *rb, int rule);
+const char *sc_rulebook_rule_basis(const struct sc_rulebook *rb, int rule);
+/* The rule's cap, when it has one. */
+bool sc_rulebook_rule_cap(const struct sc_rulebook *rb, int rule,
+			  int32_t *cap);
+
+/* Lists. */
+size_t sc_rulebook_list_count(const struct sc_rulebook *rb);
+int sc_rulebook_list_find(const struct sc_rulebook *rb, const char *name,
+			  size_t len);
+const char *sc_rulebook_list_name(const struct sc_rulebook *rb, int list);
+enum sc_list_kind sc_rulebook_list_kind(const struct sc_rulebook *rb,
+					int list);
+bool sc_rulebook_list_public(const struct sc_rulebook *rb, int list);
+const char *sc_rulebook_list_basis(const struct sc_rulebook *rb, int list);
+/* Is the type one that enters the list? */
+bool sc_rulebook_list_entered_by(const struct sc_rulebook *rb, int list,
+				 int type);
+
+/* Measures and actions. */
+size_t sc_rulebook_measure_count(const struct sc_rulebook *rb);
+const char *sc_rulebook_measure_action(const struct sc_rulebook *rb, int m);
+const char *sc_rulebook_measure_basis(const struct sc_rulebook *rb, int m);
+const char *sc_rulebook_measure_issuer(const struct sc_rulebook *rb, int m);
+size_t sc_rulebook_action_count(const struct sc_rulebook *rb);
+/* Actions in alphabetical order. */
+const char *sc_rulebook_action_name(const struct sc_rulebook *rb, int action);
+int sc_rulebook_action_find(const struct sc_rulebook *rb, const char *name,
+			    size_t len);
+
+#endif

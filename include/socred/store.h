@@ -1,0 +1,148 @@
+/* socred: the ledger, the system of record.
+ *
+ * Records are append-only: a correction is a new event (rectify, revoke),
+ * never an update that loses history. The ledger sits behind an ops table
+ * (src/store/store_impl.h); SQLite is built in. Nothing backend-specific is
+ * visible here. An sc_store is used by one thread at a time. */
+#ifndef SOCRED_STORE_H
+#define SOCRED_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socred/arena.h"
+#include "socred/date.h"
+#include "socred/eval.h"
+#include "socred/id.h"
+#include "socred/record.h"
+#include "socred/rulebook.h"
+#include "socred/status.h"
+
+struct sc_store;
+
+#define SC_STORE_CREATE 1u /* create the ledger file if missing */
+
+/* Opens the ledger at path (":memory:" for a private in-memory one).
+ * SC_OK: *out is caller-owned, close with sc_store_close. SC_ESTORE with d
+ * naming the file when it cannot be opened or is not a socred ledger. */
+enum sc_status sc_store_open(const char *path, unsigned flags,
+			     struct sc_store **out, struct sc_diag *d);
+void sc_store_close(struct sc_store *st);
+
+/* The active rulebook. put: stores a new version (in its own transaction).
+ * get: *text is caller-freed with free(); SC_ENOTFOUND when the ledger has
+ * none (not initialised). */
+enum sc_status sc_store_rulebook_put(struct sc_store *st,
+				     const struct sc_rulebook *rb,
+				     struct sc_diag *d);
+enum sc_status sc_store_rulebook_get(struct sc_store *st, char **text,
+				     size_t *len, struct sc_diag *d);
+
+/* Transactions around batches of writes. A crash before commit leaves the
+ * ledger as it was at the last commit. */
+enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d);
+enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d);
+void sc_store_rollback(struct sc_store *st);
+
+/* Text fields are borrowed (ptr, len) for the duration of the call. */
+struct sc_text {
+	const char *p;
+	size_t n;
+};
+
+struct sc_store_add {
+	struct sc_text record_id, subject, type, source, ref;
+	enum sc_kind kind;  /* SC_KIND_NONE: unknown (consent before records) */
+	sc_day date;
+	int64_t amount;     /* SC_AMOUNT_NONE when absent */
+};
+
+/* Files a record. SC_OK (stored), SC_EDUPLICATE (the same record is already
+ * filed: nothing changes), SC_ECONFLICT (a different record has this
+ * record_id, or the subject is of the other kind; d names the field),
+ * SC_ESTORE. */
+enum sc_status sc_store_record_add(struct sc_store *st,
+				   const struct sc_store_add *r,
+				   struct sc_diag *d);
+
+struct sc_store_event {
+	enum sc_op op;       /* SC_OP_RECTIFY or SC_OP_REVOKE */
+	struct sc_text record_id, source, ref; /* source may be empty */
+	sc_day date;
+};
+
+/* Rectifies or revokes a filed record. SC_OK, SC_EDUPLICATE, SC_ENOTFOUND
+ * (no such record_id), SC_ECONFLICT (already rectified/revoked otherwise,
+ * another source's record, or a date before the record's), SC_ESTORE. */
+enum sc_status sc_store_record_event(struct sc_store *st,
+				     const struct sc_store_event *e,
+				     struct sc_diag *d);
+
+/* Consent (granted) or its withdrawal for a scorecard. SC_OK, SC_EDUPLICATE,
+ * SC_ECONFLICT (kind mismatch), SC_ESTORE. */
+enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject,
+				enum sc_kind kind, struct sc_text scorecard,
+				bool granted, sc_day date, struct sc_diag *d);
+
+/* One subject's file, as loaded for evaluation and explanation. Everything
+ * lives in `arena`; release with sc_loaded_release. Arrays are parallel to
+ * view.recs (record_ids[i] belongs to view.recs[i]). */
+struct sc_loaded {
+	struct sc_arena arena;
+	int64_t sid;
+	const char *id;
+	struct sc_subject view;
+	const char **record_ids, **types, **sources, **refs;
+};
+
+/* Loads subject id under rb (types resolved). SC_OK, SC_ENOTFOUND (no record
+ * or consent was ever filed for it), SC_ESTORE, SC_ENOMEM. `out` is
+ * caller-owned storage. */
+enum sc_status sc_store_subject_load(struct sc_store *st,
+				     const struct sc_rulebook *rb,
+				     struct sc_text id, struct sc_loaded *out,
+				     struct sc_diag *d);
+void sc_loaded_release(struct sc_loaded *l);
+
+/* Visits every subject in ledger order. cb returns SC_OK to go on. subject
+ * and id are borrowed for the call. progress (may be NULL) is called now and
+ * then with subjects done and total. */
+typedef enum sc_status (*sc_store_visit_fn)(void *ctx, int64_t sid,
+					    const char *id,
+					    const struct sc_subject *subject);
+typedef void (*sc_store_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb,
+			     sc_store_visit_fn cb, sc_store_progress_fn progress,
+			     void *ctx, struct sc_diag *d);
+
+/* The record_id of a ledger row into buf (>= SC_LIMIT_RECORD_ID + 1).
+ * SC_OK, SC_ENOTFOUND, SC_ESTORE. */
+enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid,
+				    char *buf, size_t size, struct sc_diag *d);
+
+/* Counts for summaries. */
+struct sc_store_counts {
+	uint64_t subjects, records, events, consents;
+};
+enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c,
+			       struct sc_diag *d);
+
+/* Stored population runs. begin opens a transaction and returns the run id;
+ * put_* add rows; finish commits (abort rolls back). */
+enum sc_status sc_store_run_begin(struct sc_store *st, sc_day at,
+				  int64_t *run, struct sc_diag *d);
+enum sc_status sc_store_run_put_card(struct sc_store *st, int64_t run,
+				     int64_t sid, const char *scorecard,
+				     const char *status, int32_t score,
+				     const char *grade, struct sc_diag *d);
+enum sc_status sc_store_run_put_list(struct sc_store *st, int64_t run,
+				     int64_t sid, const char *list,
+				     int64_t rid, sc_day since, sc_day until,
+				     struct sc_diag *d);
+enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run,
+				   uint64_t subjects, double seconds,
+				   struct sc_diag *d);
+void sc_store_run_abort(struct sc_store *st);
+
+#endif

@@ -1,0 +1,83 @@
+/* The socred command: shared helpers for the cmd_*.c files. Programs may
+ * print and exit; the library never does. */
+#ifndef SOCRED_CLI_H
+#define SOCRED_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "socred/date.h"
+#include "socred/eval.h"
+#include "socred/rulebook.h"
+#include "socred/status.h"
+#include "socred/store.h"
+
+/* Exit codes. */
+#define EXIT_OK 0
+#define EXIT_SOME 1  /* some lines rejected; deny / not_eligible */
+#define EXIT_FATAL 2 /* usage or fatal error */
+
+struct cli {
+	const char *db;      /* ledger path */
+	const char *prog;
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *usage;   /* "score ID [--scorecard NAME] [--at DATE] [--json]" */
+	const char *summary;
+};
+
+/* Command options: a small table-driven parser. */
+struct opt {
+	const char *name;    /* "--at" */
+	const char **value;  /* takes a value when non-NULL */
+	bool *flag;          /* a switch when non-NULL */
+};
+
+/* Parses argv[1..]: options from opts, --db, --help; the rest into pos[]
+ * (at most npos). Returns -1 on success, or an exit code to return now
+ * (usage printed). *npos_out receives the positional count. */
+int cli_parse(struct cli *cli, const struct cmd *cmd, int argc, char **argv,
+	      const struct opt *opts, const char **pos, int npos,
+	      int *npos_out);
+
+/* Prints "socred: <diag>" to stderr. */
+void cli_diag(const struct sc_diag *d);
+/* Prints "socred: <fmt>" to stderr; returns EXIT_FATAL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --at value (NULL: today). */
+bool cli_date(const char *s, sc_day *out);
+
+/* Opens the ledger and compiles its rulebook. Prints errors. */
+int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb);
+
+/* Peak resident memory in MiB. */
+double cli_peak_mib(void);
+double cli_now(void);
+
+/* A progress line on stderr when it is a terminal. */
+struct progress {
+	bool on;
+	double start, last;
+};
+void progress_init(struct progress *p);
+/* done/total of unit (percent when total > 0), rate in units/s, ETA. */
+void progress_show(struct progress *p, const char *what, double done,
+		   double total, double count, const char *unit);
+void progress_end(struct progress *p);
+
+/* Text of a day ("2026-01-31"), or "open" for SC_DAY_NONE; buf >= 11. */
+const char *cli_day(sc_day d, char *buf);
+
+/* A subject loaded for evaluation: from the ledger, or an empty file for a
+ * valid id that has none yet. */
+int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
+		     const char *id, struct sc_loaded *out);
+
+extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
+	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate;
+
+#endif

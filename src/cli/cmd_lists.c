@@ -1,0 +1,117 @@
+/* socred lists [NAME]: the members of the lists at a date. */
+#include <string.h>
+
+#include "cli.h"
+#include "socred/report.h"
+#include "socred/limits.h"
+
+struct ctx {
+	struct sc_store *st;
+	const struct sc_rulebook *rb;
+	struct sc_eval *ev;
+	sc_day at;
+	int list;      /* -1: all */
+	bool json;
+	bool first;
+	uint64_t members;
+	struct progress prog;
+};
+
+static enum sc_status visit(void *vctx, int64_t sid, const char *id,
+			    const struct sc_subject *s)
+{
+	struct ctx *c = vctx;
+	const struct sc_list_hit *h;
+	size_t n;
+	enum sc_status st;
+	struct sc_diag d;
+
+	(void)sid;
+	if ((st = sc_eval_subject(c->ev, s, c->at, 0)))
+		return st;
+	h = sc_eval_lists(c->ev, &n);
+	for (size_t i = 0; i < n; i++) {
+		char rec[SC_LIMIT_RECORD_ID + 1], a[16], b[16];
+		if (c->list >= 0 && h[i].list != c->list)
+			continue;
+		sc_diag_clear(&d);
+		if ((st = sc_store_record_name(c->st, s->recs[h[i].record].rid, rec, sizeof(rec), &d)))
+			return st;
+		cli_day(h[i].since, a);
+		cli_day(h[i].until, b);
+		if (c->json)
+			printf("%s{\"list\":\"%s\",\"subject\":\"%s\",\"since\":\"%s\",\"until\":%s%s%s,\"record\":\"%s\"}",
+			       c->first ? "" : ",", sc_rulebook_list_name(c->rb, h[i].list), id, a,
+			       h[i].until == SC_DAY_NONE ? "" : "\"",
+			       h[i].until == SC_DAY_NONE ? "null" : b,
+			       h[i].until == SC_DAY_NONE ? "" : "\"", rec);
+		else
+			printf("%s\t%s\t%s\t%s\t%s\n", sc_rulebook_list_name(c->rb, h[i].list), id,
+			       a, h[i].until == SC_DAY_NONE ? "-" : b, rec);
+		c->first = false;
+		c->members++;
+	}
+	return SC_OK;
+}
+
+static void on_progress(void *vctx, uint64_t done, uint64_t total)
+{
+	struct ctx *c = vctx;
+
+	progress_show(&c->prog, "lists", (double)done, (double)total, (double)done, "subjects");
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	const char *pos[1], *at_s = NULL;
+	struct ctx c = {.list = -1, .first = true};
+	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &c.json}, {0}};
+	struct sc_rulebook *rb = NULL;
+	struct sc_diag d;
+	int n, rc = cli_parse(cli, &cmd_lists, argc, argv, opts, pos, 1, &n);
+
+	if (rc >= 0)
+		return rc;
+	if (!cli_date(at_s, &c.at))
+		return cli_fail("--at '%s' is not a real day as YYYY-MM-DD", at_s);
+	if ((rc = cli_open(cli, &c.st, &rb)))
+		return rc;
+	c.rb = rb;
+	if (n == 1 && (c.list = sc_rulebook_list_find(rb, pos[0], strlen(pos[0]))) < 0) {
+		fprintf(stderr, "socred: unknown list '%s'; the rulebook has:", pos[0]);
+		for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
+			fprintf(stderr, " %s", sc_rulebook_list_name(rb, (int)i));
+		fputc('\n', stderr);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	if (!(c.ev = sc_eval_new(rb))) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
+	progress_init(&c.prog);
+	if (c.json)
+		putchar('[');
+	else
+		printf("list\tsubject\tsince\tuntil\trecord\n");
+	sc_diag_clear(&d);
+	if (sc_store_scan(c.st, rb, visit, on_progress, &c, &d)) {
+		progress_end(&c.prog);
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	progress_end(&c.prog);
+	if (c.json)
+		printf("]\n");
+	rc = EXIT_OK;
+out:
+	sc_eval_free(c.ev);
+	sc_store_close(c.st);
+	sc_rulebook_free(rb);
+	return rc;
+}
+
+const struct cmd cmd_lists = {
+	"lists", run, "lists [NAME] [--at DATE] [--json]",
+	"Members of every list (or of list NAME) at a date, with since, until and record."};

@@ -1,0 +1,215 @@
+/* Helpers for the commands: options, errors, ledger opening, progress. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void usage(const struct cli *cli, const struct cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: %s [--db PATH] %s\n\n%s\n", cli->prog, cmd->usage,
+		cmd->summary);
+}
+
+int cli_parse(struct cli *cli, const struct cmd *cmd, int argc, char **argv,
+	      const struct opt *opts, const char **pos, int npos,
+	      int *npos_out)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt *o = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(cli, cmd, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(a, "--db")) {
+			if (i + 1 >= argc)
+				goto missing;
+			cli->db = argv[++i];
+			continue;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			for (const struct opt *p = opts; p && p->name; p++)
+				if (!strcmp(p->name, a))
+					o = p;
+			if (!o) {
+				fprintf(stderr, "%s %s: unknown option '%s'\n", cli->prog,
+					cmd->name, a);
+				usage(cli, cmd, stderr);
+				return EXIT_FATAL;
+			}
+			if (o->flag) {
+				*o->flag = true;
+			} else {
+				if (i + 1 >= argc)
+					goto missing;
+				*o->value = argv[++i];
+			}
+			continue;
+		}
+		if (n >= npos) {
+			fprintf(stderr, "%s %s: unexpected argument '%s'\n", cli->prog,
+				cmd->name, a);
+			usage(cli, cmd, stderr);
+			return EXIT_FATAL;
+		}
+		pos[n++] = a;
+		continue;
+missing:
+		fprintf(stderr, "%s %s: option '%s' needs a value\n", cli->prog,
+			cmd->name, a);
+		return EXIT_FATAL;
+	}
+	*npos_out = n;
+	return -1;
+}
+
+void cli_diag(const struct sc_diag *d)
+{
+	char buf[1024];
+
+	sc_diag_format(d, buf, sizeof(buf));
+	fprintf(stderr, "socred: %s\n", buf);
+}
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("socred: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FATAL;
+}
+
+bool cli_date(const char *s, sc_day *out)
+{
+	if (!s) {
+		*out = sc_date_today();
+		return true;
+	}
+	return sc_date_parse(s, strlen(s), out);
+}
+
+int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb)
+{
+	struct sc_diag d;
+	char *text = NULL;
+	size_t len;
+
+	sc_diag_clear(&d);
+	if (sc_store_open(cli->db, 0, st, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	if (sc_store_rulebook_get(*st, &text, &len, &d) ||
+	    sc_rulebook_compile(text, len, "ledger rulebook", rb, &d)) {
+		cli_diag(&d);
+		free(text);
+		sc_store_close(*st);
+		return EXIT_FATAL;
+	}
+	free(text);
+	return EXIT_OK;
+}
+
+int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
+		     const char *id, struct sc_loaded *out)
+{
+	struct sc_diag d;
+	struct sc_text t = {id, strlen(id)};
+	enum sc_kind kind;
+	enum sc_status rc;
+
+	sc_diag_clear(&d);
+	rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, t.n, &kind, &d);
+	if (rc) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	rc = sc_store_subject_load(st, rb, t, out, &d);
+	if (rc == SC_ENOTFOUND && kind != SC_KIND_NONE) {
+		/* a valid id with no file yet: evaluated on an empty file */
+		memset(out, 0, sizeof(*out));
+		sc_arena_init(&out->arena, 1024, 0);
+		out->id = sc_arena_strdup(&out->arena, id);
+		out->view.kind = kind;
+		return out->id ? EXIT_OK : cli_fail("out of memory");
+	}
+	if (rc) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	return EXIT_OK;
+}
+
+double cli_peak_mib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void progress_init(struct progress *p)
+{
+	p->on = isatty(STDERR_FILENO);
+	p->start = p->last = cli_now();
+}
+
+void progress_show(struct progress *p, const char *what, double done,
+		   double total, double count, const char *unit)
+{
+	double now = cli_now(), el = now - p->start, rate;
+	char bar[31];
+	int fill;
+
+	if (!p->on || now - p->last < 0.1)
+		return;
+	p->last = now;
+	rate = el > 0 ? count / el : 0;
+	if (total > 0) {
+		double frac = done / total > 1 ? 1 : done / total;
+		double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+		fill = (int)(frac * 30);
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, '.', (size_t)(30 - fill));
+		bar[30] = '\0';
+		fprintf(stderr, "\r%s [%s] %5.1f%%  %.0f %s/s  ETA %.0fs   ", what,
+			bar, frac * 100, rate, unit, eta);
+	} else {
+		fprintf(stderr, "\r%s %.0f %s  %.0f %s/s   ", what, count, unit,
+			rate, unit);
+	}
+	fflush(stderr);
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->on)
+		fprintf(stderr, "\r%80s\r", "");
+}
+
+const char *cli_day(sc_day d, char *buf)
+{
+	if (d == SC_DAY_NONE)
+		return strcpy(buf, "open");
+	sc_date_format(d, buf);
+	return buf;
+}

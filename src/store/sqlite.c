@@ -1,0 +1,615 @@
+/* The SQLite ledger backend: WAL, foreign keys, append-only records enforced
+ * by triggers, prepared statements for every write. Dates are day numbers
+ * (days since 1970-01-01); amounts are fixed-point integers. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sqlite_impl.h"
+
+#define SCHEMA_VERSION "1"
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+	"CREATE TABLE rulebooks(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" version TEXT NOT NULL, text TEXT NOT NULL, installed_at TEXT NOT NULL);\n"
+	"CREATE TABLE subjects(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"
+	" kind INTEGER NOT NULL);\n"
+	"CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+	"CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+	"CREATE TABLE records(rid INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE,"
+	" subject INTEGER NOT NULL REFERENCES subjects(id),"
+	" type INTEGER NOT NULL REFERENCES types(id), date INTEGER NOT NULL,"
+	" amount INTEGER, source INTEGER NOT NULL REFERENCES sources(id), ref TEXT);\n"
+	"CREATE INDEX records_subject ON records(subject);\n"
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY,"
+	" rid INTEGER NOT NULL REFERENCES records(rid), op INTEGER NOT NULL,"
+	" date INTEGER NOT NULL, ref TEXT, UNIQUE(rid, op));\n"
+	"CREATE TABLE consents(seq INTEGER PRIMARY KEY,"
+	" subject INTEGER NOT NULL REFERENCES subjects(id), scorecard TEXT NOT NULL,"
+	" granted INTEGER NOT NULL, date INTEGER NOT NULL,"
+	" UNIQUE(subject, scorecard, granted, date));\n"
+	"CREATE INDEX consents_subject ON consents(subject);\n"
+	"CREATE TABLE runs(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+	" rulebook INTEGER REFERENCES rulebooks(id), started TEXT NOT NULL,"
+	" subjects INTEGER, seconds REAL);\n"
+	"CREATE TABLE results(run INTEGER NOT NULL REFERENCES runs(id),"
+	" subject INTEGER NOT NULL, scorecard TEXT NOT NULL, status TEXT NOT NULL,"
+	" score INTEGER, grade TEXT, PRIMARY KEY(run, subject, scorecard)) WITHOUT ROWID;\n"
+	"CREATE TABLE list_entries(run INTEGER NOT NULL REFERENCES runs(id),"
+	" list TEXT NOT NULL, subject INTEGER NOT NULL, rid INTEGER NOT NULL,"
+	" since INTEGER NOT NULL, until INTEGER);\n"
+	/* append-only, by construction */
+	"CREATE TRIGGER records_append_only_u BEFORE UPDATE ON records"
+	" BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;\n"
+	"CREATE TRIGGER records_append_only_d BEFORE DELETE ON records"
+	" BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;\n"
+	"CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
+	"CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
+	"INSERT INTO meta VALUES('schema', '" SCHEMA_VERSION "');\n";
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE ext_id = ?1",
+	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)",
+	[S_SUBJ_SETKIND] = "UPDATE subjects SET kind = ?2 WHERE id = ?1 AND kind = 0",
+	[S_SUBJ_DEL] = "DELETE FROM subjects WHERE id = ?1",
+	[S_TYPE_GET] = "SELECT id FROM types WHERE name = ?1",
+	[S_TYPE_ADD] = "INSERT INTO types(name) VALUES(?1)",
+	[S_SRC_GET] = "SELECT id FROM sources WHERE name = ?1",
+	[S_SRC_ADD] = "INSERT INTO sources(name) VALUES(?1)",
+	[S_REC_ADD] = "INSERT INTO records(record_id, subject, type, date, amount,"
+		      " source, ref) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		      " ON CONFLICT(record_id) DO NOTHING",
+	[S_REC_CMP] = "SELECT s.ext_id, t.name, r.date, r.amount, so.name,"
+		      " coalesce(r.ref, '') FROM records r"
+		      " JOIN subjects s ON s.id = r.subject JOIN types t ON t.id = r.type"
+		      " JOIN sources so ON so.id = r.source WHERE r.record_id = ?1",
+	[S_REC_FIND] = "SELECT r.rid, r.date, so.name FROM records r"
+		       " JOIN sources so ON so.id = r.source WHERE r.record_id = ?1",
+	[S_EV_LIST] = "SELECT op, date, coalesce(ref, '') FROM events WHERE rid = ?1",
+	[S_EV_ADD] = "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)",
+	[S_CONSENT_ADD] = "INSERT INTO consents(subject, scorecard, granted, date)"
+			  " VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[S_RUN_CARD] = "INSERT INTO results(run, subject, scorecard, status, score, grade)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_RUN_LIST] = "INSERT INTO list_entries(run, list, subject, rid, since, until)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_REC_NAME] = "SELECT record_id FROM records WHERE rid = ?1",
+};
+
+enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what)
+{
+	return sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL, "%s: %s", what,
+			   sqlite3_errmsg(l->db));
+}
+
+enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL, "%s",
+			    msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return SC_ESTORE;
+	}
+	return SC_OK;
+}
+
+sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id)
+{
+	sqlite3_stmt *s = l->stmt[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, struct sc_text t)
+{
+	if (t.n)
+		sqlite3_bind_text(s, i, t.p, (int)t.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void lite_close(void *impl)
+{
+	struct lite *l = impl;
+
+	if (!l)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(l->stmt[i]);
+	sqlite3_close(l->db);
+	free(l->cache);
+	free(l);
+}
+
+static enum sc_status check_schema(struct lite *l, unsigned flags,
+				   struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, has_meta;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT count(*) FROM sqlite_master WHERE name = 'meta'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL,
+				   "not a socred ledger: %s", sqlite3_errmsg(l->db));
+	rc = sqlite3_step(s);
+	has_meta = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return sc_lite_db_err(l, d, "cannot read ledger");
+	if (!has_meta) {
+		sqlite3_stmt *c = NULL;
+		int n = 0;
+		if (!(flags & SC_STORE_CREATE))
+			return sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL,
+					   "not a socred ledger (run 'socred init')");
+		/* refuse to take over a database that holds other tables */
+		if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM sqlite_master",
+				       -1, &c, NULL) == SQLITE_OK &&
+		    sqlite3_step(c) == SQLITE_ROW)
+			n = sqlite3_column_int(c, 0);
+		sqlite3_finalize(c);
+		if (n)
+			return sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL,
+					   "database holds other tables: not a socred ledger");
+		return sc_lite_exec(l, "BEGIN IMMEDIATE", d) ||
+				       sc_lite_exec(l, schema_sql, d) || sc_lite_exec(l, "COMMIT", d)
+			       ? SC_ESTORE
+			       : SC_OK;
+	}
+	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key = 'schema'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot read ledger schema");
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(s, 0), SCHEMA_VERSION)) {
+		sqlite3_finalize(s);
+		return sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+				   "ledger schema is not version " SCHEMA_VERSION);
+	}
+	sqlite3_finalize(s);
+	return SC_OK;
+}
+
+static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
+				struct sc_diag *d)
+{
+	struct lite *l = calloc(1, sizeof(*l));
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	bool mem = !strcmp(path, ":memory:");
+	enum sc_status st;
+	struct stat sb;
+
+	if (!l)
+		return SC_ENOMEM;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if (!mem && !(flags & SC_STORE_CREATE) && stat(path, &sb) != 0) {
+		st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+				 "no ledger here: run 'socred init' first (or set --db / SOCRED_DB)");
+		goto fail;
+	}
+	if (flags & SC_STORE_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &l->db, oflags, NULL) != SQLITE_OK) {
+		st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+				 "cannot open ledger: %s",
+				 l->db ? sqlite3_errmsg(l->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(l->db, 5000);
+	if ((st = sc_lite_exec(l, mem ? "PRAGMA foreign_keys=ON"
+			      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072",
+		       d)))
+		goto fail;
+	if ((st = check_schema(l, flags, d)))
+		goto fail;
+	for (int i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(l->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &l->stmt[i],
+				       NULL) != SQLITE_OK) {
+			st = sc_lite_db_err(l, d, "cannot prepare statement");
+			goto fail;
+		}
+	}
+	l->cache = calloc(SUBJ_CACHE_SLOTS, sizeof(*l->cache));
+	if (!l->cache) {
+		st = SC_ENOMEM;
+		goto fail;
+	}
+	*impl = l;
+	return SC_OK;
+fail:
+	lite_close(l);
+	return st;
+}
+
+/* ---- rulebook ---- */
+
+static enum sc_status lite_rulebook_put(void *impl, const struct sc_rulebook *rb,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	size_t len;
+	const char *text = sc_rulebook_text(rb, &len);
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "INSERT INTO rulebooks(name, version, text, installed_at)"
+			       " VALUES(?1, ?2, ?3, datetime('now'))",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot store rulebook");
+	sqlite3_bind_text(s, 1, sc_rulebook_name(rb), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sc_rulebook_version(rb), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot store rulebook");
+}
+
+static enum sc_status lite_rulebook_get(void *impl, char **text, size_t *len,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st = SC_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT text FROM rulebooks ORDER BY id DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot read rulebook");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(s, 0);
+		char *p = malloc((size_t)n + 1);
+		if (!p) {
+			st = SC_ENOMEM;
+		} else {
+			memcpy(p, sqlite3_column_text(s, 0), (size_t)n);
+			p[n] = '\0';
+			*text = p;
+			*len = (size_t)n;
+		}
+	} else if (rc == SQLITE_DONE) {
+		st = sc_diag_set(d, SC_ENOTFOUND, l->path, 0, 0, NULL,
+				 "ledger has no rulebook: run 'socred init'");
+	} else {
+		st = sc_lite_db_err(l, d, "cannot read rulebook");
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ---- transactions ---- */
+
+static enum sc_status lite_begin(void *impl, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	enum sc_status st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
+
+	l->in_txn = st == SC_OK;
+	return st;
+}
+
+static enum sc_status lite_commit(void *impl, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	enum sc_status st = sc_lite_exec(l, "COMMIT", d);
+
+	l->in_txn = false;
+	return st;
+}
+
+static void lite_rollback(void *impl)
+{
+	struct lite *l = impl;
+
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->in_txn = false;
+	/* subjects created in the transaction are gone: forget them */
+	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
+	l->types.n = l->sources.n = 0;
+}
+
+/* ---- subjects and names ---- */
+
+static uint32_t hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static enum sc_status kind_conflict(struct sc_text id, enum sc_kind have,
+				    enum sc_kind want, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "kind",
+			   "subject '%.*s' is filed as %s %s, not %s %s",
+			   (int)id.n, id.p, have == SC_KIND_ORG ? "an" : "a",
+			   sc_kind_name(have), want == SC_KIND_ORG ? "an" : "a",
+			   sc_kind_name(want));
+}
+
+/* Finds (or creates) a subject. *created is set when a row was inserted. */
+static enum sc_status subject_get(struct lite *l, struct sc_text id,
+				  enum sc_kind kind, int64_t *sid,
+				  bool *created, struct sc_diag *d)
+{
+	struct subj_slot *slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
+	sqlite3_stmt *s;
+	int rc;
+
+	*created = false;
+	if (slot->sid && slot->len == id.n && !memcmp(slot->id, id.p, id.n) &&
+	    (slot->kind == kind || kind == SC_KIND_NONE)) {
+		*sid = slot->sid;
+		return SC_OK;
+	}
+	s = sc_lite_stmt(l, S_SUBJ_GET);
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		enum sc_kind have = (enum sc_kind)sqlite3_column_int(s, 1);
+		*sid = sqlite3_column_int64(s, 0);
+		if (have != SC_KIND_NONE && kind != SC_KIND_NONE && have != kind)
+			return kind_conflict(id, have, kind, d);
+		if (have == SC_KIND_NONE && kind != SC_KIND_NONE) {
+			s = sc_lite_stmt(l, S_SUBJ_SETKIND);
+			sqlite3_bind_int64(s, 1, *sid);
+			sqlite3_bind_int(s, 2, kind);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return sc_lite_db_err(l, d, "cannot update subject");
+		} else if (kind == SC_KIND_NONE) {
+			kind = have;
+		}
+	} else if (rc == SQLITE_DONE) {
+		s = sc_lite_stmt(l, S_SUBJ_ADD);
+		bind_text(s, 1, id);
+		sqlite3_bind_int(s, 2, kind);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sc_lite_db_err(l, d, "cannot add subject");
+		*sid = sqlite3_last_insert_rowid(l->db);
+		*created = true;
+	} else {
+		return sc_lite_db_err(l, d, "cannot look up subject");
+	}
+	slot->sid = *sid;
+	slot->kind = (uint8_t)kind;
+	slot->len = (uint8_t)id.n;
+	memcpy(slot->id, id.p, id.n);
+	return SC_OK;
+}
+
+static enum sc_status intern(struct lite *l, struct intern *t,
+			     enum stmt_id get, enum stmt_id add,
+			     struct sc_text name, int64_t *out,
+			     struct sc_diag *d)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (int i = 0; i < t->n; i++)
+		if (strlen(t->names[i]) == name.n &&
+		    !memcmp(t->names[i], name.p, name.n)) {
+			*out = t->ids[i];
+			return SC_OK;
+		}
+	s = sc_lite_stmt(l, get);
+	bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+	} else if (rc == SQLITE_DONE) {
+		s = sc_lite_stmt(l, add);
+		bind_text(s, 1, name);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return sc_lite_db_err(l, d, "cannot add name");
+		*out = sqlite3_last_insert_rowid(l->db);
+	} else {
+		return sc_lite_db_err(l, d, "cannot look up name");
+	}
+	if (t->n < INTERN_MAX && name.n <= SC_LIMIT_TYPE) {
+		memcpy(t->names[t->n], name.p, name.n);
+		t->names[t->n][name.n] = '\0';
+		t->ids[t->n++] = *out;
+	}
+	return SC_OK;
+}
+
+/* ---- records ---- */
+
+static bool text_eq(const unsigned char *a, struct sc_text b)
+{
+	return strlen((const char *)a) == b.n && !memcmp(a, b.p, b.n);
+}
+
+/* The stored record with this record_id differs: name the first field. */
+static enum sc_status compare_existing(struct lite *l,
+				       const struct sc_store_add *r,
+				       struct sc_diag *d)
+{
+	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_CMP);
+	const char *field = NULL;
+	int64_t amount;
+
+	bind_text(s, 1, r->record_id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return sc_lite_db_err(l, d, "cannot read stored record");
+	amount = sqlite3_column_type(s, 3) == SQLITE_NULL ? SC_AMOUNT_NONE
+							   : sqlite3_column_int64(s, 3);
+	if (!text_eq(sqlite3_column_text(s, 0), r->subject))
+		field = "subject";
+	else if (!text_eq(sqlite3_column_text(s, 1), r->type))
+		field = "type";
+	else if (sqlite3_column_int(s, 2) != r->date)
+		field = "date";
+	else if (amount != r->amount)
+		field = "amount";
+	else if (!text_eq(sqlite3_column_text(s, 4), r->source))
+		field = "source";
+	else if (!text_eq(sqlite3_column_text(s, 5), r->ref))
+		field = "ref";
+	if (!field)
+		return SC_EDUPLICATE;
+	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, field,
+			   "record_id '%.*s' is already filed with a different %s",
+			   (int)r->record_id.n, r->record_id.p, field);
+}
+
+static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
+				      struct sc_diag *d)
+{
+	struct lite *l = impl;
+	int64_t sid, type, source;
+	bool created;
+	sqlite3_stmt *s;
+	enum sc_status st;
+
+	if ((st = subject_get(l, r->subject, r->kind, &sid, &created, d)) ||
+	    (st = intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, r->type, &type, d)) ||
+	    (st = intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, r->source, &source, d)))
+		return st;
+	s = sc_lite_stmt(l, S_REC_ADD);
+	bind_text(s, 1, r->record_id);
+	sqlite3_bind_int64(s, 2, sid);
+	sqlite3_bind_int64(s, 3, type);
+	sqlite3_bind_int(s, 4, r->date);
+	if (r->amount != SC_AMOUNT_NONE)
+		sqlite3_bind_int64(s, 5, r->amount);
+	sqlite3_bind_int64(s, 6, source);
+	bind_text(s, 7, r->ref);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot store record");
+	if (sqlite3_changes(l->db) == 1)
+		return SC_OK;
+	st = compare_existing(l, r, d);
+	if (created) {
+		/* leave no trace of a subject named only by a refused line */
+		struct subj_slot *slot = &l->cache[hash(r->subject.p, r->subject.n) % SUBJ_CACHE_SLOTS];
+		s = sc_lite_stmt(l, S_SUBJ_DEL);
+		sqlite3_bind_int64(s, 1, sid);
+		sqlite3_step(s);
+		slot->sid = 0;
+	}
+	return st;
+}
+
+static enum sc_status lite_record_event(void *impl,
+					const struct sc_store_event *e,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
+	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_FIND);
+	char day[SC_DATE_LEN + 1];
+	int64_t rid;
+	sc_day rdate;
+	int rc;
+
+	bind_text(s, 1, e->record_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
+				   "unknown record_id '%.*s': a %s must follow the add of its record",
+				   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
+	if (rc != SQLITE_ROW)
+		return sc_lite_db_err(l, d, "cannot look up record");
+	rid = sqlite3_column_int64(s, 0);
+	rdate = sqlite3_column_int(s, 1);
+	if (e->source.n && !text_eq(sqlite3_column_text(s, 2), e->source))
+		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
+				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
+				   (int)e->record_id.n, e->record_id.p,
+				   (const char *)sqlite3_column_text(s, 2),
+				   (int)e->source.n, e->source.p, sc_op_name(e->op));
+	if (e->date < rdate) {
+		sc_date_format(rdate, day);
+		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
+				   "a %s cannot precede the record's date %s",
+				   sc_op_name(e->op), day);
+	}
+	s = sc_lite_stmt(l, S_EV_LIST);
+	sqlite3_bind_int64(s, 1, rid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		enum sc_op op = (enum sc_op)sqlite3_column_int(s, 0);
+		sc_day when = sqlite3_column_int(s, 1);
+		sc_date_format(when, day);
+		if (op == e->op) {
+			if (when == e->date && text_eq(sqlite3_column_text(s, 2), e->ref))
+				return SC_EDUPLICATE;
+			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
+					   "record '%.*s' was already %s on %s",
+					   (int)e->record_id.n, e->record_id.p, verb, day);
+		}
+		if (op == SC_OP_REVOKE && e->op == SC_OP_RECTIFY)
+			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record_id",
+					   "record '%.*s' was revoked on %s and cannot be rectified",
+					   (int)e->record_id.n, e->record_id.p, day);
+	}
+	if (rc != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot read events");
+	s = sc_lite_stmt(l, S_EV_ADD);
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_int(s, 2, e->op);
+	sqlite3_bind_int(s, 3, e->date);
+	bind_text(s, 4, e->ref);
+	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
+					      : sc_lite_db_err(l, d, "cannot store event");
+}
+
+static enum sc_status lite_consent(void *impl, struct sc_text subject,
+				   enum sc_kind kind, struct sc_text scorecard,
+				   bool granted, sc_day date, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	int64_t sid;
+	bool created;
+	sqlite3_stmt *s;
+	enum sc_status st = subject_get(l, subject, kind, &sid, &created, d);
+
+	if (st)
+		return st;
+	s = sc_lite_stmt(l, S_CONSENT_ADD);
+	sqlite3_bind_int64(s, 1, sid);
+	bind_text(s, 2, scorecard);
+	sqlite3_bind_int(s, 3, granted);
+	sqlite3_bind_int(s, 4, date);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot store consent");
+	return sqlite3_changes(l->db) ? SC_OK : SC_EDUPLICATE;
+}
+
+const struct sc_store_ops sc_store_sqlite_ops = {
+	.version = SC_STORE_OPS_VERSION,
+	.name = "sqlite",
+	.open = lite_open,
+	.close = lite_close,
+	.rulebook_put = lite_rulebook_put,
+	.rulebook_get = lite_rulebook_get,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+	.record_add = lite_record_add,
+	.record_event = lite_record_event,
+	.consent = lite_consent,
+	.subject_load = sc_lite_subject_load,
+	.scan = sc_lite_scan,
+	.record_name = sc_lite_record_name,
+	.counts = sc_lite_counts,
+	.run_begin = sc_lite_run_begin,
+	.run_put_card = sc_lite_run_put_card,
+	.run_put_list = sc_lite_run_put_list,
+	.run_finish = sc_lite_run_finish,
+};

@@ -1,0 +1,71 @@
+/* Shared by the SQLite backend's files (sqlite.c: open and writes;
+ * sqlite_read.c: loads, scans and runs). Not used outside src/store/. */
+#ifndef SOCRED_SQLITE_IMPL_H
+#define SOCRED_SQLITE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "store_impl.h"
+#include "socred/limits.h"
+
+enum stmt_id {
+	S_SUBJ_GET, S_SUBJ_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL,
+	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
+	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD,
+	S_RUN_CARD, S_RUN_LIST, S_REC_NAME, S_COUNT
+};
+
+/* A bounded, direct-mapped cache of subject ids: memory stays flat. */
+#define SUBJ_CACHE_SLOTS 65536
+struct subj_slot {
+	int64_t sid;
+	uint8_t kind;
+	uint8_t len;
+	char id[SC_LIMIT_SUBJECT_ID];
+};
+
+/* Interned names (types, sources): few, so a small linear table. */
+#define INTERN_MAX 512
+struct intern {
+	int n;
+	int64_t ids[INTERN_MAX];
+	char names[INTERN_MAX][SC_LIMIT_TYPE + 1];
+};
+
+struct lite {
+	sqlite3 *db;
+	char path[SC_DIAG_SOURCE_MAX];
+	sqlite3_stmt *stmt[S_COUNT];
+	struct subj_slot *cache;
+	struct intern types, sources;
+	bool in_txn;
+};
+
+enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
+enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d);
+/* A prepared statement, reset and unbound. */
+sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
+
+enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
+				    struct sc_text id, struct sc_loaded *out,
+				    struct sc_diag *d);
+enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
+			    sc_store_visit_fn cb, sc_store_progress_fn progress,
+			    void *ctx, struct sc_diag *d);
+enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
+				   size_t size, struct sc_diag *d);
+enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
+			      struct sc_diag *d);
+enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
+				 struct sc_diag *d);
+enum sc_status sc_lite_run_put_card(void *impl, int64_t run, int64_t sid,
+				    const char *scorecard, const char *status,
+				    int32_t score, const char *grade,
+				    struct sc_diag *d);
+enum sc_status sc_lite_run_put_list(void *impl, int64_t run, int64_t sid,
+				    const char *list, int64_t rid, sc_day since,
+				    sc_day until, struct sc_diag *d);
+enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
+				  double seconds, struct sc_diag *d);
+
+#endif

@@ -1,0 +1,501 @@
+/* The SQLite backend's reads: one subject's file, the population scan, and
+ * the stored results of runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+static enum sc_status prepare(struct lite *l, const char *sql, sqlite3_stmt **s,
+			      struct sc_diag *d)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot prepare query");
+	return SC_OK;
+}
+
+static const char *adup(struct sc_arena *a, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return sc_arena_strdup(a, t ? (const char *)t : "");
+}
+
+static int64_t int_query(struct lite *l, const char *sql, enum sc_status *st,
+			 struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = 0;
+
+	if ((*st = prepare(l, sql, &s, d)))
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else
+		*st = sc_lite_db_err(l, d, "query failed");
+	sqlite3_finalize(s);
+	return v;
+}
+
+enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
+				    struct sc_text id, struct sc_loaded *out,
+				    struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_GET), *q = NULL;
+	struct sc_eval_record *recs;
+	struct sc_eval_consent *cons;
+	enum sc_status st;
+	size_t n = 0, cap = 0, nc = 0, capc = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sc_arena_init(&out->arena, 16 * 1024, 0);
+	sqlite3_bind_text(s, 1, id.p, (int)id.n, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "subject",
+				 "subject '%.*s' has no file in this ledger",
+				 (int)id.n, id.p);
+		goto fail;
+	}
+	if (rc != SQLITE_ROW) {
+		st = sc_lite_db_err(l, d, "cannot look up subject");
+		goto fail;
+	}
+	out->sid = sqlite3_column_int64(s, 0);
+	out->view.kind = (enum sc_kind)sqlite3_column_int(s, 1);
+	out->id = sc_arena_strndup(&out->arena, id.p, id.n);
+	sqlite3_reset(s);
+
+	if ((st = prepare(l,
+			  "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
+			  " coalesce(r.ref, ''),"
+			  " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 1),"
+			  " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2)"
+			  " FROM records r JOIN types t ON t.id = r.type"
+			  " JOIN sources so ON so.id = r.source"
+			  " WHERE r.subject = ?1 ORDER BY r.date, r.rid",
+			  &q, d)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, out->sid);
+	recs = NULL;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct sc_eval_record *r;
+		const char *type;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *nr = sc_arena_alloc(&out->arena, ncap * sizeof(*recs));
+			const char **a = sc_arena_alloc(&out->arena, 4 * ncap * sizeof(char *));
+			if (!nr || !a) {
+				st = SC_ENOMEM;
+				goto fail;
+			}
+			if (n) {
+				memcpy(nr, recs, n * sizeof(*recs));
+				memcpy(a, out->record_ids, n * sizeof(char *));
+				memcpy(a + ncap, out->types, n * sizeof(char *));
+				memcpy(a + 2 * ncap, out->sources, n * sizeof(char *));
+				memcpy(a + 3 * ncap, out->refs, n * sizeof(char *));
+			}
+			recs = nr;
+			out->record_ids = a;
+			out->types = a + ncap;
+			out->sources = a + 2 * ncap;
+			out->refs = a + 3 * ncap;
+			cap = ncap;
+		}
+		r = &recs[n];
+		type = adup(&out->arena, q, 2);
+		r->rid = sqlite3_column_int64(q, 0);
+		r->date = sqlite3_column_int(q, 3);
+		r->amount = sqlite3_column_type(q, 4) == SQLITE_NULL
+				    ? SC_AMOUNT_NONE
+				    : sqlite3_column_int64(q, 4);
+		r->rectified = sqlite3_column_type(q, 7) == SQLITE_NULL
+				       ? SC_DAY_NONE : sqlite3_column_int(q, 7);
+		r->revoked = sqlite3_column_type(q, 8) == SQLITE_NULL
+				     ? SC_DAY_NONE : sqlite3_column_int(q, 8);
+		r->type = type ? sc_rulebook_type_find(rb, type, strlen(type)) : -1;
+		out->record_ids[n] = adup(&out->arena, q, 1);
+		out->types[n] = type;
+		out->sources[n] = adup(&out->arena, q, 5);
+		out->refs[n] = adup(&out->arena, q, 6);
+		if (!type || !out->record_ids[n] || !out->sources[n] || !out->refs[n]) {
+			st = SC_ENOMEM;
+			goto fail;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot read records");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	if ((st = prepare(l, "SELECT scorecard, granted, date FROM consents"
+			     " WHERE subject = ?1 ORDER BY seq", &q, d)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, out->sid);
+	cons = NULL;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *sc = (const char *)sqlite3_column_text(q, 0);
+		int sci = sc_rulebook_scorecard_find(rb, sc, strlen(sc));
+		if (sci < 0)
+			continue;
+		if (nc == capc) {
+			size_t ncap = capc ? capc * 2 : 8;
+			void *nn = sc_arena_alloc(&out->arena, ncap * sizeof(*cons));
+			if (!nn) {
+				st = SC_ENOMEM;
+				goto fail;
+			}
+			if (nc)
+				memcpy(nn, cons, nc * sizeof(*cons));
+			cons = nn;
+			capc = ncap;
+		}
+		cons[nc].scorecard = sci;
+		cons[nc].granted = sqlite3_column_int(q, 1);
+		cons[nc].date = sqlite3_column_int(q, 2);
+		nc++;
+	}
+	if (rc != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot read consents");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	out->view.recs = recs;
+	out->view.nrecs = n;
+	out->view.consents = cons;
+	out->view.nconsents = nc;
+	return SC_OK;
+fail:
+	sqlite3_finalize(q);
+	sqlite3_reset(s);
+	sc_arena_release(&out->arena);
+	return st;
+}
+
+/* ---- population scan ---- */
+
+struct scan {
+	struct sc_eval_record *recs; /* in rid order */
+	uint32_t *rsubj;
+	uint32_t *order;   /* record indices grouped by subject */
+	uint64_t *off;     /* [nsub + 2] */
+	struct sc_eval_consent *cons;
+	uint32_t *csubj, *corder;
+	uint64_t *coff;
+	int32_t *typemap;  /* ledger type id -> rulebook type index */
+	struct sc_eval_record *buf;
+	struct sc_eval_consent *cbuf;
+};
+
+static void scan_free(struct scan *s)
+{
+	free(s->recs);
+	free(s->rsubj);
+	free(s->order);
+	free(s->off);
+	free(s->cons);
+	free(s->csubj);
+	free(s->corder);
+	free(s->coff);
+	free(s->typemap);
+	free(s->buf);
+	free(s->cbuf);
+}
+
+/* Stable counting sort of n items by key (< nkeys): order and offsets. */
+static bool group(const uint32_t *key, size_t n, uint64_t nkeys,
+		  uint32_t **order, uint64_t **off)
+{
+	uint64_t *o = calloc(nkeys + 2, sizeof(uint64_t));
+	uint32_t *ord = malloc((n ? n : 1) * sizeof(uint32_t));
+
+	if (!o || !ord) {
+		free(o);
+		free(ord);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		o[key[i] + 1]++;
+	for (uint64_t k = 0; k <= nkeys; k++)
+		o[k + 1] += o[k];
+	for (size_t i = 0; i < n; i++)
+		ord[o[key[i]]++] = (uint32_t)i;
+	/* o[k] now holds the end of k; shift back to starts */
+	for (uint64_t k = nkeys + 1; k > 0; k--)
+		o[k] = o[k - 1];
+	o[0] = 0;
+	*order = ord;
+	*off = o;
+	return true;
+}
+
+static int cmp_rid(const void *key, const void *elem)
+{
+	int64_t k = *(const int64_t *)key, e = ((const struct sc_eval_record *)elem)->rid;
+	return k < e ? -1 : k > e;
+}
+
+enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
+			    sc_store_visit_fn cb, sc_store_progress_fn progress,
+			    void *ctx, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct scan sc = {0};
+	sqlite3_stmt *q = NULL;
+	enum sc_status st = SC_OK;
+	int64_t nrec, nsub, ntypes, ncons;
+	size_t n = 0, nc = 0, maxper = 1, maxc = 1;
+	int rc;
+
+	nrec = int_query(l, "SELECT count(*) FROM records", &st, d);
+	if (!st)
+		nsub = int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, d);
+	if (!st)
+		ntypes = int_query(l, "SELECT coalesce(max(id), 0) FROM types", &st, d);
+	if (!st)
+		ncons = int_query(l, "SELECT count(*) FROM consents", &st, d);
+	if (st)
+		return st;
+	sc.recs = malloc((size_t)(nrec ? nrec : 1) * sizeof(*sc.recs));
+	sc.rsubj = malloc((size_t)(nrec ? nrec : 1) * sizeof(uint32_t));
+	sc.cons = malloc((size_t)(ncons ? ncons : 1) * sizeof(*sc.cons));
+	sc.csubj = malloc((size_t)(ncons ? ncons : 1) * sizeof(uint32_t));
+	sc.typemap = malloc((size_t)(ntypes + 1) * sizeof(int32_t));
+	if (!sc.recs || !sc.rsubj || !sc.cons || !sc.csubj || !sc.typemap) {
+		st = SC_ENOMEM;
+		goto done;
+	}
+	for (int64_t i = 0; i <= ntypes; i++)
+		sc.typemap[i] = -1;
+	if ((st = prepare(l, "SELECT id, name FROM types", &q, d)))
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 1);
+		sc.typemap[sqlite3_column_int64(q, 0)] = sc_rulebook_type_find(rb, t, strlen(t));
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	if ((st = prepare(l, "SELECT rid, subject, type, date, amount FROM records"
+			     " ORDER BY rid", &q, d)))
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < (size_t)nrec) {
+		struct sc_eval_record *r = &sc.recs[n];
+		int64_t t = sqlite3_column_int64(q, 2);
+		r->rid = sqlite3_column_int64(q, 0);
+		sc.rsubj[n] = (uint32_t)sqlite3_column_int64(q, 1);
+		r->type = t >= 0 && t <= ntypes ? sc.typemap[t] : -1;
+		r->date = sqlite3_column_int(q, 3);
+		r->amount = sqlite3_column_type(q, 4) == SQLITE_NULL
+				    ? SC_AMOUNT_NONE : sqlite3_column_int64(q, 4);
+		r->rectified = r->revoked = SC_DAY_NONE;
+		n++;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((st = prepare(l, "SELECT rid, op, date FROM events", &q, d)))
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(q, 0);
+		struct sc_eval_record *r = bsearch(&rid, sc.recs, n, sizeof(*sc.recs), cmp_rid);
+		if (!r)
+			continue;
+		if (sqlite3_column_int(q, 1) == SC_OP_RECTIFY)
+			r->rectified = sqlite3_column_int(q, 2);
+		else
+			r->revoked = sqlite3_column_int(q, 2);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((st = prepare(l, "SELECT subject, scorecard, granted, date FROM consents"
+			     " ORDER BY seq", &q, d)))
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && nc < (size_t)ncons) {
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		int sci = sc_rulebook_scorecard_find(rb, name, strlen(name));
+		if (sci < 0)
+			continue;
+		sc.csubj[nc] = (uint32_t)sqlite3_column_int64(q, 0);
+		sc.cons[nc].scorecard = sci;
+		sc.cons[nc].granted = sqlite3_column_int(q, 2);
+		sc.cons[nc].date = sqlite3_column_int(q, 3);
+		nc++;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (!group(sc.rsubj, n, (uint64_t)nsub, &sc.order, &sc.off) ||
+	    !group(sc.csubj, nc, (uint64_t)nsub, &sc.corder, &sc.coff)) {
+		st = SC_ENOMEM;
+		goto done;
+	}
+	for (int64_t s = 0; s <= nsub; s++) {
+		if (sc.off[s + 1] - sc.off[s] > maxper)
+			maxper = sc.off[s + 1] - sc.off[s];
+		if (sc.coff[s + 1] - sc.coff[s] > maxc)
+			maxc = sc.coff[s + 1] - sc.coff[s];
+	}
+	sc.buf = malloc(maxper * sizeof(*sc.buf));
+	sc.cbuf = malloc(maxc * sizeof(*sc.cbuf));
+	if (!sc.buf || !sc.cbuf) {
+		st = SC_ENOMEM;
+		goto done;
+	}
+
+	if ((st = prepare(l, "SELECT id, ext_id, kind FROM subjects ORDER BY id", &q, d)))
+		goto done;
+	for (uint64_t done_n = 0; (rc = sqlite3_step(q)) == SQLITE_ROW; done_n++) {
+		int64_t sid = sqlite3_column_int64(q, 0);
+		struct sc_subject subj = {.kind = (enum sc_kind)sqlite3_column_int(q, 2)};
+		uint64_t a = sc.off[sid], b = sc.off[sid + 1];
+
+		for (uint64_t i = a; i < b; i++)
+			sc.buf[i - a] = sc.recs[sc.order[i]];
+		for (uint64_t i = sc.coff[sid]; i < sc.coff[sid + 1]; i++)
+			sc.cbuf[i - sc.coff[sid]] = sc.cons[sc.corder[i]];
+		subj.recs = sc.buf;
+		subj.nrecs = b - a;
+		subj.consents = sc.cbuf;
+		subj.nconsents = sc.coff[sid + 1] - sc.coff[sid];
+		if ((st = cb(ctx, sid, (const char *)sqlite3_column_text(q, 1), &subj)))
+			goto done;
+		if (progress && (done_n & 0xFFFF) == 0)
+			progress(ctx, done_n, (uint64_t)nsub);
+	}
+	if (rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot read subjects");
+	else if (progress)
+		progress(ctx, (uint64_t)nsub, (uint64_t)nsub);
+done:
+	sqlite3_finalize(q);
+	scan_free(&sc);
+	return st;
+}
+
+enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
+				   size_t size, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_NAME);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, rid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+		return SC_OK;
+	}
+	if (rc == SQLITE_DONE)
+		return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, NULL, "no record row %lld",
+				   (long long)rid);
+	return sc_lite_db_err(l, d, "cannot read record");
+}
+
+enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
+			      struct sc_diag *d)
+{
+	struct lite *l = impl;
+	enum sc_status st = SC_OK;
+
+	c->subjects = (uint64_t)int_query(l, "SELECT count(*) FROM subjects", &st, d);
+	if (!st)
+		c->records = (uint64_t)int_query(l, "SELECT count(*) FROM records", &st, d);
+	if (!st)
+		c->events = (uint64_t)int_query(l, "SELECT count(*) FROM events", &st, d);
+	if (!st)
+		c->consents = (uint64_t)int_query(l, "SELECT count(*) FROM consents", &st, d);
+	return st;
+}
+
+/* ---- runs ---- */
+
+enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
+				 struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
+		return st;
+	if ((st = prepare(l, "INSERT INTO runs(at, rulebook, started) VALUES(?1,"
+			     " (SELECT max(id) FROM rulebooks), datetime('now'))", &s, d)))
+		goto fail;
+	sqlite3_bind_int(s, 1, at);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot start run");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	*run = sqlite3_last_insert_rowid(l->db);
+	l->in_txn = true;
+	return SC_OK;
+fail:
+	sqlite3_finalize(s);
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
+}
+
+enum sc_status sc_lite_run_put_card(void *impl, int64_t run, int64_t sid,
+				    const char *scorecard, const char *status,
+				    int32_t score, const char *grade,
+				    struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_RUN_CARD);
+
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_int64(s, 2, sid);
+	sqlite3_bind_text(s, 3, scorecard, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
+	if (grade) {
+		sqlite3_bind_int(s, 5, score);
+		sqlite3_bind_text(s, 6, grade, -1, SQLITE_STATIC);
+	}
+	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
+					      : sc_lite_db_err(l, d, "cannot store result");
+}
+
+enum sc_status sc_lite_run_put_list(void *impl, int64_t run, int64_t sid,
+				    const char *list, int64_t rid, sc_day since,
+				    sc_day until, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_RUN_LIST);
+
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, sid);
+	sqlite3_bind_int64(s, 4, rid);
+	sqlite3_bind_int(s, 5, since);
+	if (until != SC_DAY_NONE)
+		sqlite3_bind_int(s, 6, until);
+	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
+					      : sc_lite_db_err(l, d, "cannot store list entry");
+}
+
+enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
+				  double seconds, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = prepare(l, "UPDATE runs SET subjects = ?2, seconds = ?3 WHERE id = ?1", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_int64(s, 2, (int64_t)subjects);
+	sqlite3_bind_double(s, 3, seconds);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot finish run");
+	sqlite3_finalize(s);
+	if (st)
+		return st;
+	l->in_txn = false;
+	return sc_lite_exec(l, "COMMIT", d);
+}

@@ -1,0 +1,83 @@
+/* The ledger front: picks a backend and forwards to its ops table. */
+#include <stdlib.h>
+
+#include "store_impl.h"
+
+struct sc_store {
+	const struct sc_store_ops *ops;
+	void *impl;
+};
+
+enum sc_status sc_store_open(const char *path, unsigned flags,
+			     struct sc_store **out, struct sc_diag *d)
+{
+	struct sc_store *st = calloc(1, sizeof(*st));
+	enum sc_status rc;
+
+	if (!st)
+		return SC_ENOMEM;
+	st->ops = &sc_store_sqlite_ops; /* postgres:// URIs: a later backend */
+	rc = st->ops->open(path, flags, &st->impl, d);
+	if (rc) {
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return SC_OK;
+}
+
+void sc_store_close(struct sc_store *st)
+{
+	if (!st)
+		return;
+	st->ops->close(st->impl);
+	free(st);
+}
+
+enum sc_status sc_store_rulebook_put(struct sc_store *st, const struct sc_rulebook *rb, struct sc_diag *d)
+{ return st->ops->rulebook_put(st->impl, rb, d); }
+enum sc_status sc_store_rulebook_get(struct sc_store *st, char **text, size_t *len, struct sc_diag *d)
+{ return st->ops->rulebook_get(st->impl, text, len, d); }
+enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d)
+{ return st->ops->begin(st->impl, d); }
+enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)
+{ return st->ops->commit(st->impl, d); }
+void sc_store_rollback(struct sc_store *st)
+{ st->ops->rollback(st->impl); }
+enum sc_status sc_store_record_add(struct sc_store *st, const struct sc_store_add *r, struct sc_diag *d)
+{ return st->ops->record_add(st->impl, r, d); }
+enum sc_status sc_store_record_event(struct sc_store *st, const struct sc_store_event *e, struct sc_diag *d)
+{ return st->ops->record_event(st->impl, e, d); }
+enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
+				struct sc_text scorecard, bool granted, sc_day date, struct sc_diag *d)
+{ return st->ops->consent(st->impl, subject, kind, scorecard, granted, date, d); }
+enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
+				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
+{ return st->ops->subject_load(st->impl, rb, id, out, d); }
+enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb, sc_store_visit_fn cb,
+			     sc_store_progress_fn progress, void *ctx, struct sc_diag *d)
+{ return st->ops->scan(st->impl, rb, cb, progress, ctx, d); }
+enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid, char *buf, size_t size,
+				    struct sc_diag *d)
+{ return st->ops->record_name(st->impl, rid, buf, size, d); }
+enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c, struct sc_diag *d)
+{ return st->ops->counts(st->impl, c, d); }
+enum sc_status sc_store_run_begin(struct sc_store *st, sc_day at, int64_t *run, struct sc_diag *d)
+{ return st->ops->run_begin(st->impl, at, run, d); }
+enum sc_status sc_store_run_put_card(struct sc_store *st, int64_t run, int64_t sid, const char *scorecard,
+				     const char *status, int32_t score, const char *grade, struct sc_diag *d)
+{ return st->ops->run_put_card(st->impl, run, sid, scorecard, status, score, grade, d); }
+enum sc_status sc_store_run_put_list(struct sc_store *st, int64_t run, int64_t sid, const char *list,
+				     int64_t rid, sc_day since, sc_day until, struct sc_diag *d)
+{ return st->ops->run_put_list(st->impl, run, sid, list, rid, since, until, d); }
+enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run, uint64_t subjects, double seconds,
+				   struct sc_diag *d)
+{ return st->ops->run_finish(st->impl, run, subjects, seconds, d); }
+void sc_store_run_abort(struct sc_store *st)
+{ st->ops->rollback(st->impl); }
+
+void sc_loaded_release(struct sc_loaded *l)
+{
+	if (l)
+		sc_arena_release(&l->arena);
+}
