@@ -57,6 +57,7 @@ enum sc_status sc_reader_next(struct sc_reader *r, bool quoted,
 			      struct sc_line *out, struct sc_diag *d)
 {
 	bool inq = false, any = false, too_long = false, nul = false;
+	bool at_start = true, closed = false; /* RFC 4180 quote state */
 	enum sc_status io = SC_OK;
 	unsigned long start = r->next_line;
 
@@ -74,10 +75,25 @@ enum sc_status sc_reader_next(struct sc_reader *r, bool quoted,
 				r->next_line++;
 				if (!inq)
 					goto record_end;
-			} else if (c == '"' && quoted) {
-				inq = !inq;
 			} else if (c == '\0') {
 				nul = true;
+			}
+			if (quoted) {
+				/* a quote opens only at a field's start, or right
+				 * after a closing one (an escaped ""); a stray
+				 * quote inside an unquoted field is left to the
+				 * splitter to reject */
+				bool was_closed = closed;
+				closed = false;
+				if (inq) {
+					if (c == '"') {
+						inq = false;
+						closed = true;
+					}
+				} else if (c == '"' && (at_start || was_closed)) {
+					inq = true;
+				}
+				at_start = !inq && c == ',';
 			}
 			if (r->rlen < SC_LIMIT_LINE_BYTES)
 				r->rec[r->rlen++] = c;

@@ -1,0 +1,65 @@
+/* Calendar dates: parsing, round trips, arithmetic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "socred/date.h"
+
+static void parse_valid(void **state)
+{
+	sc_day d;
+
+	(void)state;
+	assert_true(sc_date_parse("1970-01-01", 10, &d));
+	assert_int_equal(d, 0);
+	assert_true(sc_date_parse("2024-02-29", 10, &d));
+	assert_true(sc_date_parse("2000-02-29", 10, &d));
+	assert_true(sc_date_parse("1900-01-01", 10, &d));
+	assert_int_equal(d, -25567);
+}
+
+static void parse_invalid(void **state)
+{
+	sc_day d;
+	const char *bad[] = {"2025-02-29", "2025-02-30", "1900-02-29", "2024-13-01",
+			     "2024-00-10", "2024-01-32", "2024-1-01", "24-01-01",
+			     "2024/01/01", "1899-12-31", "2024-01-0a", " 2024-01-01"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(sc_date_parse(bad[i], strlen(bad[i]), &d));
+}
+
+static void round_trip(void **state)
+{
+	char buf[11];
+
+	(void)state;
+	for (sc_day d = -25567; d < 60000; d += 7) {
+		sc_day back;
+		sc_date_format(d, buf);
+		assert_true(sc_date_parse(buf, 10, &back));
+		assert_int_equal(back, d);
+	}
+	sc_date_format(sc_date_from_ymd(2024, 12, 31), buf);
+	assert_string_equal(buf, "2024-12-31");
+}
+
+static void saturating_add(void **state)
+{
+	(void)state;
+	assert_int_equal(sc_day_add(SC_DAY_NONE, 5), SC_DAY_NONE);
+	assert_int_equal(sc_day_add(10, 5), 15);
+	assert_int_equal(sc_day_add(SC_DAY_NONE - 1, 5), SC_DAY_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_valid), cmocka_unit_test(parse_invalid),
+		cmocka_unit_test(round_trip), cmocka_unit_test(saturating_add)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
