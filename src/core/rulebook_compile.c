@@ -719,11 +719,12 @@ static enum sc_status compile_measures(struct cc *c, yaml_node_t *n)
 		m->scorecard = -1;
 		m->grade = -1;
 		if (v[2]) {
-			PATH(f, "%s.deny_if_listed", p);
+			PATH(f, "%s.scorecard", p);
 			if (v[4])
 				return err(c, v[4], SC_EREFUSED, f,
 					   "a denial cannot depend on a scorecard: sanctions follow list entries only");
 			m->how = SC_MEASURE_DENY_LISTED;
+			PATH(f, "%s.deny_if_listed", p);
 			if ((st = measure_lists(c, v[2], f, m, SC_LIST_BLACK)))
 				return st;
 		} else if (v[5]) {
@@ -984,13 +985,18 @@ enum sc_status sc_rulebook_compile(const char *text, size_t len,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &c.doc)) {
+		char where[64] = "";
+		if (parser.context)
+			snprintf(where, sizeof(where), " (opened at line %zu, column %zu)",
+				 parser.context_mark.line + 1,
+				 parser.context_mark.column + 1);
 		st = sc_diag_set(d, SC_ESYNTAX, c.src,
 				 parser.problem_mark.line + 1,
 				 parser.problem_mark.column + 1, NULL,
-				 "invalid YAML: %s%s%s",
+				 "invalid YAML: %s%s%s%s",
 				 parser.problem ? parser.problem : "parse error",
 				 parser.context ? " " : "",
-				 parser.context ? parser.context : "");
+				 parser.context ? parser.context : "", where);
 		goto fail_parser;
 	}
 	root = yaml_document_get_root_node(&c.doc);
