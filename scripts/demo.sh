@@ -26,9 +26,11 @@ rc=0; "$S" ingest city.csv || rc=$?
 echo "== socred run --at $AT"
 "$S" run --at "$AT"
 
-listed=$("$S" lists judgment_defaulters --at "$AT" | awk -F'\t' 'NR > 1 && $2 !~ /^9/ {print $2; exit}')
-capped=$(grep -m1 'traffic.drunk_driving,2025' city.csv | cut -d, -f3)
-org=$("$S" lists serious_tax_violators --at "$AT" | awk -F'\t' 'NR > 1 {print $2; exit}')
+"$S" lists --at "$AT" > lists.tsv
+listed=$(awk -F'\t' '$1 == "judgment_defaulters" && $2 !~ /^9/ {print $2; exit}' lists.tsv)
+org=$(awk -F'\t' '$1 == "serious_tax_violators" {print $2; exit}' lists.tsv)
+capped=$(awk -F, 'NR == FNR {if ($1 == "consent" && $5 < "2025") c[$3] = 1; next}
+	$4 == "traffic.drunk_driving" && $5 ~ /^2025/ && c[$3] {print $3; exit}' city.csv city.csv)
 for id in $listed $capped; do
 	echo; echo "== socred explain $id --at $AT"
 	"$S" explain "$id" --at "$AT"
