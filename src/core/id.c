@@ -128,6 +128,15 @@ enum sc_status sc_id_classify(unsigned schemes, const char *id, size_t len,
 	}
 	if ((schemes & SC_SCHEME_CN_RIC) && looks_like_ric(id, len)) {
 		char want = sc_id_ric_check(id);
+		/* An all-digit unified social credit code can carry a date in
+		 * characters 7-14 (region 360426 + code 000101...: 2600-01-01).
+		 * When the RIC check fails and the USCC check holds, it is an
+		 * organisation. */
+		if (want != id[17] && (schemes & SC_SCHEME_CN_USCC) &&
+		    looks_like_uscc(id, len) && sc_id_uscc_check(id) == id[17]) {
+			*kind = SC_KIND_ORG;
+			return SC_OK;
+		}
 		if (want != id[17])
 			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
 					   "resident identity number '%.18s' has a wrong check character: '%c', expected '%c'",

@@ -182,7 +182,7 @@ static void dump_rule(FILE *f, const struct sc_rulebook *rb, uint32_t i)
 
 char *sc_rulebook_dump(const struct sc_rulebook *rb)
 {
-	char *buf = NULL, k[32], a[16], b[16];
+	char *buf = NULL, k[32], a[16];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -259,7 +259,6 @@ char *sc_rulebook_dump(const struct sc_rulebook *rb)
 			fprintf(f, "  (needs amount)");
 		fprintf(f, "\n");
 	}
-	(void)b;
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -134,7 +134,7 @@ static void org_id(uint64_t i, uint64_t *rng, char out[19])
 	out[17] = sc_id_uscc_check(out);
 	out[18] = '\0';
 	if (below(rng, 500) == 0) /* an early pilot code: fails the checksum */
-		out[17] = out[17] == '0' ? '1' : '0';
+		out[17] = out[17] == 'A' ? 'B' : 'A'; /* a letter: never RIC-shaped */
 }
 
 struct pending {

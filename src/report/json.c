@@ -209,12 +209,13 @@ json_t *sc_report_explain(const struct sc_rulebook *rb,
 		json_object_set_new(e, "revoked", sc_report_day(er->revoked));
 		json_array_append_new(recs, e);
 	}
-	/* records no rule counts are part of the file too */
-	for (size_t ri = 0; ri < l->view.nrecs; ri++) {
+	/* records no rule counts are part of the file too; contributions come
+	 * ordered by record, so one merge finds them */
+	for (size_t ri = 0, ci = 0; ri < l->view.nrecs; ri++) {
 		const struct sc_eval_record *er = &l->view.recs[ri];
-		bool seen = false;
-		for (size_t i = 0; i < nc && !seen; i++)
-			seen = c[i].record == ri;
+		bool seen = ci < nc && c[ci].record == ri;
+		while (ci < nc && c[ci].record == ri)
+			ci++;
 		if (!seen)
 			json_array_append_new(recs, json_pack("{s:s,s:s,s:o,s:s,s:n,s:I,s:o,s:o,s:o,s:o,s:s}",
 				"record", l->record_ids[ri], "type", l->types[ri],

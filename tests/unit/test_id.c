@@ -71,6 +71,25 @@ static void uscc(void **state)
 	assert_int_equal(sc_id_uscc_check("9111000060003734O"), 0);
 }
 
+static void date_shaped_uscc(void **state)
+{
+	enum sc_kind k;
+	struct sc_diag d;
+
+	(void)state;
+	/* characters 7-14 read 2600-01-01: RIC-shaped, but the RIC check fails
+	 * and the USCC check holds: an organisation */
+	assert_int_equal(classify("913604260001017841", &k, &d), SC_OK);
+	assert_int_equal(k, SC_KIND_ORG);
+	assert_int_equal(d.warning, 0);
+	/* the same 17 characters with the RIC check character: a person */
+	assert_int_equal(classify("913604260001017848", &k, &d), SC_OK);
+	assert_int_equal(k, SC_KIND_PERSON);
+	/* neither check holds: rejected as a resident identity number */
+	assert_int_equal(classify("913604260001017842", &k, &d), SC_EINVAL);
+	assert_non_null(strstr(d.message, "resident identity number"));
+}
+
 static void opaque(void **state)
 {
 	enum sc_kind k = SC_KIND_PERSON;
@@ -103,6 +122,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ric_valid), cmocka_unit_test(ric_wrong_check),
 		cmocka_unit_test(ric_bad_date_is_not_a_ric), cmocka_unit_test(uscc),
-		cmocka_unit_test(opaque), cmocka_unit_test(kinds)};
+		cmocka_unit_test(date_shaped_uscc), cmocka_unit_test(opaque),
+		cmocka_unit_test(kinds)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
