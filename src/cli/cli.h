@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "socred/date.h"
 #include "socred/eval.h"
 #include "socred/rulebook.h"
@@ -48,8 +50,6 @@ void cli_diag(const struct sc_diag *d);
 /* Prints "socred: <fmt>" to stderr; returns EXIT_FATAL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* --at value (NULL: today). */
-bool cli_date(const char *s, sc_day *out);
 
 /* Opens the ledger and compiles its rulebook. Prints errors. */
 int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb);
@@ -76,6 +76,27 @@ const char *cli_day(sc_day d, char *buf);
  * valid id that has none yet. */
 int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
 		     const char *id, struct sc_loaded *out);
+
+/* One subject evaluated at a date: what score, explain and check share. */
+struct cli_subject {
+	struct sc_store *st;
+	struct sc_rulebook *rb;
+	struct sc_eval *ev;
+	struct sc_loaded l;
+};
+/* Opens the ledger, loads id and evaluates it at `at` (SC_EVAL_* flags).
+ * Returns EXIT_OK, or an exit code after printing the error; either way
+ * release with cli_subject_close. */
+int cli_subject_open(struct cli *cli, const char *id, sc_day at,
+		     unsigned flags, struct cli_subject *s);
+void cli_subject_close(struct cli_subject *s);
+
+/* --at: the date, or today when absent. Prints the error: EXIT_FATAL. */
+int cli_at(const char *s, sc_day *out);
+/* A string member of a JSON object, "-" when absent or not a string. */
+const char *cli_str(json_t *o, const char *key);
+/* One compact line, keys in insertion order. */
+void cli_json_print(json_t *o);
 
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate;

@@ -4,37 +4,40 @@
 #include "cli.h"
 #include "socred/report.h"
 
-static const char *s(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : "-";
-}
-
 static void print_text(json_t *o)
 {
 	json_t *r;
 	size_t i;
 
-	printf("%s: %s for %s at %s\n", s(o, "decision"), s(o, "action"),
-	       s(o, "subject"), s(o, "at"));
+	printf("%s: %s for %s at %s\n", cli_str(o, "decision"), cli_str(o, "action"),
+	       cli_str(o, "subject"), cli_str(o, "at"));
 	json_array_foreach(json_object_get(o, "reasons"), i, r) {
-		const char *k = s(r, "reason");
+		const char *k = cli_str(r, "reason");
 		if (!strcmp(k, "listed"))
 			printf("  listed on %s since %s until %s (record %s, %s, ref %s)\n",
-			       s(r, "list"), s(r, "since"),
-			       json_is_string(json_object_get(r, "until")) ? s(r, "until") : "further notice",
-			       s(r, "record"), s(r, "source"), s(r, "ref"));
+			       cli_str(r, "list"), cli_str(r, "since"),
+			       json_is_string(json_object_get(r, "until")) ? cli_str(r, "until") : "further notice",
+			       cli_str(r, "record"), cli_str(r, "source"), cli_str(r, "ref"));
 		else if (!strcmp(k, "grade") || !strcmp(k, "grade_below"))
-			printf("  %s grade %s, measure requires %s\n", s(r, "scorecard"),
-			       s(r, "grade"), s(r, "required"));
+			printf("  %s grade %s, measure requires %s\n", cli_str(r, "scorecard"),
+			       cli_str(r, "grade"), cli_str(r, "required"));
 		else if (!strcmp(k, "not_listed"))
-			printf("  not on the %s list\n", s(r, "list"));
+			printf("  not on the %s list\n", cli_str(r, "list"));
 		else if (!strcmp(k, "no_consent"))
-			printf("  no consent in force for scorecard %s\n", s(r, "scorecard"));
+			printf("  no consent in force for scorecard %s\n", cli_str(r, "scorecard"));
 		else
-			printf("  scorecard %s does not apply to this subject\n", s(r, "scorecard"));
-		printf("    measure issued by %s; basis: %s\n", s(r, "issued_by"), s(r, "basis"));
+			printf("  scorecard %s does not apply to this subject\n", cli_str(r, "scorecard"));
+		printf("    measure issued by %s; basis: %s\n", cli_str(r, "issued_by"), cli_str(r, "basis"));
 	}
+}
+
+static int unknown_action(const struct sc_rulebook *rb, const char *name)
+{
+	fprintf(stderr, "socred: unknown action '%s'; the rulebook knows:", name);
+	for (size_t i = 0; i < sc_rulebook_action_count(rb); i++)
+		fprintf(stderr, " %s", sc_rulebook_action_name(rb, (int)i));
+	fputc('\n', stderr);
+	return EXIT_FATAL;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
@@ -42,10 +45,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	const char *pos[2], *at_s = NULL;
 	bool json = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json}, {0}};
-	struct sc_store *st = NULL;
-	struct sc_rulebook *rb = NULL;
-	struct sc_eval *ev = NULL;
-	struct sc_loaded l = {0};
+	struct cli_subject sub;
 	enum sc_decision dec;
 	json_t *o = NULL;
 	sc_day at;
@@ -55,40 +55,27 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (n != 2)
 		return cli_fail("check: name a subject ID and an ACTION");
-	if (!cli_date(at_s, &at))
-		return cli_fail("--at '%s' is not a real day as YYYY-MM-DD", at_s);
-	if ((rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_at(at_s, &at)))
 		return rc;
-	action = sc_rulebook_action_find(rb, pos[1], strlen(pos[1]));
+	if ((rc = cli_subject_open(cli, pos[0], at, 0, &sub)))
+		goto out;
+	action = sc_rulebook_action_find(sub.rb, pos[1], strlen(pos[1]));
 	if (action < 0) {
-		fprintf(stderr, "socred: unknown action '%s'; the rulebook knows:", pos[1]);
-		for (size_t i = 0; i < sc_rulebook_action_count(rb); i++)
-			fprintf(stderr, " %s", sc_rulebook_action_name(rb, (int)i));
-		fputc('\n', stderr);
-		rc = EXIT_FATAL;
+		rc = unknown_action(sub.rb, pos[1]);
 		goto out;
 	}
-	if ((rc = cli_load_subject(st, rb, pos[0], &l)))
-		goto out;
-	ev = sc_eval_new(rb);
-	if (!ev || sc_eval_subject(ev, &l.view, at, 0) ||
-	    !(o = sc_report_check(rb, &l, ev, action, at, &dec))) {
-		rc = cli_fail("cannot evaluate '%s': out of memory or too many records", pos[0]);
+	if (!(o = sc_report_check(sub.rb, &sub.l, sub.ev, action, at, &dec))) {
+		rc = cli_fail("out of memory");
 		goto out;
 	}
-	if (json) {
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-	} else {
+	if (json)
+		cli_json_print(o);
+	else
 		print_text(o);
-	}
 	rc = dec == SC_DECISION_ALLOW || dec == SC_DECISION_GRANT ? EXIT_OK : EXIT_SOME;
 out:
 	json_decref(o);
-	sc_eval_free(ev);
-	sc_loaded_release(&l);
-	sc_store_close(st);
-	sc_rulebook_free(rb);
+	cli_subject_close(&sub);
 	return rc;
 }
 

@@ -72,8 +72,8 @@ static int run(struct cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (!cli_date(at_s, &c.at))
-		return cli_fail("--at '%s' is not a real day as YYYY-MM-DD", at_s);
+	if ((rc = cli_at(at_s, &c.at)))
+		return rc;
 	if ((rc = cli_open(cli, &c.st, &rb)))
 		return rc;
 	c.rb = rb;

@@ -47,10 +47,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	bool json = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--scorecard", &card, NULL},
 				   {"--json", NULL, &json}, {0}};
-	struct sc_store *st = NULL;
-	struct sc_rulebook *rb = NULL;
-	struct sc_eval *ev = NULL;
-	struct sc_loaded l = {0};
+	struct cli_subject s;
 	json_t *o = NULL;
 	sc_day at;
 	int sc, n, rc = cli_parse(cli, &cmd_score, argc, argv, opts, pos, 1, &n);
@@ -59,40 +56,28 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (n != 1)
 		return cli_fail("score: name one subject ID");
-	if (!cli_date(at_s, &at))
-		return cli_fail("--at '%s' is not a real day as YYYY-MM-DD", at_s);
-	if ((rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_at(at_s, &at)))
 		return rc;
-	if ((rc = cli_load_subject(st, rb, pos[0], &l)))
+	if ((rc = cli_subject_open(cli, pos[0], at, 0, &s)))
 		goto out;
-	if (card) {
-		sc = sc_rulebook_scorecard_find(rb, card, strlen(card));
-		if (sc < 0) {
-			rc = cli_fail("unknown scorecard '%s'", card);
-			goto out;
-		}
-	} else {
-		sc = pick_scorecard(rb, l.view.kind);
-	}
-	ev = sc_eval_new(rb);
-	if (!ev || sc_eval_subject(ev, &l.view, at, 0) ||
-	    !(o = sc_report_score(rb, &l, ev, sc, at))) {
-		rc = cli_fail("cannot evaluate '%s': out of memory or too many records", pos[0]);
+	sc = card ? sc_rulebook_scorecard_find(s.rb, card, strlen(card))
+		  : pick_scorecard(s.rb, s.l.view.kind);
+	if (card && sc < 0) {
+		rc = cli_fail("unknown scorecard '%s'", card);
 		goto out;
 	}
-	if (json) {
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-	} else {
+	if (!(o = sc_report_score(s.rb, &s.l, s.ev, sc, at))) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
+	if (json)
+		cli_json_print(o);
+	else
 		print_text(o);
-	}
 	rc = EXIT_OK;
 out:
 	json_decref(o);
-	sc_eval_free(ev);
-	sc_loaded_release(&l);
-	sc_store_close(st);
-	sc_rulebook_free(rb);
+	cli_subject_close(&s);
 	return rc;
 }
 

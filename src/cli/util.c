@@ -90,13 +90,52 @@ int cli_fail(const char *fmt, ...)
 	return EXIT_FATAL;
 }
 
-bool cli_date(const char *s, sc_day *out)
+int cli_at(const char *s, sc_day *out)
 {
 	if (!s) {
 		*out = sc_date_today();
-		return true;
+		return EXIT_OK;
 	}
-	return sc_date_parse(s, strlen(s), out);
+	if (sc_date_parse(s, strlen(s), out))
+		return EXIT_OK;
+	return cli_fail("--at '%s' is not a real day as YYYY-MM-DD", s);
+}
+
+const char *cli_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+void cli_json_print(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+}
+
+int cli_subject_open(struct cli *cli, const char *id, sc_day at,
+		     unsigned flags, struct cli_subject *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = cli_open(cli, &s->st, &s->rb)))
+		return rc;
+	if ((rc = cli_load_subject(s->st, s->rb, id, &s->l)))
+		return rc;
+	s->ev = sc_eval_new(s->rb);
+	if (!s->ev || sc_eval_subject(s->ev, &s->l.view, at, flags))
+		return cli_fail("cannot evaluate '%s': out of memory or too many records", id);
+	return EXIT_OK;
+}
+
+void cli_subject_close(struct cli_subject *s)
+{
+	sc_eval_free(s->ev);
+	sc_loaded_release(&s->l);
+	sc_store_close(s->st);
+	sc_rulebook_free(s->rb);
 }
 
 int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb)
