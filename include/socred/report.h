@@ -30,6 +30,10 @@ json_t *sc_report_explain(const struct sc_rulebook *rb,
 json_t *sc_report_lists(const struct sc_rulebook *rb, const struct sc_loaded *l,
 			const struct sc_eval *ev);
 
+/* The compiled rulebook: sources, scorecards with grades and rules, lists and
+ * measures, each with its basis. */
+json_t *sc_report_rulebook(const struct sc_rulebook *rb);
+
 /* "YYYY-MM-DD", or JSON null for SC_DAY_NONE. */
 json_t *sc_report_day(sc_day d);
 

@@ -108,4 +108,55 @@ const char *sc_rulebook_action_name(const struct sc_rulebook *rb, int action);
 int sc_rulebook_action_find(const struct sc_rulebook *rb, const char *name,
 			    size_t len);
 
+/* Read-only views of the compiled program, for publishing it (rulebook show
+ * --json, the public API). Strings are borrowed from rb; NULL when absent.
+ * Day counts are -1 when absent (never lapses / open-ended). */
+struct sc_rule_info {
+	const char *type, *basis;
+	int scorecard;
+	bool per_unit;
+	int32_t points;        /* or points per unit */
+	int64_t unit;          /* fixed-point, per_unit only */
+	int32_t lapse_days, repair_min_days;
+	bool has_cap;
+	int32_t cap;
+	int grade_cap;         /* grade index, -1: none */
+};
+struct sc_scorecard_info {
+	const char *name;
+	bool persons, orgs, consent_required;
+	int32_t base, min, max;
+	size_t ngrades;
+	size_t first_rule, nrules;
+};
+struct sc_list_info {
+	const char *name, *label, *basis;
+	enum sc_list_kind kind;
+	bool persons, orgs, public_;
+	int32_t grace_days, duration_days, repair_min_days;
+	size_t nentered;       /* types: sc_rulebook_list_type() */
+};
+struct sc_measure_info {
+	const char *action, *label, *issued_by, *basis;
+	bool deny;             /* deny_if_listed; otherwise an incentive */
+	int scorecard, grade;  /* grant_if_grade_at_least; -1 otherwise */
+	size_t nlists;         /* sc_rulebook_measure_list() */
+};
+void sc_rulebook_rule_info(const struct sc_rulebook *rb, int rule,
+			   struct sc_rule_info *out);
+void sc_rulebook_scorecard_info(const struct sc_rulebook *rb, int sc,
+				struct sc_scorecard_info *out);
+int32_t sc_rulebook_grade_min(const struct sc_rulebook *rb, int sc, int grade);
+void sc_rulebook_list_info(const struct sc_rulebook *rb, int list,
+			   struct sc_list_info *out);
+const char *sc_rulebook_list_type(const struct sc_rulebook *rb, int list,
+				  size_t i);
+void sc_rulebook_measure_info(const struct sc_rulebook *rb, int m,
+			      struct sc_measure_info *out);
+int sc_rulebook_measure_list(const struct sc_rulebook *rb, int m, size_t i);
+const char *sc_rulebook_source_label(const struct sc_rulebook *rb, int source);
+size_t sc_rulebook_source_pattern_count(const struct sc_rulebook *rb, int source);
+const char *sc_rulebook_source_pattern(const struct sc_rulebook *rb, int source,
+				       size_t i);
+
 #endif

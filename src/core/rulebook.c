@@ -139,6 +139,85 @@ int sc_rulebook_action_find(const struct sc_rulebook *rb, const char *name,
 	return -1;
 }
 
+/* ---- read-only views ---- */
+
+static int32_t opt_days(int32_t d)
+{
+	return d == SC_NO_DAYS ? -1 : d;
+}
+
+void sc_rulebook_rule_info(const struct sc_rulebook *rb, int rule,
+			   struct sc_rule_info *o)
+{
+	const struct sc_rule_def *r = &rb->rules[rule];
+
+	*o = (struct sc_rule_info){
+		.type = r->type, .basis = r->basis, .scorecard = r->scorecard,
+		.per_unit = r->per_unit, .points = r->points, .unit = r->unit,
+		.lapse_days = opt_days(r->lapse_days),
+		.repair_min_days = r->repair_min_days, .has_cap = r->has_cap,
+		.cap = r->cap, .grade_cap = r->grade_cap};
+}
+
+void sc_rulebook_scorecard_info(const struct sc_rulebook *rb, int sc,
+				struct sc_scorecard_info *o)
+{
+	const struct sc_scorecard_def *s = &rb->scorecards[sc];
+
+	*o = (struct sc_scorecard_info){
+		.name = s->name, .persons = s->kinds & SC_KINDS_PERSON,
+		.orgs = s->kinds & SC_KINDS_ORG,
+		.consent_required = s->consent_required, .base = s->base,
+		.min = s->min, .max = s->max, .ngrades = s->ngrades,
+		.first_rule = s->first_rule, .nrules = s->nrules};
+}
+
+int32_t sc_rulebook_grade_min(const struct sc_rulebook *rb, int sc, int grade)
+{
+	return rb->scorecards[sc].grades[grade].min;
+}
+
+void sc_rulebook_list_info(const struct sc_rulebook *rb, int list,
+			   struct sc_list_info *o)
+{
+	const struct sc_list_def *l = &rb->lists[list];
+
+	*o = (struct sc_list_info){
+		.name = l->name, .label = l->label, .basis = l->basis,
+		.kind = l->kind, .persons = l->kinds & SC_KINDS_PERSON,
+		.orgs = l->kinds & SC_KINDS_ORG, .public_ = l->public_,
+		.grace_days = l->grace_days,
+		.duration_days = opt_days(l->duration_days),
+		.repair_min_days = l->repair_min_days, .nentered = l->nentered};
+}
+
+const char *sc_rulebook_list_type(const struct sc_rulebook *rb, int list, size_t i)
+{
+	return rb->lists[list].entered_by[i];
+}
+
+void sc_rulebook_measure_info(const struct sc_rulebook *rb, int m,
+			      struct sc_measure_info *o)
+{
+	const struct sc_measure_def *d = &rb->measures[m];
+
+	*o = (struct sc_measure_info){
+		.action = d->action, .label = d->label, .issued_by = d->issued_by,
+		.basis = d->basis, .deny = d->how == SC_MEASURE_DENY_LISTED,
+		.scorecard = d->how == SC_MEASURE_GRANT_GRADE ? d->scorecard : -1,
+		.grade = d->how == SC_MEASURE_GRANT_GRADE ? d->grade : -1,
+		.nlists = d->nlists};
+}
+
+int sc_rulebook_measure_list(const struct sc_rulebook *rb, int m, size_t i)
+{
+	return rb->measures[m].lists[i];
+}
+
+const char *sc_rulebook_source_label(const struct sc_rulebook *rb, int s) { return rb->sources[s].label; }
+size_t sc_rulebook_source_pattern_count(const struct sc_rulebook *rb, int s) { return rb->sources[s].npatterns; }
+const char *sc_rulebook_source_pattern(const struct sc_rulebook *rb, int s, size_t i) { return rb->sources[s].patterns[i]; }
+
 /* ---- dump ---- */
 
 static void kinds_str(unsigned kinds, char *buf, size_t n)

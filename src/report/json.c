@@ -231,3 +231,141 @@ json_t *sc_report_explain(const struct sc_rulebook *rb,
 	json_object_set_new(o, "lists", sc_report_lists(rb, l, ev));
 	return o;
 }
+
+/* ---- the rulebook ---- */
+
+/* Absent values are left out, so the document is itself a valid rulebook
+ * (JSON is YAML) that compiles to the same program. */
+static void set_opt_int(json_t *o, const char *k, int32_t v)
+{
+	if (v >= 0)
+		json_object_set_new(o, k, json_integer(v));
+}
+
+static void set_opt_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *kinds_json(bool persons, bool orgs)
+{
+	json_t *a = json_array();
+
+	if (persons)
+		json_array_append_new(a, json_string("person"));
+	if (orgs)
+		json_array_append_new(a, json_string("org"));
+	return a;
+}
+
+static json_t *rule_info_json(const struct sc_rulebook *rb, int r)
+{
+	struct sc_rule_info ri;
+	json_t *o;
+	char unit[32];
+
+	sc_rulebook_rule_info(rb, r, &ri);
+	o = json_pack("{s:s}", "type", ri.type);
+	if (ri.per_unit) {
+		sc_amount_format(ri.unit, unit, sizeof(unit));
+		json_object_set_new(o, "points_per_unit", json_integer(ri.points));
+		json_object_set_new(o, "unit", json_string(unit));
+	} else {
+		json_object_set_new(o, "points", json_integer(ri.points));
+	}
+	set_opt_int(o, "lapse_days", ri.lapse_days);
+	if (ri.has_cap)
+		json_object_set_new(o, "cap", json_integer(ri.cap));
+	json_object_set_new(o, "repair_min_days", json_integer(ri.repair_min_days));
+	if (ri.grade_cap >= 0)
+		json_object_set_new(o, "grade_cap", json_string(
+			sc_rulebook_grade_name(rb, ri.scorecard, ri.grade_cap)));
+	json_object_set_new(o, "basis", json_string(ri.basis));
+	return o;
+}
+
+json_t *sc_report_rulebook(const struct sc_rulebook *rb)
+{
+	json_t *sources = json_array(), *cards = json_array();
+	json_t *lists = json_array(), *measures = json_array();
+
+	for (size_t i = 0; i < sc_rulebook_source_count(rb); i++) {
+		json_t *pat = json_array();
+		for (size_t k = 0; k < sc_rulebook_source_pattern_count(rb, (int)i); k++)
+			json_array_append_new(pat, json_string(sc_rulebook_source_pattern(rb, (int)i, k)));
+		json_t *src = json_pack("{s:s}", "name", sc_rulebook_source_name(rb, (int)i));
+		set_opt_str(src, "label", sc_rulebook_source_label(rb, (int)i));
+		json_object_set_new(src, "may_file", pat);
+		json_array_append_new(sources, src);
+	}
+	for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
+		struct sc_scorecard_info si;
+		json_t *grades = json_array(), *rules = json_array();
+		sc_rulebook_scorecard_info(rb, (int)i, &si);
+		for (size_t g = 0; g < si.ngrades; g++)
+			json_array_append_new(grades, json_pack("{s:s,s:i}",
+				"grade", sc_rulebook_grade_name(rb, (int)i, (int)g),
+				"min", (int)sc_rulebook_grade_min(rb, (int)i, (int)g)));
+		for (size_t r = si.first_rule; r < si.first_rule + si.nrules; r++)
+			json_array_append_new(rules, rule_info_json(rb, (int)r));
+		json_array_append_new(cards, json_pack("{s:s,s:o,s:s,s:i,s:i,s:i,s:o,s:o}",
+			"name", si.name, "applies_to", kinds_json(si.persons, si.orgs),
+			"consent", si.consent_required ? "required" : "not_required",
+			"base", (int)si.base, "min", (int)si.min, "max", (int)si.max,
+			"grades", grades, "rules", rules));
+	}
+	for (size_t i = 0; i < sc_rulebook_list_count(rb); i++) {
+		struct sc_list_info li;
+		json_t *types = json_array();
+		sc_rulebook_list_info(rb, (int)i, &li);
+		for (size_t k = 0; k < li.nentered; k++)
+			json_array_append_new(types, json_string(sc_rulebook_list_type(rb, (int)i, k)));
+		json_t *l = json_pack("{s:s}", "name", li.name);
+		set_opt_str(l, "label", li.label);
+		json_object_set_new(l, "kind", json_string(li.kind == SC_LIST_BLACK ? "black" : "red"));
+		json_object_set_new(l, "applies_to", kinds_json(li.persons, li.orgs));
+		json_object_set_new(l, "entered_by", types);
+		json_object_set_new(l, "grace_days", json_integer(li.grace_days));
+		set_opt_int(l, "duration_days", li.duration_days);
+		json_object_set_new(l, "repair_min_days", json_integer(li.repair_min_days));
+		json_object_set_new(l, "public", json_boolean(li.public_));
+		json_object_set_new(l, "basis", json_string(li.basis));
+		json_array_append_new(lists, l);
+	}
+	for (size_t i = 0; i < sc_rulebook_measure_count(rb); i++) {
+		struct sc_measure_info mi;
+		json_t *m, *ls = json_array();
+		sc_rulebook_measure_info(rb, (int)i, &mi);
+		m = json_pack("{s:s}", "action", mi.action);
+		set_opt_str(m, "label", mi.label);
+		for (size_t k = 0; k < mi.nlists; k++)
+			json_array_append_new(ls, json_string(sc_rulebook_list_name(rb,
+				sc_rulebook_measure_list(rb, (int)i, k))));
+		if (mi.deny) {
+			json_object_set_new(m, "deny_if_listed", ls);
+		} else if (mi.scorecard >= 0) {
+			json_decref(ls);
+			json_object_set_new(m, "grant_if_grade_at_least",
+					    json_string(sc_rulebook_grade_name(rb, mi.scorecard, mi.grade)));
+			json_object_set_new(m, "scorecard", json_string(sc_rulebook_scorecard_name(rb, mi.scorecard)));
+		} else {
+			json_object_set_new(m, "grant_if_listed", ls);
+		}
+		json_object_set_new(m, "issued_by", json_string(mi.issued_by));
+		json_object_set_new(m, "basis", json_string(mi.basis));
+		json_array_append_new(measures, m);
+	}
+	json_t *schemes = json_array();
+	unsigned sch = sc_rulebook_id_schemes(rb);
+
+	if (sch & SC_SCHEME_CN_RIC)
+		json_array_append_new(schemes, json_string("cn_ric"));
+	if (sch & SC_SCHEME_CN_USCC)
+		json_array_append_new(schemes, json_string("cn_uscc"));
+	if (sch & SC_SCHEME_ANY)
+		json_array_append_new(schemes, json_string("any"));
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "rulebook", sc_rulebook_name(rb),
+			 "version", sc_rulebook_version(rb), "id_schemes", schemes, "sources", sources,
+			 "scorecards", cards, "lists", lists, "measures", measures);
+}

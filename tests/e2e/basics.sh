@@ -48,6 +48,19 @@ expect_rc 0 "$SOCRED" --db tiny.db init --rulebook any.yaml
 expect_rc 0 "$SOCRED" --db tiny.db rulebook show
 has out "rulebook tiny version 1"
 
+# rulebook show --json: the compiled program, itself a valid rulebook that
+# compiles to the identical program
+for rbf in "$SRC/rulebooks/default.yaml" "$SRC/tests/golden/cases/small.yaml"; do
+	expect_rc 0 "$SOCRED" rulebook show "$rbf" --json
+	cp out rt.json
+	"$SOCRED" rulebook show "$rbf" > want.txt
+	expect_rc 0 "$SOCRED" rulebook show rt.json
+	if cmp -s out want.txt; then ok; else bad "rulebook JSON round trip differs for $rbf"; diff out want.txt | head -5; fi
+done
+expect_rc 0 "$SOCRED" rulebook show --json
+has out '{"rulebook":"default","version":"2026.1","id_schemes":["cn_ric","cn_uscc"],"sources":[{"name":"court","label":"People'"'"'s courts","may_file":["court.*","contract.breach_judgment","utility.arrears_judgment"]}'
+has out '{"type":"traffic.drunk_driving","points":-50,"lapse_days":1825,"repair_min_days":0,"grade_cap":"C","basis":'
+
 # bad dates
 expect_rc 2 "$SOCRED" score 360426199101010071 --at 2025-02-30
 has err "--at '2025-02-30' is not a real day"
