@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev sqlite3 libyaml-dev
-      libjansson-dev libcmocka-dev)
+      libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev curl)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

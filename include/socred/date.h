@@ -25,6 +25,8 @@ void sc_date_to_ymd(sc_day day, int *y, int *m, int *d);
 void sc_date_format(sc_day day, char buf[SC_DATE_LEN + 1]);
 /* Today's date in local time. */
 sc_day sc_date_today(void);
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf[32]. */
+void sc_time_now_iso(char buf[32]);
 /* a + b saturating at SC_DAY_NONE (so "forever" stays forever). */
 static inline sc_day sc_day_add(sc_day a, int32_t b)
 {

@@ -34,10 +34,29 @@ typedef void (*sc_ingest_report_fn)(void *ctx, const struct sc_diag *d,
 typedef void (*sc_ingest_progress_fn)(void *ctx,
 				      const struct sc_ingest_stats *s);
 
+enum sc_line_status {
+	SC_LINE_ACCEPTED = 0,
+	SC_LINE_DUPLICATE = 1,
+	SC_LINE_REJECTED = 2,
+	SC_LINE_WARNING = 3, /* accepted with a warning */
+};
+
+/* Called for every data line with its outcome. d describes a reject or a
+ * warning (NULL otherwise); subject is the line's subject field (may be
+ * empty) and record_id its record_id field, both borrowed for the call. */
+typedef void (*sc_ingest_line_fn)(void *ctx, unsigned long line,
+				  enum sc_line_status status,
+				  const struct sc_diag *d, struct sc_text subject,
+				  struct sc_text record_id);
+
 struct sc_ingest_opts {
 	enum sc_format format;           /* AUTO: by name, then by content */
 	sc_ingest_report_fn report;      /* may be NULL */
 	sc_ingest_progress_fn progress;  /* may be NULL */
+	sc_ingest_line_fn line;          /* may be NULL */
+	/* non-NULL: a provider's batch; every line must be this source's
+	 * record or event, and consents are refused (the subject gives them) */
+	const char *only_source;
 	void *ctx;
 };
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "socred/access.h"
 #include "socred/arena.h"
 #include "socred/date.h"
 #include "socred/eval.h"
@@ -104,6 +105,13 @@ enum sc_status sc_store_subject_load(struct sc_store *st,
 				     struct sc_text id, struct sc_loaded *out,
 				     struct sc_diag *d);
 void sc_loaded_release(struct sc_loaded *l);
+/* As sc_store_subject_load, but a valid id (under rb's schemes) with no file
+ * yet gives an empty file of the id's kind (SC_KIND_NONE for an opaque id).
+ * SC_EINVAL: an invalid id, d says why (field "subject"). */
+enum sc_status sc_store_subject_open(struct sc_store *st,
+				     const struct sc_rulebook *rb,
+				     const char *id, struct sc_loaded *out,
+				     struct sc_diag *d);
 
 /* Visits every subject in ledger order. cb returns SC_OK to go on. subject
  * and id are borrowed for the call. progress (may be NULL) is called now and
@@ -144,5 +152,50 @@ enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run,
 				   uint64_t subjects, double seconds,
 				   struct sc_diag *d);
 void sc_store_run_abort(struct sc_store *st);
+
+/* ---- API keys ---- */
+
+#define SC_LIMIT_BINDING 1024 /* a source, actions "a,b,...", or a subject id */
+
+struct sc_key {
+	int64_t id;
+	enum sc_role role;
+	char name[SC_DIAG_FIELD_MAX];        /* who holds it: "China Eastern" */
+	char binding[SC_LIMIT_BINDING + 1];
+	unsigned char hash[SC_KEY_HASH_BYTES];
+	bool revoked;
+	char created[32];
+};
+
+/* Stores k (k->id is set). SC_OK or SC_ESTORE. */
+enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k,
+				struct sc_diag *d);
+/* SC_OK, SC_ENOTFOUND, SC_ESTORE. */
+enum sc_status sc_store_key_get(struct sc_store *st, int64_t id,
+				struct sc_key *out, struct sc_diag *d);
+enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id,
+				   struct sc_diag *d);
+typedef enum sc_status (*sc_store_key_fn)(void *ctx, const struct sc_key *k);
+enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb,
+				 void *ctx, struct sc_diag *d);
+
+/* ---- the audit trail ---- */
+
+/* Appends n entries in one transaction: assigns each its seq and chains its
+ * hash to the previous entry's. SC_OK or SC_ESTORE. */
+enum sc_status sc_store_audit_append(struct sc_store *st,
+				     struct sc_audit_entry *e, size_t n,
+				     struct sc_diag *d);
+/* Recomputes the whole chain. SC_OK (*count entries, all intact), or
+ * SC_ECORRUPT with *bad the seq of the first entry whose hash does not
+ * match (an altered, inserted or removed row). */
+enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count,
+				     int64_t *bad, struct sc_diag *d);
+/* Entries about one subject, oldest first (the inquiries of a report). */
+typedef enum sc_status (*sc_store_audit_fn)(void *ctx,
+					    const struct sc_audit_entry *e);
+enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
+				      sc_store_audit_fn cb, void *ctx,
+				      struct sc_diag *d);
 
 #endif

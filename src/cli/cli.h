@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "socred/access.h"
 #include "socred/date.h"
 #include "socred/eval.h"
 #include "socred/rulebook.h"
@@ -99,6 +100,7 @@ const char *cli_str(json_t *o, const char *key);
 void cli_json_print(json_t *o);
 
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
-	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate;
+	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate, cmd_keys,
+	cmd_audit, cmd_serve;
 
 #endif

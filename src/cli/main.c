@@ -1,5 +1,6 @@
 /* socred: the command. One table of subcommands (like git.c); each lives in
  * its own cmd_<verb>.c. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_init, &cmd_rulebook, &cmd_ingest, &cmd_score, &cmd_explain,
-	&cmd_check, &cmd_lists, &cmd_run, &cmd_generate};
+	&cmd_check, &cmd_lists, &cmd_run, &cmd_generate, &cmd_keys, &cmd_audit, &cmd_serve};
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void help(FILE *out)

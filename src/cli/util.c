@@ -164,26 +164,9 @@ int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
 		     const char *id, struct sc_loaded *out)
 {
 	struct sc_diag d;
-	struct sc_text t = {id, strlen(id)};
-	enum sc_kind kind;
-	enum sc_status rc;
 
 	sc_diag_clear(&d);
-	rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, t.n, &kind, &d);
-	if (rc) {
-		cli_diag(&d);
-		return EXIT_FATAL;
-	}
-	rc = sc_store_subject_load(st, rb, t, out, &d);
-	if (rc == SC_ENOTFOUND && kind != SC_KIND_NONE) {
-		/* a valid id with no file yet: evaluated on an empty file */
-		memset(out, 0, sizeof(*out));
-		sc_arena_init(&out->arena, 1024, 0);
-		out->id = sc_arena_strdup(&out->arena, id);
-		out->view.kind = kind;
-		return out->id ? EXIT_OK : cli_fail("out of memory");
-	}
-	if (rc) {
+	if (sc_store_subject_open(st, rb, id, out, &d)) {
 		cli_diag(&d);
 		return EXIT_FATAL;
 	}

@@ -1,6 +1,7 @@
 /* Civil-date arithmetic (Howard Hinnant's days_from_civil algorithm). */
 #include "socred/date.h"
 
+#include <stdio.h>
 #include <time.h>
 
 static bool is_leap(int y)
@@ -97,4 +98,16 @@ sc_day sc_date_today(void)
 
 	localtime_r(&now, &tm);
 	return sc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+void sc_time_now_iso(char buf[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
 }

@@ -242,8 +242,31 @@ static enum sc_status do_consent(struct ing *g, enum sc_op op,
 				op == SC_OP_CONSENT, date, d);
 }
 
+/* A provider's batch: its own source only. An empty source on a rectify or
+ * revoke becomes the provider's, so the ledger checks it filed the record. */
+static enum sc_status own_source(const char *src, enum sc_op op,
+				 struct sc_text *v, struct sc_diag *d)
+{
+	size_t n = strlen(src);
+
+	if (op == SC_OP_CONSENT || op == SC_OP_WITHDRAW)
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "op",
+				   "a source cannot file a %s: consent is the subject's",
+				   sc_op_name(op));
+	if (!v[SC_COL_SOURCE].n && op != SC_OP_ADD) {
+		v[SC_COL_SOURCE] = (struct sc_text){src, n};
+		return SC_OK;
+	}
+	if (v[SC_COL_SOURCE].n != n || memcmp(v[SC_COL_SOURCE].p, src, n))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "source",
+				   "this key files for source '%s' only, not '%.*s'", src,
+				   (int)(v[SC_COL_SOURCE].n > 64 ? 64 : v[SC_COL_SOURCE].n),
+				   v[SC_COL_SOURCE].p);
+	return SC_OK;
+}
+
 /* Validates and files one line. */
-static enum sc_status file_line(struct ing *g, const struct sc_text *v,
+static enum sc_status file_line(struct ing *g, struct sc_text *v,
 				struct sc_diag *d)
 {
 	enum sc_op op;
@@ -255,6 +278,8 @@ static enum sc_status file_line(struct ing *g, const struct sc_text *v,
 					   "field is %zu bytes long: at most %d",
 					   v[c].n, SC_LIMIT_FIELD_BYTES);
 	if ((st = sc_op_parse(v[SC_COL_OP].p, v[SC_COL_OP].n, &op, d)))
+		return st;
+	if (g->o && g->o->only_source && (st = own_source(g->o->only_source, op, v, d)))
 		return st;
 	switch (op) {
 	case SC_OP_ADD:
@@ -362,6 +387,8 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	for (;;) {
 		struct sc_diag ld;
 		enum sc_status ls;
+		enum sc_line_status outcome;
+		bool parsed = false;
 
 		sc_diag_clear(&ld);
 		ls = sc_reader_next(&r, fmt == SC_FORMAT_CSV, &ln, &ld);
@@ -399,8 +426,10 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		} else if (ls == SC_OK) {
 			ls = sc_jsonl_parse(ln.raw, ln.len, scratch, v, &ld);
 		}
-		if (ls == SC_OK)
+		if (ls == SC_OK) {
+			parsed = true;
 			ls = file_line(&g, v, &ld);
+		}
 		if (ls == SC_ESTORE || ls == SC_ENOMEM) {
 			*d = ld;
 			snprintf(d->source, sizeof(d->source), "%s", name);
@@ -410,16 +439,25 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		}
 		if (ls == SC_EDUPLICATE) {
 			stats->duplicates++;
+			outcome = SC_LINE_DUPLICATE;
 		} else if (ls) {
 			stats->rejected++;
 			report(&g, &ld, &ln);
+			outcome = SC_LINE_REJECTED;
+		} else if (ld.warning) {
+			stats->accepted++;
+			stats->warnings++;
+			report(&g, &ld, &ln);
+			outcome = SC_LINE_WARNING;
 		} else {
 			stats->accepted++;
-			if (ld.warning) {
-				stats->warnings++;
-				report(&g, &ld, &ln);
-			}
+			outcome = SC_LINE_ACCEPTED;
 		}
+		if (opts && opts->line)
+			opts->line(opts->ctx, ln.line, outcome,
+				   outcome >= SC_LINE_REJECTED ? &ld : NULL,
+				   parsed ? v[SC_COL_SUBJECT] : (struct sc_text){"", 0},
+				   parsed ? v[SC_COL_RECORD_ID] : (struct sc_text){"", 0});
 		if (++in_batch >= SC_LIMIT_INGEST_BATCH) {
 			if ((rc = sc_store_commit(st, d)) || (rc = sc_store_begin(st, d)))
 				goto out;

@@ -9,7 +9,6 @@
 
 #include "sqlite_impl.h"
 
-#define SCHEMA_VERSION "1"
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
@@ -50,7 +49,24 @@ static const char schema_sql[] =
 	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
 	"CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
 	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
-	"INSERT INTO meta VALUES('schema', '" SCHEMA_VERSION "');\n";
+	"INSERT INTO meta VALUES('schema', '1');\n";
+
+/* Migrations from schema N to N + 1, applied in order on open. */
+static const char *const migrations[] = {
+	/* 1 -> 2: API keys and the audit trail */
+	"CREATE TABLE keys(id INTEGER PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL,"
+	" binding TEXT NOT NULL, hash BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+	" created TEXT NOT NULL);\n"
+	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, at TEXT NOT NULL, key_id INTEGER NOT NULL,"
+	" role TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, result TEXT NOT NULL,"
+	" prev TEXT NOT NULL, hash TEXT NOT NULL);\n"
+	"CREATE INDEX audit_subject ON audit(subject) WHERE subject <> '';\n"
+	"CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE ext_id = ?1",
@@ -166,17 +182,36 @@ static enum sc_status check_schema(struct lite *l, unsigned flags,
 			       ? SC_ESTORE
 			       : SC_OK;
 	}
+	return SC_OK;
+}
+
+/* Brings the schema up to SCHEMA_VERSION, one transaction per step. */
+static enum sc_status migrate(struct lite *l, struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int v = 0;
+	char sql[96];
+
 	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key = 'schema'",
 			       -1, &s, NULL) != SQLITE_OK)
 		return sc_lite_db_err(l, d, "cannot read ledger schema");
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(s, 0), SCHEMA_VERSION)) {
-		sqlite3_finalize(s);
-		return sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
-				   "ledger schema is not version " SCHEMA_VERSION);
-	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = atoi((const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
+	if (v < 1 || v > SCHEMA_VERSION)
+		return sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+				   "ledger schema version %d: this socred knows 1 to %d",
+				   v, SCHEMA_VERSION);
+	for (; v < SCHEMA_VERSION; v++) {
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'", v + 1);
+		if (sc_lite_exec(l, "BEGIN IMMEDIATE", d))
+			return SC_ESTORE;
+		if (sc_lite_exec(l, migrations[v - 1], d) || sc_lite_exec(l, sql, d) ||
+		    sc_lite_exec(l, "COMMIT", d)) {
+			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+			return SC_ESTORE;
+		}
+	}
 	return SC_OK;
 }
 
@@ -211,7 +246,7 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072",
 		       d)))
 		goto fail;
-	if ((st = check_schema(l, flags, d)))
+	if ((st = check_schema(l, flags, d)) || (st = migrate(l, d)))
 		goto fail;
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(l->db, stmt_sql[i], -1,
@@ -363,6 +398,7 @@ static enum sc_status subject_get(struct lite *l, struct sc_text id,
 	if (rc == SQLITE_ROW) {
 		enum sc_kind have = (enum sc_kind)sqlite3_column_int(s, 1);
 		*sid = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s); /* a statement left on a row pins a read snapshot */
 		if (have != SC_KIND_NONE && kind != SC_KIND_NONE && have != kind)
 			return kind_conflict(id, have, kind, d);
 		if (have == SC_KIND_NONE && kind != SC_KIND_NONE) {
@@ -411,6 +447,7 @@ static enum sc_status intern(struct lite *l, struct intern *t,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
 	} else if (rc == SQLITE_DONE) {
 		s = sc_lite_stmt(l, add);
 		bind_text(s, 1, name);
@@ -461,6 +498,7 @@ static enum sc_status compare_existing(struct lite *l,
 		field = "source";
 	else if (!text_eq(sqlite3_column_text(s, 5), r->ref))
 		field = "ref";
+	sqlite3_reset(s);
 	if (!field)
 		return SC_EDUPLICATE;
 	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, field,
@@ -513,7 +551,7 @@ static enum sc_status lite_record_event(void *impl,
 	struct lite *l = impl;
 	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
 	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_FIND);
-	char day[SC_DATE_LEN + 1];
+	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
 	int64_t rid;
 	sc_day rdate;
 	int rc;
@@ -528,11 +566,12 @@ static enum sc_status lite_record_event(void *impl,
 		return sc_lite_db_err(l, d, "cannot look up record");
 	rid = sqlite3_column_int64(s, 0);
 	rdate = sqlite3_column_int(s, 1);
-	if (e->source.n && !text_eq(sqlite3_column_text(s, 2), e->source))
+	snprintf(filer, sizeof(filer), "%s", (const char *)sqlite3_column_text(s, 2));
+	sqlite3_reset(s);
+	if (e->source.n && (strlen(filer) != e->source.n || memcmp(filer, e->source.p, e->source.n)))
 		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
 				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
-				   (int)e->record_id.n, e->record_id.p,
-				   (const char *)sqlite3_column_text(s, 2),
+				   (int)e->record_id.n, e->record_id.p, filer,
 				   (int)e->source.n, e->source.p, sc_op_name(e->op));
 	if (e->date < rdate) {
 		sc_date_format(rdate, day);
@@ -547,16 +586,20 @@ static enum sc_status lite_record_event(void *impl,
 		sc_day when = sqlite3_column_int(s, 1);
 		sc_date_format(when, day);
 		if (op == e->op) {
-			if (when == e->date && text_eq(sqlite3_column_text(s, 2), e->ref))
+			bool same = when == e->date && text_eq(sqlite3_column_text(s, 2), e->ref);
+			sqlite3_reset(s);
+			if (same)
 				return SC_EDUPLICATE;
 			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
 					   "record '%.*s' was already %s on %s",
 					   (int)e->record_id.n, e->record_id.p, verb, day);
 		}
-		if (op == SC_OP_REVOKE && e->op == SC_OP_RECTIFY)
+		if (op == SC_OP_REVOKE && e->op == SC_OP_RECTIFY) {
+			sqlite3_reset(s);
 			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record_id",
 					   "record '%.*s' was revoked on %s and cannot be rectified",
 					   (int)e->record_id.n, e->record_id.p, day);
+		}
 	}
 	if (rc != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot read events");
@@ -608,6 +651,13 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.scan = sc_lite_scan,
 	.record_name = sc_lite_record_name,
 	.counts = sc_lite_counts,
+	.key_add = sc_lite_key_add,
+	.key_get = sc_lite_key_get,
+	.key_revoke = sc_lite_key_revoke,
+	.key_list = sc_lite_key_list,
+	.audit_append = sc_lite_audit_append,
+	.audit_verify = sc_lite_audit_verify,
+	.audit_subject = sc_lite_audit_subject,
 	.run_begin = sc_lite_run_begin,
 	.run_put_card = sc_lite_run_put_card,
 	.run_put_list = sc_lite_run_put_list,

@@ -68,4 +68,18 @@ enum sc_status sc_lite_run_put_list(void *impl, int64_t run, int64_t sid,
 enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
 				  double seconds, struct sc_diag *d);
 
+enum sc_status sc_lite_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
+enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
+			       struct sc_diag *d);
+enum sc_status sc_lite_key_revoke(void *impl, int64_t id, struct sc_diag *d);
+enum sc_status sc_lite_key_list(void *impl, sc_store_key_fn cb, void *ctx,
+				struct sc_diag *d);
+enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
+				    size_t n, struct sc_diag *d);
+enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
+				    struct sc_diag *d);
+enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
+				     sc_store_audit_fn cb, void *ctx,
+				     struct sc_diag *d);
+
 #endif

@@ -388,6 +388,7 @@ enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
 		return SC_OK;
 	}
 	if (rc == SQLITE_DONE)

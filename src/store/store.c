@@ -1,5 +1,7 @@
 /* The ledger front: picks a backend and forwards to its ops table. */
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store_impl.h"
 
@@ -76,8 +78,52 @@ enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run, uint64_t su
 void sc_store_run_abort(struct sc_store *st)
 { st->ops->rollback(st->impl); }
 
+enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k, struct sc_diag *d)
+{ return st->ops->key_add(st->impl, k, d); }
+enum sc_status sc_store_key_get(struct sc_store *st, int64_t id, struct sc_key *out, struct sc_diag *d)
+{ return st->ops->key_get(st->impl, id, out, d); }
+enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id, struct sc_diag *d)
+{ return st->ops->key_revoke(st->impl, id, d); }
+enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb, void *ctx, struct sc_diag *d)
+{ return st->ops->key_list(st->impl, cb, ctx, d); }
+enum sc_status sc_store_audit_append(struct sc_store *st, struct sc_audit_entry *e, size_t n,
+				     struct sc_diag *d)
+{ return st->ops->audit_append(st->impl, e, n, d); }
+enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count, int64_t *bad,
+				     struct sc_diag *d)
+{ return st->ops->audit_verify(st->impl, count, bad, d); }
+enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
+				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
+{ return st->ops->audit_subject(st->impl, subject, cb, ctx, d); }
+
 void sc_loaded_release(struct sc_loaded *l)
 {
 	if (l)
 		sc_arena_release(&l->arena);
+}
+
+enum sc_status sc_store_subject_open(struct sc_store *st,
+				     const struct sc_rulebook *rb,
+				     const char *id, struct sc_loaded *out,
+				     struct sc_diag *d)
+{
+	struct sc_text t = {id, strlen(id)};
+	enum sc_kind kind;
+	enum sc_status rc;
+
+	rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, t.n, &kind, d);
+	if (rc) {
+		if (d)
+			snprintf(d->field, sizeof(d->field), "subject");
+		return rc;
+	}
+	rc = sc_store_subject_load(st, rb, t, out, d);
+	if (rc != SC_ENOTFOUND)
+		return rc;
+	/* a valid id with no file yet (of unknown kind under the 'any' scheme) */
+	memset(out, 0, sizeof(*out));
+	sc_arena_init(&out->arena, 1024, 0);
+	out->id = sc_arena_strdup(&out->arena, id);
+	out->view.kind = kind;
+	return out->id ? SC_OK : SC_ENOMEM;
 }

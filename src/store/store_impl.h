@@ -52,6 +52,19 @@ struct sc_store_ops {
 	enum sc_status (*run_finish)(void *impl, int64_t run,
 				     uint64_t subjects, double seconds,
 				     struct sc_diag *d);
+	enum sc_status (*key_add)(void *impl, struct sc_key *k, struct sc_diag *d);
+	enum sc_status (*key_get)(void *impl, int64_t id, struct sc_key *out,
+				  struct sc_diag *d);
+	enum sc_status (*key_revoke)(void *impl, int64_t id, struct sc_diag *d);
+	enum sc_status (*key_list)(void *impl, sc_store_key_fn cb, void *ctx,
+				   struct sc_diag *d);
+	enum sc_status (*audit_append)(void *impl, struct sc_audit_entry *e,
+				       size_t n, struct sc_diag *d);
+	enum sc_status (*audit_verify)(void *impl, uint64_t *count, int64_t *bad,
+				       struct sc_diag *d);
+	enum sc_status (*audit_subject)(void *impl, const char *subject,
+					sc_store_audit_fn cb, void *ctx,
+					struct sc_diag *d);
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;

@@ -1,0 +1,67 @@
+/* socred: who may do what. Roles, API keys and the audit chain.
+ *
+ * A key is shown once, as "sck_<id>_<secret>"; the ledger keeps only the
+ * SHA-256 of the secret, and a presented key is compared with it in constant
+ * time. Every read of a subject's data and every change is appended to the
+ * audit log; each entry carries the hash of the previous one. */
+#ifndef SOCRED_ACCESS_H
+#define SOCRED_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socred/status.h"
+
+enum sc_role {
+	SC_ROLE_PUBLIC = 0,   /* no key */
+	SC_ROLE_ADMIN = 1,
+	SC_ROLE_PROVIDER = 2, /* bound to one source */
+	SC_ROLE_ENFORCER = 3, /* bound to the actions it applies */
+	SC_ROLE_SUBJECT = 4,  /* bound to one subject id */
+};
+
+/* "public", "admin", ...; never NULL. */
+const char *sc_role_name(enum sc_role r);
+/* SC_OK or SC_EINVAL. */
+enum sc_status sc_role_parse(const char *s, enum sc_role *out);
+
+#define SC_KEY_SECRET_BYTES 32
+#define SC_KEY_HASH_BYTES 32
+#define SC_KEY_TOKEN_MAX 96  /* "sck_" + id + "_" + 64 hex + NUL */
+#define SC_HASH_HEX 65       /* 64 hex digits + NUL */
+
+#define SC_KEY_SECRET_HEX (2 * SC_KEY_SECRET_BYTES + 1)
+
+/* A fresh secret from the system's CSPRNG, as hex, and the hash to store.
+ * SC_OK or SC_EIO (no randomness). Wipe secret_hex after use. */
+enum sc_status sc_key_secret(char secret_hex[SC_KEY_SECRET_HEX],
+			     unsigned char hash[SC_KEY_HASH_BYTES]);
+/* The token shown once to the key's holder. */
+void sc_key_token(int64_t id, const char *secret_hex,
+		  char token[SC_KEY_TOKEN_MAX]);
+/* Splits a presented token into its key id and the hash of its secret.
+ * SC_OK or SC_EINVAL (not a socred key). */
+enum sc_status sc_key_parse(const char *token, size_t len, int64_t *id,
+			    unsigned char hash[SC_KEY_HASH_BYTES]);
+/* Constant-time comparison of two key hashes. */
+bool sc_key_hash_equal(const unsigned char a[SC_KEY_HASH_BYTES],
+		       const unsigned char b[SC_KEY_HASH_BYTES]);
+
+/* One audit entry, as hashed and stored. Strings are borrowed. */
+struct sc_audit_entry {
+	int64_t seq;
+	const char *at;       /* UTC, "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+	int64_t key_id;       /* 0: no key */
+	enum sc_role role;
+	const char *action;   /* "GET /v1/check air_travel", "ingest", ... */
+	const char *subject;  /* "" when none */
+	const char *result;   /* "200 deny", "403", ... */
+};
+
+/* hex = SHA-256(prev_hex | seq | at | key_id | role | action | subject |
+ * result), fields separated by 0x1f. prev_hex is "" for the first entry. */
+void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
+		   char hex[SC_HASH_HEX]);
+
+#endif

@@ -1,0 +1,32 @@
+/* socred: the HTTP service (libmicrohttpd, epoll, a thread pool). */
+#ifndef SOCRED_SERVER_H
+#define SOCRED_SERVER_H
+
+#include <stdint.h>
+
+#include "socred/date.h"
+#include "socred/status.h"
+
+struct sc_server;
+
+struct sc_server_opts {
+	const char *db;           /* the ledger */
+	const char *host;         /* "127.0.0.1" */
+	uint16_t port;            /* 0: any free port (see sc_server_port) */
+	unsigned threads;         /* worker threads, >= 1 */
+	sc_day today;             /* SC_DAY_NONE: the clock's date */
+	const char *openapi;      /* the OpenAPI document (borrowed) */
+	size_t openapi_len;
+};
+
+/* Starts serving. SC_OK: *out is running, stop with sc_server_stop.
+ * SC_ESTORE (the ledger), SC_EIO (cannot listen), SC_ENOMEM. */
+enum sc_status sc_server_start(const struct sc_server_opts *opts,
+			       struct sc_server **out, struct sc_diag *d);
+/* The port actually bound. */
+uint16_t sc_server_port(const struct sc_server *s);
+/* Stops accepting, finishes requests in flight, flushes the audit log,
+ * closes the ledger. s may be NULL. */
+void sc_server_stop(struct sc_server *s);
+
+#endif

@@ -1,0 +1,175 @@
+/* socred keys add|list|revoke: API keys for the service. A key is shown
+ * once; the ledger keeps only the hash of its secret. */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Checks the binding a role needs against the rulebook. */
+static int check_binding(const struct sc_rulebook *rb, enum sc_role role,
+			 const char *source, const char *actions,
+			 const char *subject, char *out, size_t size)
+{
+	struct sc_diag d;
+	enum sc_kind kind;
+
+	out[0] = '\0';
+	if ((role == SC_ROLE_PROVIDER) != (source != NULL) ||
+	    (role == SC_ROLE_ENFORCER) != (actions != NULL) ||
+	    (role == SC_ROLE_SUBJECT) != (subject != NULL))
+		return cli_fail("keys add: a provider key needs --source, an enforcer key --actions, a subject key --subject, and only those");
+	if (source) {
+		if (sc_rulebook_source_find(rb, source, strlen(source)) < 0)
+			return cli_fail("unknown source '%s'", source);
+		snprintf(out, size, "%s", source);
+	}
+	if (actions) {
+		char copy[SC_LIMIT_BINDING + 1], *save = NULL;
+		if (strlen(actions) > SC_LIMIT_BINDING)
+			return cli_fail("--actions is longer than %d bytes", SC_LIMIT_BINDING);
+		snprintf(copy, sizeof(copy), "%s", actions);
+		for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save))
+			if (sc_rulebook_action_find(rb, a, strlen(a)) < 0)
+				return cli_fail("unknown action '%s'", a);
+		snprintf(out, size, "%s", actions);
+	}
+	if (subject) {
+		sc_diag_clear(&d);
+		if (sc_id_classify(sc_rulebook_id_schemes(rb), subject, strlen(subject), &kind, &d)) {
+			cli_diag(&d);
+			return EXIT_FATAL;
+		}
+		snprintf(out, size, "%s", subject);
+	}
+	return EXIT_OK;
+}
+
+static int add(struct cli *cli, int argc, char **argv)
+{
+	const char *role_s = NULL, *name = NULL, *source = NULL, *actions = NULL, *subject = NULL;
+	const struct opt opts[] = {{"--role", &role_s, NULL}, {"--name", &name, NULL},
+				   {"--source", &source, NULL}, {"--actions", &actions, NULL},
+				   {"--subject", &subject, NULL}, {0}};
+	struct sc_store *st = NULL;
+	struct sc_rulebook *rb = NULL;
+	struct sc_key k;
+	struct sc_diag d;
+	char secret[SC_KEY_SECRET_HEX], token[SC_KEY_TOKEN_MAX], at[32], result[96];
+	struct sc_audit_entry e;
+	int n, rc = cli_parse(cli, &cmd_keys, argc, argv, opts, NULL, 0, &n);
+
+	if (rc >= 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	if (!role_s || sc_role_parse(role_s, &k.role))
+		return cli_fail("keys add: --role must be admin, provider, enforcer or subject");
+	if ((rc = cli_open(cli, &st, &rb)))
+		return rc;
+	if ((rc = check_binding(rb, k.role, source, actions, subject, k.binding, sizeof(k.binding))))
+		goto out;
+	snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
+	sc_diag_clear(&d);
+	if (sc_key_secret(secret, k.hash)) {
+		rc = cli_fail("no randomness available for a key");
+		goto out;
+	}
+	if (sc_store_key_add(st, &k, &d)) {
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	sc_key_token(k.id, secret, token);
+	sodium_memzero(secret, sizeof(secret));
+	sc_time_now_iso(at);
+	snprintf(result, sizeof(result), "key %" PRId64 " %s %.64s", k.id, sc_role_name(k.role), k.binding);
+	e = (struct sc_audit_entry){.at = at, .role = SC_ROLE_ADMIN, .action = "keys add",
+				    .subject = subject ? subject : "", .result = result};
+	if (sc_store_audit_append(st, &e, 1, &d)) {
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	printf("%s\n", token);
+	fprintf(stderr, "key %" PRId64 " (%s%s%s): keep it now, it is not shown again\n",
+		k.id, sc_role_name(k.role), k.binding[0] ? " " : "", k.binding);
+	sodium_memzero(token, sizeof(token));
+	rc = EXIT_OK;
+out:
+	sc_store_close(st);
+	sc_rulebook_free(rb);
+	return rc;
+}
+
+static enum sc_status print_key(void *ctx, const struct sc_key *k)
+{
+	bool json = *(bool *)ctx;
+
+	if (json)
+		printf("{\"id\":%" PRId64 ",\"role\":\"%s\",\"binding\":\"%s\",\"revoked\":%s,\"created\":\"%s\"}\n",
+		       k->id, sc_role_name(k->role), k->binding, k->revoked ? "true" : "false", k->created);
+	else
+		printf("%" PRId64 "\t%s\t%s\t%s\t%s\t%s\n", k->id, sc_role_name(k->role),
+		       k->binding[0] ? k->binding : "-", k->name[0] ? k->name : "-",
+		       k->created, k->revoked ? "revoked" : "active");
+	return SC_OK;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	const char *pos[2];
+	bool json = false;
+	const struct opt opts[] = {{"--json", NULL, &json}, {0}};
+	struct sc_store *st = NULL;
+	struct sc_rulebook *rb = NULL;
+	struct sc_diag d;
+	int n, rc;
+
+	if (argc >= 2 && !strcmp(argv[1], "add"))
+		return add(cli, argc - 1, argv + 1);
+	rc = cli_parse(cli, &cmd_keys, argc, argv, opts, pos, 2, &n);
+	if (rc >= 0)
+		return rc;
+	sc_diag_clear(&d);
+	if (n == 1 && !strcmp(pos[0], "list")) {
+		if ((rc = cli_open(cli, &st, &rb)))
+			return rc;
+		if (!json)
+			printf("id\trole\tbinding\tname\tcreated\tstate\n");
+		rc = sc_store_key_list(st, print_key, &json, &d) ? EXIT_FATAL : EXIT_OK;
+	} else if (n == 2 && !strcmp(pos[0], "revoke")) {
+		char *end;
+		long long id = strtoll(pos[1], &end, 10);
+		if (*end || id <= 0)
+			return cli_fail("keys revoke: ID is a key number");
+		if ((rc = cli_open(cli, &st, &rb)))
+			return rc;
+		rc = sc_store_key_revoke(st, id, &d) ? EXIT_FATAL : EXIT_OK;
+		if (!rc) {
+			char at[32], result[64];
+			struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN,
+						   .action = "keys revoke", .subject = "",
+						   .result = result};
+			sc_time_now_iso(at);
+			snprintf(result, sizeof(result), "key %lld revoked", id);
+			rc = sc_store_audit_append(st, &e, 1, &d) ? EXIT_FATAL : EXIT_OK;
+			if (!rc)
+				printf("key %lld revoked\n", id);
+		}
+	} else {
+		return cli_fail("usage: socred keys add --role ROLE ... | keys list | keys revoke ID");
+	}
+	if (rc)
+		cli_diag(&d);
+	sc_store_close(st);
+	sc_rulebook_free(rb);
+	return rc;
+}
+
+const struct cmd cmd_keys = {
+	"keys", run,
+	"keys add --role ROLE [--name N] [--source S | --actions A,B | --subject ID] | keys list [--json] | keys revoke ID",
+	"API keys for the service: admin; provider (bound to one source); enforcer (bound to\n"
+	"      the actions it applies); subject (bound to one subject id). Printed once; only a\n"
+	"      hash is stored."};

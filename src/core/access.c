@@ -1,0 +1,114 @@
+/* Roles, key tokens and the audit hash chain (libsodium). */
+#include "socred/access.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = {"public", "admin", "provider",
+					 "enforcer", "subject"};
+
+const char *sc_role_name(enum sc_role r)
+{
+	return (unsigned)r < 5 ? role_names[r] : "?";
+}
+
+enum sc_status sc_role_parse(const char *s, enum sc_role *out)
+{
+	for (unsigned i = 1; i < 5; i++)
+		if (!strcmp(s, role_names[i])) {
+			*out = (enum sc_role)i;
+			return SC_OK;
+		}
+	return SC_EINVAL;
+}
+
+static bool ready(void)
+{
+	return sodium_init() >= 0;
+}
+
+enum sc_status sc_key_secret(char secret_hex[SC_KEY_SECRET_HEX],
+			     unsigned char hash[SC_KEY_HASH_BYTES])
+{
+	unsigned char secret[SC_KEY_SECRET_BYTES];
+
+	if (!ready())
+		return SC_EIO;
+	randombytes_buf(secret, sizeof(secret));
+	sodium_bin2hex(secret_hex, SC_KEY_SECRET_HEX, secret, sizeof(secret));
+	crypto_hash_sha256(hash, (const unsigned char *)secret_hex,
+			   2 * SC_KEY_SECRET_BYTES);
+	sodium_memzero(secret, sizeof(secret));
+	return SC_OK;
+}
+
+void sc_key_token(int64_t id, const char *secret_hex,
+		  char token[SC_KEY_TOKEN_MAX])
+{
+	snprintf(token, SC_KEY_TOKEN_MAX, "sck_%" PRId64 "_%s", id, secret_hex);
+}
+
+enum sc_status sc_key_parse(const char *token, size_t len, int64_t *id,
+			    unsigned char hash[SC_KEY_HASH_BYTES])
+{
+	const char *p = token + 4, *end = token + len, *us;
+	int64_t v = 0;
+
+	if (!ready() || len < 6 || len >= SC_KEY_TOKEN_MAX || memcmp(token, "sck_", 4))
+		return SC_EINVAL;
+	us = memchr(p, '_', (size_t)(end - p));
+	if (!us || us == p || us - p > 18 || (size_t)(end - us - 1) != 2 * SC_KEY_SECRET_BYTES)
+		return SC_EINVAL;
+	for (; p < us; p++) {
+		if (*p < '0' || *p > '9')
+			return SC_EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	for (p = us + 1; p < end; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return SC_EINVAL;
+	*id = v;
+	crypto_hash_sha256(hash, (const unsigned char *)us + 1, (size_t)(end - us - 1));
+	return SC_OK;
+}
+
+bool sc_key_hash_equal(const unsigned char a[SC_KEY_HASH_BYTES],
+		       const unsigned char b[SC_KEY_HASH_BYTES])
+{
+	return sodium_memcmp(a, b, SC_KEY_HASH_BYTES) == 0;
+}
+
+void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
+		   char hex[SC_HASH_HEX])
+{
+	crypto_hash_sha256_state st;
+	unsigned char out[crypto_hash_sha256_BYTES];
+	char num[64];
+	const char sep = 0x1f;
+
+	ready();
+	crypto_hash_sha256_init(&st);
+#define PART(s, n)                                                            \
+	do {                                                                  \
+		crypto_hash_sha256_update(&st, (const unsigned char *)(s), (n)); \
+		crypto_hash_sha256_update(&st, (const unsigned char *)&sep, 1); \
+	} while (0)
+#define STR(s) PART((s), strlen(s))
+	STR(prev_hex);
+	snprintf(num, sizeof(num), "%" PRId64, e->seq);
+	STR(num);
+	STR(e->at);
+	snprintf(num, sizeof(num), "%" PRId64, e->key_id);
+	STR(num);
+	STR(sc_role_name(e->role));
+	STR(e->action);
+	STR(e->subject);
+	STR(e->result);
+#undef STR
+#undef PART
+	crypto_hash_sha256_final(&st, out);
+	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
+}

@@ -1,0 +1,104 @@
+/* GET /v1/subjects/{id}/report: the subject's whole file, for the subject
+ * (or an admin): every record with its rule, contribution, window and state;
+ * scores and grades; lists with their basis; incentives granted or missed;
+ * month-end score history over three years; and every inquiry: who looked,
+ * when, for which action, and what they were told. */
+#include <string.h>
+
+#include "http.h"
+#include "socred/eval.h"
+#include "socred/report.h"
+
+static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
+{
+	json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:s}", "at", e->at,
+		"role", sc_role_name(e->role), "key", (json_int_t)e->key_id,
+		"action", e->action, "result", e->result));
+	return SC_OK;
+}
+
+/* Score at each month end of the last 36 months, per applicable scorecard. */
+static json_t *history(const struct sc_rulebook *rb, struct sc_eval *ev,
+		       const struct sc_loaded *l, sc_day today)
+{
+	json_t *out = json_array();
+	int y, m, d;
+
+	sc_date_to_ymd(today, &y, &m, &d);
+	for (int k = 36; k >= 1; k--) {
+		int mm = m - k, yy = y;
+		sc_day end;
+		json_t *pt;
+		while (mm < 1) {
+			mm += 12;
+			yy--;
+		}
+		/* the last day of month mm: the day before the first of the next */
+		end = sc_date_from_ymd(mm == 12 ? yy + 1 : yy, mm == 12 ? 1 : mm + 1, 1) - 1;
+		if (sc_eval_subject(ev, &l->view, end, 0))
+			break;
+		pt = json_pack("{s:o}", "at", sc_report_day(end));
+		for (size_t sc = 0; sc < sc_rulebook_scorecard_count(rb); sc++) {
+			const struct sc_card_result *c = sc_eval_card(ev, (int)sc);
+			if (c->status == SC_CARD_NOT_APPLICABLE)
+				continue;
+			json_object_set_new(pt, sc_rulebook_scorecard_name(rb, (int)sc),
+					    c->status == SC_CARD_SCORED ? json_integer(c->score) : json_null());
+		}
+		json_array_append_new(out, pt);
+	}
+	return out;
+}
+
+void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	const struct sc_rulebook *rb = r->srv->rb;
+	const char *id = p[0];
+	sc_day at = sc_req_today(r);
+	struct sc_eval *ev = NULL;
+	struct sc_loaded l;
+	struct sc_diag d;
+	json_t *o = NULL, *incentives, *inquiries;
+
+	if (r->role == SC_ROLE_SUBJECT && strcmp(r->key.binding, id)) {
+		sc_reply_errorf(r, 403, NULL, "this key reads the report of its own subject only");
+		r->audit_subject = sc_arena_strdup(&r->arena, id);
+		snprintf(r->audit_result, sizeof(r->audit_result), "403");
+		return;
+	}
+	sc_diag_clear(&d);
+	if (sc_store_subject_open(st, rb, id, &l, &d)) {
+		sc_reply_error(r, 400, &d);
+		return;
+	}
+	ev = sc_eval_new(rb);
+	if (!ev || sc_eval_subject(ev, &l.view, at, SC_EVAL_EXPLAIN) ||
+	    !(o = sc_report_explain(rb, &l, ev, at))) {
+		sc_reply_errorf(r, 500, NULL, "cannot evaluate the subject");
+		goto out;
+	}
+	/* incentives: every action with incentive measures, granted or why not */
+	incentives = json_array();
+	for (size_t a = 0; a < sc_rulebook_action_count(rb); a++) {
+		enum sc_decision dec;
+		json_t *c = sc_report_check(rb, &l, ev, (int)a, at, &dec);
+		if (c && (dec == SC_DECISION_GRANT || dec == SC_DECISION_NOT_ELIGIBLE))
+			json_array_append_new(incentives, json_pack("{s:s,s:s,s:O}",
+				"action", sc_rulebook_action_name(rb, (int)a),
+				"decision", sc_decision_name(dec),
+				"reasons", json_object_get(c, "reasons")));
+		json_decref(c);
+	}
+	json_object_set_new(o, "incentives", incentives);
+	inquiries = json_array();
+	sc_store_audit_subject(st, id, add_inquiry, inquiries, NULL);
+	json_object_set_new(o, "inquiries", inquiries);
+	json_object_set_new(o, "history", history(rb, ev, &l, at));
+	r->audit_subject = sc_arena_strdup(&r->arena, id);
+	r->audit_action = "report";
+	snprintf(r->audit_result, sizeof(r->audit_result), "200");
+	sc_reply_json(r, 200, o);
+out:
+	sc_eval_free(ev);
+	sc_loaded_release(&l);
+}

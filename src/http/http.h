@@ -1,0 +1,164 @@
+/* The HTTP service's internals, shared by the files of src/http. Not
+ * installed: programs use socred/server.h. */
+#ifndef SOCRED_HTTP_H
+#define SOCRED_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "socred/access.h"
+#include "socred/arena.h"
+#include "socred/rulebook.h"
+#include "socred/server.h"
+#include "socred/store.h"
+
+#define SC_HTTP_BODY_MAX (16 * 1024 * 1024) /* a request body */
+#define SC_HTTP_PATH_MAX 512
+
+/* ---- ledger connections, one per worker thread at most ---- */
+
+struct sc_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sc_store **free;
+	size_t nfree, size;
+};
+
+/* ---- the audit queue: entries are chained and written by one thread ---- */
+
+struct sc_audit_item {
+	char at[32];
+	int64_t key_id;
+	enum sc_role role;
+	char action[96];
+	char subject[72];
+	char result[128];
+};
+
+struct sc_audit_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sc_audit_item *items;
+	size_t n, cap;
+	bool stop;
+	pthread_t writer;
+	struct sc_store *st;
+	atomic_ulong written, failed;
+};
+
+/* ---- metrics ---- */
+
+#define SC_LAT_BUCKETS 12
+struct sc_metrics {
+	atomic_ulong requests[16][6]; /* route x status class (1xx..5xx, other) */
+	atomic_ulong lat_bucket[SC_LAT_BUCKETS + 1];
+	atomic_ulong lat_count;
+	atomic_ullong lat_sum_us;
+	atomic_ulong decisions[4];    /* allow, deny, grant, not_eligible */
+	atomic_ulong records_filed;
+};
+
+struct sc_server {
+	struct MHD_Daemon *mhd;
+	struct sc_server_opts opts;
+	struct sc_rulebook *rb;
+	struct sc_pool pool;
+	struct sc_audit_queue audit;
+	struct sc_metrics metrics;
+	char *openapi;
+	size_t openapi_len;
+};
+
+/* One request, from its first byte to its response. */
+struct sc_req {
+	struct sc_server *srv;
+	struct MHD_Connection *conn;
+	struct sc_arena arena;  /* everything of this request */
+	const char *method;
+	char path[SC_HTTP_PATH_MAX];
+	char *body;
+	size_t body_len, body_cap;
+	bool too_large;
+	double start;
+	int route;              /* index into the route table, for metrics */
+	/* who is asking */
+	struct sc_key key;      /* key.id 0: no key */
+	enum sc_role role;
+	/* filled by the handler */
+	unsigned status;
+	const char *content_type;
+	char *out;
+	size_t out_len;
+	const char *audit_subject; /* the handler sets it to audit the request */
+	const char *audit_action;  /* default "METHOD path" */
+	char audit_result[128];
+};
+
+typedef void (*sc_handler)(struct sc_req *r, struct sc_store *st,
+			   const char *const *params);
+
+struct sc_route {
+	const char *method;
+	const char *pattern;    /* "/v1/subjects/{}/report": {} is a parameter */
+	sc_handler handler;
+	unsigned roles;         /* bit set of (1u << enum sc_role) */
+	const char *name;       /* metrics label */
+};
+
+extern const struct sc_route sc_routes[];
+extern const size_t sc_nroutes;
+
+/* Responses. The body is copied into the request's arena. */
+void sc_reply(struct sc_req *r, unsigned status, const char *type,
+	      const char *body, size_t len);
+/* Takes a reference to o (decrefs it). */
+void sc_reply_json(struct sc_req *r, unsigned status, json_t *o);
+/* {"error": {"status", "message", "field", "line"}}. */
+void sc_reply_error(struct sc_req *r, unsigned status, const struct sc_diag *d);
+void sc_reply_errorf(struct sc_req *r, unsigned status, const char *field,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A query parameter (borrowed), or NULL. */
+const char *sc_req_query(struct sc_req *r, const char *name);
+/* Today for this server (--today, or the clock). */
+sc_day sc_req_today(const struct sc_req *r);
+
+/* Auth: resolves the Authorization header into r->key / r->role. Returns
+ * 0, or 401 when a key is presented but unknown, revoked or malformed. */
+unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
+
+/* Pool. */
+enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
+			    struct sc_diag *d);
+struct sc_store *sc_pool_get(struct sc_pool *p);
+void sc_pool_put(struct sc_pool *p, struct sc_store *st);
+void sc_pool_release(struct sc_pool *p);
+
+/* Audit queue. */
+enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
+				    struct sc_diag *d);
+void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
+			 const char *action, const char *subject,
+			 const char *result);
+/* Flushes and stops the writer. */
+void sc_audit_queue_stop(struct sc_audit_queue *q);
+
+/* Metrics. */
+void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,
+			double seconds);
+char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
+			size_t *len);
+
+/* Handlers. */
+void sc_h_healthz(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_metrics(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_openapi(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_rulebook(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p);
+
+#endif

@@ -1,0 +1,84 @@
+/* Prometheus text metrics: requests by route and status class, a latency
+ * histogram, records stored, checks by decision, audit writes. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "http.h"
+
+static const double bounds[SC_LAT_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+					      0.01, 0.025, 0.05, 0.1, 0.25, 0.5};
+
+void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,
+			double seconds)
+{
+	unsigned cls = status >= 100 && status < 600 ? status / 100 - 1 : 5;
+	int b = 0;
+
+	m->requests[route >= 0 && route < 15 ? route : 15][cls]++;
+	while (b < SC_LAT_BUCKETS && seconds > bounds[b])
+		b++;
+	m->lat_bucket[b]++;
+	m->lat_count++;
+	m->lat_sum_us += (unsigned long long)(seconds * 1e6);
+}
+
+char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
+			size_t *len)
+{
+	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+	static const char *const decisions[] = {"allow", "deny", "grant", "not_eligible"};
+	const struct sc_metrics *m = &srv->metrics;
+	struct sc_store_counts c = {0};
+	char *buf = NULL;
+	size_t n = 0;
+	unsigned long cum = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	if (!f)
+		return NULL;
+	sc_store_counts(st, &c, NULL);
+	fprintf(f, "# HELP socred_requests_total HTTP requests by route and status class.\n"
+		   "# TYPE socred_requests_total counter\n");
+	for (int r = 0; r < 16; r++)
+		for (int k = 0; k < 6; k++)
+			if (m->requests[r][k])
+				fprintf(f, "socred_requests_total{route=\"%s\",code=\"%s\"} %lu\n",
+					r < (int)sc_nroutes && r < 15 ? sc_routes[r].name : "unmatched",
+					classes[k], (unsigned long)m->requests[r][k]);
+	fprintf(f, "# HELP socred_request_duration_seconds Time from request to response.\n"
+		   "# TYPE socred_request_duration_seconds histogram\n");
+	for (int b = 0; b <= SC_LAT_BUCKETS; b++) {
+		cum += m->lat_bucket[b];
+		if (b < SC_LAT_BUCKETS)
+			fprintf(f, "socred_request_duration_seconds_bucket{le=\"%g\"} %lu\n", bounds[b], cum);
+		else
+			fprintf(f, "socred_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	}
+	fprintf(f, "socred_request_duration_seconds_sum %.6f\n", (double)m->lat_sum_us / 1e6);
+	fprintf(f, "socred_request_duration_seconds_count %lu\n", (unsigned long)m->lat_count);
+	fprintf(f, "# HELP socred_checks_total Point-of-service checks by decision.\n"
+		   "# TYPE socred_checks_total counter\n");
+	for (int k = 0; k < 4; k++)
+		fprintf(f, "socred_checks_total{decision=\"%s\"} %lu\n", decisions[k],
+			(unsigned long)m->decisions[k]);
+	fprintf(f, "# HELP socred_records_stored Records in the ledger.\n"
+		   "# TYPE socred_records_stored gauge\nsocred_records_stored %llu\n",
+		(unsigned long long)c.records);
+	fprintf(f, "# HELP socred_subjects_stored Subjects in the ledger.\n"
+		   "# TYPE socred_subjects_stored gauge\nsocred_subjects_stored %llu\n",
+		(unsigned long long)c.subjects);
+	fprintf(f, "# HELP socred_records_filed_total Records filed over HTTP since start.\n"
+		   "# TYPE socred_records_filed_total counter\nsocred_records_filed_total %lu\n",
+		(unsigned long)m->records_filed);
+	fprintf(f, "# HELP socred_audit_entries_total Audit entries written and failed.\n"
+		   "# TYPE socred_audit_entries_total counter\n"
+		   "socred_audit_entries_total{result=\"written\"} %lu\n"
+		   "socred_audit_entries_total{result=\"failed\"} %lu\n",
+		(unsigned long)srv->audit.written, (unsigned long)srv->audit.failed);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}

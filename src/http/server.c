@@ -1,0 +1,340 @@
+/* The HTTP server: libmicrohttpd with epoll and a thread pool. Each request
+ * gets an arena, a ledger connection from the pool for the time of its
+ * handler, the shared compiled rulebook, and an audit entry when it reads a
+ * subject's data, changes something, or is refused. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+sc_day sc_req_today(const struct sc_req *r)
+{
+	return r->srv->opts.today == SC_DAY_NONE ? sc_date_today() : r->srv->opts.today;
+}
+
+const char *sc_req_query(struct sc_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void sc_reply(struct sc_req *r, unsigned status, const char *type,
+	      const char *body, size_t len)
+{
+	r->status = status;
+	r->content_type = type;
+	r->out = sc_arena_strndup(&r->arena, body, len);
+	r->out_len = r->out ? len : 0;
+}
+
+void sc_reply_json(struct sc_req *r, unsigned status, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	if (!s) {
+		sc_reply(r, 500, "application/json", "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 52);
+	} else {
+		sc_reply(r, status, "application/json", s, strlen(s));
+		free(s);
+	}
+	json_decref(o);
+}
+
+void sc_reply_error(struct sc_req *r, unsigned status, const struct sc_diag *d)
+{
+	json_t *e = json_pack("{s:i,s:s}", "status", (int)status, "message", d->message);
+
+	if (e && d->field[0])
+		json_object_set_new(e, "field", json_string(d->field));
+	if (e && d->line)
+		json_object_set_new(e, "line", json_integer((json_int_t)d->line));
+	if (e && d->column)
+		json_object_set_new(e, "column", json_integer((json_int_t)d->column));
+	sc_reply_json(r, status, json_pack("{s:o}", "error", e ? e : json_object()));
+}
+
+void sc_reply_errorf(struct sc_req *r, unsigned status, const char *field,
+		     const char *fmt, ...)
+{
+	struct sc_diag d;
+	va_list ap;
+
+	sc_diag_clear(&d);
+	if (field)
+		snprintf(d.field, sizeof(d.field), "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(d.message, sizeof(d.message), fmt, ap);
+	va_end(ap);
+	sc_reply_error(r, status, &d);
+}
+
+/* Matches path against a pattern with {} segments; params point into buf. */
+static bool match(const char *pattern, const char *path, char *buf, size_t size,
+		  const char **params, int max)
+{
+	int np = 0;
+	size_t o = 0;
+
+	while (*pattern && *path) {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || np >= max || o + n + 1 > size)
+				return false;
+			memcpy(buf + o, path, n);
+			buf[o + n] = '\0';
+			params[np++] = buf + o;
+			o += n + 1;
+			pattern += 2;
+			path += n;
+		} else if (*pattern++ != *path++) {
+			return false;
+		}
+	}
+	return !*pattern && !*path;
+}
+
+static void audit_refusal(struct sc_req *r)
+{
+	char action[128];
+
+	snprintf(action, sizeof(action), "%.8s %.100s", r->method, r->path);
+	snprintf(r->audit_result, sizeof(r->audit_result), "%u", r->status);
+	sc_audit_queue_push(&r->srv->audit, r, action, "", r->audit_result);
+}
+
+static void dispatch(struct sc_req *r)
+{
+	const char *params[4] = {0};
+	char pbuf[SC_HTTP_PATH_MAX];
+	const struct sc_route *rt = NULL;
+	bool path_known = false;
+	struct sc_store *st;
+	unsigned st_code;
+
+	for (size_t i = 0; i < sc_nroutes; i++) {
+		if (!match(sc_routes[i].pattern, r->path, pbuf, sizeof(pbuf), params, 4))
+			continue;
+		path_known = true;
+		if (!strcmp(sc_routes[i].method, r->method)) {
+			rt = &sc_routes[i];
+			r->route = (int)i;
+			break;
+		}
+	}
+	if (!rt) {
+		if (path_known)
+			sc_reply_errorf(r, 405, NULL, "method %s is not allowed on %s", r->method, r->path);
+		else
+			sc_reply_errorf(r, 404, NULL, "no such resource: %s", r->path);
+		return;
+	}
+	if (r->too_large) {
+		sc_reply_errorf(r, 413, NULL, "request body is larger than %d bytes", SC_HTTP_BODY_MAX);
+		return;
+	}
+	st = sc_pool_get(&r->srv->pool);
+	if ((st_code = sc_auth_resolve(r, st))) {
+		sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
+		audit_refusal(r);
+	} else if (!(rt->roles & (1u << r->role))) {
+		if (r->role == SC_ROLE_PUBLIC) {
+			sc_reply_errorf(r, 401, NULL, "this resource needs an API key (Authorization: Bearer ...)");
+		} else {
+			sc_reply_errorf(r, 403, NULL, "a %s key may not use %s %s",
+					sc_role_name(r->role), r->method, rt->pattern);
+		}
+		audit_refusal(r);
+	} else {
+		rt->handler(r, st, params);
+		if (r->audit_subject) {
+			char action[128];
+			if (!r->audit_action) {
+				snprintf(action, sizeof(action), "%.8s %.100s", r->method, r->path);
+				r->audit_action = action;
+			}
+			if (!r->audit_result[0])
+				snprintf(r->audit_result, sizeof(r->audit_result), "%u", r->status);
+			sc_audit_queue_push(&r->srv->audit, r, r->audit_action,
+					    r->audit_subject, r->audit_result);
+		}
+	}
+	sc_pool_put(&r->srv->pool, st);
+}
+
+static enum MHD_Result respond(struct sc_req *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(r->out_len, r->out ? r->out : (char *)"",
+					       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	sc_metrics_observe(&r->srv->metrics, r->route, r->status, now_s() - r->start);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct sc_server *srv = cls;
+	struct sc_req *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		sc_arena_init(&r->arena, 16 * 1024, 0);
+		r->srv = srv;
+		r->conn = conn;
+		r->method = method;
+		r->route = -1;
+		r->start = now_s();
+		r->status = 500;
+		snprintf(r->path, sizeof(r->path), "%s", url);
+		if (cl && strtoull(cl, NULL, 10) > SC_HTTP_BODY_MAX)
+			r->too_large = true;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (r->too_large || r->body_len + n > SC_HTTP_BODY_MAX) {
+			r->too_large = true;
+			return MHD_YES;
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t cap = r->body_cap ? r->body_cap : 64 * 1024;
+			char *b;
+			while (cap < r->body_len + n + 1)
+				cap *= 2;
+			b = realloc(r->body, cap);
+			if (!b)
+				return MHD_NO;
+			r->body = b;
+			r->body_cap = cap;
+		}
+		memcpy(r->body + r->body_len, upload, n);
+		r->body_len += n;
+		r->body[r->body_len] = '\0';
+		return MHD_YES;
+	}
+	dispatch(r);
+	return respond(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct sc_req *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	sc_arena_release(&r->arena);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+enum sc_status sc_server_start(const struct sc_server_opts *opts,
+			       struct sc_server **out, struct sc_diag *d)
+{
+	struct sc_server *srv = calloc(1, sizeof(*srv));
+	struct sc_store *st = NULL;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	char *text = NULL;
+	size_t len;
+	enum sc_status rc;
+
+	if (!srv)
+		return SC_ENOMEM;
+	srv->opts = *opts;
+	if (srv->opts.threads < 1)
+		srv->opts.threads = 1;
+	if ((rc = sc_store_open(opts->db, 0, &st, d)) ||
+	    (rc = sc_store_rulebook_get(st, &text, &len, d)) ||
+	    (rc = sc_rulebook_compile(text, len, "ledger rulebook", &srv->rb, d)))
+		goto fail;
+	sc_store_close(st);
+	st = NULL;
+	free(text);
+	text = NULL;
+	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
+	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)))
+		goto fail;
+	addr.sin_port = htons(opts->port);
+	if (inet_pton(AF_INET, opts->host ? opts->host : "127.0.0.1", &addr.sin_addr) != 1) {
+		rc = sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "listen",
+				 "'%s' is not an IPv4 address", opts->host);
+		goto fail;
+	}
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opts.threads,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (!srv->mhd) {
+		rc = sc_diag_set(d, SC_EIO, NULL, 0, 0, "listen",
+				 "cannot listen on %s:%u", opts->host ? opts->host : "127.0.0.1",
+				 (unsigned)opts->port);
+		goto fail;
+	}
+	*out = srv;
+	return SC_OK;
+fail:
+	free(text);
+	sc_store_close(st);
+	sc_server_stop(srv);
+	return rc;
+}
+
+uint16_t sc_server_port(const struct sc_server *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+
+	return i ? i->port : 0;
+}
+
+void sc_server_stop(struct sc_server *s)
+{
+	if (!s)
+		return;
+	if (s->mhd) {
+		MHD_quiesce_daemon(s->mhd);
+		MHD_stop_daemon(s->mhd); /* joins the workers: requests in flight finish */
+	}
+	sc_audit_queue_stop(&s->audit);
+	sc_pool_release(&s->pool);
+	sc_rulebook_free(s->rb);
+	free(s);
+}

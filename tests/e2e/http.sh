@@ -1,0 +1,145 @@
+# The HTTP service against a real server on a free loopback port: every
+# route for every role, refusals audited, providers' batches, the report,
+# limits, graceful shutdown, and the audit chain.
+. "$(dirname "$0")/lib.bash"
+
+"$SOCRED" init > /dev/null
+"$SOCRED" generate --people 500 --orgs 20 --seed 5 > town.csv 2> /dev/null
+"$SOCRED" ingest town.csv > /dev/null
+ID=$("$SOCRED" lists judgment_defaulters --at 2025-12-31 | awk -F'\t' 'NR > 1 && $2 !~ /^9/ {print $2; exit}')
+OTHER=11010519491231002X
+ADMIN=$("$SOCRED" keys add --role admin --name ops 2> /dev/null)
+PROV=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
+ENF=$("$SOCRED" keys add --role enforcer --actions air_travel,rail_high_speed --name "an airline" 2> /dev/null)
+SUBJ=$("$SOCRED" keys add --role subject --subject "$ID" 2> /dev/null)
+REV=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
+"$SOCRED" keys revoke "$(echo "$REV" | cut -d_ -f2)" > /dev/null
+BAD=sck_1_0000000000000000000000000000000000000000000000000000000000000000
+
+"$SOCRED" serve --listen 127.0.0.1:0 --today 2025-12-31 --threads 2 > serve.out 2> serve.err &
+SPID=$!
+for i in $(seq 50); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
+PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+[ -n "$PORT" ] && ok || { bad "server did not start"; cat serve.err; finish; exit 1; }
+B=http://127.0.0.1:$PORT
+
+# code KEY METHOD PATH [BODY]: the HTTP status
+code() {
+	local key=$1 method=$2 path=$3 body=${4:-}
+	local auth=()
+	[ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
+	if [ -n "$body" ]; then
+		curl -s -o resp -w '%{http_code}' "${auth[@]}" -X "$method" -H 'Content-Type: text/csv' --data-binary "$body" "$B$path"
+	else
+		curl -s -o resp -w '%{http_code}' "${auth[@]}" -X "$method" "$B$path"
+	fi
+}
+want() { # want STATUS KEY METHOD PATH [BODY]
+	local w=$1; shift
+	local got; got=$(code "$@")
+	if [ "$got" = "$w" ]; then ok; else bad "$2 $3 with key ${1:0:8}: $got, want $w"; head -c 300 resp; echo; fi
+}
+
+# the role matrix: public, admin, provider, enforcer, subject, revoked, garbage
+CSV='op,record_id,subject,type,date,source,ref
+,m1,'"$OTHER"',court.judgment_default,2025-12-01,court,(2025) Jing 1'
+matrix() { # matrix METHOD PATH BODY  S_public S_admin S_provider S_enforcer S_subject S_revoked S_garbage
+	local m=$1 p=$2 body=$3; shift 3
+	local keys=("" "$ADMIN" "$PROV" "$ENF" "$SUBJ" "$REV" "$BAD")
+	for i in 0 1 2 3 4 5 6; do want "${!i+${@:$((i + 1)):1}}" "${keys[$i]}" "$m" "$p" "$body"; done
+}
+matrix GET /healthz "" 200 200 200 200 200 401 401
+matrix GET /metrics "" 200 200 200 200 200 401 401
+matrix GET /v1/openapi.yaml "" 200 200 200 200 200 401 401
+matrix GET /v1/rulebook "" 200 200 200 200 200 401 401
+matrix GET "/v1/check?subject=$ID&action=air_travel" "" 401 403 403 200 403 401 401
+matrix POST /v1/records "$CSV" 401 403 200 403 403 401 401
+matrix GET "/v1/subjects/$ID/report" "" 401 200 403 403 200 401 401
+want 403 "$SUBJ" GET "/v1/subjects/$OTHER/report"
+want 404 "" GET /v1/nothing
+want 405 "" POST /v1/rulebook
+
+# refusals are audited
+"$SOCRED" audit list > /dev/null
+sleep 0.2
+sqlite3 socred.db "SELECT count(*) FROM audit WHERE result IN ('401', '403')" > n401
+[ "$(cat n401)" -ge 20 ] && ok || bad "only $(cat n401) refusals audited"
+
+# the check: decision and reason codes, nothing else about the subject
+want 200 "$ENF" GET "/v1/check?subject=$ID&action=air_travel"
+has resp '"decision":"deny"'
+has resp '"list":"judgment_defaulters"'
+has resp '"issued_by":"Civil Aviation Administration of China"'
+hasnt resp '"record"'
+hasnt resp '"ref"'
+want 403 "$ENF" GET "/v1/check?subject=$ID&action=golf"
+has resp "this key may check air_travel,rail_high_speed only, not 'golf'"
+want 400 "$ENF" GET "/v1/check?action=air_travel"
+has resp "query parameter 'subject' is required"
+want 400 "$ENF" GET "/v1/check?subject=123&action=air_travel"
+has resp '"field":"subject"'
+want 200 "$ENF" GET "/v1/check?subject=360426199101010071&action=rail_high_speed"
+has resp '"decision":"allow","reasons":[]'
+# the matrix's POST listed $OTHER (court finding on 2025-12-01, grace 30 days)
+want 200 "$ENF" GET "/v1/check?subject=$OTHER&action=rail_high_speed"
+has resp '"decision":"deny"'
+has resp '"since":"2025-12-31"'
+
+# a provider files for its own source only; rectify its own records
+want 200 "$PROV" POST /v1/records 'op,record_id,subject,type,date,source,ref
+,h1,'"$OTHER"',court.judgment_default,2025-11-01,court,A
+,h2,'"$OTHER"',tax.arrears,2025-11-01,tax,
+consent,,'"$OTHER"',public,2025-11-01,,
+rectify,h1,,,2025-12-15,,
+,h1,'"$OTHER"',court.judgment_default,2025-11-01,court,A'
+has resp '"accepted":2,"duplicates":1,"rejected":2'
+has resp "{\"line\":3,\"status\":\"rejected\",\"field\":\"source\",\"message\":\"this key files for source 'court' only, not 'tax'\"}"
+has resp "a source cannot file a consent: consent is the subject's"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM events e JOIN records r ON r.rid = e.rid WHERE r.record_id = 'h1'")" "1" "rectified by its source"
+want 400 "$PROV" POST /v1/records 'op,colour
+x,y'
+has resp "unknown column 'colour' in the header"
+head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' 'x' > big.csv
+got=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $PROV" -H 'Content-Type: text/csv' --data-binary @big.csv "$B/v1/records")
+eq "$got" "413" "oversized body"
+
+# a key made after the server started works (no stale snapshot after writes)
+SUBJ2=$("$SOCRED" keys add --role subject --subject "$OTHER" 2> /dev/null)
+want 200 "$SUBJ2" GET "/v1/subjects/$OTHER/report"
+has resp '"record":"h1"'
+
+# the subject's report: records, lists, incentives, history, inquiries
+want 200 "$SUBJ" GET "/v1/subjects/$ID/report"
+has resp "\"subject\":\"$ID\""
+has resp '"scorecards":[{"scorecard":"public"'
+has resp '"lists":[{"list":"judgment_defaulters"'
+has resp '"incentives":[{"action":"admin_green_channel","decision":"not_eligible"'
+has resp '{"reason":"no_consent","measure":"deposit_free_bike"'
+has resp '"history":[{"at":"2022-12-31"'
+has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny"'
+
+# metrics reflect the traffic
+want 200 "" GET /metrics
+has resp 'socred_checks_total{decision="deny"}'
+has resp 'socred_requests_total{route="check",code="2xx"}'
+has resp 'socred_request_duration_seconds_bucket{le="+Inf"}'
+has resp 'socred_records_stored '
+
+# graceful shutdown; the audit log is flushed and intact
+kill -TERM "$SPID"
+wait "$SPID"
+eq "$?" "0" "server exit status after SIGTERM"
+has serve.err "SIGTERM: stopping"
+expect_rc 0 "$SOCRED" audit verify
+has out "audit log intact"
+n=$(sqlite3 socred.db "SELECT count(*) FROM audit WHERE action = 'file h1' AND subject = '$OTHER'")
+eq "$n" "1" "the filed record is audited against its subject"
+
+# an altered audit row is detected and named
+seq=$(sqlite3 socred.db "SELECT seq FROM audit WHERE result = 'deny' LIMIT 1")
+sqlite3 socred.db "UPDATE audit SET result = 'allow' WHERE seq = $seq" 2> upd.err && bad "audit row updated" || ok
+has upd.err "the audit log is append-only"
+sqlite3 socred.db "DROP TRIGGER audit_append_only_u; UPDATE audit SET result = 'allow' WHERE seq = $seq"
+expect_rc 1 "$SOCRED" audit verify
+has out "audit log broken at entry $seq"
+finish
