@@ -1,6 +1,7 @@
 /* The SQLite ledger backend: WAL, foreign keys, append-only records enforced
  * by triggers, prepared statements for every write. Dates are day numbers
  * (days since 1970-01-01); amounts are fixed-point integers. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RUN_LIST] = "INSERT INTO list_entries(run, list, subject, rid, since, until)"
 		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_REC_NAME] = "SELECT record_id FROM records WHERE rid = ?1",
+	[S_SUBJ_RECORDS] = "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
+			   " coalesce(r.ref, ''),"
+			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 1),"
+			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2)"
+			   " FROM records r JOIN types t ON t.id = r.type"
+			   " JOIN sources so ON so.id = r.source"
+			   " WHERE r.subject = ?1 ORDER BY r.date, r.rid",
+	[S_SUBJ_CONSENTS] = "SELECT scorecard, granted, date FROM consents"
+			    " WHERE subject = ?1 ORDER BY seq",
+	[S_KEY_GET] = "SELECT id, role, name, binding, hash, revoked, created FROM keys WHERE id = ?1",
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what)
@@ -215,6 +226,15 @@ static enum sc_status migrate(struct lite *l, struct sc_diag *d)
 	return SC_OK;
 }
 
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+/* Process-wide SQLite settings, before the first connection: no global
+ * memory statistics (a mutex taken on every allocation). */
+static void configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 				struct sc_diag *d)
 {
@@ -226,6 +246,7 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 
 	if (!l)
 		return SC_ENOMEM;
+	pthread_once(&configured, configure);
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	if (!mem && !(flags & SC_STORE_CREATE) && stat(path, &sb) != 0) {
 		st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,

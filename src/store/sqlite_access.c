@@ -63,12 +63,10 @@ enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
 			       struct sc_diag *d)
 {
 	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	enum sc_status st;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_KEY_GET);
+	enum sc_status st = SC_OK;
 	int rc;
 
-	if ((st = prep(l, "SELECT " KEY_COLS " FROM keys WHERE id = ?1", &s, d)))
-		return st;
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -77,7 +75,7 @@ enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
 		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "key", "no key %lld", (long long)id);
 	else
 		st = sc_lite_db_err(l, d, "cannot read key");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return st;
 }
 

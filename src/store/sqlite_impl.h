@@ -12,7 +12,8 @@ enum stmt_id {
 	S_SUBJ_GET, S_SUBJ_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL,
 	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
 	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD,
-	S_RUN_CARD, S_RUN_LIST, S_REC_NAME, S_COUNT
+	S_RUN_CARD, S_RUN_LIST, S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
+	S_KEY_GET, S_COUNT
 };
 
 /* A bounded, direct-mapped cache of subject ids: memory stays flat. */

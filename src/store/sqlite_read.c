@@ -47,10 +47,14 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 	struct sc_eval_consent *cons;
 	enum sc_status st;
 	size_t n = 0, cap = 0, nc = 0, capc = 0;
+	bool own_txn;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	sc_arena_init(&out->arena, 16 * 1024, 0);
+	/* one read transaction: a consistent snapshot, and one lock round trip */
+	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
+		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	sqlite3_bind_text(s, 1, id.p, (int)id.n, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
@@ -68,16 +72,7 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 	out->id = sc_arena_strndup(&out->arena, id.p, id.n);
 	sqlite3_reset(s);
 
-	if ((st = prepare(l,
-			  "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
-			  " coalesce(r.ref, ''),"
-			  " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 1),"
-			  " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2)"
-			  " FROM records r JOIN types t ON t.id = r.type"
-			  " JOIN sources so ON so.id = r.source"
-			  " WHERE r.subject = ?1 ORDER BY r.date, r.rid",
-			  &q, d)))
-		goto fail;
+	q = sc_lite_stmt(l, S_SUBJ_RECORDS);
 	sqlite3_bind_int64(q, 1, out->sid);
 	recs = NULL;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -131,12 +126,8 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 		st = sc_lite_db_err(l, d, "cannot read records");
 		goto fail;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-
-	if ((st = prepare(l, "SELECT scorecard, granted, date FROM consents"
-			     " WHERE subject = ?1 ORDER BY seq", &q, d)))
-		goto fail;
+	sqlite3_reset(q);
+	q = sc_lite_stmt(l, S_SUBJ_CONSENTS);
 	sqlite3_bind_int64(q, 1, out->sid);
 	cons = NULL;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -165,15 +156,20 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 		st = sc_lite_db_err(l, d, "cannot read consents");
 		goto fail;
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	out->view.recs = recs;
 	out->view.nrecs = n;
 	out->view.consents = cons;
 	out->view.nconsents = nc;
 	return SC_OK;
 fail:
-	sqlite3_finalize(q);
+	if (q)
+		sqlite3_reset(q);
 	sqlite3_reset(s);
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	sc_arena_release(&out->arena);
 	return st;
 }
