@@ -24,6 +24,9 @@ struct sc_eval_record {
 	sc_day revoked;      /* SC_DAY_NONE: never */
 	int32_t type;        /* sc_rulebook_type_find() index; -1: no rule uses it */
 	int64_t amount;      /* fixed-point (SC_AMOUNT_SCALE); SC_AMOUNT_NONE */
+	/* a dispute left undecided past its deadline: the record does not count
+	 * in [suspended_from, suspended_until); SC_DAY_NONE when never */
+	sc_day suspended_from, suspended_until;
 };
 
 /* A consent or withdrawal for a scorecard, in ledger (filing) order. */
@@ -70,6 +73,7 @@ enum sc_contrib_state {
 	SC_CONTRIB_RECTIFIED = 3, /* ended early by rectification */
 	SC_CONTRIB_REVOKED = 4,
 	SC_CONTRIB_NOT_APPLICABLE = 5, /* scorecard does not apply to the kind */
+	SC_CONTRIB_SUSPENDED = 6, /* disputed, and the review is overdue */
 };
 
 /* One (record, rule) pair, collected with SC_EVAL_EXPLAIN. */
@@ -142,7 +146,8 @@ enum sc_status sc_eval_check(struct sc_eval *ev, int action,
 const char *sc_decision_name(enum sc_decision d);
 /* "scored", "no_consent", "not_applicable". */
 const char *sc_card_status_name(enum sc_card_status st);
-/* "active", "not_yet", "lapsed", "rectified", "revoked", "not_applicable". */
+/* "active", "not_yet", "lapsed", "rectified", "revoked", "not_applicable",
+ * "suspended". */
 const char *sc_contrib_state_name(enum sc_contrib_state st);
 
 #endif

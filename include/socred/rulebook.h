@@ -40,6 +40,10 @@ const char *sc_rulebook_version(const struct sc_rulebook *rb);
 /* The YAML text it was compiled from (len in *len). */
 const char *sc_rulebook_text(const struct sc_rulebook *rb, size_t *len);
 unsigned sc_rulebook_id_schemes(const struct sc_rulebook *rb);
+/* Days a dispute may wait for a decision before its record stops counting. */
+int32_t sc_rulebook_review_days(const struct sc_rulebook *rb);
+/* Days a record is kept after its last effect ends (then `socred expire`). */
+int32_t sc_rulebook_retention_days(const struct sc_rulebook *rb);
 
 /* Record types. A type's category must be one socred knows. SC_OK, or
  * SC_EINVAL (malformed), SC_EREFUSED (a category socred does not score),
@@ -132,7 +136,7 @@ struct sc_scorecard_info {
 struct sc_list_info {
 	const char *name, *label, *basis;
 	enum sc_list_kind kind;
-	bool persons, orgs, public_;
+	bool persons, orgs, public_, disclose_full;
 	int32_t grace_days, duration_days, repair_min_days;
 	size_t nentered;       /* types: sc_rulebook_list_type() */
 };

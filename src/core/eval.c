@@ -62,6 +62,13 @@ static int64_t worth(const struct sc_rule_def *r, int64_t amount)
 	return (int64_t)r->points * (amount / r->unit);
 }
 
+/* Is the record suspended at `at` by a dispute left undecided past its
+ * deadline? */
+static bool suspended(const struct sc_eval_record *rec, sc_day at)
+{
+	return rec->suspended_from <= at && at < rec->suspended_until;
+}
+
 /* Window [from, *until) of a record under a rule, and its state at `at`. */
 static enum sc_contrib_state rule_window(const struct sc_rule_def *r,
 					 const struct sc_eval_record *rec,
@@ -87,7 +94,7 @@ static enum sc_contrib_state rule_window(const struct sc_rule_def *r,
 	if (rec->date > at)
 		return SC_CONTRIB_NOT_YET;
 	if (at < end)
-		return SC_CONTRIB_ACTIVE;
+		return suspended(rec, at) ? SC_CONTRIB_SUSPENDED : SC_CONTRIB_ACTIVE;
 	return rectified ? SC_CONTRIB_RECTIFIED : SC_CONTRIB_LAPSED;
 }
 
@@ -118,7 +125,7 @@ static enum sc_status add_hit(struct sc_eval *ev, const struct sc_list_def *l,
 			     ? SC_DAY_NONE
 			     : sc_day_add(start, l->duration_days);
 
-	if (rec->revoked <= at)
+	if (rec->revoked <= at || suspended(rec, at))
 		return SC_OK;
 	if (rec->rectified <= at) {
 		sc_day stop = sc_day_add(start, l->repair_min_days);
@@ -301,7 +308,7 @@ const char *sc_card_status_name(enum sc_card_status st)
 
 const char *sc_contrib_state_name(enum sc_contrib_state st)
 {
-	static const char *const n[] = {"active", "not_yet", "lapsed",
-					"rectified", "revoked", "not_applicable"};
-	return (unsigned)st < 6 ? n[st] : "?";
+	static const char *const n[] = {"active", "not_yet", "lapsed", "rectified",
+					"revoked", "not_applicable", "suspended"};
+	return (unsigned)st < 7 ? n[st] : "?";
 }

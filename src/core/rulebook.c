@@ -17,6 +17,8 @@ void sc_rulebook_free(struct sc_rulebook *rb)
 const char *sc_rulebook_name(const struct sc_rulebook *rb) { return rb->name; }
 const char *sc_rulebook_version(const struct sc_rulebook *rb) { return rb->version; }
 unsigned sc_rulebook_id_schemes(const struct sc_rulebook *rb) { return rb->id_schemes; }
+int32_t sc_rulebook_review_days(const struct sc_rulebook *rb) { return rb->review_days; }
+int32_t sc_rulebook_retention_days(const struct sc_rulebook *rb) { return rb->retention_days; }
 
 const char *sc_rulebook_text(const struct sc_rulebook *rb, size_t *len)
 {
@@ -186,6 +188,7 @@ void sc_rulebook_list_info(const struct sc_rulebook *rb, int list,
 		.name = l->name, .label = l->label, .basis = l->basis,
 		.kind = l->kind, .persons = l->kinds & SC_KINDS_PERSON,
 		.orgs = l->kinds & SC_KINDS_ORG, .public_ = l->public_,
+		.disclose_full = l->disclose_full,
 		.grace_days = l->grace_days,
 		.duration_days = opt_days(l->duration_days),
 		.repair_min_days = l->repair_min_days, .nentered = l->nentered};
@@ -267,10 +270,11 @@ char *sc_rulebook_dump(const struct sc_rulebook *rb)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "rulebook %s version %s\nid_schemes:%s%s%s\n", rb->name,
-		rb->version, rb->id_schemes & SC_SCHEME_CN_RIC ? " cn_ric" : "",
+	fprintf(f, "rulebook %s version %s\nid_schemes:%s%s%s\nreview_days %d  retention_days %d\n",
+		rb->name, rb->version, rb->id_schemes & SC_SCHEME_CN_RIC ? " cn_ric" : "",
 		rb->id_schemes & SC_SCHEME_CN_USCC ? " cn_uscc" : "",
-		rb->id_schemes & SC_SCHEME_ANY ? " any" : "");
+		rb->id_schemes & SC_SCHEME_ANY ? " any" : "", rb->review_days,
+		rb->retention_days);
 	fprintf(f, "\nsources (%u):\n", rb->nsources);
 	for (uint32_t i = 0; i < rb->nsources; i++) {
 		fprintf(f, "  s%-3u %-10s may file:", i, rb->sources[i].name);
@@ -300,7 +304,7 @@ char *sc_rulebook_dump(const struct sc_rulebook *rb)
 		fprintf(f, "  l%-3u %s  %s  applies to %s  grace %dd  duration %s  repair_min %dd  %s\n    entered by:",
 			i, l->name, l->kind == SC_LIST_BLACK ? "black" : "red", k,
 			l->grace_days, a, l->repair_min_days,
-			l->public_ ? "public" : "not public");
+			l->public_ ? (l->disclose_full ? "public, disclosed in full" : "public, masked") : "not public");
 		for (uint32_t j = 0; j < l->nentered; j++)
 			fprintf(f, " %s", l->entered_by[j]);
 		fprintf(f, "\n    basis: %s\n", l->basis);

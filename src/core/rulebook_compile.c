@@ -564,7 +564,7 @@ static enum sc_status compile_lists(struct cc *c, yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"name", "label", "kind", "applies_to", "entered_by", "grace_days",
-		"duration_days", "repair_min_days", "public", "basis"};
+		"duration_days", "repair_min_days", "public", "basis", "disclose"};
 	struct sc_rulebook *rb = c->rb;
 	size_t cnt;
 	enum sc_status st = seq(c, n, "lists", SC_LIMIT_LISTS, false, &cnt);
@@ -630,6 +630,13 @@ static enum sc_status compile_lists(struct cc *c, yaml_node_t *n)
 		PATH(f, "%s.public", p);
 		if (v[8] && (st = boolean(c, v[8], f, &l->public_)))
 			return st;
+		PATH(f, "%s.disclose", p);
+		if (v[10]) {
+			if (v[10]->type == YAML_SCALAR_NODE && !strcmp(scalar(v[10]), "full"))
+				l->disclose_full = true;
+			else if (!(v[10]->type == YAML_SCALAR_NODE && !strcmp(scalar(v[10]), "masked")))
+				return err(c, v[10], SC_ESYNTAX, f, "expected full or masked");
+		}
 		PATH(f, "%s.basis", p);
 		if (!v[9])
 			return err(c, it, SC_ESYNTAX, f, "every list must cite its basis");
@@ -931,7 +938,7 @@ static enum sc_status compile_root(struct cc *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {"rulebook", "version", "id_schemes",
 					   "sources", "scorecards", "lists",
-					   "measures"};
+					   "measures", "review_days", "retention_days"};
 	yaml_node_t *v[COUNT(keys)];
 	enum sc_status st;
 
@@ -950,6 +957,12 @@ static enum sc_status compile_root(struct cc *c, yaml_node_t *root)
 	if (v[5] && (st = compile_lists(c, v[5])))
 		return st;
 	if (v[6] && (st = compile_measures(c, v[6])))
+		return st;
+	c->rb->review_days = 30;
+	c->rb->retention_days = 1825;
+	if (v[7] && (st = days(c, v[7], "review_days", 1, &c->rb->review_days)))
+		return st;
+	if (v[8] && (st = days(c, v[8], "retention_days", 0, &c->rb->retention_days)))
 		return st;
 	if ((st = build_types(c, root)))
 		return st;

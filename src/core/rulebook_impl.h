@@ -65,6 +65,7 @@ struct sc_list_def {
 	int32_t duration_days; /* SC_NO_DAYS: open-ended */
 	int32_t repair_min_days;
 	bool public_;
+	bool disclose_full;    /* publish persons' names and ids unmasked */
 	const char *basis;
 };
 
@@ -108,6 +109,8 @@ struct sc_rulebook {
 	const char *name, *version, *text;
 	size_t text_len;
 	unsigned id_schemes;
+	int32_t review_days;     /* a dispute's deadline (default 30) */
+	int32_t retention_days;  /* kept after the window ends (default 1825) */
 	struct sc_source_def *sources;
 	uint32_t nsources;
 	struct sc_scorecard_def *scorecards;

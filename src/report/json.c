@@ -330,6 +330,7 @@ json_t *sc_report_rulebook(const struct sc_rulebook *rb)
 		set_opt_int(l, "duration_days", li.duration_days);
 		json_object_set_new(l, "repair_min_days", json_integer(li.repair_min_days));
 		json_object_set_new(l, "public", json_boolean(li.public_));
+		json_object_set_new(l, "disclose", json_string(li.disclose_full ? "full" : "masked"));
 		json_object_set_new(l, "basis", json_string(li.basis));
 		json_array_append_new(lists, l);
 	}
@@ -365,7 +366,9 @@ json_t *sc_report_rulebook(const struct sc_rulebook *rb)
 		json_array_append_new(schemes, json_string("cn_uscc"));
 	if (sch & SC_SCHEME_ANY)
 		json_array_append_new(schemes, json_string("any"));
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "rulebook", sc_rulebook_name(rb),
-			 "version", sc_rulebook_version(rb), "id_schemes", schemes, "sources", sources,
+	return json_pack("{s:s,s:s,s:o,s:i,s:i,s:o,s:o,s:o,s:o}", "rulebook", sc_rulebook_name(rb),
+			 "version", sc_rulebook_version(rb), "id_schemes", schemes,
+			 "review_days", (int)sc_rulebook_review_days(rb),
+			 "retention_days", (int)sc_rulebook_retention_days(rb), "sources", sources,
 			 "scorecards", cards, "lists", lists, "measures", measures);
 }

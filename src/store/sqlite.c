@@ -66,6 +66,24 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
 	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n",
+	/* 2 -> 3: due process: disputes, statements, repair, shares, names */
+	"CREATE TABLE disputes(id INTEGER PRIMARY KEY, rid INTEGER NOT NULL REFERENCES records(rid),"
+	" reason TEXT NOT NULL, opened INTEGER NOT NULL, deadline INTEGER NOT NULL,"
+	" decided INTEGER, outcome TEXT, decided_by TEXT, note TEXT);\n"
+	"CREATE INDEX disputes_rid ON disputes(rid);\n"
+	"CREATE INDEX disputes_open ON disputes(deadline) WHERE decided IS NULL;\n"
+	"CREATE TABLE statements(id INTEGER PRIMARY KEY, rid INTEGER NOT NULL REFERENCES records(rid),"
+	" text TEXT NOT NULL, date INTEGER NOT NULL);\n"
+	"CREATE INDEX statements_rid ON statements(rid);\n"
+	"CREATE TABLE repairs(id INTEGER PRIMARY KEY, rid INTEGER NOT NULL REFERENCES records(rid),"
+	" commitment TEXT NOT NULL, applied INTEGER NOT NULL, decided INTEGER, outcome TEXT,"
+	" reason TEXT, decided_by TEXT);\n"
+	"CREATE INDEX repairs_rid ON repairs(rid);\n"
+	"CREATE TABLE shares(hash BLOB PRIMARY KEY, subject INTEGER NOT NULL REFERENCES subjects(id),"
+	" created INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;\n"
+	"CREATE TABLE names(subject INTEGER PRIMARY KEY REFERENCES subjects(id), name TEXT NOT NULL,"
+	" date INTEGER NOT NULL);\n"
+	"CREATE INDEX names_name ON names(name);\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -99,9 +117,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_RECORDS] = "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
 			   " coalesce(r.ref, ''),"
 			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 1),"
-			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2)"
+			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2),"
+			   " d.deadline, d.decided"
 			   " FROM records r JOIN types t ON t.id = r.type"
 			   " JOIN sources so ON so.id = r.source"
+			   " LEFT JOIN disputes d ON d.id = (SELECT max(id) FROM disputes x"
+			   "  WHERE x.rid = r.rid AND (x.decided IS NULL OR x.decided > x.deadline))"
 			   " WHERE r.subject = ?1 ORDER BY r.date, r.rid",
 	[S_SUBJ_CONSENTS] = "SELECT scorecard, granted, date FROM consents"
 			    " WHERE subject = ?1 ORDER BY seq",

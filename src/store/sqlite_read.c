@@ -111,6 +111,10 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				       ? SC_DAY_NONE : sqlite3_column_int(q, 7);
 		r->revoked = sqlite3_column_type(q, 8) == SQLITE_NULL
 				     ? SC_DAY_NONE : sqlite3_column_int(q, 8);
+		r->suspended_from = sqlite3_column_type(q, 9) == SQLITE_NULL
+					    ? SC_DAY_NONE : sqlite3_column_int(q, 9);
+		r->suspended_until = sqlite3_column_type(q, 10) == SQLITE_NULL
+					     ? SC_DAY_NONE : sqlite3_column_int(q, 10);
 		r->type = type ? sc_rulebook_type_find(rb, type, strlen(type)) : -1;
 		out->record_ids[n] = adup(&out->arena, q, 1);
 		out->types[n] = type;
@@ -291,6 +295,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 		r->amount = sqlite3_column_type(q, 4) == SQLITE_NULL
 				    ? SC_AMOUNT_NONE : sqlite3_column_int64(q, 4);
 		r->rectified = r->revoked = SC_DAY_NONE;
+		r->suspended_from = r->suspended_until = SC_DAY_NONE;
 		n++;
 	}
 	sqlite3_finalize(q);
@@ -306,6 +311,21 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 			r->rectified = sqlite3_column_int(q, 2);
 		else
 			r->revoked = sqlite3_column_int(q, 2);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* disputes left undecided past their deadline suspend their record */
+	if ((st = prepare(l, "SELECT rid, deadline, decided FROM disputes"
+			     " WHERE decided IS NULL OR decided > deadline ORDER BY id", &q, d)))
+		goto done;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(q, 0);
+		struct sc_eval_record *r = bsearch(&rid, sc.recs, n, sizeof(*sc.recs), cmp_rid);
+		if (!r)
+			continue;
+		r->suspended_from = sqlite3_column_int(q, 1);
+		r->suspended_until = sqlite3_column_type(q, 2) == SQLITE_NULL
+					     ? SC_DAY_NONE : sqlite3_column_int(q, 2);
 	}
 	sqlite3_finalize(q);
 	q = NULL;

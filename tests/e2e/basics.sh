@@ -58,7 +58,7 @@ for rbf in "$SRC/rulebooks/default.yaml" "$SRC/tests/golden/cases/small.yaml"; d
 	if cmp -s out want.txt; then ok; else bad "rulebook JSON round trip differs for $rbf"; diff out want.txt | head -5; fi
 done
 expect_rc 0 "$SOCRED" rulebook show --json
-has out '{"rulebook":"default","version":"2026.1","id_schemes":["cn_ric","cn_uscc"],"sources":[{"name":"court","label":"People'"'"'s courts","may_file":["court.*","contract.breach_judgment","utility.arrears_judgment"]}'
+has out '{"rulebook":"default","version":"2026.1","id_schemes":["cn_ric","cn_uscc"],"review_days":30,"retention_days":1825,"sources":[{"name":"court","label":"People'"'"'s courts","may_file":["court.*","contract.breach_judgment","utility.arrears_judgment"]}'
 has out '{"type":"traffic.drunk_driving","points":-50,"lapse_days":1825,"repair_min_days":0,"grade_cap":"C","basis":'
 
 # bad dates

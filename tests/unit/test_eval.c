@@ -33,7 +33,8 @@ static int teardown(void **state)
 static struct sc_eval_record rec(const char *type, const char *date)
 {
 	struct sc_eval_record r = {.rectified = SC_DAY_NONE, .revoked = SC_DAY_NONE,
-				   .amount = SC_AMOUNT_NONE};
+				   .amount = SC_AMOUNT_NONE, .suspended_from = SC_DAY_NONE,
+				   .suspended_until = SC_DAY_NONE};
 	r.type = sc_rulebook_type_find(rb, type, strlen(type));
 	sc_date_parse(date, 10, &r.date);
 	return r;
@@ -130,10 +131,47 @@ static void unknown_types_ignored(void **state)
 	sc_eval_free(ev);
 }
 
+static void suspended_by_dispute(void **state)
+{
+	/* a court finding disputed on 2025-01-10, deadline 2025-02-09, decided
+	 * (upheld) on 2025-03-01: it stops counting, for points and lists,
+	 * from the deadline until the decision */
+	struct sc_eval_record r = rec("court.judgment_default", "2025-01-01");
+	struct sc_eval_consent c = {.date = day("2020-01-01"), .scorecard = 0, .granted = true};
+	struct sc_subject s = {.kind = SC_KIND_PERSON, .recs = &r, .nrecs = 1,
+			       .consents = &c, .nconsents = 1};
+	struct sc_eval *ev = sc_eval_new(rb);
+	int l = sc_rulebook_list_find(rb, "judgment_defaulters", 19);
+	const struct sc_contrib *k;
+	size_t n;
+
+	(void)state;
+	r.suspended_from = day("2025-02-09");
+	r.suspended_until = day("2025-03-01");
+	assert_int_equal(sc_eval_subject(ev, &s, day("2025-02-08"), 0), SC_OK);
+	assert_int_equal(sc_eval_card(ev, 0)->score, 900);
+	assert_true(sc_eval_listed(ev, l));
+	assert_int_equal(sc_eval_subject(ev, &s, day("2025-02-09"), SC_EVAL_EXPLAIN), SC_OK);
+	assert_int_equal(sc_eval_card(ev, 0)->score, 1000);
+	assert_false(sc_eval_listed(ev, l));
+	k = sc_eval_contribs(ev, &n);
+	assert_int_equal(k[0].state, SC_CONTRIB_SUSPENDED);
+	assert_string_equal(sc_contrib_state_name(k[0].state), "suspended");
+	assert_int_equal(sc_eval_subject(ev, &s, day("2025-03-01"), 0), SC_OK);
+	assert_int_equal(sc_eval_card(ev, 0)->score, 900);
+	assert_true(sc_eval_listed(ev, l));
+	/* undecided: suspended for good */
+	r.suspended_until = SC_DAY_NONE;
+	assert_int_equal(sc_eval_subject(ev, &s, day("2026-01-01"), 0), SC_OK);
+	assert_int_equal(sc_eval_card(ev, 0)->score, 1000);
+	sc_eval_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(order_independent), cmocka_unit_test(own_records_only),
-		cmocka_unit_test(explain_pairs), cmocka_unit_test(unknown_types_ignored)};
+		cmocka_unit_test(explain_pairs), cmocka_unit_test(unknown_types_ignored),
+		cmocka_unit_test(suspended_by_dispute)};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
