@@ -75,7 +75,8 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 /* The input columns, in a fixed order. */
 enum sc_col {
 	SC_COL_OP, SC_COL_RECORD_ID, SC_COL_SUBJECT, SC_COL_TYPE, SC_COL_DATE,
-	SC_COL_AMOUNT, SC_COL_SOURCE, SC_COL_REF, SC_COL_KIND, SC_COL_COUNT
+	SC_COL_AMOUNT, SC_COL_SOURCE, SC_COL_REF, SC_COL_KIND, SC_COL_NAME,
+	SC_COL_COUNT
 };
 /* "op", "record_id", ... */
 const char *sc_col_name(enum sc_col c);

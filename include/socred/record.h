@@ -17,6 +17,7 @@ enum sc_op {
 	SC_OP_REVOKE = 2,
 	SC_OP_CONSENT = 3,
 	SC_OP_WITHDRAW = 4,
+	SC_OP_REGISTER = 5, /* a subject's name, for public search */
 };
 
 /* "add", "rectify", ...; never NULL for a valid op. */

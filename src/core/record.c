@@ -9,11 +9,12 @@
 #include "socred/rulebook.h"
 
 static const char *const op_names[] = {"add", "rectify", "revoke", "consent",
-				       "withdraw"};
+				       "withdraw", "register"};
+#define NOPS (sizeof(op_names) / sizeof(op_names[0]))
 
 const char *sc_op_name(enum sc_op op)
 {
-	return (unsigned)op < 5 ? op_names[op] : "?";
+	return (unsigned)op < NOPS ? op_names[op] : "?";
 }
 
 enum sc_status sc_op_parse(const char *s, size_t len, enum sc_op *op,
@@ -23,14 +24,14 @@ enum sc_status sc_op_parse(const char *s, size_t len, enum sc_op *op,
 		*op = SC_OP_ADD;
 		return SC_OK;
 	}
-	for (unsigned i = 0; i < 5; i++) {
+	for (unsigned i = 0; i < NOPS; i++) {
 		if (strlen(op_names[i]) == len && !memcmp(s, op_names[i], len)) {
 			*op = (enum sc_op)i;
 			return SC_OK;
 		}
 	}
 	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "op",
-			   "unknown op '%.*s': expected add, rectify, revoke, consent or withdraw",
+			   "unknown op '%.*s': expected add, rectify, revoke, consent, withdraw or register",
 			   (int)(len > 32 ? 32 : len), s);
 }
 

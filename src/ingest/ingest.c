@@ -6,10 +6,12 @@
 #include "reader.h"
 #include "socred/date.h"
 #include "socred/id.h"
+#include "socred/process.h"
 #include "socred/record.h"
 
 static const char *const col_names[SC_COL_COUNT] = {
-	"op", "record_id", "subject", "type", "date", "amount", "source", "ref", "kind"};
+	"op", "record_id", "subject", "type", "date", "amount", "source", "ref", "kind",
+	"name"};
 
 const char *sc_col_name(enum sc_col c)
 {
@@ -138,6 +140,9 @@ static enum sc_status do_add(struct ing *g, const struct sc_text *v,
 	for (enum sc_col c = SC_COL_RECORD_ID; c <= SC_COL_SOURCE; c++)
 		if (c != SC_COL_AMOUNT && (st = need(v, c, SC_OP_ADD, d)))
 			return st;
+	if (v[SC_COL_NAME].n)
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "name",
+				   "field is not used by op 'add': leave it empty (names come with op 'register')");
 	if ((st = sc_record_id_check(v[SC_COL_RECORD_ID].p, v[SC_COL_RECORD_ID].n, d)))
 		return st;
 	sc_diag_clear(&warn);
@@ -185,13 +190,13 @@ static enum sc_status do_event(struct ing *g, enum sc_op op,
 			       const struct sc_text *v, struct sc_diag *d)
 {
 	static const enum sc_col unused_cols[] = {SC_COL_SUBJECT, SC_COL_TYPE,
-						  SC_COL_AMOUNT, SC_COL_KIND};
+						  SC_COL_AMOUNT, SC_COL_KIND, SC_COL_NAME};
 	struct sc_store_event e = {.op = op};
 	enum sc_status st;
 	int src;
 
 	if ((st = need(v, SC_COL_RECORD_ID, op, d)) || (st = need(v, SC_COL_DATE, op, d)) ||
-	    (st = unused(v, op, unused_cols, 4, d)) ||
+	    (st = unused(v, op, unused_cols, 5, d)) ||
 	    (st = sc_record_id_check(v[SC_COL_RECORD_ID].p, v[SC_COL_RECORD_ID].n, d)) ||
 	    (st = parse_date(v, d, &e.date)))
 		return st;
@@ -211,7 +216,7 @@ static enum sc_status do_consent(struct ing *g, enum sc_op op,
 				 const struct sc_text *v, struct sc_diag *d)
 {
 	static const enum sc_col unused_cols[] = {SC_COL_RECORD_ID, SC_COL_AMOUNT,
-						  SC_COL_SOURCE, SC_COL_REF};
+						  SC_COL_SOURCE, SC_COL_REF, SC_COL_NAME};
 	enum sc_kind kind = SC_KIND_NONE;
 	struct sc_diag warn;
 	enum sc_status st;
@@ -219,7 +224,7 @@ static enum sc_status do_consent(struct ing *g, enum sc_op op,
 	int sc;
 
 	if ((st = need(v, SC_COL_SUBJECT, op, d)) || (st = need(v, SC_COL_TYPE, op, d)) ||
-	    (st = need(v, SC_COL_DATE, op, d)) || (st = unused(v, op, unused_cols, 4, d)))
+	    (st = need(v, SC_COL_DATE, op, d)) || (st = unused(v, op, unused_cols, 5, d)))
 		return st;
 	sc_diag_clear(&warn);
 	if ((st = subject_kind(g, v, false, &kind, &warn))) {
@@ -242,6 +247,35 @@ static enum sc_status do_consent(struct ing *g, enum sc_op op,
 				op == SC_OP_CONSENT, date, d);
 }
 
+static enum sc_status do_register(struct ing *g, const struct sc_text *v,
+				  struct sc_diag *d)
+{
+	static const enum sc_col unused_cols[] = {SC_COL_RECORD_ID, SC_COL_TYPE,
+						  SC_COL_AMOUNT, SC_COL_SOURCE, SC_COL_REF};
+	enum sc_kind kind = SC_KIND_NONE;
+	struct sc_diag warn;
+	enum sc_status st;
+	sc_day date;
+
+	if ((st = need(v, SC_COL_SUBJECT, SC_OP_REGISTER, d)) ||
+	    (st = need(v, SC_COL_NAME, SC_OP_REGISTER, d)) ||
+	    (st = need(v, SC_COL_DATE, SC_OP_REGISTER, d)) ||
+	    (st = unused(v, SC_OP_REGISTER, unused_cols, 5, d)))
+		return st;
+	sc_diag_clear(&warn);
+	if ((st = subject_kind(g, v, false, &kind, &warn))) {
+		*d = warn;
+		return st;
+	}
+	if ((st = sc_text_check(v[SC_COL_NAME].p, v[SC_COL_NAME].n, SC_LIMIT_PERSON_NAME, d))) {
+		snprintf(d->field, sizeof(d->field), "name");
+		return st;
+	}
+	if ((st = parse_date(v, d, &date)))
+		return st;
+	return sc_store_name_set(g->st, v[SC_COL_SUBJECT], kind, v[SC_COL_NAME], date, d);
+}
+
 /* A provider's batch: its own source only. An empty source on a rectify or
  * revoke becomes the provider's, so the ledger checks it filed the record. */
 static enum sc_status own_source(const char *src, enum sc_op op,
@@ -249,9 +283,9 @@ static enum sc_status own_source(const char *src, enum sc_op op,
 {
 	size_t n = strlen(src);
 
-	if (op == SC_OP_CONSENT || op == SC_OP_WITHDRAW)
+	if (op == SC_OP_CONSENT || op == SC_OP_WITHDRAW || op == SC_OP_REGISTER)
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "op",
-				   "a source cannot file a %s: consent is the subject's",
+				   "a source's key cannot file a %s: the subject's own acts come through the subject",
 				   sc_op_name(op));
 	if (!v[SC_COL_SOURCE].n && op != SC_OP_ADD) {
 		v[SC_COL_SOURCE] = (struct sc_text){src, n};
@@ -290,6 +324,8 @@ static enum sc_status file_line(struct ing *g, struct sc_text *v,
 	case SC_OP_CONSENT:
 	case SC_OP_WITHDRAW:
 		return do_consent(g, op, v, d);
+	case SC_OP_REGISTER:
+		return do_register(g, v, d);
 	}
 	return SC_EINVAL;
 }
@@ -318,7 +354,7 @@ static enum sc_status read_header(struct ing *g, const struct sc_line *ln,
 		int c = sc_col_find(f[i].p, f[i].n);
 		if (c < 0) {
 			st = sc_diag_set(d, SC_ESYNTAX, NULL, 0, 0, NULL,
-					 "unknown column '%.*s' in the header (known: op, record_id, subject, type, date, amount, source, ref, kind)",
+					 "unknown column '%.*s' in the header (known: op, record_id, subject, type, date, amount, source, ref, kind, name)",
 					 (int)(f[i].n > 64 ? 64 : f[i].n), f[i].p);
 			goto fail;
 		}

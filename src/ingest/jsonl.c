@@ -31,7 +31,7 @@ enum sc_status sc_jsonl_parse(const char *rec, size_t len, char *scratch,
 		size_t n;
 		if (c < 0) {
 			st = sc_diag_set(d, SC_ESYNTAX, NULL, 0, 0, NULL,
-					 "unknown key '%.64s' (known: op, record_id, subject, type, date, amount, source, ref, kind)",
+					 "unknown key '%.64s' (known: op, record_id, subject, type, date, amount, source, ref, kind, name)",
 					 key);
 			goto done;
 		}

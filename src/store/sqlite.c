@@ -69,7 +69,9 @@ static const char *const migrations[] = {
 	/* 2 -> 3: due process: disputes, statements, repair, shares, names */
 	"CREATE TABLE disputes(id INTEGER PRIMARY KEY, rid INTEGER NOT NULL REFERENCES records(rid),"
 	" reason TEXT NOT NULL, opened INTEGER NOT NULL, deadline INTEGER NOT NULL,"
-	" decided INTEGER, outcome TEXT, decided_by TEXT, note TEXT);\n"
+	" decided INTEGER, outcome TEXT, decided_by TEXT, note TEXT,"
+	" opened_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	" decided_at TEXT);\n"
 	"CREATE INDEX disputes_rid ON disputes(rid);\n"
 	"CREATE INDEX disputes_open ON disputes(deadline) WHERE decided IS NULL;\n"
 	"CREATE TABLE statements(id INTEGER PRIMARY KEY, rid INTEGER NOT NULL REFERENCES records(rid),"
@@ -420,7 +422,7 @@ static enum sc_status kind_conflict(struct sc_text id, enum sc_kind have,
 }
 
 /* Finds (or creates) a subject. *created is set when a row was inserted. */
-static enum sc_status subject_get(struct lite *l, struct sc_text id,
+enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				  enum sc_kind kind, int64_t *sid,
 				  bool *created, struct sc_diag *d)
 {
@@ -557,7 +559,7 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 	sqlite3_stmt *s;
 	enum sc_status st;
 
-	if ((st = subject_get(l, r->subject, r->kind, &sid, &created, d)) ||
+	if ((st = sc_lite_subject_get(l, r->subject, r->kind, &sid, &created, d)) ||
 	    (st = intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, r->type, &type, d)) ||
 	    (st = intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, r->source, &source, d)))
 		return st;
@@ -662,7 +664,7 @@ static enum sc_status lite_consent(void *impl, struct sc_text subject,
 	int64_t sid;
 	bool created;
 	sqlite3_stmt *s;
-	enum sc_status st = subject_get(l, subject, kind, &sid, &created, d);
+	enum sc_status st = sc_lite_subject_get(l, subject, kind, &sid, &created, d);
 
 	if (st)
 		return st;
@@ -700,6 +702,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.audit_append = sc_lite_audit_append,
 	.audit_verify = sc_lite_audit_verify,
 	.audit_subject = sc_lite_audit_subject,
+	.process = &sc_store_sqlite_process_ops,
 	.run_begin = sc_lite_run_begin,
 	.run_put_card = sc_lite_run_put_card,
 	.run_put_list = sc_lite_run_put_list,

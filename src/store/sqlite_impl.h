@@ -44,6 +44,10 @@ struct lite {
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
 enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d);
+/* Finds (or creates) a subject; *created when a row was inserted. */
+enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
+				   enum sc_kind kind, int64_t *sid,
+				   bool *created, struct sc_diag *d);
 /* A prepared statement, reset and unbound. */
 sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
 

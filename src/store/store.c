@@ -96,6 +96,55 @@ enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->audit_subject(st->impl, subject, cb, ctx, d); }
 
+#define P (st->ops->process)
+enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject, const char *record_id,
+				     const char *reason, sc_day opened, int32_t review_days,
+				     struct sc_dispute *out, struct sc_diag *d)
+{ return P->dispute_open(st->impl, subject, record_id, reason, opened, review_days, out, d); }
+enum sc_status sc_store_dispute_decide(struct sc_store *st, int64_t id, const char *outcome,
+				       const char *note, sc_day date, const struct sc_decider *who,
+				       struct sc_dispute *out, struct sc_diag *d)
+{ return P->dispute_decide(st->impl, id, outcome, note, date, who, out, d); }
+enum sc_status sc_store_dispute_list(struct sc_store *st, const char *subject, const char *source,
+				     bool open_only, sc_store_dispute_fn cb, void *ctx, struct sc_diag *d)
+{ return P->dispute_list(st->impl, subject, source, open_only, cb, ctx, d); }
+enum sc_status sc_store_statement_add(struct sc_store *st, const char *subject, const char *record_id,
+				      const char *text, sc_day date, struct sc_statement *out,
+				      struct sc_diag *d)
+{ return P->statement_add(st->impl, subject, record_id, text, date, out, d); }
+enum sc_status sc_store_statement_list(struct sc_store *st, const char *subject,
+				       sc_store_statement_fn cb, void *ctx, struct sc_diag *d)
+{ return P->statement_list(st->impl, subject, cb, ctx, d); }
+enum sc_status sc_store_repair_apply(struct sc_store *st, const char *subject, const char *record_id,
+				     const char *commitment, sc_day applied, struct sc_repair *out,
+				     struct sc_diag *d)
+{ return P->repair_apply(st->impl, subject, record_id, commitment, applied, out, d); }
+enum sc_status sc_store_repair_decide(struct sc_store *st, int64_t id, const char *outcome,
+				      const char *reason, sc_day date, const struct sc_decider *who,
+				      struct sc_repair *out, struct sc_diag *d)
+{ return P->repair_decide(st->impl, id, outcome, reason, date, who, out, d); }
+enum sc_status sc_store_repair_list(struct sc_store *st, const char *subject, const char *source,
+				    bool open_only, sc_store_repair_fn cb, void *ctx, struct sc_diag *d)
+{ return P->repair_list(st->impl, subject, source, open_only, cb, ctx, d); }
+enum sc_status sc_store_share_add(struct sc_store *st, const char *subject,
+				  const unsigned char hash[SC_KEY_HASH_BYTES], sc_day created,
+				  sc_day expires, struct sc_diag *d)
+{ return P->share_add(st->impl, subject, hash, created, expires, d); }
+enum sc_status sc_store_share_get(struct sc_store *st, const unsigned char hash[SC_KEY_HASH_BYTES],
+				  char subject[SC_LIMIT_SUBJECT_ID + 1], sc_day *expires,
+				  struct sc_diag *d)
+{ return P->share_get(st->impl, hash, subject, expires, d); }
+enum sc_status sc_store_name_set(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
+				 struct sc_text name, sc_day date, struct sc_diag *d)
+{ return P->name_set(st->impl, subject, kind, name, date, d); }
+enum sc_status sc_store_name_get(struct sc_store *st, const char *subject, char *name, size_t size,
+				 struct sc_diag *d)
+{ return P->name_get(st->impl, subject, name, size, d); }
+enum sc_status sc_store_name_search(struct sc_store *st, const char *q, size_t limit,
+				    sc_store_name_fn cb, void *ctx, struct sc_diag *d)
+{ return P->name_search(st->impl, q, limit, cb, ctx, d); }
+#undef P
+
 void sc_loaded_release(struct sc_loaded *l)
 {
 	if (l)

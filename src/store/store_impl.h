@@ -3,9 +3,59 @@
 #ifndef SOCRED_STORE_IMPL_H
 #define SOCRED_STORE_IMPL_H
 
+#include "socred/process.h"
 #include "socred/store.h"
 
 #define SC_STORE_OPS_VERSION 1
+
+/* Due process (socred/process.h), one entry per public function. */
+struct sc_store_process_ops {
+	enum sc_status (*dispute_open)(void *impl, const char *subject,
+				       const char *record_id, const char *reason,
+				       sc_day opened, int32_t review_days,
+				       struct sc_dispute *out, struct sc_diag *d);
+	enum sc_status (*dispute_decide)(void *impl, int64_t id, const char *outcome,
+					 const char *note, sc_day date,
+					 const struct sc_decider *who,
+					 struct sc_dispute *out, struct sc_diag *d);
+	enum sc_status (*dispute_list)(void *impl, const char *subject,
+				       const char *source, bool open_only,
+				       sc_store_dispute_fn cb, void *ctx,
+				       struct sc_diag *d);
+	enum sc_status (*statement_add)(void *impl, const char *subject,
+					const char *record_id, const char *text,
+					sc_day date, struct sc_statement *out,
+					struct sc_diag *d);
+	enum sc_status (*statement_list)(void *impl, const char *subject,
+					 sc_store_statement_fn cb, void *ctx,
+					 struct sc_diag *d);
+	enum sc_status (*repair_apply)(void *impl, const char *subject,
+				       const char *record_id, const char *commitment,
+				       sc_day applied, struct sc_repair *out,
+				       struct sc_diag *d);
+	enum sc_status (*repair_decide)(void *impl, int64_t id, const char *outcome,
+					const char *reason, sc_day date,
+					const struct sc_decider *who,
+					struct sc_repair *out, struct sc_diag *d);
+	enum sc_status (*repair_list)(void *impl, const char *subject,
+				      const char *source, bool open_only,
+				      sc_store_repair_fn cb, void *ctx,
+				      struct sc_diag *d);
+	enum sc_status (*share_add)(void *impl, const char *subject,
+				    const unsigned char *hash, sc_day created,
+				    sc_day expires, struct sc_diag *d);
+	enum sc_status (*share_get)(void *impl, const unsigned char *hash,
+				    char *subject, sc_day *expires,
+				    struct sc_diag *d);
+	enum sc_status (*name_set)(void *impl, struct sc_text subject,
+				   enum sc_kind kind, struct sc_text name,
+				   sc_day date, struct sc_diag *d);
+	enum sc_status (*name_get)(void *impl, const char *subject, char *name,
+				   size_t size, struct sc_diag *d);
+	enum sc_status (*name_search)(void *impl, const char *q, size_t limit,
+				      sc_store_name_fn cb, void *ctx,
+				      struct sc_diag *d);
+};
 
 struct sc_store_ops {
 	int version;
@@ -65,8 +115,10 @@ struct sc_store_ops {
 	enum sc_status (*audit_subject)(void *impl, const char *subject,
 					sc_store_audit_fn cb, void *ctx,
 					struct sc_diag *d);
+	const struct sc_store_process_ops *process;
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;
+extern const struct sc_store_process_ops sc_store_sqlite_process_ops;
 
 #endif

@@ -94,7 +94,7 @@ rectify,h1,,,2025-12-15,,
 ,h1,'"$OTHER"',court.judgment_default,2025-11-01,court,A'
 has resp '"accepted":2,"duplicates":1,"rejected":2'
 has resp "{\"line\":3,\"status\":\"rejected\",\"field\":\"source\",\"message\":\"this key files for source 'court' only, not 'tax'\"}"
-has resp "a source cannot file a consent: consent is the subject's"
+has resp "a source's key cannot file a consent: the subject's own acts come through the subject"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM events e JOIN records r ON r.rid = e.rid WHERE r.record_id = 'h1'")" "1" "rectified by its source"
 want 400 "$PROV" POST /v1/records 'op,colour
 x,y'

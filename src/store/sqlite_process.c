@@ -1,0 +1,684 @@
+/* The SQLite backend's due process: disputes, statements, repair, shares,
+ * names. Decisions that change a record do it with an event (revoke,
+ * rectify) in the same transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+static enum sc_status prep(struct lite *l, const char *sql, sqlite3_stmt **s,
+			   struct sc_diag *d)
+{
+	return sqlite3_prepare_v2(l->db, sql, -1, s, NULL) == SQLITE_OK
+		       ? SC_OK
+		       : sc_lite_db_err(l, d, "cannot prepare query");
+}
+
+static void col(char *dst, size_t size, sqlite3_stmt *s, int c)
+{
+	const unsigned char *t = sqlite3_column_text(s, c);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static sc_day col_day(sqlite3_stmt *s, int c)
+{
+	return sqlite3_column_type(s, c) == SQLITE_NULL ? SC_DAY_NONE : sqlite3_column_int(s, c);
+}
+
+/* The subject's record: its row, source and whether it is rectified or
+ * revoked. SC_ENOTFOUND names the field. */
+struct rec_info {
+	int64_t rid;
+	char source[SC_LIMIT_NAME + 1];
+	sc_day date;
+	bool rectified, revoked;
+};
+
+static enum sc_status find_record(struct lite *l, const char *subject,
+				  const char *record_id, struct rec_info *ri,
+				  struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc;
+
+	if ((st = prep(l, "SELECT r.rid, so.name, r.date,"
+			  " EXISTS(SELECT 1 FROM events e WHERE e.rid = r.rid AND e.op = 1),"
+			  " EXISTS(SELECT 1 FROM events e WHERE e.rid = r.rid AND e.op = 2)"
+			  " FROM records r JOIN subjects su ON su.id = r.subject"
+			  " JOIN sources so ON so.id = r.source"
+			  " WHERE r.record_id = ?1 AND su.ext_id = ?2", &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ri->rid = sqlite3_column_int64(s, 0);
+		col(ri->source, sizeof(ri->source), s, 1);
+		ri->date = sqlite3_column_int(s, 2);
+		ri->rectified = sqlite3_column_int(s, 3);
+		ri->revoked = sqlite3_column_int(s, 4);
+	} else if (rc == SQLITE_DONE) {
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record",
+				 "subject '%.64s' has no record '%.64s'", subject, record_id);
+	} else {
+		st = sc_lite_db_err(l, d, "cannot look up the record");
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status add_event(struct lite *l, int64_t rid, enum sc_op op,
+				sc_day date, const char *ref, struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = prep(l, "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_int(s, 2, op);
+	sqlite3_bind_int(s, 3, date);
+	sqlite3_bind_text(s, 4, ref, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot store the event");
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status begin(struct lite *l, struct sc_diag *d)
+{
+	return sc_lite_exec(l, "BEGIN IMMEDIATE", d);
+}
+
+static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *d)
+{
+	if (st) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		return st;
+	}
+	return sc_lite_exec(l, "COMMIT", d);
+}
+
+/* ---- disputes ---- */
+
+#define DISPUTE_SQL                                                               \
+	"SELECT x.id, r.record_id, su.ext_id, so.name, x.reason, x.opened, x.deadline," \
+	" x.decided, coalesce(x.outcome, ''), coalesce(x.decided_by, ''),"               \
+	" coalesce(x.note, ''), x.opened_at, coalesce(x.decided_at, '')"                  \
+	" FROM disputes x JOIN records r ON r.rid = x.rid"                                \
+	" JOIN subjects su ON su.id = r.subject JOIN sources so ON so.id = r.source"
+
+static void read_dispute(sqlite3_stmt *s, struct sc_dispute *x)
+{
+	x->id = sqlite3_column_int64(s, 0);
+	col(x->record_id, sizeof(x->record_id), s, 1);
+	col(x->subject, sizeof(x->subject), s, 2);
+	col(x->source, sizeof(x->source), s, 3);
+	col(x->reason, sizeof(x->reason), s, 4);
+	x->opened = sqlite3_column_int(s, 5);
+	x->deadline = sqlite3_column_int(s, 6);
+	x->decided = col_day(s, 7);
+	col(x->outcome, sizeof(x->outcome), s, 8);
+	col(x->decided_by, sizeof(x->decided_by), s, 9);
+	col(x->note, sizeof(x->note), s, 10);
+	col(x->opened_at, sizeof(x->opened_at), s, 11);
+	col(x->decided_at, sizeof(x->decided_at), s, 12);
+}
+
+static enum sc_status dispute_get(struct lite *l, int64_t id, struct sc_dispute *x,
+				  struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc;
+
+	if ((st = prep(l, DISPUTE_SQL " WHERE x.id = ?1", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_dispute(s, x);
+	else if (rc == SQLITE_DONE)
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "dispute", "no dispute %lld", (long long)id);
+	else
+		st = sc_lite_db_err(l, d, "cannot read the dispute");
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_dispute_open(void *impl, const char *subject,
+					const char *record_id, const char *reason,
+					sc_day opened, int32_t review_days,
+					struct sc_dispute *out, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct rec_info ri;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = begin(l, d)))
+		return st;
+	if ((st = find_record(l, subject, record_id, &ri, d)))
+		goto out;
+	if (ri.revoked) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
+				 "record '%.64s' is revoked already", record_id);
+		goto out;
+	}
+	if ((st = prep(l, "SELECT id FROM disputes WHERE rid = ?1 AND decided IS NULL", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, ri.rid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
+				 "record '%.64s' is disputed already (dispute %lld is open)",
+				 record_id, (long long)sqlite3_column_int64(s, 0));
+		goto out;
+	}
+	sqlite3_finalize(s);
+	if ((st = prep(l, "INSERT INTO disputes(rid, reason, opened, deadline) VALUES(?1, ?2, ?3, ?4)",
+		       &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, ri.rid);
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, opened);
+	sqlite3_bind_int(s, 4, sc_day_add(opened, review_days));
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot store the dispute");
+		goto out;
+	}
+	st = dispute_get(l, sqlite3_last_insert_rowid(l->db), out, d);
+out:
+	sqlite3_finalize(s);
+	return finish(l, st, d);
+}
+
+static enum sc_status lite_dispute_decide(void *impl, int64_t id, const char *outcome,
+					  const char *note, sc_day date,
+					  const struct sc_decider *who,
+					  struct sc_dispute *out, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct sc_dispute x;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	bool corrected = !strcmp(outcome, "corrected");
+	char ref[64];
+
+	if (!corrected && strcmp(outcome, "upheld"))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "outcome",
+				   "outcome must be upheld or corrected");
+	if ((st = begin(l, d)))
+		return st;
+	if ((st = dispute_get(l, id, &x, d)))
+		goto out;
+	if (who->only_source && strcmp(who->only_source, x.source)) {
+		st = sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "dispute",
+				 "dispute %lld is about a record of '%s': only its source or an admin decides",
+				 (long long)id, x.source);
+		goto out;
+	}
+	if (x.decided != SC_DAY_NONE) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "dispute",
+				 "dispute %lld was decided already (%s)", (long long)id, x.outcome);
+		goto out;
+	}
+	if ((st = prep(l, "UPDATE disputes SET decided = ?2, outcome = ?3, decided_by = ?4, note = ?5,"
+			  " decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, date);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, who->by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, note ? note : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot decide the dispute");
+		goto out;
+	}
+	if (corrected) {
+		struct rec_info ri;
+		snprintf(ref, sizeof(ref), "dispute %lld corrected", (long long)id);
+		if ((st = find_record(l, x.subject, x.record_id, &ri, d)))
+			goto out;
+		if (!ri.revoked && (st = add_event(l, ri.rid, SC_OP_REVOKE,
+						   date < ri.date ? ri.date : date, ref, d)))
+			goto out;
+	}
+	st = dispute_get(l, id, out, d);
+out:
+	sqlite3_finalize(s);
+	return finish(l, st, d);
+}
+
+static enum sc_status lite_dispute_list(void *impl, const char *subject,
+					const char *source, bool open_only,
+					sc_store_dispute_fn cb, void *ctx,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	struct sc_dispute *x = malloc(sizeof(*x));
+	enum sc_status st;
+	int rc = SQLITE_DONE;
+
+	if (!x)
+		return SC_ENOMEM;
+	if ((st = prep(l, DISPUTE_SQL " WHERE (?1 IS NULL OR su.ext_id = ?1)"
+			  " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
+			  " ORDER BY x.id", &s, d)))
+		goto out;
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, open_only);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_dispute(s, x);
+		st = cb(ctx, x);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list disputes");
+out:
+	sqlite3_finalize(s);
+	free(x);
+	return st;
+}
+
+/* ---- statements ---- */
+
+static enum sc_status lite_statement_add(void *impl, const char *subject,
+					 const char *record_id, const char *text,
+					 sc_day date, struct sc_statement *out,
+					 struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct rec_info ri;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = begin(l, d)))
+		return st;
+	if ((st = find_record(l, subject, record_id, &ri, d)) ||
+	    (st = prep(l, "INSERT INTO statements(rid, text, date) VALUES(?1, ?2, ?3)", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, ri.rid);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, date);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot store the statement");
+		goto out;
+	}
+	out->id = sqlite3_last_insert_rowid(l->db);
+	snprintf(out->record_id, sizeof(out->record_id), "%s", record_id);
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	out->date = date;
+out:
+	sqlite3_finalize(s);
+	return finish(l, st, d);
+}
+
+static enum sc_status lite_statement_list(void *impl, const char *subject,
+					  sc_store_statement_fn cb, void *ctx,
+					  struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	struct sc_statement *x = malloc(sizeof(*x));
+	enum sc_status st;
+	int rc = SQLITE_DONE;
+
+	if (!x)
+		return SC_ENOMEM;
+	if ((st = prep(l, "SELECT t.id, r.record_id, t.text, t.date FROM statements t"
+			  " JOIN records r ON r.rid = t.rid JOIN subjects su ON su.id = r.subject"
+			  " WHERE su.ext_id = ?1 ORDER BY t.id", &s, d)))
+		goto out;
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		x->id = sqlite3_column_int64(s, 0);
+		col(x->record_id, sizeof(x->record_id), s, 1);
+		col(x->text, sizeof(x->text), s, 2);
+		x->date = sqlite3_column_int(s, 3);
+		st = cb(ctx, x);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list statements");
+out:
+	sqlite3_finalize(s);
+	free(x);
+	return st;
+}
+
+/* ---- repair ---- */
+
+#define REPAIR_SQL                                                                 \
+	"SELECT x.id, r.record_id, su.ext_id, so.name, x.commitment, x.applied,"        \
+	" x.decided, coalesce(x.outcome, ''), coalesce(x.reason, ''),"                  \
+	" coalesce(x.decided_by, '') FROM repairs x JOIN records r ON r.rid = x.rid"    \
+	" JOIN subjects su ON su.id = r.subject JOIN sources so ON so.id = r.source"
+
+static void read_repair(sqlite3_stmt *s, struct sc_repair *x)
+{
+	x->id = sqlite3_column_int64(s, 0);
+	col(x->record_id, sizeof(x->record_id), s, 1);
+	col(x->subject, sizeof(x->subject), s, 2);
+	col(x->source, sizeof(x->source), s, 3);
+	col(x->commitment, sizeof(x->commitment), s, 4);
+	x->applied = sqlite3_column_int(s, 5);
+	x->decided = col_day(s, 6);
+	col(x->outcome, sizeof(x->outcome), s, 7);
+	col(x->reason, sizeof(x->reason), s, 8);
+	col(x->decided_by, sizeof(x->decided_by), s, 9);
+}
+
+static enum sc_status repair_get(struct lite *l, int64_t id, struct sc_repair *x,
+				 struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc;
+
+	if ((st = prep(l, REPAIR_SQL " WHERE x.id = ?1", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_repair(s, x);
+	else if (rc == SQLITE_DONE)
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "repair",
+				 "no repair application %lld", (long long)id);
+	else
+		st = sc_lite_db_err(l, d, "cannot read the repair application");
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_repair_apply(void *impl, const char *subject,
+					const char *record_id, const char *commitment,
+					sc_day applied, struct sc_repair *out,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct rec_info ri;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = begin(l, d)))
+		return st;
+	if ((st = find_record(l, subject, record_id, &ri, d)))
+		goto out;
+	if (ri.rectified || ri.revoked) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
+				 "record '%.64s' is %s already", record_id,
+				 ri.revoked ? "revoked" : "rectified");
+		goto out;
+	}
+	if ((st = prep(l, "SELECT id FROM repairs WHERE rid = ?1 AND decided IS NULL", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, ri.rid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
+				 "a repair application for '%.64s' is open already (%lld)",
+				 record_id, (long long)sqlite3_column_int64(s, 0));
+		goto out;
+	}
+	sqlite3_finalize(s);
+	if ((st = prep(l, "INSERT INTO repairs(rid, commitment, applied) VALUES(?1, ?2, ?3)", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, ri.rid);
+	sqlite3_bind_text(s, 2, commitment, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, applied);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot store the application");
+		goto out;
+	}
+	st = repair_get(l, sqlite3_last_insert_rowid(l->db), out, d);
+out:
+	sqlite3_finalize(s);
+	return finish(l, st, d);
+}
+
+static enum sc_status lite_repair_decide(void *impl, int64_t id, const char *outcome,
+					 const char *reason, sc_day date,
+					 const struct sc_decider *who,
+					 struct sc_repair *out, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct sc_repair *x = malloc(sizeof(*x));
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	bool approved = !strcmp(outcome, "approved");
+	char ref[64];
+
+	if (!x)
+		return SC_ENOMEM;
+	if (!approved && strcmp(outcome, "refused")) {
+		free(x);
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "outcome",
+				   "outcome must be approved or refused");
+	}
+	if (!approved && (!reason || !*reason)) {
+		free(x);
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "reason",
+				   "a refusal must give its reason");
+	}
+	if ((st = begin(l, d))) {
+		free(x);
+		return st;
+	}
+	if ((st = repair_get(l, id, x, d)))
+		goto out;
+	if (who->only_source && strcmp(who->only_source, x->source)) {
+		st = sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "repair",
+				 "application %lld is about a record of '%s': only its source or an admin decides",
+				 (long long)id, x->source);
+		goto out;
+	}
+	if (x->decided != SC_DAY_NONE) {
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "repair",
+				 "application %lld was decided already (%s)", (long long)id, x->outcome);
+		goto out;
+	}
+	if ((st = prep(l, "UPDATE repairs SET decided = ?2, outcome = ?3, reason = ?4, decided_by = ?5"
+			  " WHERE id = ?1", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, date);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, who->by, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot decide the application");
+		goto out;
+	}
+	if (approved) {
+		struct rec_info ri;
+		snprintf(ref, sizeof(ref), "credit repair %lld approved", (long long)id);
+		if ((st = find_record(l, x->subject, x->record_id, &ri, d)) ||
+		    (st = add_event(l, ri.rid, SC_OP_RECTIFY, date < ri.date ? ri.date : date, ref, d)))
+			goto out;
+	}
+	st = repair_get(l, id, out, d);
+out:
+	sqlite3_finalize(s);
+	free(x);
+	return finish(l, st, d);
+}
+
+static enum sc_status lite_repair_list(void *impl, const char *subject,
+				       const char *source, bool open_only,
+				       sc_store_repair_fn cb, void *ctx,
+				       struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	struct sc_repair *x = malloc(sizeof(*x));
+	enum sc_status st;
+	int rc = SQLITE_DONE;
+
+	if (!x)
+		return SC_ENOMEM;
+	if ((st = prep(l, REPAIR_SQL " WHERE (?1 IS NULL OR su.ext_id = ?1)"
+			  " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
+			  " ORDER BY x.id", &s, d)))
+		goto out;
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, open_only);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_repair(s, x);
+		st = cb(ctx, x);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list repair applications");
+out:
+	sqlite3_finalize(s);
+	free(x);
+	return st;
+}
+
+/* ---- shares ---- */
+
+static enum sc_status lite_share_add(void *impl, const char *subject,
+				     const unsigned char *hash, sc_day created,
+				     sc_day expires, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = prep(l, "INSERT INTO shares(hash, subject, created, expires)"
+			  " SELECT ?1, id, ?3, ?4 FROM subjects WHERE ext_id = ?2", &s, d)))
+		return st;
+	sqlite3_bind_blob(s, 1, hash, SC_KEY_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, created);
+	sqlite3_bind_int(s, 4, expires);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot store the share");
+	else if (!sqlite3_changes(l->db))
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "subject",
+				 "subject '%.64s' has no file to share", subject);
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_share_get(void *impl, const unsigned char *hash,
+				     char *subject, sc_day *expires,
+				     struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc;
+
+	if ((st = prep(l, "SELECT su.ext_id, sh.expires FROM shares sh"
+			  " JOIN subjects su ON su.id = sh.subject WHERE sh.hash = ?1", &s, d)))
+		return st;
+	sqlite3_bind_blob(s, 1, hash, SC_KEY_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col(subject, SC_LIMIT_SUBJECT_ID + 1, s, 0);
+		*expires = sqlite3_column_int(s, 1);
+	} else if (rc == SQLITE_DONE) {
+		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "share", "no such share link");
+	} else {
+		st = sc_lite_db_err(l, d, "cannot read the share");
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* ---- names ---- */
+
+static enum sc_status lite_name_set(void *impl, struct sc_text subject,
+				    enum sc_kind kind, struct sc_text name,
+				    sc_day date, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	int64_t sid;
+	bool created;
+	enum sc_status st = sc_lite_subject_get(l, subject, kind, &sid, &created, d);
+
+	if (st)
+		return st;
+	if ((st = prep(l, "INSERT INTO names(subject, name, date) VALUES(?1, ?2, ?3)"
+			  " ON CONFLICT(subject) DO UPDATE SET name = excluded.name, date = excluded.date"
+			  " WHERE excluded.date >= names.date AND excluded.name <> names.name", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, sid);
+	sqlite3_bind_text(s, 2, name.p, (int)name.n, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, date);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot store the name");
+	else if (!sqlite3_changes(l->db))
+		st = SC_EDUPLICATE;
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
+				    size_t size, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc;
+
+	if ((st = prep(l, "SELECT n.name FROM names n JOIN subjects su ON su.id = n.subject"
+			  " WHERE su.ext_id = ?1", &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col(name, size, s, 0);
+	else if (rc == SQLITE_DONE)
+		st = SC_ENOTFOUND;
+	else
+		st = sc_lite_db_err(l, d, "cannot read the name");
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
+				       sc_store_name_fn cb, void *ctx,
+				       struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc = SQLITE_DONE;
+
+	/* exact id, or a name prefix (bound, so no pattern characters leak in) */
+	if ((st = prep(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
+			  " LEFT JOIN names n ON n.subject = su.id WHERE su.ext_id = ?1"
+			  " UNION SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"
+			  " WHERE substr(n.name, 1, length(?1)) = ?1 LIMIT ?2", &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st = cb(ctx, (const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1));
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot search names");
+	sqlite3_finalize(s);
+	return st;
+}
+
+const struct sc_store_process_ops sc_store_sqlite_process_ops = {
+	.dispute_open = lite_dispute_open,
+	.dispute_decide = lite_dispute_decide,
+	.dispute_list = lite_dispute_list,
+	.statement_add = lite_statement_add,
+	.statement_list = lite_statement_list,
+	.repair_apply = lite_repair_apply,
+	.repair_decide = lite_repair_decide,
+	.repair_list = lite_repair_list,
+	.share_add = lite_share_add,
+	.share_get = lite_share_get,
+	.name_set = lite_name_set,
+	.name_get = lite_name_get,
+	.name_search = lite_name_search,
+};
