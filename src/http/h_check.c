@@ -81,11 +81,23 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_reply_errorf(r, 500, NULL, "cannot evaluate the subject");
 		goto out;
 	}
+	/* the audit entry names the records the decision rests on, so a
+	 * report can tell who was told what about a disputed record */
+	{
+		size_t i, n = (size_t)snprintf(r->audit_result, sizeof(r->audit_result), "%s",
+					       sc_decision_name(dec));
+		json_t *reason;
+		json_array_foreach(json_object_get(o, "reasons"), i, reason) {
+			json_t *rec = json_object_get(reason, "record");
+			if (json_is_string(rec) && n < sizeof(r->audit_result))
+				n += (size_t)snprintf(r->audit_result + n, sizeof(r->audit_result) - n,
+						      " %s", json_string_value(rec));
+		}
+	}
 	redact(json_object_get(o, "reasons"));
 	r->srv->metrics.decisions[dec]++;
 	r->audit_subject = sc_arena_strdup(&r->arena, subject);
 	r->audit_action = sc_arena_strdup(&r->arena, action);
-	snprintf(r->audit_result, sizeof(r->audit_result), "%s", sc_decision_name(dec));
 	sc_reply_json(r, 200, o);
 out:
 	sc_eval_free(ev);

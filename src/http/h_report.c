@@ -9,6 +9,56 @@
 #include "socred/eval.h"
 #include "socred/report.h"
 
+struct process_ctx {
+	json_t *arr;
+	json_t *inquiries;
+};
+
+/* The enforcers told something based on the record while it was disputed. */
+static json_t *told(json_t *inquiries, const struct sc_dispute *x)
+{
+	json_t *out = json_array(), *q;
+	size_t i, n = strlen(x->record_id);
+
+	json_array_foreach(inquiries, i, q) {
+		const char *at = json_string_value(json_object_get(q, "at"));
+		const char *res = json_string_value(json_object_get(q, "result"));
+		const char *role = json_string_value(json_object_get(q, "role"));
+		const char *hit = res ? strstr(res, x->record_id) : NULL;
+		if (!at || !res || !role || strcmp(role, "enforcer") || !hit ||
+		    hit[-1] != ' ' || (hit[n] && hit[n] != ' '))
+			continue;
+		if (strcmp(at, x->opened_at) < 0 || (x->decided_at[0] && strcmp(at, x->decided_at) > 0))
+			continue;
+		json_array_append(out, q);
+	}
+	return out;
+}
+
+static enum sc_status add_dispute(void *ctx, const struct sc_dispute *x)
+{
+	struct process_ctx *c = ctx;
+	json_t *o = sc_json_dispute(x);
+
+	json_object_set_new(o, "told_meanwhile", told(c->inquiries, x));
+	json_array_append_new(c->arr, o);
+	return SC_OK;
+}
+
+static enum sc_status add_repair(void *ctx, const struct sc_repair *x)
+{
+	json_array_append_new(((struct process_ctx *)ctx)->arr, sc_json_repair(x));
+	return SC_OK;
+}
+
+static enum sc_status add_statement(void *ctx, const struct sc_statement *x)
+{
+	json_array_append_new(((struct process_ctx *)ctx)->arr,
+			      json_pack("{s:s,s:s,s:o}", "record", x->record_id, "text", x->text,
+					"date", sc_report_day(x->date)));
+	return SC_OK;
+}
+
 static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 {
 	json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:s}", "at", e->at,
@@ -92,6 +142,17 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	json_object_set_new(o, "incentives", incentives);
 	inquiries = json_array();
 	sc_store_audit_subject(st, id, add_inquiry, inquiries, NULL);
+	{
+		struct process_ctx pc = {.arr = json_array(), .inquiries = inquiries};
+		sc_store_statement_list(st, id, add_statement, &pc, NULL);
+		json_object_set_new(o, "statements", pc.arr);
+		pc.arr = json_array();
+		sc_store_dispute_list(st, id, NULL, false, add_dispute, &pc, NULL);
+		json_object_set_new(o, "disputes", pc.arr);
+		pc.arr = json_array();
+		sc_store_repair_list(st, id, NULL, false, add_repair, &pc, NULL);
+		json_object_set_new(o, "repairs", pc.arr);
+	}
 	json_object_set_new(o, "inquiries", inquiries);
 	json_object_set_new(o, "history", history(rb, ev, &l, at));
 	r->audit_subject = sc_arena_strdup(&r->arena, id);

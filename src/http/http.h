@@ -12,6 +12,7 @@
 
 #include "socred/access.h"
 #include "socred/arena.h"
+#include "socred/process.h"
 #include "socred/rulebook.h"
 #include "socred/server.h"
 #include "socred/store.h"
@@ -54,7 +55,7 @@ struct sc_audit_queue {
 
 #define SC_LAT_BUCKETS 12
 struct sc_metrics {
-	atomic_ulong requests[16][6]; /* route x status class (1xx..5xx, other) */
+	atomic_ulong requests[32][6]; /* route x status class (1xx..5xx, other) */
 	atomic_ulong lat_bucket[SC_LAT_BUCKETS + 1];
 	atomic_ulong lat_count;
 	atomic_ullong lat_sum_us;
@@ -121,6 +122,20 @@ void sc_reply_json(struct sc_req *r, unsigned status, json_t *o);
 void sc_reply_error(struct sc_req *r, unsigned status, const struct sc_diag *d);
 void sc_reply_errorf(struct sc_req *r, unsigned status, const char *field,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The body as a JSON object (new reference), or NULL after replying 400
+ * with the parser's line and column. */
+json_t *sc_req_json(struct sc_req *r);
+/* A string member of o: NULL after replying 400 naming the field when it is
+ * required and absent, empty, not a string, longer than max bytes, or not
+ * one line of UTF-8 text. Borrowed from o. */
+const char *sc_req_str(struct sc_req *r, json_t *o, const char *key, size_t max,
+		       bool required);
+/* Replies with the status a store error maps to (404, 409, 403, 400, 500). */
+void sc_reply_store_error(struct sc_req *r, enum sc_status st,
+			  const struct sc_diag *d);
+/* The subject's own key (for routes on /v1/subjects/{id}); replies 403 and
+ * returns false otherwise. */
+bool sc_req_own_subject(struct sc_req *r, const char *id);
 /* A query parameter (borrowed), or NULL. */
 const char *sc_req_query(struct sc_req *r, const char *name);
 /* Today for this server (--today, or the clock). */
@@ -160,5 +175,21 @@ void sc_h_rulebook(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_dispute_open(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_statement_add(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_repair_apply(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_share_add(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_list_search(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_search(struct sc_req *r, struct sc_store *st, const char *const *p);
+
+/* JSON of due-process items, shared by the handlers and the report. */
+json_t *sc_json_dispute(const struct sc_dispute *x);
+json_t *sc_json_repair(const struct sc_repair *x);
 
 #endif

@@ -13,5 +13,17 @@ const struct sc_route sc_routes[] = {
 	{"GET", "/v1/check", sc_h_check, R(ENFORCER), "check"},
 	{"POST", "/v1/records", sc_h_records_post, R(PROVIDER), "records"},
 	{"GET", "/v1/subjects/{}/report", sc_h_report, R(SUBJECT) | R(ADMIN), "report"},
+	{"POST", "/v1/subjects/{}/disputes", sc_h_dispute_open, R(SUBJECT), "disputes"},
+	{"POST", "/v1/subjects/{}/statements", sc_h_statement_add, R(SUBJECT), "statements"},
+	{"POST", "/v1/subjects/{}/repairs", sc_h_repair_apply, R(SUBJECT), "repairs"},
+	{"POST", "/v1/subjects/{}/consent", sc_h_consent, R(SUBJECT), "consent"},
+	{"POST", "/v1/subjects/{}/shares", sc_h_share_add, R(SUBJECT), "shares"},
+	{"GET", "/v1/disputes", sc_h_dispute_list, R(ADMIN) | R(PROVIDER), "disputes"},
+	{"POST", "/v1/disputes/{}/decision", sc_h_dispute_decide, R(ADMIN) | R(PROVIDER), "disputes"},
+	{"GET", "/v1/repairs", sc_h_repair_list, R(ADMIN) | R(PROVIDER), "repairs"},
+	{"POST", "/v1/repairs/{}/decision", sc_h_repair_decide, R(ADMIN) | R(PROVIDER), "repairs"},
+	{"GET", "/v1/shares/{}", sc_h_share_get, ANYONE, "shares"},
+	{"GET", "/v1/lists/{}", sc_h_list_search, ANYONE, "search"},
+	{"GET", "/v1/search", sc_h_search, ANYONE, "search"},
 };
 const size_t sc_nroutes = sizeof(sc_routes) / sizeof(sc_routes[0]);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "socred/record.h"
 
 static double now_s(void)
 {
@@ -77,6 +78,72 @@ void sc_reply_errorf(struct sc_req *r, unsigned status, const char *field,
 	vsnprintf(d.message, sizeof(d.message), fmt, ap);
 	va_end(ap);
 	sc_reply_error(r, status, &d);
+}
+
+json_t *sc_req_json(struct sc_req *r)
+{
+	json_error_t e;
+	json_t *o = r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e) : NULL;
+	struct sc_diag d;
+
+	if (o && json_is_object(o))
+		return o;
+	sc_diag_clear(&d);
+	if (!r->body_len) {
+		snprintf(d.message, sizeof(d.message), "the request body is empty: send a JSON object");
+	} else if (!o) {
+		snprintf(d.message, sizeof(d.message), "invalid JSON: %s", e.text);
+		d.line = (unsigned long)(e.line > 0 ? e.line : 0);
+		d.column = (unsigned long)(e.column > 0 ? e.column : 0);
+	} else {
+		snprintf(d.message, sizeof(d.message), "expected a JSON object");
+	}
+	json_decref(o);
+	sc_reply_error(r, 400, &d);
+	return NULL;
+}
+
+const char *sc_req_str(struct sc_req *r, json_t *o, const char *key, size_t max,
+		       bool required)
+{
+	json_t *v = json_object_get(o, key);
+	struct sc_diag d;
+
+	if (!v && !required)
+		return "";
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		sc_reply_errorf(r, 400, key, "'%s' is required: a non-empty string", key);
+		return NULL;
+	}
+	sc_diag_clear(&d);
+	if (sc_text_check(json_string_value(v), json_string_length(v), max, &d)) {
+		snprintf(d.field, sizeof(d.field), "%s", key);
+		sc_reply_error(r, 400, &d);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+void sc_reply_store_error(struct sc_req *r, enum sc_status st,
+			  const struct sc_diag *d)
+{
+	unsigned code = st == SC_ENOTFOUND   ? 404
+			: st == SC_ECONFLICT ? 409
+			: st == SC_EREFUSED  ? 403
+			: st == SC_EINVAL    ? 400
+					     : 500;
+
+	sc_reply_error(r, code, d);
+}
+
+bool sc_req_own_subject(struct sc_req *r, const char *id)
+{
+	if (r->role == SC_ROLE_SUBJECT && !strcmp(r->key.binding, id))
+		return true;
+	sc_reply_errorf(r, 403, NULL, "only the subject's own key may do this");
+	r->audit_subject = sc_arena_strdup(&r->arena, id);
+	snprintf(r->audit_result, sizeof(r->audit_result), "403");
+	return false;
 }
 
 /* Matches path against a pattern with {} segments; params point into buf. */

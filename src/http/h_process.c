@@ -1,0 +1,397 @@
+/* Due process over HTTP: the subject disputes a record, attaches an
+ * explanatory statement, applies for credit repair, gives or withdraws
+ * consent, and shares score and grade by a time-limited link; the filing
+ * source or an admin decides disputes and repair applications. */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "socred/eval.h"
+#include "socred/report.h"
+
+#define SHARE_DAYS_MAX 90
+
+json_t *sc_json_dispute(const struct sc_dispute *x)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", (json_int_t)x->id,
+			      "record", x->record_id, "subject", x->subject, "source", x->source,
+			      "reason", x->reason, "opened", sc_report_day(x->opened),
+			      "deadline", sc_report_day(x->deadline),
+			      "status", x->decided == SC_DAY_NONE ? "open" : "decided");
+
+	if (o && x->decided != SC_DAY_NONE) {
+		json_object_set_new(o, "decided", sc_report_day(x->decided));
+		json_object_set_new(o, "outcome", json_string(x->outcome));
+		json_object_set_new(o, "decided_by", json_string(x->decided_by));
+		json_object_set_new(o, "note", json_string(x->note));
+	}
+	return o;
+}
+
+json_t *sc_json_repair(const struct sc_repair *x)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:s}", "id", (json_int_t)x->id,
+			      "record", x->record_id, "subject", x->subject, "source", x->source,
+			      "commitment", x->commitment, "applied", sc_report_day(x->applied),
+			      "status", x->decided == SC_DAY_NONE ? "open" : "decided");
+
+	if (o && x->decided != SC_DAY_NONE) {
+		json_object_set_new(o, "decided", sc_report_day(x->decided));
+		json_object_set_new(o, "outcome", json_string(x->outcome));
+		json_object_set_new(o, "reason", json_string(x->reason));
+		json_object_set_new(o, "decided_by", json_string(x->decided_by));
+	}
+	return o;
+}
+
+/* Who decides: an admin on anything, a provider on its source's records. */
+static void decider(struct sc_req *r, struct sc_decider *who, char *by, size_t n)
+{
+	snprintf(by, n, "%s key %" PRId64 "%s%.64s", sc_role_name(r->role), r->key.id,
+		 r->role == SC_ROLE_PROVIDER ? " of " : "",
+		 r->role == SC_ROLE_PROVIDER ? r->key.binding : "");
+	who->by = by;
+	who->only_source = r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL;
+}
+
+static bool parse_id(struct sc_req *r, const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (*end || v <= 0) {
+		sc_reply_errorf(r, 404, NULL, "no such item: %.32s", s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+void sc_h_dispute_open(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *body;
+	const char *rec, *reason;
+	struct sc_dispute *x;
+	struct sc_diag d;
+	enum sc_status s;
+
+	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+		return;
+	x = malloc(sizeof(*x));
+	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
+	    (reason = sc_req_str(r, body, "reason", SC_LIMIT_PROCESS_TEXT, true)) && x) {
+		sc_diag_clear(&d);
+		s = sc_store_dispute_open(st, p[0], rec, reason, sc_req_today(r),
+					  sc_rulebook_review_days(r->srv->rb), x, &d);
+		if (s)
+			sc_reply_store_error(r, s, &d);
+		else
+			sc_reply_json(r, 201, sc_json_dispute(x));
+		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
+		r->audit_action = "dispute";
+		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
+	}
+	free(x);
+	json_decref(body);
+}
+
+static enum sc_status add_dispute(void *ctx, const struct sc_dispute *x)
+{
+	json_array_append_new(ctx, sc_json_dispute(x));
+	return SC_OK;
+}
+
+static enum sc_status add_repair(void *ctx, const struct sc_repair *x)
+{
+	json_array_append_new(ctx, sc_json_repair(x));
+	return SC_OK;
+}
+
+void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	const char *open = sc_req_query(r, "open");
+	json_t *arr = json_array();
+	struct sc_diag d;
+	enum sc_status s;
+
+	(void)p;
+	sc_diag_clear(&d);
+	s = sc_store_dispute_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+				  open && !strcmp(open, "1"), add_dispute, arr, &d);
+	if (s) {
+		json_decref(arr);
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	sc_reply_json(r, 200, json_pack("{s:o,s:o}", "today", sc_report_day(sc_req_today(r)),
+					"disputes", arr));
+}
+
+void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	struct sc_dispute *x = malloc(sizeof(*x));
+	struct sc_decider who;
+	char by[128];
+	const char *outcome, *note;
+	struct sc_diag d;
+	json_t *body = NULL;
+	int64_t id;
+	enum sc_status s;
+
+	if (!x || !parse_id(r, p[0], &id) || !(body = sc_req_json(r)))
+		goto out;
+	if (!(outcome = sc_req_str(r, body, "outcome", 16, true)) ||
+	    !(note = sc_req_str(r, body, "note", SC_LIMIT_PROCESS_TEXT, false)))
+		goto out;
+	decider(r, &who, by, sizeof(by));
+	sc_diag_clear(&d);
+	s = sc_store_dispute_decide(st, id, outcome, note, sc_req_today(r), &who, x, &d);
+	if (s) {
+		sc_reply_store_error(r, s, &d);
+		goto out;
+	}
+	r->audit_subject = sc_arena_strdup(&r->arena, x->subject);
+	r->audit_action = "dispute decision";
+	snprintf(r->audit_result, sizeof(r->audit_result), "%s %.64s", x->outcome, x->record_id);
+	sc_reply_json(r, 200, sc_json_dispute(x));
+out:
+	json_decref(body);
+	free(x);
+}
+
+void sc_h_statement_add(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *body;
+	const char *rec, *text;
+	struct sc_statement *x;
+	struct sc_diag d;
+	enum sc_status s;
+
+	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+		return;
+	x = malloc(sizeof(*x));
+	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
+	    (text = sc_req_str(r, body, "text", SC_LIMIT_PROCESS_TEXT, true)) && x) {
+		sc_diag_clear(&d);
+		s = sc_store_statement_add(st, p[0], rec, text, sc_req_today(r), x, &d);
+		if (s)
+			sc_reply_store_error(r, s, &d);
+		else
+			sc_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id,
+							"record", x->record_id, "text", x->text,
+							"date", sc_report_day(x->date)));
+		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
+		r->audit_action = "statement";
+		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
+	}
+	free(x);
+	json_decref(body);
+}
+
+void sc_h_repair_apply(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *body;
+	const char *rec, *commitment;
+	struct sc_repair *x;
+	struct sc_diag d;
+	enum sc_status s;
+
+	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+		return;
+	x = malloc(sizeof(*x));
+	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
+	    (commitment = sc_req_str(r, body, "commitment", SC_LIMIT_PROCESS_TEXT, true)) && x) {
+		sc_diag_clear(&d);
+		s = sc_store_repair_apply(st, p[0], rec, commitment, sc_req_today(r), x, &d);
+		if (s)
+			sc_reply_store_error(r, s, &d);
+		else
+			sc_reply_json(r, 201, sc_json_repair(x));
+		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
+		r->audit_action = "repair application";
+		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
+	}
+	free(x);
+	json_decref(body);
+}
+
+void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	const char *open = sc_req_query(r, "open");
+	json_t *arr = json_array();
+	struct sc_diag d;
+	enum sc_status s;
+
+	(void)p;
+	sc_diag_clear(&d);
+	s = sc_store_repair_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+				 open && !strcmp(open, "1"), add_repair, arr, &d);
+	if (s) {
+		json_decref(arr);
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	sc_reply_json(r, 200, json_pack("{s:o}", "repairs", arr));
+}
+
+void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	struct sc_repair *x = malloc(sizeof(*x));
+	struct sc_decider who;
+	char by[128];
+	const char *outcome, *reason;
+	struct sc_diag d;
+	json_t *body = NULL;
+	int64_t id;
+	enum sc_status s;
+
+	if (!x || !parse_id(r, p[0], &id) || !(body = sc_req_json(r)))
+		goto out;
+	if (!(outcome = sc_req_str(r, body, "outcome", 16, true)) ||
+	    !(reason = sc_req_str(r, body, "reason", SC_LIMIT_PROCESS_TEXT, false)))
+		goto out;
+	decider(r, &who, by, sizeof(by));
+	sc_diag_clear(&d);
+	s = sc_store_repair_decide(st, id, outcome, reason, sc_req_today(r), &who, x, &d);
+	if (s) {
+		sc_reply_store_error(r, s, &d);
+		goto out;
+	}
+	r->audit_subject = sc_arena_strdup(&r->arena, x->subject);
+	r->audit_action = "repair decision";
+	snprintf(r->audit_result, sizeof(r->audit_result), "%s %.64s", x->outcome, x->record_id);
+	sc_reply_json(r, 200, sc_json_repair(x));
+out:
+	json_decref(body);
+	free(x);
+}
+
+void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *body, *granted;
+	const char *card;
+	struct sc_text subj = {p[0], strlen(p[0])}, sc;
+	enum sc_kind kind = SC_KIND_NONE;
+	struct sc_diag d;
+	enum sc_status s;
+	int c;
+
+	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+		return;
+	granted = json_object_get(body, "granted");
+	if (!(card = sc_req_str(r, body, "scorecard", SC_LIMIT_NAME, true)))
+		goto out;
+	if (!json_is_boolean(granted)) {
+		sc_reply_errorf(r, 400, "granted", "'granted' is required: true or false");
+		goto out;
+	}
+	if ((c = sc_rulebook_scorecard_find(r->srv->rb, card, strlen(card))) < 0) {
+		sc_reply_errorf(r, 400, "scorecard", "unknown scorecard '%.64s'", card);
+		goto out;
+	}
+	sc = (struct sc_text){card, strlen(card)};
+	sc_diag_clear(&d);
+	sc_id_classify(sc_rulebook_id_schemes(r->srv->rb), subj.p, subj.n, &kind, &d);
+	s = sc_store_consent(st, subj, kind, sc, json_is_true(granted), sc_req_today(r), &d);
+	if (s && s != SC_EDUPLICATE) {
+		sc_reply_store_error(r, s, &d);
+		goto out;
+	}
+	r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
+	r->audit_action = json_is_true(granted) ? "consent" : "withdraw consent";
+	snprintf(r->audit_result, sizeof(r->audit_result), "%.64s", card);
+	sc_reply_json(r, 200, json_pack("{s:s,s:s,s:b,s:o}", "subject", p[0], "scorecard", card,
+					"granted", json_is_true(granted),
+					"from", sc_report_day(sc_req_today(r))));
+out:
+	json_decref(body);
+}
+
+void sc_h_share_add(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	char secret[SC_KEY_SECRET_HEX], url[128];
+	unsigned char hash[SC_KEY_HASH_BYTES];
+	json_t *body, *days;
+	sc_day today = sc_req_today(r), expires;
+	struct sc_diag d;
+	enum sc_status s;
+	json_int_t n;
+
+	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+		return;
+	days = json_object_get(body, "days");
+	n = json_is_integer(days) ? json_integer_value(days) : 0;
+	if (n < 1 || n > SHARE_DAYS_MAX) {
+		sc_reply_errorf(r, 400, "days", "'days' must be a whole number from 1 to %d", SHARE_DAYS_MAX);
+		json_decref(body);
+		return;
+	}
+	expires = today + (sc_day)n;
+	sc_diag_clear(&d);
+	if (sc_key_secret(secret, hash)) {
+		sc_reply_errorf(r, 500, NULL, "no randomness available");
+	} else if ((s = sc_store_share_add(st, p[0], hash, today, expires, &d))) {
+		sc_reply_store_error(r, s, &d);
+	} else {
+		snprintf(url, sizeof(url), "/v1/shares/%s", secret);
+		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
+		r->audit_action = "share";
+		snprintf(r->audit_result, sizeof(r->audit_result), "until %d days", (int)n);
+		sc_reply_json(r, 201, json_pack("{s:s,s:o}", "url", url, "expires", sc_report_day(expires)));
+	}
+	sodium_memzero(secret, sizeof(secret));
+	json_decref(body);
+}
+
+void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	unsigned char hash[SC_KEY_HASH_BYTES];
+	char subject[SC_LIMIT_SUBJECT_ID + 1], token[SC_KEY_TOKEN_MAX];
+	const struct sc_rulebook *rb = r->srv->rb;
+	sc_day expires, today = sc_req_today(r);
+	struct sc_loaded l;
+	struct sc_eval *ev = NULL;
+	struct sc_diag d;
+	int64_t unused;
+	json_t *cards;
+
+	/* the link's token has the shape of a key's secret */
+	snprintf(token, sizeof(token), "sck_0_%.64s", p[0]);
+	sc_diag_clear(&d);
+	if (sc_key_parse(token, strlen(token), &unused, hash) ||
+	    sc_store_share_get(st, hash, subject, &expires, &d)) {
+		sc_reply_errorf(r, 404, NULL, "no such share link");
+		return;
+	}
+	if (today >= expires) {
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(expires, day);
+		sc_reply_errorf(r, 410, NULL, "this share link expired on %s", day);
+		return;
+	}
+	if (sc_store_subject_open(st, rb, subject, &l, &d)) {
+		sc_reply_errorf(r, 404, NULL, "no such share link");
+		return;
+	}
+	cards = json_array();
+	ev = sc_eval_new(rb);
+	if (ev && !sc_eval_subject(ev, &l.view, today, 0)) {
+		for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
+			const struct sc_card_result *c = sc_eval_card(ev, (int)i);
+			if (c->status != SC_CARD_SCORED)
+				continue;
+			json_array_append_new(cards, json_pack("{s:s,s:i,s:s}", "scorecard",
+				sc_rulebook_scorecard_name(rb, (int)i), "score", (int)c->score,
+				"grade", sc_rulebook_grade_name(rb, (int)i, c->grade)));
+		}
+	}
+	r->audit_subject = sc_arena_strdup(&r->arena, subject);
+	r->audit_action = "share viewed";
+	snprintf(r->audit_result, sizeof(r->audit_result), "score and grade");
+	sc_reply_json(r, 200, json_pack("{s:o,s:o,s:o}", "at", sc_report_day(today),
+					"expires", sc_report_day(expires), "scores", cards));
+	sc_eval_free(ev);
+	sc_loaded_release(&l);
+}
