@@ -55,6 +55,21 @@ matrix GET /v1/rulebook "" 200 200 200 200 200 401 401
 matrix GET "/v1/check?subject=$ID&action=air_travel" "" 401 403 403 200 403 401 401
 matrix POST /v1/records "$CSV" 401 403 200 403 403 401 401
 matrix GET "/v1/subjects/$ID/report" "" 401 200 403 403 200 401 401
+# due process: the subject's own acts (a valid role with an empty body: 400)
+for what in disputes statements repairs consent shares; do
+	matrix POST "/v1/subjects/$ID/$what" "{}" 401 403 403 403 400 401 401
+	want 403 "$SUBJ" POST "/v1/subjects/$OTHER/$what" "{}"
+done
+matrix GET /v1/disputes "" 401 200 200 403 403 401 401
+matrix POST /v1/disputes/99/decision '{"outcome":"upheld"}' 401 404 404 403 403 401 401
+matrix GET /v1/repairs "" 401 200 200 403 403 401 401
+matrix POST /v1/repairs/99/decision '{"outcome":"approved"}' 401 404 404 403 403 401 401
+matrix GET /v1/shares/0123 "" 404 404 404 404 404 401 401
+matrix GET "/v1/lists/judgment_defaulters?q=11" "" 200 200 200 200 200 401 401
+matrix GET "/v1/search?q=11" "" 200 200 200 200 200 401 401
+# every route of the table is in this matrix
+routes=$(grep -c '^	{"' "$SRC/src/http/routes.c")
+eq "$routes" "19" "routes in the table (add the new one to the matrix above)"
 want 403 "$SUBJ" GET "/v1/subjects/$OTHER/report"
 want 404 "" GET /v1/nothing
 want 405 "" POST /v1/rulebook
