@@ -136,6 +136,13 @@ const struct sc_contrib *sc_eval_contribs(const struct sc_eval *ev, size_t *n);
 /* Sum of the rule's active contributions before (*raw) and after its cap. */
 int64_t sc_eval_rule_total(const struct sc_eval *ev, int rule, int64_t *raw);
 
+/* The day a record's last effect ends under rb: the latest end of its rules'
+ * windows and list entries (rectification and revocation included; a record
+ * no rule or list uses ends on its date). SC_DAY_NONE: it never ends (a rule
+ * without lapse_days, an open-ended list). kind: the subject's. */
+sc_day sc_eval_record_end(const struct sc_rulebook *rb, enum sc_kind kind,
+			  const struct sc_eval_record *rec);
+
 /* Decides `action` (an sc_rulebook_action_find index) for the subject last
  * evaluated. *reasons is borrowed like other results. SC_OK or SC_ENOMEM;
  * SC_EINVAL for an out-of-range action. */

@@ -153,6 +153,13 @@ enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run,
 				   struct sc_diag *d);
 void sc_store_run_abort(struct sc_store *st);
 
+/* Removes records past retention, with their events, disputes, statements
+ * and repair applications, in one transaction: the only deletion the
+ * append-only ledger allows. rids: ledger rows (from a scan). SC_OK or
+ * SC_ESTORE (nothing removed). */
+enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids,
+			       size_t n, struct sc_diag *d);
+
 /* ---- API keys ---- */
 
 #define SC_LIMIT_BINDING 1024 /* a source, actions "a,b,...", or a subject id */

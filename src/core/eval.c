@@ -312,3 +312,44 @@ const char *sc_contrib_state_name(enum sc_contrib_state st)
 					"revoked", "not_applicable", "suspended"};
 	return (unsigned)st < 7 ? n[st] : "?";
 }
+
+sc_day sc_eval_record_end(const struct sc_rulebook *rb, enum sc_kind kind,
+			  const struct sc_eval_record *rec)
+{
+	const struct sc_type_def *t;
+	sc_day end = rec->date;
+
+	if (rec->type < 0)
+		return rec->revoked < end ? rec->revoked : end;
+	t = &rb->types[rec->type];
+	for (uint32_t k = 0; k < t->nrules; k++) {
+		const struct sc_rule_def *r = &rb->rules[t->rules[k]];
+		sc_day until;
+		if (!(rb->scorecards[r->scorecard].kinds & (1u << kind)))
+			continue;
+		/* the window as of any date after every event */
+		rule_window(r, rec, SC_DAY_NONE - 1, &until);
+		if (until > end)
+			end = until;
+	}
+	for (uint32_t k = 0; k < t->nlists; k++) {
+		const struct sc_list_def *l = &rb->lists[t->lists[k]];
+		sc_day start = sc_day_add(rec->date, l->grace_days);
+		sc_day until = l->duration_days == SC_NO_DAYS ? SC_DAY_NONE
+							       : sc_day_add(start, l->duration_days);
+		if (!(l->kinds & (1u << kind)))
+			continue;
+		if (rec->rectified != SC_DAY_NONE) {
+			sc_day stop = sc_day_add(start, l->repair_min_days);
+			if (rec->rectified > stop)
+				stop = rec->rectified;
+			if (stop < until)
+				until = stop;
+		}
+		if (until > end)
+			end = until;
+	}
+	if (rec->revoked < end)
+		end = rec->revoked;
+	return end;
+}

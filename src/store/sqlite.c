@@ -86,6 +86,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE names(subject INTEGER PRIMARY KEY REFERENCES subjects(id), name TEXT NOT NULL,"
 	" date INTEGER NOT NULL);\n"
 	"CREATE INDEX names_name ON names(name);\n",
+	/* 3 -> 4: retention: deletions allowed only while `socred expire` runs */
+	"DROP TRIGGER records_append_only_d;\n"
+	"DROP TRIGGER events_append_only_d;\n"
+	"CREATE TRIGGER records_append_only_d BEFORE DELETE ON records"
+	" WHEN (SELECT value FROM meta WHERE key = 'expiring') IS NULL"
+	" BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;\n"
+	"CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
+	" WHEN (SELECT value FROM meta WHERE key = 'expiring') IS NULL"
+	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -703,6 +712,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.audit_verify = sc_lite_audit_verify,
 	.audit_subject = sc_lite_audit_subject,
 	.process = &sc_store_sqlite_process_ops,
+	.expire = sc_lite_expire,
 	.run_begin = sc_lite_run_begin,
 	.run_put_card = sc_lite_run_put_card,
 	.run_put_list = sc_lite_run_put_list,

@@ -96,6 +96,10 @@ enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->audit_subject(st->impl, subject, cb, ctx, d); }
 
+enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids, size_t n,
+			       struct sc_diag *d)
+{ return st->ops->expire(st->impl, rids, n, d); }
+
 #define P (st->ops->process)
 enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject, const char *record_id,
 				     const char *reason, sc_day opened, int32_t review_days,

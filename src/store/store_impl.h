@@ -116,6 +116,8 @@ struct sc_store_ops {
 					sc_store_audit_fn cb, void *ctx,
 					struct sc_diag *d);
 	const struct sc_store_process_ops *process;
+	enum sc_status (*expire)(void *impl, const int64_t *rids, size_t n,
+				 struct sc_diag *d);
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;

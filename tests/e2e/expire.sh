@@ -1,0 +1,50 @@
+# Retention: records whose effects ended more than retention_days ago are
+# removed (with their events), the rest stay; the count is logged; outside
+# `expire` the ledger stays append-only.
+. "$(dirname "$0")/lib.bash"
+
+cat > rb.yaml <<'YAML'
+rulebook: ret
+version: "1"
+id_schemes: [any]
+retention_days: 100
+sources: [{name: court, may_file: ["court.*"]}, {name: civil, may_file: ["civic.*"]}]
+scorecards:
+  - {name: s, applies_to: [person], consent: not_required, base: 0, min: -1000, max: 1000,
+     grades: [{grade: A, min: -1000}],
+     rules: [{type: court.x, points: -10, lapse_days: 10, basis: b},
+             {type: civic.forever, points: 5, basis: b}]}
+lists:
+  - {name: l, kind: black, applies_to: [person], entered_by: [court.y], duration_days: 50, basis: b}
+measures: [{action: fly, deny_if_listed: [l], issued_by: x, basis: b}]
+YAML
+"$SOCRED" init --rulebook rb.yaml > /dev/null
+cat > recs.csv <<'CSV'
+op,record_id,subject,type,date,source,kind
+,old,p1,court.x,2020-01-01,court,person
+,old_listed,p1,court.y,2020-01-01,court,person
+,forever,p1,civic.forever,2020-01-01,civil,person
+,recent,p1,court.x,2020-06-01,court,person
+,rectified,p2,court.y,2020-01-01,court,person
+rectify,rectified,,,2020-01-05,court,
+,unused,p2,court.z,2020-01-01,court,person
+CSV
+expect_rc 0 "$SOCRED" ingest recs.csv
+# cutoff = 2020-09-01 - 100 days = 2020-05-24: old ends 01-11, old_listed 02-20,
+# rectified 01-05, unused 01-01: expired; recent ends 06-11: kept; forever: kept
+expect_rc 0 "$SOCRED" expire --at 2020-09-01 --dry-run
+has out "would expire 4 of 6 records: their effects ended before 2020-05-24 (retention 100 days)"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM records")" "6" "a dry run removes nothing"
+expect_rc 0 "$SOCRED" expire --at 2020-09-01
+has out "expired 4 of 6 records"
+eq "$(sqlite3 socred.db "SELECT group_concat(record_id, ' ') FROM (SELECT record_id FROM records ORDER BY record_id)")" "forever recent" "what is kept"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM events")" "0" "the events of expired records go with them"
+eq "$(sqlite3 socred.db "SELECT result FROM audit WHERE action = 'expire'")" "4 records whose effects ended before 2020-05-24" "expiry logged"
+expect_rc 0 "$SOCRED" audit verify
+# outside expire, deletion is still refused
+sqlite3 socred.db "DELETE FROM records WHERE record_id = 'recent'" 2> del.err && bad "delete allowed" || ok
+has del.err "records are append-only"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM meta WHERE key = 'expiring'")" "0" "no flag left behind"
+expect_rc 0 "$SOCRED" expire --at 2020-09-01
+has out "expired 0 of 2 records"
+finish
