@@ -160,6 +160,20 @@ void sc_store_run_abort(struct sc_store *st);
 enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids,
 			       size_t n, struct sc_diag *d);
 
+/* Counts for the operators' statistics. */
+enum sc_tally {
+	SC_TALLY_RECORDS_BY_SOURCE = 0, /* k1 source */
+	SC_TALLY_GRADES = 1,            /* latest run: k1 scorecard, k2 grade */
+	SC_TALLY_LISTS = 2,             /* latest run: k1 list (subjects) */
+	SC_TALLY_STATUS = 3,            /* latest run: k1 scorecard, k2 status */
+};
+typedef enum sc_status (*sc_store_tally_fn)(void *ctx, const char *k1,
+					    const char *k2, int64_t count);
+/* Calls cb per group. *run_at: the latest run's date (SC_DAY_NONE: none). */
+enum sc_status sc_store_tally(struct sc_store *st, enum sc_tally which,
+			      sc_store_tally_fn cb, void *ctx, sc_day *run_at,
+			      struct sc_diag *d);
+
 /* ---- API keys ---- */
 
 #define SC_LIMIT_BINDING 1024 /* a source, actions "a,b,...", or a subject id */

@@ -25,5 +25,6 @@ const struct sc_route sc_routes[] = {
 	{"GET", "/v1/shares/{}", sc_h_share_get, ANYONE, "shares"},
 	{"GET", "/v1/lists/{}", sc_h_list_search, ANYONE, "search"},
 	{"GET", "/v1/search", sc_h_search, ANYONE, "search"},
+	{"GET", "/v1/stats", sc_h_stats, R(ADMIN), "stats"},
 };
 const size_t sc_nroutes = sizeof(sc_routes) / sizeof(sc_routes[0]);

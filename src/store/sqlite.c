@@ -713,6 +713,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.audit_subject = sc_lite_audit_subject,
 	.process = &sc_store_sqlite_process_ops,
 	.expire = sc_lite_expire,
+	.tally = sc_lite_tally,
 	.run_begin = sc_lite_run_begin,
 	.run_put_card = sc_lite_run_put_card,
 	.run_put_list = sc_lite_run_put_list,

@@ -87,6 +87,9 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 				     sc_store_audit_fn cb, void *ctx,
 				     struct sc_diag *d);
 
+enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
+			     sc_store_tally_fn cb, void *ctx, sc_day *run_at,
+			     struct sc_diag *d);
 enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 			      struct sc_diag *d);
 

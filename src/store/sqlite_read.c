@@ -516,3 +516,53 @@ enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
 	l->in_txn = false;
 	return sc_lite_exec(l, "COMMIT", d);
 }
+
+/* ---- statistics ---- */
+
+enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
+			     sc_store_tally_fn cb, void *ctx, sc_day *run_at,
+			     struct sc_diag *d)
+{
+	static const char *const sql[] = {
+		[SC_TALLY_RECORDS_BY_SOURCE] =
+			"SELECT so.name, '', count(*) FROM records r JOIN sources so ON so.id = r.source"
+			" GROUP BY so.name ORDER BY so.name",
+		[SC_TALLY_GRADES] =
+			"SELECT scorecard, grade, count(*) FROM results WHERE run = ?1 AND grade IS NOT NULL"
+			" GROUP BY scorecard, grade ORDER BY scorecard, grade",
+		[SC_TALLY_LISTS] =
+			"SELECT list, '', count(DISTINCT subject) FROM list_entries WHERE run = ?1"
+			" GROUP BY list ORDER BY list",
+		[SC_TALLY_STATUS] =
+			"SELECT scorecard, status, count(*) FROM results WHERE run = ?1"
+			" GROUP BY scorecard, status ORDER BY scorecard, status",
+	};
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int64_t run = 0;
+	int rc;
+
+	*run_at = SC_DAY_NONE;
+	if ((st = prepare(l, "SELECT id, at FROM runs WHERE subjects IS NOT NULL"
+			     " ORDER BY id DESC LIMIT 1", &s, d)))
+		return st;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		run = sqlite3_column_int64(s, 0);
+		*run_at = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	if ((unsigned)which > SC_TALLY_STATUS)
+		return SC_EINVAL;
+	if ((st = prepare(l, sql[which], &s, d)))
+		return st;
+	if (which != SC_TALLY_RECORDS_BY_SOURCE)
+		sqlite3_bind_int64(s, 1, run);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st = cb(ctx, (const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2));
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot count");
+	sqlite3_finalize(s);
+	return st;
+}

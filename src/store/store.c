@@ -100,6 +100,10 @@ enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids, size_t 
 			       struct sc_diag *d)
 { return st->ops->expire(st->impl, rids, n, d); }
 
+enum sc_status sc_store_tally(struct sc_store *st, enum sc_tally which, sc_store_tally_fn cb,
+			      void *ctx, sc_day *run_at, struct sc_diag *d)
+{ return st->ops->tally(st->impl, which, cb, ctx, run_at, d); }
+
 #define P (st->ops->process)
 enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject, const char *record_id,
 				     const char *reason, sc_day opened, int32_t review_days,

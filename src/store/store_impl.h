@@ -118,6 +118,9 @@ struct sc_store_ops {
 	const struct sc_store_process_ops *process;
 	enum sc_status (*expire)(void *impl, const int64_t *rids, size_t n,
 				 struct sc_diag *d);
+	enum sc_status (*tally)(void *impl, enum sc_tally which,
+				sc_store_tally_fn cb, void *ctx, sc_day *run_at,
+				struct sc_diag *d);
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;

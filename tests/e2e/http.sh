@@ -69,7 +69,8 @@ matrix GET "/v1/lists/judgment_defaulters?q=11" "" 200 200 200 200 200 401 401
 matrix GET "/v1/search?q=11" "" 200 200 200 200 200 401 401
 # every route of the table is in this matrix
 routes=$(grep -c '^	{"' "$SRC/src/http/routes.c")
-eq "$routes" "19" "routes in the table (add the new one to the matrix above)"
+matrix GET /v1/stats "" 401 200 403 403 403 401 401
+eq "$routes" "20" "routes in the table (add the new one to the matrix above)"
 want 403 "$SUBJ" GET "/v1/subjects/$OTHER/report"
 want 404 "" GET /v1/nothing
 want 405 "" POST /v1/rulebook
@@ -132,6 +133,13 @@ has resp '"incentives":[{"action":"admin_green_channel","decision":"not_eligible
 has resp '{"reason":"no_consent","measure":"deposit_free_bike"'
 has resp '"history":[{"at":"2022-12-31"'
 has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny court-'
+
+# statistics for the operators
+"$SOCRED" run --at 2025-12-31 > /dev/null
+want 200 "$ADMIN" GET /v1/stats
+has resp '"rulebook":{"name":"default","version":"2026.1","review_days":30},"run_at":"2025-12-31","grades":{"enterprise":{'
+has resp '"records_by_source":{"bank":'
+has resp '"lists":{"judgment_defaulters":'
 
 # metrics reflect the traffic
 want 200 "" GET /metrics
