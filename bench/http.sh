@@ -10,7 +10,7 @@ CONNS=${3:-64}
 OUT=bench/out
 [ -e "$DB" ] || { echo "bench/http.sh: no ledger $DB: run bench/run.sh first" >&2; exit 2; }
 command -v wrk > /dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk > /dev/null || sudo apt-get install -y -qq wrk > /dev/null; }
-scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+SOCRED_SETUP_TESTS=1 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 S=$PWD/build/socred
 
 KEY=$("$S" --db "$DB" keys add --role enforcer --actions air_travel --name bench 2> /dev/null)

@@ -12,7 +12,7 @@ ORGS=$((PEOPLE / 20))
 OUT=bench/out
 AT=2025-12-31
 
-scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+SOCRED_SETUP_TESTS=1 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 command -v /usr/bin/time > /dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq time > /dev/null || sudo apt-get install -y -qq time > /dev/null; }
 S=$PWD/build/socred
 mkdir -p "$OUT"

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Installs what socred needs from Debian's packages (only the missing ones),
 # then configures and builds. Usage: scripts/setup.sh [BUILD_DIR [cmake args...]]
+# With SOCRED_SETUP_TESTS=1 (scripts/test.sh sets it) it also installs what
+# the tests need: sqlite3, curl, Chromium, Node.js and playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev sqlite3 libyaml-dev
-      libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev curl)
+PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
+      libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev)
+TESTS=${SOCRED_SETUP_TESTS:-0}
+if [ "$TESTS" = 1 ]; then
+	PKGS+=(sqlite3 curl chromium)
+	command -v node > /dev/null && command -v npm > /dev/null || PKGS+=(nodejs npm)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# the portal tests: playwright-core (drives Debian's chromium; no browser download)
+if [ "$TESTS" = 1 ] && [ ! -d tests/portal/node_modules/playwright-core ]; then
+	echo "setup: npm ci in tests/portal" >&2
+	(cd tests/portal && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
 BUILD=${1:-build}

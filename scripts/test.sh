@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
+export SOCRED_SETUP_TESTS=1
 
 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCRED_WERROR=ON
 ctest --test-dir build --output-on-failure -j "$jobs"

@@ -188,6 +188,8 @@ void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p)
 void sc_h_list_search(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_search(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_web(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_me(struct sc_req *r, struct sc_store *st, const char *const *p);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

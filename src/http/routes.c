@@ -26,5 +26,10 @@ const struct sc_route sc_routes[] = {
 	{"GET", "/v1/lists/{}", sc_h_list_search, ANYONE, "search"},
 	{"GET", "/v1/search", sc_h_search, ANYONE, "search"},
 	{"GET", "/v1/stats", sc_h_stats, R(ADMIN), "stats"},
+	{"GET", "/v1/me", sc_h_me, R(ADMIN) | R(PROVIDER) | R(ENFORCER) | R(SUBJECT), "me"},
+	{"GET", "/", sc_h_web, ANYONE, "portal"},
+	{"GET", "/app.js", sc_h_web, ANYONE, "portal"},
+	{"GET", "/app.css", sc_h_web, ANYONE, "portal"},
+	{"GET", "/favicon.ico", sc_h_web, ANYONE, "portal"},
 };
 const size_t sc_nroutes = sizeof(sc_routes) / sizeof(sc_routes[0]);

@@ -70,7 +70,20 @@ matrix GET "/v1/search?q=11" "" 200 200 200 200 200 401 401
 # every route of the table is in this matrix
 routes=$(grep -c '^	{"' "$SRC/src/http/routes.c")
 matrix GET /v1/stats "" 401 200 403 403 403 401 401
-eq "$routes" "20" "routes in the table (add the new one to the matrix above)"
+matrix GET /v1/me "" 401 200 200 200 200 401 401
+matrix GET / "" 200 200 200 200 200 401 401
+matrix GET /app.js "" 200 200 200 200 200 401 401
+matrix GET /app.css "" 200 200 200 200 200 401 401
+matrix GET /favicon.ico "" 204 204 204 204 204 401 401
+eq "$routes" "25" "routes in the table (add the new one to the matrix above)"
+# only the portal's assets are served, whatever the path
+for p in /../../etc/passwd /app.js/../../etc/passwd /index.html /web/app.js /%2e%2e/etc/passwd /socred.db; do
+	got=$(curl -s --path-as-is -o resp -w '%{http_code}' "$B$p")
+	[ "$got" = 404 ] && ok || bad "$p: $got"
+	hasnt resp "root:"
+done
+curl -s -D hdr -o /dev/null "$B/"
+has hdr "Content-Security-Policy: default-src 'none'; script-src 'self'"
 want 403 "$SUBJ" GET "/v1/subjects/$OTHER/report"
 want 404 "" GET /v1/nothing
 want 405 "" POST /v1/rulebook
