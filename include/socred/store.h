@@ -31,14 +31,26 @@ enum sc_status sc_store_open(const char *path, unsigned flags,
 			     struct sc_store **out, struct sc_diag *d);
 void sc_store_close(struct sc_store *st);
 
-/* The active rulebook. put: stores a new version (in its own transaction).
- * get: *text is caller-freed with free(); SC_ENOTFOUND when the ledger has
- * none (not initialised). */
+/* Rulebook versions. put: publishes rb, in force from `effective`
+ * (SC_DAY_NONE: from the beginning), in its own transaction. get: the text
+ * of the version in force at `at` (the latest effective date <= at; the
+ * later published on a tie); at = SC_DAY_NONE: the latest published.
+ * *text is caller-freed with free(); SC_ENOTFOUND when none is in force
+ * (not initialised). */
 enum sc_status sc_store_rulebook_put(struct sc_store *st,
 				     const struct sc_rulebook *rb,
+				     sc_day effective, struct sc_diag *d);
+enum sc_status sc_store_rulebook_get(struct sc_store *st, sc_day at,
+				     char **text, size_t *len,
 				     struct sc_diag *d);
-enum sc_status sc_store_rulebook_get(struct sc_store *st, char **text,
-				     size_t *len, struct sc_diag *d);
+typedef enum sc_status (*sc_store_rulebook_fn)(void *ctx, int64_t id,
+					       sc_day effective,
+					       const char *text, size_t len,
+					       const char *published);
+/* Every version, oldest first. */
+enum sc_status sc_store_rulebook_list(struct sc_store *st,
+				      sc_store_rulebook_fn cb, void *ctx,
+				      struct sc_diag *d);
 
 /* Transactions around batches of writes. A crash before commit leaves the
  * ledger as it was at the last commit. */

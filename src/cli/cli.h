@@ -52,8 +52,10 @@ void cli_diag(const struct sc_diag *d);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 
-/* Opens the ledger and compiles its rulebook. Prints errors. */
-int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb);
+/* Opens the ledger and compiles the rulebook in force at `at`. Prints
+ * errors. */
+int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
+	     struct sc_rulebook **rb);
 
 /* Peak resident memory in MiB. */
 double cli_peak_mib(void);

@@ -28,7 +28,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (n != 1 || (strcmp(pos[0], "verify") && strcmp(pos[0], "list")))
 		return cli_fail("usage: socred audit verify | socred audit list [--subject ID]");
-	if ((rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
 	sc_diag_clear(&d);
 	if (!strcmp(pos[0], "verify")) {

@@ -54,7 +54,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_at(at_s, &at)) || (rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_at(at_s, &at)) || (rc = cli_open(cli, at, &st, &rb)))
 		return rc;
 	c.rb = rb;
 	c.cutoff = at - sc_rulebook_retention_days(rb);

@@ -101,7 +101,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		rejects = defrej;
 	}
 	c.rejects_path = rejects;
-	if ((rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
 	for (int i = 0; i < n; i++) {
 		struct stat sb;

@@ -32,12 +32,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if (sc_store_rulebook_get(st, &text, &len, &d) == SC_OK) {
-		rc = cli_fail("ledger '%s' is already initialised (publishing a new rulebook version comes with the service)",
+	if (sc_store_rulebook_get(st, SC_DAY_NONE, &text, &len, &d) == SC_OK) {
+		rc = cli_fail("ledger '%s' is already initialised (publish a new version with 'socred rulebook publish')",
 			      cli->db);
 		goto out;
 	}
-	if (sc_store_rulebook_put(st, rb, &d)) {
+	if (sc_store_rulebook_put(st, rb, SC_DAY_NONE, &d)) {
 		cli_diag(&d);
 		rc = EXIT_FATAL;
 		goto out;

@@ -65,7 +65,7 @@ static int add(struct cli *cli, int argc, char **argv)
 	memset(&k, 0, sizeof(k));
 	if (!role_s || sc_role_parse(role_s, &k.role))
 		return cli_fail("keys add: --role must be admin, provider, enforcer or subject");
-	if ((rc = cli_open(cli, &st, &rb)))
+	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
 	if ((rc = check_binding(rb, k.role, source, actions, subject, k.binding, sizeof(k.binding))))
 		goto out;
@@ -133,7 +133,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	sc_diag_clear(&d);
 	if (n == 1 && !strcmp(pos[0], "list")) {
-		if ((rc = cli_open(cli, &st, &rb)))
+		if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 			return rc;
 		if (!json)
 			printf("id\trole\tbinding\tname\tcreated\tstate\n");
@@ -143,7 +143,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		long long id = strtoll(pos[1], &end, 10);
 		if (*end || id <= 0)
 			return cli_fail("keys revoke: ID is a key number");
-		if ((rc = cli_open(cli, &st, &rb)))
+		if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 			return rc;
 		rc = sc_store_key_revoke(st, id, &d) ? EXIT_FATAL : EXIT_OK;
 		if (!rc) {

@@ -74,7 +74,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_at(at_s, &c.at)))
 		return rc;
-	if ((rc = cli_open(cli, &c.st, &rb)))
+	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
 		return rc;
 	c.rb = rb;
 	if (n == 1 && (c.list = sc_rulebook_list_find(rb, pos[0], strlen(pos[0]))) < 0) {

@@ -161,7 +161,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_at(at_s, &c.at)))
 		return rc;
-	if ((rc = cli_open(cli, &c.st, &rb)))
+	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
 		return rc;
 	c.rb = rb;
 	c.ev = sc_eval_new(rb);

@@ -120,7 +120,7 @@ int cli_subject_open(struct cli *cli, const char *id, sc_day at,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = cli_open(cli, &s->st, &s->rb)))
+	if ((rc = cli_open(cli, at, &s->st, &s->rb)))
 		return rc;
 	if ((rc = cli_load_subject(s->st, s->rb, id, &s->l)))
 		return rc;
@@ -138,7 +138,8 @@ void cli_subject_close(struct cli_subject *s)
 	sc_rulebook_free(s->rb);
 }
 
-int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb)
+int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
+	     struct sc_rulebook **rb)
 {
 	struct sc_diag d;
 	char *text = NULL;
@@ -149,7 +150,7 @@ int cli_open(struct cli *cli, struct sc_store **st, struct sc_rulebook **rb)
 		cli_diag(&d);
 		return EXIT_FATAL;
 	}
-	if (sc_store_rulebook_get(*st, &text, &len, &d) ||
+	if (sc_store_rulebook_get(*st, at, &text, &len, &d) ||
 	    sc_rulebook_compile(text, len, "ledger rulebook", rb, &d)) {
 		cli_diag(&d);
 		free(text);

@@ -61,10 +61,82 @@ void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p)
 	}
 	sc_reply_json(r, 200, json_pack("{s:o,s:{s:s,s:s,s:i},s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"today", sc_report_day(sc_req_today(r)),
-		"rulebook", "name", sc_rulebook_name(r->srv->rb),
-		"version", sc_rulebook_version(r->srv->rb),
-		"review_days", (int)sc_rulebook_review_days(r->srv->rb),
+		"rulebook", "name", sc_rulebook_name(r->rb),
+		"version", sc_rulebook_version(r->rb),
+		"review_days", (int)sc_rulebook_review_days(r->rb),
 		"run_at", sc_report_day(run_at), "grades", grades, "status", status,
 		"lists", lists, "records_by_source", sources, "open_disputes", disputes,
 		"open_repairs", repairs));
+}
+
+/* POST /v1/rulebooks?effective=YYYY-MM-DD: an admin publishes a new version
+ * (YAML body), in force from a date that is not in the past. */
+void sc_h_rulebook_publish(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	const char *eff = sc_req_query(r, "effective");
+	struct sc_rulebook *rb = NULL;
+	struct sc_diag d;
+	sc_day effective;
+	enum sc_status s;
+
+	(void)p;
+	if (!eff || !sc_date_parse(eff, strlen(eff), &effective)) {
+		sc_reply_errorf(r, 400, "effective", "query parameter 'effective' is required: YYYY-MM-DD");
+		return;
+	}
+	if (effective < sc_req_today(r)) {
+		sc_reply_errorf(r, 400, "effective",
+				"%.10s is in the past: a rulebook never changes what already happened", eff);
+		return;
+	}
+	sc_diag_clear(&d);
+	if ((s = sc_rulebook_compile(r->body ? r->body : "", r->body_len, "request", &rb, &d))) {
+		sc_reply_error(r, s == SC_ENOMEM ? 500 : 400, &d);
+		return;
+	}
+	if ((s = sc_store_rulebook_put(st, rb, effective, &d))) {
+		sc_rulebook_free(rb);
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	r->audit_subject = "";
+	r->audit_action = "rulebook publish";
+	snprintf(r->audit_result, sizeof(r->audit_result), "%.40s %.40s from %.10s",
+		 sc_rulebook_name(rb), sc_rulebook_version(rb), eff);
+	sc_reply_json(r, 201, json_pack("{s:s,s:s,s:s}", "rulebook", sc_rulebook_name(rb),
+					"version", sc_rulebook_version(rb), "effective", eff));
+	if (sc_server_version_add(r->srv, effective, rb))
+		sc_rulebook_free(rb); /* stored; in force after a restart */
+}
+
+static enum sc_status add_version(void *ctx, int64_t id, sc_day effective,
+				  const char *text, size_t len, const char *published)
+{
+	struct sc_rulebook *rb = NULL;
+
+	if (sc_rulebook_compile(text, len, "ledger rulebook", &rb, NULL))
+		return SC_ECORRUPT;
+	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:o,s:s}", "id", (json_int_t)id,
+		"rulebook", sc_rulebook_name(rb), "version", sc_rulebook_version(rb),
+		"effective", sc_report_day(effective), "published", published));
+	sc_rulebook_free(rb);
+	return SC_OK;
+}
+
+/* GET /v1/rulebooks: every published version and when it takes effect. */
+void sc_h_rulebook_versions(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *arr = json_array();
+	struct sc_diag d;
+	enum sc_status s;
+
+	(void)p;
+	sc_diag_clear(&d);
+	if ((s = sc_store_rulebook_list(st, add_version, arr, &d))) {
+		json_decref(arr);
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	sc_reply_json(r, 200, json_pack("{s:s,s:s,s:o}", "in_force", sc_rulebook_version(r->rb),
+					"today_rulebook", sc_rulebook_name(r->rb), "versions", arr));
 }

@@ -40,7 +40,7 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	const char *subject = sc_req_query(r, "subject");
 	const char *action = sc_req_query(r, "action");
-	const struct sc_rulebook *rb = r->srv->rb;
+	const struct sc_rulebook *rb = r->rb;
 	struct sc_loaded l;
 	struct sc_eval *ev = NULL;
 	struct sc_diag d;

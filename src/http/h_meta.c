@@ -37,5 +37,5 @@ void sc_h_rulebook(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	(void)st;
 	(void)p;
-	sc_reply_json(r, 200, sc_report_rulebook(r->srv->rb));
+	sc_reply_json(r, 200, sc_report_rulebook(r->rb));
 }

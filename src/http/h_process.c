@@ -84,7 +84,7 @@ void sc_h_dispute_open(struct sc_req *r, struct sc_store *st, const char *const 
 	    (reason = sc_req_str(r, body, "reason", SC_LIMIT_PROCESS_TEXT, true)) && x) {
 		sc_diag_clear(&d);
 		s = sc_store_dispute_open(st, p[0], rec, reason, sc_req_today(r),
-					  sc_rulebook_review_days(r->srv->rb), x, &d);
+					  sc_rulebook_review_days(r->rb), x, &d);
 		if (s)
 			sc_reply_store_error(r, s, &d);
 		else
@@ -287,13 +287,13 @@ void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_reply_errorf(r, 400, "granted", "'granted' is required: true or false");
 		goto out;
 	}
-	if ((c = sc_rulebook_scorecard_find(r->srv->rb, card, strlen(card))) < 0) {
+	if ((c = sc_rulebook_scorecard_find(r->rb, card, strlen(card))) < 0) {
 		sc_reply_errorf(r, 400, "scorecard", "unknown scorecard '%.64s'", card);
 		goto out;
 	}
 	sc = (struct sc_text){card, strlen(card)};
 	sc_diag_clear(&d);
-	sc_id_classify(sc_rulebook_id_schemes(r->srv->rb), subj.p, subj.n, &kind, &d);
+	sc_id_classify(sc_rulebook_id_schemes(r->rb), subj.p, subj.n, &kind, &d);
 	s = sc_store_consent(st, subj, kind, sc, json_is_true(granted), sc_req_today(r), &d);
 	if (s && s != SC_EDUPLICATE) {
 		sc_reply_store_error(r, s, &d);
@@ -349,7 +349,7 @@ void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	unsigned char hash[SC_KEY_HASH_BYTES];
 	char subject[SC_LIMIT_SUBJECT_ID + 1], token[SC_KEY_TOKEN_MAX];
-	const struct sc_rulebook *rb = r->srv->rb;
+	const struct sc_rulebook *rb = r->rb;
 	sc_day expires, today = sc_req_today(r);
 	struct sc_loaded l;
 	struct sc_eval *ev = NULL;

@@ -53,7 +53,7 @@ struct search {
 static enum sc_status visit(void *ctx, const char *subject, const char *name)
 {
 	struct search *s = ctx;
-	const struct sc_rulebook *rb = s->r->srv->rb;
+	const struct sc_rulebook *rb = s->r->rb;
 	struct sc_loaded l;
 	size_t n;
 	const struct sc_list_hit *h;
@@ -102,7 +102,7 @@ static void search(struct sc_req *r, struct sc_store *st, int list)
 {
 	const char *q = sc_req_query(r, "q");
 	struct search s = {.r = r, .st = st, .list = list, .results = json_array(),
-			   .ev = sc_eval_new(r->srv->rb)};
+			   .ev = sc_eval_new(r->rb)};
 	struct sc_diag d;
 
 	if (!q || strlen(q) < SEARCH_QUERY_MIN || strlen(q) > SC_LIMIT_PERSON_NAME) {
@@ -125,9 +125,9 @@ out:
 
 void sc_h_list_search(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	int l = sc_rulebook_list_find(r->srv->rb, p[0], strlen(p[0]));
+	int l = sc_rulebook_list_find(r->rb, p[0], strlen(p[0]));
 
-	if (l < 0 || !sc_rulebook_list_public(r->srv->rb, l)) {
+	if (l < 0 || !sc_rulebook_list_public(r->rb, l)) {
 		sc_reply_errorf(r, 404, NULL, "no public list '%.64s'", p[0]);
 		return;
 	}

@@ -63,7 +63,7 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 		return;
 	}
 	sc_diag_clear(&d);
-	if (sc_ingest_stream(st, r->srv->rb, f, "request", &o, &stats, &d)) {
+	if (sc_ingest_stream(st, r->rb, f, "request", &o, &stats, &d)) {
 		fclose(f);
 		json_decref(b.lines);
 		sc_reply_error(r, d.message[0] ? 400 : 500, &d);

@@ -102,7 +102,7 @@ static json_t *history(const struct sc_rulebook *rb, struct sc_eval *ev,
 
 void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	const struct sc_rulebook *rb = r->srv->rb;
+	const struct sc_rulebook *rb = r->rb;
 	const char *id = p[0];
 	sc_day at = sc_req_today(r);
 	struct sc_eval *ev = NULL;

@@ -63,10 +63,18 @@ struct sc_metrics {
 	atomic_ulong records_filed;
 };
 
+/* A rulebook version and the day it takes effect (SC_DAY_NONE: always). */
+struct sc_version {
+	sc_day effective;
+	struct sc_rulebook *rb;
+};
+
 struct sc_server {
 	struct MHD_Daemon *mhd;
 	struct sc_server_opts opts;
-	struct sc_rulebook *rb;
+	pthread_mutex_t vmu;           /* guards the versions array */
+	struct sc_version *versions;   /* ordered by effective date */
+	size_t nversions, capversions;
 	struct sc_pool pool;
 	struct sc_audit_queue audit;
 	struct sc_metrics metrics;
@@ -86,6 +94,7 @@ struct sc_req {
 	bool too_large;
 	double start;
 	int route;              /* index into the route table, for metrics */
+	const struct sc_rulebook *rb; /* the version in force on the request's day */
 	/* who is asking */
 	struct sc_key key;      /* key.id 0: no key */
 	enum sc_role role;
@@ -141,6 +150,13 @@ const char *sc_req_query(struct sc_req *r, const char *name);
 /* Today for this server (--today, or the clock). */
 sc_day sc_req_today(const struct sc_req *r);
 
+/* The rulebook version in force on `at` (NULL: none). Versions live until
+ * the server stops. */
+const struct sc_rulebook *sc_server_rulebook_at(struct sc_server *srv, sc_day at);
+/* Adds a compiled version (ownership transferred). SC_OK or SC_ENOMEM. */
+enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
+				     struct sc_rulebook *rb);
+
 /* Auth: resolves the Authorization header into r->key / r->role. Returns
  * 0, or 401 when a key is presented but unknown, revoked or malformed. */
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
@@ -190,6 +206,8 @@ void sc_h_search(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_web(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_me(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_rulebook_publish(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_rulebook_versions(struct sc_req *r, struct sc_store *st, const char *const *p);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

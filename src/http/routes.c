@@ -10,6 +10,8 @@ const struct sc_route sc_routes[] = {
 	{"GET", "/metrics", sc_h_metrics, ANYONE, "metrics"},
 	{"GET", "/v1/openapi.yaml", sc_h_openapi, ANYONE, "openapi"},
 	{"GET", "/v1/rulebook", sc_h_rulebook, ANYONE, "rulebook"},
+	{"GET", "/v1/rulebooks", sc_h_rulebook_versions, ANYONE, "rulebook"},
+	{"POST", "/v1/rulebooks", sc_h_rulebook_publish, R(ADMIN), "rulebook"},
 	{"GET", "/v1/check", sc_h_check, R(ENFORCER), "check"},
 	{"POST", "/v1/records", sc_h_records_post, R(PROVIDER), "records"},
 	{"GET", "/v1/subjects/{}/report", sc_h_report, R(SUBJECT) | R(ADMIN), "report"},

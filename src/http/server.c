@@ -3,6 +3,7 @@
  * handler, the shared compiled rulebook, and an audit entry when it reads a
  * subject's data, changes something, or is refused. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,10 @@ static void dispatch(struct sc_req *r)
 		sc_reply_errorf(r, 413, NULL, "request body is larger than %d bytes", SC_HTTP_BODY_MAX);
 		return;
 	}
+	if (!(r->rb = sc_server_rulebook_at(r->srv, sc_req_today(r)))) {
+		sc_reply_errorf(r, 503, NULL, "no rulebook is in force today");
+		return;
+	}
 	st = sc_pool_get(&r->srv->pool);
 	if ((st_code = sc_auth_resolve(r, st))) {
 		sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
@@ -332,29 +337,88 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static sc_day eff_key(sc_day e)
+{
+	return e == SC_DAY_NONE ? INT32_MIN : e;
+}
+
+const struct sc_rulebook *sc_server_rulebook_at(struct sc_server *srv, sc_day at)
+{
+	const struct sc_rulebook *rb = NULL;
+
+	pthread_mutex_lock(&srv->vmu);
+	/* ordered by effective date, publication order on ties: the last <= at */
+	for (size_t i = 0; i < srv->nversions; i++)
+		if (eff_key(srv->versions[i].effective) <= at)
+			rb = srv->versions[i].rb;
+	pthread_mutex_unlock(&srv->vmu);
+	return rb;
+}
+
+enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
+				     struct sc_rulebook *rb)
+{
+	size_t i;
+
+	pthread_mutex_lock(&srv->vmu);
+	if (srv->nversions == srv->capversions) {
+		size_t cap = srv->capversions ? srv->capversions * 2 : 8;
+		struct sc_version *v = realloc(srv->versions, cap * sizeof(*v));
+		if (!v) {
+			pthread_mutex_unlock(&srv->vmu);
+			return SC_ENOMEM;
+		}
+		srv->versions = v;
+		srv->capversions = cap;
+	}
+	for (i = srv->nversions; i > 0 && eff_key(srv->versions[i - 1].effective) > eff_key(effective); i--)
+		srv->versions[i] = srv->versions[i - 1];
+	srv->versions[i] = (struct sc_version){effective, rb};
+	srv->nversions++;
+	pthread_mutex_unlock(&srv->vmu);
+	return SC_OK;
+}
+
+static enum sc_status load_version(void *ctx, int64_t id, sc_day effective,
+				   const char *text, size_t len, const char *published)
+{
+	struct sc_server *srv = ctx;
+	struct sc_rulebook *rb = NULL;
+	enum sc_status st;
+
+	(void)id;
+	(void)published;
+	if ((st = sc_rulebook_compile(text, len, "ledger rulebook", &rb, NULL)))
+		return st;
+	if ((st = sc_server_version_add(srv, effective, rb)))
+		sc_rulebook_free(rb);
+	return st;
+}
+
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d)
 {
 	struct sc_server *srv = calloc(1, sizeof(*srv));
 	struct sc_store *st = NULL;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
-	char *text = NULL;
-	size_t len;
 	enum sc_status rc;
 
 	if (!srv)
 		return SC_ENOMEM;
+	pthread_mutex_init(&srv->vmu, NULL);
 	srv->opts = *opts;
 	if (srv->opts.threads < 1)
 		srv->opts.threads = 1;
 	if ((rc = sc_store_open(opts->db, 0, &st, d)) ||
-	    (rc = sc_store_rulebook_get(st, &text, &len, d)) ||
-	    (rc = sc_rulebook_compile(text, len, "ledger rulebook", &srv->rb, d)))
+	    (rc = sc_store_rulebook_list(st, load_version, srv, d)))
 		goto fail;
 	sc_store_close(st);
 	st = NULL;
-	free(text);
-	text = NULL;
+	if (!srv->nversions) {
+		rc = sc_diag_set(d, SC_ENOTFOUND, opts->db, 0, 0, NULL,
+				 "ledger has no rulebook: run 'socred init'");
+		goto fail;
+	}
 	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
 	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)))
 		goto fail;
@@ -383,7 +447,6 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	*out = srv;
 	return SC_OK;
 fail:
-	free(text);
 	sc_store_close(st);
 	sc_server_stop(srv);
 	return rc;
@@ -406,6 +469,9 @@ void sc_server_stop(struct sc_server *s)
 	}
 	sc_audit_queue_stop(&s->audit);
 	sc_pool_release(&s->pool);
-	sc_rulebook_free(s->rb);
+	for (size_t i = 0; i < s->nversions; i++)
+		sc_rulebook_free(s->versions[i].rb);
+	free(s->versions);
+	pthread_mutex_destroy(&s->vmu);
 	free(s);
 }

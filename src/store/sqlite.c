@@ -95,6 +95,8 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
 	" WHEN (SELECT value FROM meta WHERE key = 'expiring') IS NULL"
 	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n",
+	/* 4 -> 5: rulebook versions take effect on a date (NULL: always) */
+	"ALTER TABLE rulebooks ADD COLUMN effective INTEGER;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -324,7 +326,7 @@ fail:
 /* ---- rulebook ---- */
 
 static enum sc_status lite_rulebook_put(void *impl, const struct sc_rulebook *rb,
-					struct sc_diag *d)
+					sc_day effective, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
@@ -333,29 +335,34 @@ static enum sc_status lite_rulebook_put(void *impl, const struct sc_rulebook *rb
 	int rc;
 
 	if (sqlite3_prepare_v2(l->db,
-			       "INSERT INTO rulebooks(name, version, text, installed_at)"
-			       " VALUES(?1, ?2, ?3, datetime('now'))",
+			       "INSERT INTO rulebooks(name, version, text, installed_at, effective)"
+			       " VALUES(?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return sc_lite_db_err(l, d, "cannot store rulebook");
 	sqlite3_bind_text(s, 1, sc_rulebook_name(rb), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sc_rulebook_version(rb), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, text, (int)len, SQLITE_STATIC);
+	if (effective != SC_DAY_NONE)
+		sqlite3_bind_int(s, 4, effective);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot store rulebook");
 }
 
-static enum sc_status lite_rulebook_get(void *impl, char **text, size_t *len,
-					struct sc_diag *d)
+static enum sc_status lite_rulebook_get(void *impl, sc_day at, char **text,
+					size_t *len, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st = SC_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT text FROM rulebooks ORDER BY id DESC LIMIT 1",
+	if (sqlite3_prepare_v2(l->db, "SELECT text FROM rulebooks"
+				      " WHERE coalesce(effective, -2147483648) <= ?1"
+				      " ORDER BY coalesce(effective, -2147483648) DESC, id DESC LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return sc_lite_db_err(l, d, "cannot read rulebook");
+	sqlite3_bind_int(s, 1, at);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		int n = sqlite3_column_bytes(s, 0);
@@ -370,10 +377,32 @@ static enum sc_status lite_rulebook_get(void *impl, char **text, size_t *len,
 		}
 	} else if (rc == SQLITE_DONE) {
 		st = sc_diag_set(d, SC_ENOTFOUND, l->path, 0, 0, NULL,
-				 "ledger has no rulebook: run 'socred init'");
+				 "ledger has no rulebook in force: run 'socred init'");
 	} else {
 		st = sc_lite_db_err(l, d, "cannot read rulebook");
 	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_rulebook_list(void *impl, sc_store_rulebook_fn cb,
+					 void *ctx, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st = SC_OK;
+	int rc = SQLITE_DONE;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT id, effective, text, installed_at FROM rulebooks ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot list rulebooks");
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st = cb(ctx, sqlite3_column_int64(s, 0),
+			sqlite3_column_type(s, 1) == SQLITE_NULL ? SC_DAY_NONE : sqlite3_column_int(s, 1),
+			(const char *)sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+			(const char *)sqlite3_column_text(s, 3));
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list rulebooks");
 	sqlite3_finalize(s);
 	return st;
 }
@@ -694,6 +723,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.close = lite_close,
 	.rulebook_put = lite_rulebook_put,
 	.rulebook_get = lite_rulebook_get,
+	.rulebook_list = lite_rulebook_list,
 	.begin = lite_begin,
 	.commit = lite_commit,
 	.rollback = lite_rollback,

@@ -36,10 +36,15 @@ void sc_store_close(struct sc_store *st)
 	free(st);
 }
 
-enum sc_status sc_store_rulebook_put(struct sc_store *st, const struct sc_rulebook *rb, struct sc_diag *d)
-{ return st->ops->rulebook_put(st->impl, rb, d); }
-enum sc_status sc_store_rulebook_get(struct sc_store *st, char **text, size_t *len, struct sc_diag *d)
-{ return st->ops->rulebook_get(st->impl, text, len, d); }
+enum sc_status sc_store_rulebook_put(struct sc_store *st, const struct sc_rulebook *rb,
+				     sc_day effective, struct sc_diag *d)
+{ return st->ops->rulebook_put(st->impl, rb, effective, d); }
+enum sc_status sc_store_rulebook_get(struct sc_store *st, sc_day at, char **text, size_t *len,
+				     struct sc_diag *d)
+{ return st->ops->rulebook_get(st->impl, at, text, len, d); }
+enum sc_status sc_store_rulebook_list(struct sc_store *st, sc_store_rulebook_fn cb, void *ctx,
+				      struct sc_diag *d)
+{ return st->ops->rulebook_list(st->impl, cb, ctx, d); }
 enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d)
 { return st->ops->begin(st->impl, d); }
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)

@@ -64,9 +64,11 @@ struct sc_store_ops {
 			       struct sc_diag *d);
 	void (*close)(void *impl);
 	enum sc_status (*rulebook_put)(void *impl, const struct sc_rulebook *rb,
-				       struct sc_diag *d);
-	enum sc_status (*rulebook_get)(void *impl, char **text, size_t *len,
-				       struct sc_diag *d);
+				       sc_day effective, struct sc_diag *d);
+	enum sc_status (*rulebook_get)(void *impl, sc_day at, char **text,
+				       size_t *len, struct sc_diag *d);
+	enum sc_status (*rulebook_list)(void *impl, sc_store_rulebook_fn cb,
+					void *ctx, struct sc_diag *d);
 	enum sc_status (*begin)(void *impl, struct sc_diag *d);
 	enum sc_status (*commit)(void *impl, struct sc_diag *d);
 	void (*rollback)(void *impl);

@@ -75,7 +75,9 @@ matrix GET / "" 200 200 200 200 200 401 401
 matrix GET /app.js "" 200 200 200 200 200 401 401
 matrix GET /app.css "" 200 200 200 200 200 401 401
 matrix GET /favicon.ico "" 204 204 204 204 204 401 401
-eq "$routes" "25" "routes in the table (add the new one to the matrix above)"
+matrix GET /v1/rulebooks "" 200 200 200 200 200 401 401
+matrix POST "/v1/rulebooks?effective=2026-01-01" "rulebook: [" 401 400 403 403 403 401 401
+eq "$routes" "27" "routes in the table (add the new one to the matrix above)"
 # only the portal's assets are served, whatever the path
 for p in /../../etc/passwd /app.js/../../etc/passwd /index.html /web/app.js /%2e%2e/etc/passwd /socred.db; do
 	got=$(curl -s --path-as-is -o resp -w '%{http_code}' "$B$p")

@@ -306,7 +306,7 @@ static void run_case(const char *path)
 		goto out;
 	}
 	if (sc_store_open(":memory:", SC_STORE_CREATE, &st, &d) ||
-	    sc_store_rulebook_put(st, rb, &d) || !(ev = sc_eval_new(rb))) {
+	    sc_store_rulebook_put(st, rb, SC_DAY_NONE, &d) || !(ev = sc_eval_new(rb))) {
 		fail("%s: cannot set up the ledger\n", path);
 		goto out;
 	}
