@@ -59,6 +59,17 @@ struct sc_audit_entry {
 	const char *result;   /* "200 deny", "403", ... */
 };
 
+struct sc_rulebook;
+
+/* The binding a role needs, checked against the rulebook into out: a
+ * provider's source, an enforcer's actions ("a,b"), a subject's id; admin:
+ * none. Exactly the role's own must be given (NULL for the others).
+ * SC_OK or SC_EINVAL naming the field. */
+enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,
+			      const char *source, const char *actions,
+			      const char *subject, char *out, size_t size,
+			      struct sc_diag *d);
+
 /* hex = SHA-256(prev_hex | seq | at | key_id | role | action | subject |
  * result), fields separated by 0x1f. prev_hex is "" for the first entry. */
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,

@@ -7,45 +7,6 @@
 
 #include "cli.h"
 
-/* Checks the binding a role needs against the rulebook. */
-static int check_binding(const struct sc_rulebook *rb, enum sc_role role,
-			 const char *source, const char *actions,
-			 const char *subject, char *out, size_t size)
-{
-	struct sc_diag d;
-	enum sc_kind kind;
-
-	out[0] = '\0';
-	if ((role == SC_ROLE_PROVIDER) != (source != NULL) ||
-	    (role == SC_ROLE_ENFORCER) != (actions != NULL) ||
-	    (role == SC_ROLE_SUBJECT) != (subject != NULL))
-		return cli_fail("keys add: a provider key needs --source, an enforcer key --actions, a subject key --subject, and only those");
-	if (source) {
-		if (sc_rulebook_source_find(rb, source, strlen(source)) < 0)
-			return cli_fail("unknown source '%s'", source);
-		snprintf(out, size, "%s", source);
-	}
-	if (actions) {
-		char copy[SC_LIMIT_BINDING + 1], *save = NULL;
-		if (strlen(actions) > SC_LIMIT_BINDING)
-			return cli_fail("--actions is longer than %d bytes", SC_LIMIT_BINDING);
-		snprintf(copy, sizeof(copy), "%s", actions);
-		for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save))
-			if (sc_rulebook_action_find(rb, a, strlen(a)) < 0)
-				return cli_fail("unknown action '%s'", a);
-		snprintf(out, size, "%s", actions);
-	}
-	if (subject) {
-		sc_diag_clear(&d);
-		if (sc_id_classify(sc_rulebook_id_schemes(rb), subject, strlen(subject), &kind, &d)) {
-			cli_diag(&d);
-			return EXIT_FATAL;
-		}
-		snprintf(out, size, "%s", subject);
-	}
-	return EXIT_OK;
-}
-
 static int add(struct cli *cli, int argc, char **argv)
 {
 	const char *role_s = NULL, *name = NULL, *source = NULL, *actions = NULL, *subject = NULL;
@@ -67,10 +28,13 @@ static int add(struct cli *cli, int argc, char **argv)
 		return cli_fail("keys add: --role must be admin, provider, enforcer or subject");
 	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
-	if ((rc = check_binding(rb, k.role, source, actions, subject, k.binding, sizeof(k.binding))))
-		goto out;
-	snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
 	sc_diag_clear(&d);
+	if (sc_key_binding(rb, k.role, source, actions, subject, k.binding, sizeof(k.binding), &d)) {
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
 	if (sc_key_secret(secret, k.hash)) {
 		rc = cli_fail("no randomness available for a key");
 		goto out;

@@ -1,6 +1,8 @@
 /* Roles, key tokens and the audit hash chain (libsodium). */
 #include "socred/access.h"
 
+#include "socred/rulebook.h"
+
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -111,4 +113,53 @@ void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 #undef PART
 	crypto_hash_sha256_final(&st, out);
 	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
+}
+
+enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,
+			      const char *source, const char *actions,
+			      const char *subject, char *out, size_t size,
+			      struct sc_diag *d)
+{
+	enum sc_kind kind;
+
+	out[0] = '\0';
+	if ((role == SC_ROLE_PROVIDER) != (source != NULL))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "source",
+				   "a provider key needs a source, and only a provider key has one");
+	if ((role == SC_ROLE_ENFORCER) != (actions != NULL))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "actions",
+				   "an enforcer key needs its actions, and only an enforcer key has them");
+	if ((role == SC_ROLE_SUBJECT) != (subject != NULL))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "subject",
+				   "a subject key needs its subject, and only a subject key has one");
+	if (source) {
+		if (sc_rulebook_source_find(rb, source, strlen(source)) < 0)
+			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "source",
+					   "unknown source '%.64s'", source);
+		snprintf(out, size, "%s", source);
+	}
+	if (actions) {
+		const char *p = actions;
+		if (!*actions || strlen(actions) >= size)
+			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "actions",
+					   "actions must be 1 to %zu bytes", size - 1);
+		while (*p) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			if (sc_rulebook_action_find(rb, p, n) < 0)
+				return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "actions",
+						   "unknown action '%.*s'", (int)(n > 64 ? 64 : n), p);
+			p += n + (comma != NULL);
+		}
+		snprintf(out, size, "%s", actions);
+	}
+	if (subject) {
+		if (sc_id_classify(sc_rulebook_id_schemes(rb), subject, strlen(subject), &kind, d)) {
+			if (d)
+				snprintf(d->field, sizeof(d->field), "subject");
+			return SC_EINVAL;
+		}
+		snprintf(out, size, "%s", subject);
+	}
+	return SC_OK;
 }

@@ -1,6 +1,8 @@
 /* GET /v1/stats: what an operator watches: the grade distribution and list
  * sizes of the latest run, record volumes by source, open disputes and
  * repair applications with their deadlines, the active rulebook. */
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -139,4 +141,105 @@ void sc_h_rulebook_versions(struct sc_req *r, struct sc_store *st, const char *c
 	}
 	sc_reply_json(r, 200, json_pack("{s:s,s:s,s:o}", "in_force", sc_rulebook_version(r->rb),
 					"today_rulebook", sc_rulebook_name(r->rb), "versions", arr));
+}
+
+/* POST /v1/keys: an admin makes a key; the token is in this response only. */
+void sc_h_key_add(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *body;
+	const char *role_s, *name, *source, *actions, *subject;
+	struct sc_key k;
+	struct sc_diag d;
+	char secret[SC_KEY_SECRET_HEX], token[SC_KEY_TOKEN_MAX];
+	enum sc_status s;
+
+	(void)p;
+	if (!(body = sc_req_json(r)))
+		return;
+	memset(&k, 0, sizeof(k));
+	if (!(role_s = sc_req_str(r, body, "role", 16, true)) ||
+	    !(name = sc_req_str(r, body, "name", SC_DIAG_FIELD_MAX - 1, false)) ||
+	    !(source = sc_req_str(r, body, "source", SC_LIMIT_NAME, false)) ||
+	    !(actions = sc_req_str(r, body, "actions", SC_LIMIT_BINDING, false)) ||
+	    !(subject = sc_req_str(r, body, "subject", SC_LIMIT_SUBJECT_ID, false)))
+		goto out;
+	if (sc_role_parse(role_s, &k.role)) {
+		sc_reply_errorf(r, 400, "role", "role must be admin, provider, enforcer or subject");
+		goto out;
+	}
+	sc_diag_clear(&d);
+	if (sc_key_binding(r->rb, k.role, *source ? source : NULL, *actions ? actions : NULL,
+			   *subject ? subject : NULL, k.binding, sizeof(k.binding), &d)) {
+		sc_reply_error(r, 400, &d);
+		goto out;
+	}
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	if (sc_key_secret(secret, k.hash)) {
+		sc_reply_errorf(r, 500, NULL, "no randomness available");
+		goto out;
+	}
+	if ((s = sc_store_key_add(st, &k, &d))) {
+		sc_reply_store_error(r, s, &d);
+		goto out;
+	}
+	sc_key_token(k.id, secret, token);
+	sc_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)k.id,
+					"role", sc_role_name(k.role), "name", k.name,
+					"binding", k.binding, "key", token));
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(token, sizeof(token));
+	r->audit_subject = k.role == SC_ROLE_SUBJECT ? sc_arena_strdup(&r->arena, k.binding) : "";
+	r->audit_action = "keys add";
+	snprintf(r->audit_result, sizeof(r->audit_result), "key %lld %s %.64s", (long long)k.id,
+		 sc_role_name(k.role), k.binding);
+out:
+	json_decref(body);
+}
+
+static enum sc_status add_key(void *ctx, const struct sc_key *k)
+{
+	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s,s:s,s:b}", "id", (json_int_t)k->id,
+		"role", sc_role_name(k->role), "name", k->name, "binding", k->binding,
+		"created", k->created, "revoked", k->revoked));
+	return SC_OK;
+}
+
+/* GET /v1/keys: every key, never its secret or hash. */
+void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	json_t *arr = json_array();
+	struct sc_diag d;
+	enum sc_status s;
+
+	(void)p;
+	sc_diag_clear(&d);
+	if ((s = sc_store_key_list(st, add_key, arr, &d))) {
+		json_decref(arr);
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	sc_reply_json(r, 200, json_pack("{s:o}", "keys", arr));
+}
+
+/* DELETE /v1/keys/{id}: revoke; the key gets 401 from then on. */
+void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	char *end;
+	long long id = strtoll(p[0], &end, 10);
+	struct sc_diag d;
+	enum sc_status s;
+
+	if (*end || id <= 0) {
+		sc_reply_errorf(r, 404, NULL, "no key %.32s", p[0]);
+		return;
+	}
+	sc_diag_clear(&d);
+	if ((s = sc_store_key_revoke(st, id, &d))) {
+		sc_reply_store_error(r, s, &d);
+		return;
+	}
+	r->audit_subject = "";
+	r->audit_action = "keys revoke";
+	snprintf(r->audit_result, sizeof(r->audit_result), "key %lld revoked", id);
+	sc_reply_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
 }

@@ -208,6 +208,9 @@ void sc_h_web(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_me(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_rulebook_publish(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_rulebook_versions(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_key_add(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

@@ -77,7 +77,25 @@ matrix GET /app.css "" 200 200 200 200 200 401 401
 matrix GET /favicon.ico "" 204 204 204 204 204 401 401
 matrix GET /v1/rulebooks "" 200 200 200 200 200 401 401
 matrix POST "/v1/rulebooks?effective=2026-01-01" "rulebook: [" 401 400 403 403 403 401 401
-eq "$routes" "27" "routes in the table (add the new one to the matrix above)"
+matrix POST /v1/keys '{"role":"nobody"}' 401 400 403 403 403 401 401
+matrix GET /v1/keys "" 401 200 403 403 403 401 401
+matrix DELETE /v1/keys/999 "" 401 404 403 403 403 401 401
+eq "$routes" "30" "routes in the table (add the new one to the matrix above)"
+# keys over HTTP: made (shown once), listed without secrets, revoked
+want 201 "$ADMIN" POST /v1/keys '{"role":"enforcer","name":"a railway","actions":"rail_high_speed,rail_soft_sleeper"}'
+NEWKEY=$(sed -n 's/.*"key":"\(sck_[0-9]*_[0-9a-f]*\)".*/\1/p' resp)
+NEWID=$(sed -n 's/.*"id":\([0-9]*\),.*/\1/p' resp)
+want 200 "$NEWKEY" GET "/v1/check?subject=$ID&action=rail_high_speed"
+want 400 "$ADMIN" POST /v1/keys '{"role":"enforcer","actions":"teleport"}'
+has resp "unknown action 'teleport'"
+want 400 "$ADMIN" POST /v1/keys '{"role":"provider"}'
+has resp '"field":"source"'
+want 200 "$ADMIN" GET /v1/keys
+has resp '"name":"a railway","binding":"rail_high_speed,rail_soft_sleeper"'
+hasnt resp "$NEWKEY"
+hasnt resp '"hash"'
+want 200 "$ADMIN" DELETE "/v1/keys/$NEWID"
+want 401 "$NEWKEY" GET "/v1/check?subject=$ID&action=rail_high_speed"
 # only the portal's assets are served, whatever the path
 for p in /../../etc/passwd /app.js/../../etc/passwd /index.html /web/app.js /%2e%2e/etc/passwd /socred.db; do
 	got=$(curl -s --path-as-is -o resp -w '%{http_code}' "$B$p")
