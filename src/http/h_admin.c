@@ -25,18 +25,6 @@ static enum sc_status add_pair(void *ctx, const char *k1, const char *k2, int64_
 	return SC_OK;
 }
 
-static enum sc_status add_dispute(void *ctx, const struct sc_dispute *x)
-{
-	json_array_append_new(ctx, sc_json_dispute(x));
-	return SC_OK;
-}
-
-static enum sc_status add_repair(void *ctx, const struct sc_repair *x)
-{
-	json_array_append_new(ctx, sc_json_repair(x));
-	return SC_OK;
-}
-
 void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	json_t *grades = json_object(), *status = json_object(), *lists = json_object();
@@ -50,8 +38,8 @@ void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p)
 	    sc_store_tally(st, SC_TALLY_GRADES, add_pair, grades, &run_at, &d) ||
 	    sc_store_tally(st, SC_TALLY_STATUS, add_pair, status, &run_at, &d) ||
 	    sc_store_tally(st, SC_TALLY_LISTS, add_pair, lists, &run_at, &d) ||
-	    sc_store_dispute_list(st, NULL, NULL, true, add_dispute, disputes, &d) ||
-	    sc_store_repair_list(st, NULL, NULL, true, add_repair, repairs, &d)) {
+	    sc_store_dispute_list(st, NULL, NULL, true, sc_json_append_dispute, disputes, &d) ||
+	    sc_store_repair_list(st, NULL, NULL, true, sc_json_append_repair, repairs, &d)) {
 		json_decref(grades);
 		json_decref(status);
 		json_decref(lists);

@@ -69,44 +69,185 @@ static bool parse_id(struct sc_req *r, const char *s, int64_t *out)
 	return true;
 }
 
-void sc_h_dispute_open(struct sc_req *r, struct sc_store *st, const char *const *p)
+enum sc_status sc_json_append_dispute(void *arr, const struct sc_dispute *x)
 {
-	json_t *body;
-	const char *rec, *reason;
-	struct sc_dispute *x;
+	return json_array_append_new(arr, sc_json_dispute(x)) ? SC_ENOMEM : SC_OK;
+}
+
+enum sc_status sc_json_append_repair(void *arr, const struct sc_repair *x)
+{
+	return json_array_append_new(arr, sc_json_repair(x)) ? SC_ENOMEM : SC_OK;
+}
+
+/* ---- the subject's acts on one of its records: {"record", <text field>} ---- */
+
+typedef enum sc_status (*act_fn)(struct sc_req *r, struct sc_store *st,
+				 const char *subject, const char *record,
+				 const char *text, json_t **reply, struct sc_diag *d);
+
+static void subject_act(struct sc_req *r, struct sc_store *st, const char *subject,
+			const char *field, const char *audit_action, act_fn fn)
+{
+	const char *rec, *text;
+	json_t *body, *reply = NULL;
 	struct sc_diag d;
 	enum sc_status s;
 
-	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
+	if (!sc_req_own_subject(r, subject) || !(body = sc_req_json(r)))
 		return;
-	x = malloc(sizeof(*x));
 	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
-	    (reason = sc_req_str(r, body, "reason", SC_LIMIT_PROCESS_TEXT, true)) && x) {
+	    (text = sc_req_str(r, body, field, SC_LIMIT_PROCESS_TEXT, true))) {
 		sc_diag_clear(&d);
-		s = sc_store_dispute_open(st, p[0], rec, reason, sc_req_today(r),
-					  sc_rulebook_review_days(r->rb), x, &d);
-		if (s)
+		if ((s = fn(r, st, subject, rec, text, &reply, &d)))
 			sc_reply_store_error(r, s, &d);
 		else
-			sc_reply_json(r, 201, sc_json_dispute(x));
-		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
-		r->audit_action = "dispute";
+			sc_reply_json(r, 201, reply);
+		r->audit_subject = sc_arena_strdup(&r->arena, subject);
+		r->audit_action = audit_action;
 		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
 	}
-	free(x);
 	json_decref(body);
 }
 
-static enum sc_status add_dispute(void *ctx, const struct sc_dispute *x)
+static enum sc_status dispute_open(struct sc_req *r, struct sc_store *st, const char *subject,
+				   const char *rec, const char *reason, json_t **reply,
+				   struct sc_diag *d)
 {
-	json_array_append_new(ctx, sc_json_dispute(x));
-	return SC_OK;
+	struct sc_dispute *x = malloc(sizeof(*x));
+	enum sc_status s = x ? sc_store_dispute_open(st, subject, rec, reason, sc_req_today(r),
+						     sc_rulebook_review_days(r->rb), x, d)
+			     : SC_ENOMEM;
+
+	if (!s)
+		*reply = sc_json_dispute(x);
+	free(x);
+	return s;
 }
 
-static enum sc_status add_repair(void *ctx, const struct sc_repair *x)
+static enum sc_status statement_add(struct sc_req *r, struct sc_store *st, const char *subject,
+				    const char *rec, const char *text, json_t **reply,
+				    struct sc_diag *d)
 {
-	json_array_append_new(ctx, sc_json_repair(x));
-	return SC_OK;
+	struct sc_statement *x = malloc(sizeof(*x));
+	enum sc_status s = x ? sc_store_statement_add(st, subject, rec, text, sc_req_today(r), x, d)
+			     : SC_ENOMEM;
+
+	if (!s)
+		*reply = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id, "record",
+				   x->record_id, "text", x->text, "date", sc_report_day(x->date));
+	free(x);
+	return s;
+}
+
+static enum sc_status repair_apply(struct sc_req *r, struct sc_store *st, const char *subject,
+				   const char *rec, const char *commitment, json_t **reply,
+				   struct sc_diag *d)
+{
+	struct sc_repair *x = malloc(sizeof(*x));
+	enum sc_status s = x ? sc_store_repair_apply(st, subject, rec, commitment, sc_req_today(r), x, d)
+			     : SC_ENOMEM;
+
+	if (!s)
+		*reply = sc_json_repair(x);
+	free(x);
+	return s;
+}
+
+void sc_h_dispute_open(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	subject_act(r, st, p[0], "reason", "dispute", dispute_open);
+}
+
+void sc_h_statement_add(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	subject_act(r, st, p[0], "text", "statement", statement_add);
+}
+
+void sc_h_repair_apply(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	subject_act(r, st, p[0], "commitment", "repair application", repair_apply);
+}
+
+/* ---- decisions by the filing source or an admin: {"outcome", <text>} ---- */
+
+/* Decides item id; on success *reply is its JSON and subject/record name it. */
+typedef enum sc_status (*decide_fn)(struct sc_store *st, int64_t id, const char *outcome,
+				    const char *text, sc_day date,
+				    const struct sc_decider *who, json_t **reply,
+				    char subject[SC_LIMIT_SUBJECT_ID + 1],
+				    char record[SC_LIMIT_RECORD_ID + 1], struct sc_diag *d);
+
+static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
+		   const char *field, const char *audit_action, decide_fn fn)
+{
+	struct sc_decider who;
+	char by[128], subject[SC_LIMIT_SUBJECT_ID + 1], record[SC_LIMIT_RECORD_ID + 1];
+	const char *outcome, *text;
+	json_t *body, *reply = NULL;
+	struct sc_diag d;
+	int64_t id;
+	enum sc_status s;
+
+	if (!parse_id(r, id_s, &id) || !(body = sc_req_json(r)))
+		return;
+	if ((outcome = sc_req_str(r, body, "outcome", 16, true)) &&
+	    (text = sc_req_str(r, body, field, SC_LIMIT_PROCESS_TEXT, false))) {
+		decider(r, &who, by, sizeof(by));
+		sc_diag_clear(&d);
+		if ((s = fn(st, id, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d))) {
+			sc_reply_store_error(r, s, &d);
+		} else {
+			r->audit_subject = sc_arena_strdup(&r->arena, subject);
+			r->audit_action = audit_action;
+			snprintf(r->audit_result, sizeof(r->audit_result), "%.16s %.64s", outcome, record);
+			sc_reply_json(r, 200, reply);
+		}
+	}
+	json_decref(body);
+}
+
+static enum sc_status dispute_decide(struct sc_store *st, int64_t id, const char *outcome,
+				     const char *note, sc_day date, const struct sc_decider *who,
+				     json_t **reply, char *subject, char *record, struct sc_diag *d)
+{
+	struct sc_dispute *x = malloc(sizeof(*x));
+	enum sc_status s = x ? sc_store_dispute_decide(st, id, outcome, note, date, who, x, d)
+			     : SC_ENOMEM;
+
+	if (!s) {
+		*reply = sc_json_dispute(x);
+		snprintf(subject, SC_LIMIT_SUBJECT_ID + 1, "%s", x->subject);
+		snprintf(record, SC_LIMIT_RECORD_ID + 1, "%s", x->record_id);
+	}
+	free(x);
+	return s;
+}
+
+static enum sc_status repair_decide(struct sc_store *st, int64_t id, const char *outcome,
+				    const char *reason, sc_day date, const struct sc_decider *who,
+				    json_t **reply, char *subject, char *record, struct sc_diag *d)
+{
+	struct sc_repair *x = malloc(sizeof(*x));
+	enum sc_status s = x ? sc_store_repair_decide(st, id, outcome, reason, date, who, x, d)
+			     : SC_ENOMEM;
+
+	if (!s) {
+		*reply = sc_json_repair(x);
+		snprintf(subject, SC_LIMIT_SUBJECT_ID + 1, "%s", x->subject);
+		snprintf(record, SC_LIMIT_RECORD_ID + 1, "%s", x->record_id);
+	}
+	free(x);
+	return s;
+}
+
+void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	decide(r, st, p[0], "note", "dispute decision", dispute_decide);
+}
+
+void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
+{
+	decide(r, st, p[0], "reason", "repair decision", repair_decide);
 }
 
 void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -119,7 +260,7 @@ void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const 
 	(void)p;
 	sc_diag_clear(&d);
 	s = sc_store_dispute_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				  open && !strcmp(open, "1"), add_dispute, arr, &d);
+				  open && !strcmp(open, "1"), sc_json_append_dispute, arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);
@@ -127,94 +268,6 @@ void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const 
 	}
 	sc_reply_json(r, 200, json_pack("{s:o,s:o}", "today", sc_report_day(sc_req_today(r)),
 					"disputes", arr));
-}
-
-void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
-{
-	struct sc_dispute *x = malloc(sizeof(*x));
-	struct sc_decider who;
-	char by[128];
-	const char *outcome, *note;
-	struct sc_diag d;
-	json_t *body = NULL;
-	int64_t id;
-	enum sc_status s;
-
-	if (!x || !parse_id(r, p[0], &id) || !(body = sc_req_json(r)))
-		goto out;
-	if (!(outcome = sc_req_str(r, body, "outcome", 16, true)) ||
-	    !(note = sc_req_str(r, body, "note", SC_LIMIT_PROCESS_TEXT, false)))
-		goto out;
-	decider(r, &who, by, sizeof(by));
-	sc_diag_clear(&d);
-	s = sc_store_dispute_decide(st, id, outcome, note, sc_req_today(r), &who, x, &d);
-	if (s) {
-		sc_reply_store_error(r, s, &d);
-		goto out;
-	}
-	r->audit_subject = sc_arena_strdup(&r->arena, x->subject);
-	r->audit_action = "dispute decision";
-	snprintf(r->audit_result, sizeof(r->audit_result), "%s %.64s", x->outcome, x->record_id);
-	sc_reply_json(r, 200, sc_json_dispute(x));
-out:
-	json_decref(body);
-	free(x);
-}
-
-void sc_h_statement_add(struct sc_req *r, struct sc_store *st, const char *const *p)
-{
-	json_t *body;
-	const char *rec, *text;
-	struct sc_statement *x;
-	struct sc_diag d;
-	enum sc_status s;
-
-	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
-		return;
-	x = malloc(sizeof(*x));
-	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
-	    (text = sc_req_str(r, body, "text", SC_LIMIT_PROCESS_TEXT, true)) && x) {
-		sc_diag_clear(&d);
-		s = sc_store_statement_add(st, p[0], rec, text, sc_req_today(r), x, &d);
-		if (s)
-			sc_reply_store_error(r, s, &d);
-		else
-			sc_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id,
-							"record", x->record_id, "text", x->text,
-							"date", sc_report_day(x->date)));
-		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
-		r->audit_action = "statement";
-		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
-	}
-	free(x);
-	json_decref(body);
-}
-
-void sc_h_repair_apply(struct sc_req *r, struct sc_store *st, const char *const *p)
-{
-	json_t *body;
-	const char *rec, *commitment;
-	struct sc_repair *x;
-	struct sc_diag d;
-	enum sc_status s;
-
-	if (!sc_req_own_subject(r, p[0]) || !(body = sc_req_json(r)))
-		return;
-	x = malloc(sizeof(*x));
-	if ((rec = sc_req_str(r, body, "record", SC_LIMIT_RECORD_ID, true)) &&
-	    (commitment = sc_req_str(r, body, "commitment", SC_LIMIT_PROCESS_TEXT, true)) && x) {
-		sc_diag_clear(&d);
-		s = sc_store_repair_apply(st, p[0], rec, commitment, sc_req_today(r), x, &d);
-		if (s)
-			sc_reply_store_error(r, s, &d);
-		else
-			sc_reply_json(r, 201, sc_json_repair(x));
-		r->audit_subject = sc_arena_strdup(&r->arena, p[0]);
-		r->audit_action = "repair application";
-		snprintf(r->audit_result, sizeof(r->audit_result), "%u %.64s", r->status, rec);
-	}
-	free(x);
-	json_decref(body);
 }
 
 void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -227,45 +280,13 @@ void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *
 	(void)p;
 	sc_diag_clear(&d);
 	s = sc_store_repair_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				 open && !strcmp(open, "1"), add_repair, arr, &d);
+				 open && !strcmp(open, "1"), sc_json_append_repair, arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);
 		return;
 	}
 	sc_reply_json(r, 200, json_pack("{s:o}", "repairs", arr));
-}
-
-void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
-{
-	struct sc_repair *x = malloc(sizeof(*x));
-	struct sc_decider who;
-	char by[128];
-	const char *outcome, *reason;
-	struct sc_diag d;
-	json_t *body = NULL;
-	int64_t id;
-	enum sc_status s;
-
-	if (!x || !parse_id(r, p[0], &id) || !(body = sc_req_json(r)))
-		goto out;
-	if (!(outcome = sc_req_str(r, body, "outcome", 16, true)) ||
-	    !(reason = sc_req_str(r, body, "reason", SC_LIMIT_PROCESS_TEXT, false)))
-		goto out;
-	decider(r, &who, by, sizeof(by));
-	sc_diag_clear(&d);
-	s = sc_store_repair_decide(st, id, outcome, reason, sc_req_today(r), &who, x, &d);
-	if (s) {
-		sc_reply_store_error(r, s, &d);
-		goto out;
-	}
-	r->audit_subject = sc_arena_strdup(&r->arena, x->subject);
-	r->audit_action = "repair decision";
-	snprintf(r->audit_result, sizeof(r->audit_result), "%s %.64s", x->outcome, x->record_id);
-	sc_reply_json(r, 200, sc_json_repair(x));
-out:
-	json_decref(body);
-	free(x);
 }
 
 void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p)

@@ -215,5 +215,8 @@ void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);
 json_t *sc_json_repair(const struct sc_repair *x);
+/* Store-listing callbacks that append to a JSON array (arr). */
+enum sc_status sc_json_append_dispute(void *arr, const struct sc_dispute *x);
+enum sc_status sc_json_append_repair(void *arr, const struct sc_repair *x);
 
 #endif

@@ -161,6 +161,21 @@ enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d)
 	return SC_OK;
 }
 
+enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s,
+			       struct sc_diag *d)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, s, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot prepare query");
+	return SC_OK;
+}
+
+void sc_lite_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
 sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id)
 {
 	sqlite3_stmt *s = l->stmt[id];

@@ -6,28 +6,13 @@
 
 #include "sqlite_impl.h"
 
-static enum sc_status prep(struct lite *l, const char *sql, sqlite3_stmt **s,
-			   struct sc_diag *d)
-{
-	return sqlite3_prepare_v2(l->db, sql, -1, s, NULL) == SQLITE_OK
-		       ? SC_OK
-		       : sc_lite_db_err(l, d, "cannot prepare query");
-}
-
-static void copy(char *dst, size_t size, sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 enum sc_status sc_lite_key_add(void *impl, struct sc_key *k, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = prep(l, "INSERT INTO keys(role, name, binding, hash, created)"
+	if ((st = sc_lite_prepare(l, "INSERT INTO keys(role, name, binding, hash, created)"
 			  " VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, sc_role_name(k->role), -1, SQLITE_STATIC);
@@ -49,12 +34,12 @@ static void read_key(sqlite3_stmt *s, struct sc_key *k)
 	memset(k, 0, sizeof(*k));
 	k->id = sqlite3_column_int64(s, 0);
 	sc_role_parse((const char *)sqlite3_column_text(s, 1), &k->role);
-	copy(k->name, sizeof(k->name), s, 2);
-	copy(k->binding, sizeof(k->binding), s, 3);
+	sc_lite_col(k->name, sizeof(k->name), s, 2);
+	sc_lite_col(k->binding, sizeof(k->binding), s, 3);
 	if (h && sqlite3_column_bytes(s, 4) == SC_KEY_HASH_BYTES)
 		memcpy(k->hash, h, SC_KEY_HASH_BYTES);
 	k->revoked = sqlite3_column_int(s, 5);
-	copy(k->created, sizeof(k->created), s, 6);
+	sc_lite_col(k->created, sizeof(k->created), s, 6);
 }
 
 #define KEY_COLS "id, role, name, binding, hash, revoked, created"
@@ -85,7 +70,7 @@ enum sc_status sc_lite_key_revoke(void *impl, int64_t id, struct sc_diag *d)
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = prep(l, "UPDATE keys SET revoked = 1 WHERE id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, "UPDATE keys SET revoked = 1 WHERE id = ?1", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -105,7 +90,7 @@ enum sc_status sc_lite_key_list(void *impl, sc_store_key_fn cb, void *ctx,
 	struct sc_key k;
 	int rc;
 
-	if ((st = prep(l, "SELECT " KEY_COLS " FROM keys ORDER BY id", &s, d)))
+	if ((st = sc_lite_prepare(l, "SELECT " KEY_COLS " FROM keys ORDER BY id", &s, d)))
 		return st;
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_key(s, &k);
@@ -128,12 +113,12 @@ static enum sc_status last_entry(struct lite *l, int64_t *seq, char prev[SC_HASH
 
 	*seq = 0;
 	prev[0] = '\0';
-	if ((st = prep(l, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &s, d)))
+	if ((st = sc_lite_prepare(l, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &s, d)))
 		return st;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
-		copy(prev, SC_HASH_HEX, s, 1);
+		sc_lite_col(prev, SC_HASH_HEX, s, 1);
 	} else if (rc != SQLITE_DONE) {
 		st = sc_lite_db_err(l, d, "cannot read the audit log");
 	}
@@ -155,7 +140,7 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
 		return st;
 	if ((st = last_entry(l, &seq, prev, d)) ||
-	    (st = prep(l, "INSERT INTO audit(seq, at, key_id, role, action, subject, result, prev, hash)"
+	    (st = sc_lite_prepare(l, "INSERT INTO audit(seq, at, key_id, role, action, subject, result, prev, hash)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s, d)))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
@@ -211,7 +196,7 @@ enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 
 	*count = 0;
 	*bad = 0;
-	if ((st = prep(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
+	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sc_audit_entry e;
@@ -245,7 +230,7 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, "SELECT " AUDIT_COLS " FROM audit WHERE subject = ?1 AND subject <> ''"
+	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit WHERE subject = ?1 AND subject <> ''"
 			  " ORDER BY seq", &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
@@ -278,7 +263,7 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 	if ((st = sc_lite_exec(l, "INSERT INTO meta VALUES('expiring', '1')", d)))
 		goto fail;
 	for (int k = 0; k < 6; k++)
-		if ((st = prep(l, dels[k], &s[k], d)))
+		if ((st = sc_lite_prepare(l, dels[k], &s[k], d)))
 			goto fail;
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < 6; k++) {

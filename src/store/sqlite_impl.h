@@ -48,6 +48,12 @@ enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d);
 enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				   enum sc_kind kind, int64_t *sid,
 				   bool *created, struct sc_diag *d);
+/* A statement prepared for one use (caller finalizes); SC_ESTORE names the
+ * problem. */
+enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s,
+			       struct sc_diag *d);
+/* Copies a text column ("" for NULL) into dst. */
+void sc_lite_col(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* A prepared statement, reset and unbound. */
 sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
 

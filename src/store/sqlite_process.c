@@ -7,21 +7,6 @@
 
 #include "sqlite_impl.h"
 
-static enum sc_status prep(struct lite *l, const char *sql, sqlite3_stmt **s,
-			   struct sc_diag *d)
-{
-	return sqlite3_prepare_v2(l->db, sql, -1, s, NULL) == SQLITE_OK
-		       ? SC_OK
-		       : sc_lite_db_err(l, d, "cannot prepare query");
-}
-
-static void col(char *dst, size_t size, sqlite3_stmt *s, int c)
-{
-	const unsigned char *t = sqlite3_column_text(s, c);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 static sc_day col_day(sqlite3_stmt *s, int c)
 {
 	return sqlite3_column_type(s, c) == SQLITE_NULL ? SC_DAY_NONE : sqlite3_column_int(s, c);
@@ -44,7 +29,7 @@ static enum sc_status find_record(struct lite *l, const char *subject,
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, "SELECT r.rid, so.name, r.date,"
+	if ((st = sc_lite_prepare(l, "SELECT r.rid, so.name, r.date,"
 			  " EXISTS(SELECT 1 FROM events e WHERE e.rid = r.rid AND e.op = 1),"
 			  " EXISTS(SELECT 1 FROM events e WHERE e.rid = r.rid AND e.op = 2)"
 			  " FROM records r JOIN subjects su ON su.id = r.subject"
@@ -56,7 +41,7 @@ static enum sc_status find_record(struct lite *l, const char *subject,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		ri->rid = sqlite3_column_int64(s, 0);
-		col(ri->source, sizeof(ri->source), s, 1);
+		sc_lite_col(ri->source, sizeof(ri->source), s, 1);
 		ri->date = sqlite3_column_int(s, 2);
 		ri->rectified = sqlite3_column_int(s, 3);
 		ri->revoked = sqlite3_column_int(s, 4);
@@ -76,7 +61,7 @@ static enum sc_status add_event(struct lite *l, int64_t rid, enum sc_op op,
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = prep(l, "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)", &s, d)))
+	if ((st = sc_lite_prepare(l, "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_int(s, 2, op);
@@ -102,6 +87,90 @@ static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *
 	return sc_lite_exec(l, "COMMIT", d);
 }
 
+/* ---- shared by disputes and repair applications ---- */
+
+/* SC_ECONFLICT when the record has an undecided item in `table` (a fixed
+ * name, never user input). */
+static enum sc_status none_open(struct lite *l, const char *table, int64_t rid,
+				const char *record_id, const char *what,
+				struct sc_diag *d)
+{
+	char sql[96];
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE rid = ?1 AND decided IS NULL", table);
+	if ((st = sc_lite_prepare(l, sql, &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
+				 "record '%.64s' has an open %s already (%lld)", record_id, what,
+				 (long long)sqlite3_column_int64(s, 0));
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* May `who` decide item `id` about a record of `source`, still undecided? */
+static enum sc_status may_decide(const struct sc_decider *who, const char *what,
+				 int64_t id, const char *source, sc_day decided,
+				 const char *outcome, struct sc_diag *d)
+{
+	if (who->only_source && strcmp(who->only_source, source))
+		return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, what,
+				   "%s %lld is about a record of '%s': only its source or an admin decides",
+				   what, (long long)id, source);
+	if (decided != SC_DAY_NONE)
+		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, what,
+				   "%s %lld was decided already (%s)", what, (long long)id, outcome);
+	return SC_OK;
+}
+
+/* The event a decision makes: a revocation (unless revoked already) or a
+ * rectification, never dated before the record. */
+static enum sc_status decision_event(struct lite *l, const char *subject,
+				     const char *record_id, enum sc_op op,
+				     sc_day date, const char *ref,
+				     struct sc_diag *d)
+{
+	struct rec_info ri;
+	enum sc_status st = find_record(l, subject, record_id, &ri, d);
+
+	if (st || (op == SC_OP_REVOKE && ri.revoked))
+		return st;
+	return add_event(l, ri.rid, op, date < ri.date ? ri.date : date, ref, d);
+}
+
+typedef enum sc_status (*row_fn)(sqlite3_stmt *s, void *ctx);
+
+/* Rows of `select` (which ends in a FROM with aliases su and so, and x for
+ * the item) for a subject and a source (NULL: any), oldest first. */
+static enum sc_status list_rows(struct lite *l, const char *select,
+				const char *subject, const char *source,
+				bool open_only, row_fn fn, void *ctx,
+				struct sc_diag *d)
+{
+	char sql[1024];
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	int rc = SQLITE_DONE;
+
+	snprintf(sql, sizeof(sql), "%s WHERE (?1 IS NULL OR su.ext_id = ?1)"
+		 " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
+		 " ORDER BY x.id", select);
+	if ((st = sc_lite_prepare(l, sql, &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, open_only);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		st = fn(s, ctx);
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list");
+	sqlite3_finalize(s);
+	return st;
+}
+
 /* ---- disputes ---- */
 
 #define DISPUTE_SQL                                                               \
@@ -114,18 +183,18 @@ static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *
 static void read_dispute(sqlite3_stmt *s, struct sc_dispute *x)
 {
 	x->id = sqlite3_column_int64(s, 0);
-	col(x->record_id, sizeof(x->record_id), s, 1);
-	col(x->subject, sizeof(x->subject), s, 2);
-	col(x->source, sizeof(x->source), s, 3);
-	col(x->reason, sizeof(x->reason), s, 4);
+	sc_lite_col(x->record_id, sizeof(x->record_id), s, 1);
+	sc_lite_col(x->subject, sizeof(x->subject), s, 2);
+	sc_lite_col(x->source, sizeof(x->source), s, 3);
+	sc_lite_col(x->reason, sizeof(x->reason), s, 4);
 	x->opened = sqlite3_column_int(s, 5);
 	x->deadline = sqlite3_column_int(s, 6);
 	x->decided = col_day(s, 7);
-	col(x->outcome, sizeof(x->outcome), s, 8);
-	col(x->decided_by, sizeof(x->decided_by), s, 9);
-	col(x->note, sizeof(x->note), s, 10);
-	col(x->opened_at, sizeof(x->opened_at), s, 11);
-	col(x->decided_at, sizeof(x->decided_at), s, 12);
+	sc_lite_col(x->outcome, sizeof(x->outcome), s, 8);
+	sc_lite_col(x->decided_by, sizeof(x->decided_by), s, 9);
+	sc_lite_col(x->note, sizeof(x->note), s, 10);
+	sc_lite_col(x->opened_at, sizeof(x->opened_at), s, 11);
+	sc_lite_col(x->decided_at, sizeof(x->decided_at), s, 12);
 }
 
 static enum sc_status dispute_get(struct lite *l, int64_t id, struct sc_dispute *x,
@@ -135,7 +204,7 @@ static enum sc_status dispute_get(struct lite *l, int64_t id, struct sc_dispute 
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, DISPUTE_SQL " WHERE x.id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, DISPUTE_SQL " WHERE x.id = ?1", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
@@ -168,17 +237,9 @@ static enum sc_status lite_dispute_open(void *impl, const char *subject,
 				 "record '%.64s' is revoked already", record_id);
 		goto out;
 	}
-	if ((st = prep(l, "SELECT id FROM disputes WHERE rid = ?1 AND decided IS NULL", &s, d)))
+	if ((st = none_open(l, "disputes", ri.rid, record_id, "dispute", d)))
 		goto out;
-	sqlite3_bind_int64(s, 1, ri.rid);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
-				 "record '%.64s' is disputed already (dispute %lld is open)",
-				 record_id, (long long)sqlite3_column_int64(s, 0));
-		goto out;
-	}
-	sqlite3_finalize(s);
-	if ((st = prep(l, "INSERT INTO disputes(rid, reason, opened, deadline) VALUES(?1, ?2, ?3, ?4)",
+	if ((st = sc_lite_prepare(l, "INSERT INTO disputes(rid, reason, opened, deadline) VALUES(?1, ?2, ?3, ?4)",
 		       &s, d)))
 		goto out;
 	sqlite3_bind_int64(s, 1, ri.rid);
@@ -214,18 +275,9 @@ static enum sc_status lite_dispute_decide(void *impl, int64_t id, const char *ou
 		return st;
 	if ((st = dispute_get(l, id, &x, d)))
 		goto out;
-	if (who->only_source && strcmp(who->only_source, x.source)) {
-		st = sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "dispute",
-				 "dispute %lld is about a record of '%s': only its source or an admin decides",
-				 (long long)id, x.source);
+	if ((st = may_decide(who, "dispute", id, x.source, x.decided, x.outcome, d)))
 		goto out;
-	}
-	if (x.decided != SC_DAY_NONE) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "dispute",
-				 "dispute %lld was decided already (%s)", (long long)id, x.outcome);
-		goto out;
-	}
-	if ((st = prep(l, "UPDATE disputes SET decided = ?2, outcome = ?3, decided_by = ?4, note = ?5,"
+	if ((st = sc_lite_prepare(l, "UPDATE disputes SET decided = ?2, outcome = ?3, decided_by = ?4, note = ?5,"
 			  " decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1", &s, d)))
 		goto out;
 	sqlite3_bind_int64(s, 1, id);
@@ -237,19 +289,27 @@ static enum sc_status lite_dispute_decide(void *impl, int64_t id, const char *ou
 		st = sc_lite_db_err(l, d, "cannot decide the dispute");
 		goto out;
 	}
-	if (corrected) {
-		struct rec_info ri;
-		snprintf(ref, sizeof(ref), "dispute %lld corrected", (long long)id);
-		if ((st = find_record(l, x.subject, x.record_id, &ri, d)))
-			goto out;
-		if (!ri.revoked && (st = add_event(l, ri.rid, SC_OP_REVOKE,
-						   date < ri.date ? ri.date : date, ref, d)))
-			goto out;
-	}
+	snprintf(ref, sizeof(ref), "dispute %lld corrected", (long long)id);
+	if (corrected && (st = decision_event(l, x.subject, x.record_id, SC_OP_REVOKE, date, ref, d)))
+		goto out;
 	st = dispute_get(l, id, out, d);
 out:
 	sqlite3_finalize(s);
 	return finish(l, st, d);
+}
+
+struct dispute_rows {
+	struct sc_dispute x;
+	sc_store_dispute_fn cb;
+	void *ctx;
+};
+
+static enum sc_status dispute_row(sqlite3_stmt *s, void *ctx)
+{
+	struct dispute_rows *r = ctx;
+
+	read_dispute(s, &r->x);
+	return r->cb(r->ctx, &r->x);
 }
 
 static enum sc_status lite_dispute_list(void *impl, const char *subject,
@@ -257,30 +317,15 @@ static enum sc_status lite_dispute_list(void *impl, const char *subject,
 					sc_store_dispute_fn cb, void *ctx,
 					struct sc_diag *d)
 {
-	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	struct sc_dispute *x = malloc(sizeof(*x));
+	struct dispute_rows *r = malloc(sizeof(*r));
 	enum sc_status st;
-	int rc = SQLITE_DONE;
 
-	if (!x)
+	if (!r)
 		return SC_ENOMEM;
-	if ((st = prep(l, DISPUTE_SQL " WHERE (?1 IS NULL OR su.ext_id = ?1)"
-			  " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
-			  " ORDER BY x.id", &s, d)))
-		goto out;
-	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, open_only);
-	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_dispute(s, x);
-		st = cb(ctx, x);
-	}
-	if (!st && rc != SQLITE_DONE)
-		st = sc_lite_db_err(l, d, "cannot list disputes");
-out:
-	sqlite3_finalize(s);
-	free(x);
+	r->cb = cb;
+	r->ctx = ctx;
+	st = list_rows(impl, DISPUTE_SQL, subject, source, open_only, dispute_row, r, d);
+	free(r);
 	return st;
 }
 
@@ -299,7 +344,7 @@ static enum sc_status lite_statement_add(void *impl, const char *subject,
 	if ((st = begin(l, d)))
 		return st;
 	if ((st = find_record(l, subject, record_id, &ri, d)) ||
-	    (st = prep(l, "INSERT INTO statements(rid, text, date) VALUES(?1, ?2, ?3)", &s, d)))
+	    (st = sc_lite_prepare(l, "INSERT INTO statements(rid, text, date) VALUES(?1, ?2, ?3)", &s, d)))
 		goto out;
 	sqlite3_bind_int64(s, 1, ri.rid);
 	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
@@ -329,15 +374,15 @@ static enum sc_status lite_statement_list(void *impl, const char *subject,
 
 	if (!x)
 		return SC_ENOMEM;
-	if ((st = prep(l, "SELECT t.id, r.record_id, t.text, t.date FROM statements t"
+	if ((st = sc_lite_prepare(l, "SELECT t.id, r.record_id, t.text, t.date FROM statements t"
 			  " JOIN records r ON r.rid = t.rid JOIN subjects su ON su.id = r.subject"
 			  " WHERE su.ext_id = ?1 ORDER BY t.id", &s, d)))
 		goto out;
 	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		x->id = sqlite3_column_int64(s, 0);
-		col(x->record_id, sizeof(x->record_id), s, 1);
-		col(x->text, sizeof(x->text), s, 2);
+		sc_lite_col(x->record_id, sizeof(x->record_id), s, 1);
+		sc_lite_col(x->text, sizeof(x->text), s, 2);
 		x->date = sqlite3_column_int(s, 3);
 		st = cb(ctx, x);
 	}
@@ -360,15 +405,15 @@ out:
 static void read_repair(sqlite3_stmt *s, struct sc_repair *x)
 {
 	x->id = sqlite3_column_int64(s, 0);
-	col(x->record_id, sizeof(x->record_id), s, 1);
-	col(x->subject, sizeof(x->subject), s, 2);
-	col(x->source, sizeof(x->source), s, 3);
-	col(x->commitment, sizeof(x->commitment), s, 4);
+	sc_lite_col(x->record_id, sizeof(x->record_id), s, 1);
+	sc_lite_col(x->subject, sizeof(x->subject), s, 2);
+	sc_lite_col(x->source, sizeof(x->source), s, 3);
+	sc_lite_col(x->commitment, sizeof(x->commitment), s, 4);
 	x->applied = sqlite3_column_int(s, 5);
 	x->decided = col_day(s, 6);
-	col(x->outcome, sizeof(x->outcome), s, 7);
-	col(x->reason, sizeof(x->reason), s, 8);
-	col(x->decided_by, sizeof(x->decided_by), s, 9);
+	sc_lite_col(x->outcome, sizeof(x->outcome), s, 7);
+	sc_lite_col(x->reason, sizeof(x->reason), s, 8);
+	sc_lite_col(x->decided_by, sizeof(x->decided_by), s, 9);
 }
 
 static enum sc_status repair_get(struct lite *l, int64_t id, struct sc_repair *x,
@@ -378,7 +423,7 @@ static enum sc_status repair_get(struct lite *l, int64_t id, struct sc_repair *x
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, REPAIR_SQL " WHERE x.id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, REPAIR_SQL " WHERE x.id = ?1", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
@@ -413,17 +458,9 @@ static enum sc_status lite_repair_apply(void *impl, const char *subject,
 				 ri.revoked ? "revoked" : "rectified");
 		goto out;
 	}
-	if ((st = prep(l, "SELECT id FROM repairs WHERE rid = ?1 AND decided IS NULL", &s, d)))
+	if ((st = none_open(l, "repairs", ri.rid, record_id, "repair application", d)))
 		goto out;
-	sqlite3_bind_int64(s, 1, ri.rid);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
-				 "a repair application for '%.64s' is open already (%lld)",
-				 record_id, (long long)sqlite3_column_int64(s, 0));
-		goto out;
-	}
-	sqlite3_finalize(s);
-	if ((st = prep(l, "INSERT INTO repairs(rid, commitment, applied) VALUES(?1, ?2, ?3)", &s, d)))
+	if ((st = sc_lite_prepare(l, "INSERT INTO repairs(rid, commitment, applied) VALUES(?1, ?2, ?3)", &s, d)))
 		goto out;
 	sqlite3_bind_int64(s, 1, ri.rid);
 	sqlite3_bind_text(s, 2, commitment, -1, SQLITE_STATIC);
@@ -468,18 +505,9 @@ static enum sc_status lite_repair_decide(void *impl, int64_t id, const char *out
 	}
 	if ((st = repair_get(l, id, x, d)))
 		goto out;
-	if (who->only_source && strcmp(who->only_source, x->source)) {
-		st = sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "repair",
-				 "application %lld is about a record of '%s': only its source or an admin decides",
-				 (long long)id, x->source);
+	if ((st = may_decide(who, "repair", id, x->source, x->decided, x->outcome, d)))
 		goto out;
-	}
-	if (x->decided != SC_DAY_NONE) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "repair",
-				 "application %lld was decided already (%s)", (long long)id, x->outcome);
-		goto out;
-	}
-	if ((st = prep(l, "UPDATE repairs SET decided = ?2, outcome = ?3, reason = ?4, decided_by = ?5"
+	if ((st = sc_lite_prepare(l, "UPDATE repairs SET decided = ?2, outcome = ?3, reason = ?4, decided_by = ?5"
 			  " WHERE id = ?1", &s, d)))
 		goto out;
 	sqlite3_bind_int64(s, 1, id);
@@ -491,13 +519,9 @@ static enum sc_status lite_repair_decide(void *impl, int64_t id, const char *out
 		st = sc_lite_db_err(l, d, "cannot decide the application");
 		goto out;
 	}
-	if (approved) {
-		struct rec_info ri;
-		snprintf(ref, sizeof(ref), "credit repair %lld approved", (long long)id);
-		if ((st = find_record(l, x->subject, x->record_id, &ri, d)) ||
-		    (st = add_event(l, ri.rid, SC_OP_RECTIFY, date < ri.date ? ri.date : date, ref, d)))
-			goto out;
-	}
+	snprintf(ref, sizeof(ref), "credit repair %lld approved", (long long)id);
+	if (approved && (st = decision_event(l, x->subject, x->record_id, SC_OP_RECTIFY, date, ref, d)))
+		goto out;
 	st = repair_get(l, id, out, d);
 out:
 	sqlite3_finalize(s);
@@ -505,35 +529,34 @@ out:
 	return finish(l, st, d);
 }
 
+struct repair_rows {
+	struct sc_repair x;
+	sc_store_repair_fn cb;
+	void *ctx;
+};
+
+static enum sc_status repair_row(sqlite3_stmt *s, void *ctx)
+{
+	struct repair_rows *r = ctx;
+
+	read_repair(s, &r->x);
+	return r->cb(r->ctx, &r->x);
+}
+
 static enum sc_status lite_repair_list(void *impl, const char *subject,
 				       const char *source, bool open_only,
 				       sc_store_repair_fn cb, void *ctx,
 				       struct sc_diag *d)
 {
-	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	struct sc_repair *x = malloc(sizeof(*x));
+	struct repair_rows *r = malloc(sizeof(*r));
 	enum sc_status st;
-	int rc = SQLITE_DONE;
 
-	if (!x)
+	if (!r)
 		return SC_ENOMEM;
-	if ((st = prep(l, REPAIR_SQL " WHERE (?1 IS NULL OR su.ext_id = ?1)"
-			  " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
-			  " ORDER BY x.id", &s, d)))
-		goto out;
-	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, open_only);
-	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_repair(s, x);
-		st = cb(ctx, x);
-	}
-	if (!st && rc != SQLITE_DONE)
-		st = sc_lite_db_err(l, d, "cannot list repair applications");
-out:
-	sqlite3_finalize(s);
-	free(x);
+	r->cb = cb;
+	r->ctx = ctx;
+	st = list_rows(impl, REPAIR_SQL, subject, source, open_only, repair_row, r, d);
+	free(r);
 	return st;
 }
 
@@ -547,7 +570,7 @@ static enum sc_status lite_share_add(void *impl, const char *subject,
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = prep(l, "INSERT INTO shares(hash, subject, created, expires)"
+	if ((st = sc_lite_prepare(l, "INSERT INTO shares(hash, subject, created, expires)"
 			  " SELECT ?1, id, ?3, ?4 FROM subjects WHERE ext_id = ?2", &s, d)))
 		return st;
 	sqlite3_bind_blob(s, 1, hash, SC_KEY_HASH_BYTES, SQLITE_STATIC);
@@ -572,13 +595,13 @@ static enum sc_status lite_share_get(void *impl, const unsigned char *hash,
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, "SELECT su.ext_id, sh.expires FROM shares sh"
+	if ((st = sc_lite_prepare(l, "SELECT su.ext_id, sh.expires FROM shares sh"
 			  " JOIN subjects su ON su.id = sh.subject WHERE sh.hash = ?1", &s, d)))
 		return st;
 	sqlite3_bind_blob(s, 1, hash, SC_KEY_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		col(subject, SC_LIMIT_SUBJECT_ID + 1, s, 0);
+		sc_lite_col(subject, SC_LIMIT_SUBJECT_ID + 1, s, 0);
 		*expires = sqlite3_column_int(s, 1);
 	} else if (rc == SQLITE_DONE) {
 		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "share", "no such share link");
@@ -603,7 +626,7 @@ static enum sc_status lite_name_set(void *impl, struct sc_text subject,
 
 	if (st)
 		return st;
-	if ((st = prep(l, "INSERT INTO names(subject, name, date) VALUES(?1, ?2, ?3)"
+	if ((st = sc_lite_prepare(l, "INSERT INTO names(subject, name, date) VALUES(?1, ?2, ?3)"
 			  " ON CONFLICT(subject) DO UPDATE SET name = excluded.name, date = excluded.date"
 			  " WHERE excluded.date >= names.date AND excluded.name <> names.name", &s, d)))
 		return st;
@@ -626,13 +649,13 @@ static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
 	enum sc_status st;
 	int rc;
 
-	if ((st = prep(l, "SELECT n.name FROM names n JOIN subjects su ON su.id = n.subject"
+	if ((st = sc_lite_prepare(l, "SELECT n.name FROM names n JOIN subjects su ON su.id = n.subject"
 			  " WHERE su.ext_id = ?1", &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		col(name, size, s, 0);
+		sc_lite_col(name, size, s, 0);
 	else if (rc == SQLITE_DONE)
 		st = SC_ENOTFOUND;
 	else
@@ -651,7 +674,7 @@ static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 	int rc = SQLITE_DONE;
 
 	/* exact id, or a name prefix (bound, so no pattern characters leak in) */
-	if ((st = prep(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
+	if ((st = sc_lite_prepare(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
 			  " LEFT JOIN names n ON n.subject = su.id WHERE su.ext_id = ?1"
 			  " UNION SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"
 			  " WHERE substr(n.name, 1, length(?1)) = ?1 LIMIT ?2", &s, d)))

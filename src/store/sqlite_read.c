@@ -6,14 +6,6 @@
 
 #include "sqlite_impl.h"
 
-static enum sc_status prepare(struct lite *l, const char *sql, sqlite3_stmt **s,
-			      struct sc_diag *d)
-{
-	if (sqlite3_prepare_v2(l->db, sql, -1, s, NULL) != SQLITE_OK)
-		return sc_lite_db_err(l, d, "cannot prepare query");
-	return SC_OK;
-}
-
 static const char *adup(struct sc_arena *a, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
@@ -27,7 +19,7 @@ static int64_t int_query(struct lite *l, const char *sql, enum sc_status *st,
 	sqlite3_stmt *s = NULL;
 	int64_t v = 0;
 
-	if ((*st = prepare(l, sql, &s, d)))
+	if ((*st = sc_lite_prepare(l, sql, &s, d)))
 		return 0;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -273,7 +265,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	}
 	for (int64_t i = 0; i <= ntypes; i++)
 		sc.typemap[i] = -1;
-	if ((st = prepare(l, "SELECT id, name FROM types", &q, d)))
+	if ((st = sc_lite_prepare(l, "SELECT id, name FROM types", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
@@ -282,7 +274,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	sqlite3_finalize(q);
 	q = NULL;
 
-	if ((st = prepare(l, "SELECT rid, subject, type, date, amount FROM records"
+	if ((st = sc_lite_prepare(l, "SELECT rid, subject, type, date, amount FROM records"
 			     " ORDER BY rid", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < (size_t)nrec) {
@@ -300,7 +292,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((st = prepare(l, "SELECT rid, op, date FROM events", &q, d)))
+	if ((st = sc_lite_prepare(l, "SELECT rid, op, date FROM events", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t rid = sqlite3_column_int64(q, 0);
@@ -315,7 +307,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	sqlite3_finalize(q);
 	q = NULL;
 	/* disputes left undecided past their deadline suspend their record */
-	if ((st = prepare(l, "SELECT rid, deadline, decided FROM disputes"
+	if ((st = sc_lite_prepare(l, "SELECT rid, deadline, decided FROM disputes"
 			     " WHERE decided IS NULL OR decided > deadline ORDER BY id", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -329,7 +321,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((st = prepare(l, "SELECT subject, scorecard, granted, date FROM consents"
+	if ((st = sc_lite_prepare(l, "SELECT subject, scorecard, granted, date FROM consents"
 			     " ORDER BY seq", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && nc < (size_t)ncons) {
@@ -363,7 +355,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 		goto done;
 	}
 
-	if ((st = prepare(l, "SELECT id, ext_id, kind FROM subjects ORDER BY id", &q, d)))
+	if ((st = sc_lite_prepare(l, "SELECT id, ext_id, kind FROM subjects ORDER BY id", &q, d)))
 		goto done;
 	for (uint64_t done_n = 0; (rc = sqlite3_step(q)) == SQLITE_ROW; done_n++) {
 		int64_t sid = sqlite3_column_int64(q, 0);
@@ -440,7 +432,7 @@ enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
 
 	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
 		return st;
-	if ((st = prepare(l, "INSERT INTO runs(at, rulebook, started) VALUES(?1,"
+	if ((st = sc_lite_prepare(l, "INSERT INTO runs(at, rulebook, started) VALUES(?1,"
 			     " (SELECT max(id) FROM rulebooks), datetime('now'))", &s, d)))
 		goto fail;
 	sqlite3_bind_int(s, 1, at);
@@ -503,7 +495,7 @@ enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = prepare(l, "UPDATE runs SET subjects = ?2, seconds = ?3 WHERE id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, "UPDATE runs SET subjects = ?2, seconds = ?3 WHERE id = ?1", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, run);
 	sqlite3_bind_int64(s, 2, (int64_t)subjects);
@@ -544,7 +536,7 @@ enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
 	int rc;
 
 	*run_at = SC_DAY_NONE;
-	if ((st = prepare(l, "SELECT id, at FROM runs WHERE subjects IS NOT NULL"
+	if ((st = sc_lite_prepare(l, "SELECT id, at FROM runs WHERE subjects IS NOT NULL"
 			     " ORDER BY id DESC LIMIT 1", &s, d)))
 		return st;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -554,7 +546,7 @@ enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
 	sqlite3_finalize(s);
 	if ((unsigned)which > SC_TALLY_STATUS)
 		return SC_EINVAL;
-	if ((st = prepare(l, sql[which], &s, d)))
+	if ((st = sc_lite_prepare(l, sql[which], &s, d)))
 		return st;
 	if (which != SC_TALLY_RECORDS_BY_SOURCE)
 		sqlite3_bind_int64(s, 1, run);
