@@ -70,6 +70,13 @@ enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,
 			      const char *subject, char *out, size_t size,
 			      struct sc_diag *d);
 
+/* Is item one of the comma-separated names in binding ("a,b,c")? */
+bool sc_key_bound_to(const char *binding, const char *item);
+
+/* Does an audit result ("deny c10 c1") name the record among its
+ * space-separated words? */
+bool sc_audit_names_record(const char *result, const char *record);
+
 /* hex = SHA-256(prev_hex | seq | at | key_id | role | action | subject |
  * result), fields separated by 0x1f. prev_hex is "" for the first entry. */
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,

@@ -163,3 +163,28 @@ enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,
 	}
 	return SC_OK;
 }
+
+/* Is [p, p + n) one of the `sep`-separated words of list? */
+static bool has_word(const char *list, char sep, const char *p, size_t n)
+{
+	while (*list) {
+		const char *end = strchr(list, sep);
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		if (len == n && !memcmp(list, p, n))
+			return true;
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return false;
+}
+
+bool sc_key_bound_to(const char *binding, const char *item)
+{
+	return *item && has_word(binding, ',', item, strlen(item));
+}
+
+bool sc_audit_names_record(const char *result, const char *record)
+{
+	return *record && has_word(result, ' ', record, strlen(record));
+}

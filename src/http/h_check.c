@@ -8,22 +8,6 @@
 #include "socred/eval.h"
 #include "socred/report.h"
 
-static bool bound_to(const char *binding, const char *action)
-{
-	size_t n = strlen(action);
-
-	for (const char *p = binding; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && !memcmp(p, action, n))
-			return true;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return false;
-}
-
 /* Keeps only what an enforcer may learn from a reason. */
 static void redact(json_t *reasons)
 {
@@ -47,6 +31,7 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 	enum sc_decision dec;
 	sc_day at = sc_req_today(r);
 	json_t *o;
+	enum sc_status s;
 	int a;
 
 	(void)p;
@@ -58,7 +43,7 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_reply_errorf(r, 400, "action", "query parameter 'action' is required");
 		return;
 	}
-	if (!bound_to(r->key.binding, action)) {
+	if (!sc_key_bound_to(r->key.binding, action)) {
 		sc_reply_errorf(r, 403, "action", "this key may check %s only, not '%.64s'",
 				r->key.binding, action);
 		r->audit_subject = subject;
@@ -71,8 +56,8 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 		return;
 	}
 	sc_diag_clear(&d);
-	if (sc_store_subject_open(st, rb, subject, &l, &d)) {
-		sc_reply_error(r, 400, &d);
+	if ((s = sc_store_subject_open(st, rb, subject, &l, &d))) {
+		sc_reply_store_error(r, s, &d);
 		return;
 	}
 	ev = sc_eval_new(rb);

@@ -14,19 +14,19 @@ struct process_ctx {
 	json_t *inquiries;
 };
 
-/* The enforcers told something based on the record while it was disputed. */
+/* The enforcers told something based on the record while it was disputed
+ * (a check's audit result names the records its decision rests on). */
 static json_t *told(json_t *inquiries, const struct sc_dispute *x)
 {
 	json_t *out = json_array(), *q;
-	size_t i, n = strlen(x->record_id);
+	size_t i;
 
 	json_array_foreach(inquiries, i, q) {
 		const char *at = json_string_value(json_object_get(q, "at"));
 		const char *res = json_string_value(json_object_get(q, "result"));
 		const char *role = json_string_value(json_object_get(q, "role"));
-		const char *hit = res ? strstr(res, x->record_id) : NULL;
-		if (!at || !res || !role || strcmp(role, "enforcer") || !hit ||
-		    hit[-1] != ' ' || (hit[n] && hit[n] != ' '))
+		if (!at || !res || !role || strcmp(role, "enforcer") ||
+		    !sc_audit_names_record(res, x->record_id))
 			continue;
 		if (strcmp(at, x->opened_at) < 0 || (x->decided_at[0] && strcmp(at, x->decided_at) > 0))
 			continue;
@@ -42,12 +42,6 @@ static enum sc_status add_dispute(void *ctx, const struct sc_dispute *x)
 
 	json_object_set_new(o, "told_meanwhile", told(c->inquiries, x));
 	json_array_append_new(c->arr, o);
-	return SC_OK;
-}
-
-static enum sc_status add_repair(void *ctx, const struct sc_repair *x)
-{
-	json_array_append_new(((struct process_ctx *)ctx)->arr, sc_json_repair(x));
 	return SC_OK;
 }
 
@@ -109,6 +103,7 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	struct sc_loaded l;
 	struct sc_diag d;
 	json_t *o = NULL, *incentives, *inquiries;
+	enum sc_status s;
 
 	if (r->role == SC_ROLE_SUBJECT && strcmp(r->key.binding, id)) {
 		sc_reply_errorf(r, 403, NULL, "this key reads the report of its own subject only");
@@ -117,8 +112,8 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		return;
 	}
 	sc_diag_clear(&d);
-	if (sc_store_subject_open(st, rb, id, &l, &d)) {
-		sc_reply_error(r, 400, &d);
+	if ((s = sc_store_subject_open(st, rb, id, &l, &d))) {
+		sc_reply_store_error(r, s, &d);
 		return;
 	}
 	ev = sc_eval_new(rb);
@@ -150,7 +145,7 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_store_dispute_list(st, id, NULL, false, add_dispute, &pc, NULL);
 		json_object_set_new(o, "disputes", pc.arr);
 		pc.arr = json_array();
-		sc_store_repair_list(st, id, NULL, false, add_repair, &pc, NULL);
+		sc_store_repair_list(st, id, NULL, false, sc_json_append_repair, pc.arr, NULL);
 		json_object_set_new(o, "repairs", pc.arr);
 	}
 	json_object_set_new(o, "inquiries", inquiries);
