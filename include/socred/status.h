@@ -50,7 +50,7 @@ struct sc_diag {
 	int warning;                       /* 1: accepted with a warning */
 };
 
-/* Reset every member. d may be NULL. */
+/* Empties every string and zeroes the numbers. d may be NULL. */
 void sc_diag_clear(struct sc_diag *d);
 /* Fill d (if not NULL). Returns st, so callers can `return sc_diag_set(...)`.
  * source and field may be NULL (keep what d already names). */

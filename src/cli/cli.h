@@ -57,6 +57,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 	     struct sc_rulebook **rb);
 
+/* Appends an entry to the audit log for an operator's act at the command
+ * line (role admin, no key). Prints errors: EXIT_OK or EXIT_FATAL. */
+int cli_audit(struct sc_store *st, const char *action, const char *subject,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Peak resident memory in MiB. */
 double cli_peak_mib(void);
 double cli_now(void);

@@ -48,7 +48,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct sc_store *st = NULL;
 	struct sc_rulebook *rb = NULL;
 	struct sc_diag d;
-	char day[SC_DATE_LEN + 1], at_iso[32], result[96];
+	char day[SC_DATE_LEN + 1];
 	sc_day at;
 	int n, rc = cli_parse(cli, &cmd_expire, argc, argv, opts, NULL, 0, &n);
 
@@ -66,20 +66,14 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	sc_date_format(c.cutoff, day);
 	if (!dry && c.n) {
-		struct sc_audit_entry e = {.at = at_iso, .role = SC_ROLE_ADMIN, .action = "expire",
-					   .subject = "", .result = result};
 		if (sc_store_expire(st, c.rids, c.n, &d)) {
 			cli_diag(&d);
 			rc = EXIT_FATAL;
 			goto out;
 		}
-		sc_time_now_iso(at_iso);
-		snprintf(result, sizeof(result), "%zu records whose effects ended before %s", c.n, day);
-		if (sc_store_audit_append(st, &e, 1, &d)) {
-			cli_diag(&d);
-			rc = EXIT_FATAL;
+		if ((rc = cli_audit(st, "expire", NULL, "%zu records whose effects ended before %s",
+				    c.n, day)))
 			goto out;
-		}
 	}
 	printf("%s %zu of %" PRIu64 " records: their effects ended before %s (retention %d days)\n",
 	       dry ? "would expire" : "expired", c.n, c.records, day, sc_rulebook_retention_days(rb));

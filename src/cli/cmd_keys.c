@@ -17,8 +17,7 @@ static int add(struct cli *cli, int argc, char **argv)
 	struct sc_rulebook *rb = NULL;
 	struct sc_key k;
 	struct sc_diag d;
-	char secret[SC_KEY_SECRET_HEX], token[SC_KEY_TOKEN_MAX], at[32], result[96];
-	struct sc_audit_entry e;
+	char secret[SC_KEY_SECRET_HEX], token[SC_KEY_TOKEN_MAX];
 	int n, rc = cli_parse(cli, &cmd_keys, argc, argv, opts, NULL, 0, &n);
 
 	if (rc >= 0)
@@ -34,6 +33,10 @@ static int add(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
+	if (name && strlen(name) >= sizeof(k.name)) {
+		rc = cli_fail("keys add: --name is longer than %zu bytes", sizeof(k.name) - 1);
+		goto out;
+	}
 	snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
 	if (sc_key_secret(secret, k.hash)) {
 		rc = cli_fail("no randomness available for a key");
@@ -46,15 +49,9 @@ static int add(struct cli *cli, int argc, char **argv)
 	}
 	sc_key_token(k.id, secret, token);
 	sodium_memzero(secret, sizeof(secret));
-	sc_time_now_iso(at);
-	snprintf(result, sizeof(result), "key %" PRId64 " %s %.64s", k.id, sc_role_name(k.role), k.binding);
-	e = (struct sc_audit_entry){.at = at, .role = SC_ROLE_ADMIN, .action = "keys add",
-				    .subject = subject ? subject : "", .result = result};
-	if (sc_store_audit_append(st, &e, 1, &d)) {
-		cli_diag(&d);
-		rc = EXIT_FATAL;
+	if ((rc = cli_audit(st, "keys add", subject, "key %" PRId64 " %s %.64s", k.id,
+			    sc_role_name(k.role), k.binding)))
 		goto out;
-	}
 	printf("%s\n", token);
 	fprintf(stderr, "key %" PRId64 " (%s%s%s): keep it now, it is not shown again\n",
 		k.id, sc_role_name(k.role), k.binding[0] ? " " : "", k.binding);
@@ -110,17 +107,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 			return rc;
 		rc = sc_store_key_revoke(st, id, &d) ? EXIT_FATAL : EXIT_OK;
-		if (!rc) {
-			char at[32], result[64];
-			struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN,
-						   .action = "keys revoke", .subject = "",
-						   .result = result};
-			sc_time_now_iso(at);
-			snprintf(result, sizeof(result), "key %lld revoked", id);
-			rc = sc_store_audit_append(st, &e, 1, &d) ? EXIT_FATAL : EXIT_OK;
-			if (!rc)
-				printf("key %lld revoked\n", id);
-		}
+		if (!rc && !(rc = cli_audit(st, "keys revoke", NULL, "key %lld revoked", id)))
+			printf("key %lld revoked\n", id);
 	} else {
 		return cli_fail("usage: socred keys add --role ROLE ... | keys list | keys revoke ID");
 	}

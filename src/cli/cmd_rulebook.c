@@ -65,7 +65,6 @@ static int publish(struct cli *cli, const char *file, const char *effective_s)
 	struct sc_store *st = NULL;
 	struct sc_diag d;
 	sc_day effective, today = sc_date_today();
-	char at[32], result[128];
 	int rc;
 
 	if (!effective_s || !sc_date_parse(effective_s, strlen(effective_s), &effective))
@@ -84,18 +83,9 @@ static int publish(struct cli *cli, const char *file, const char *effective_s)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	sc_time_now_iso(at);
-	snprintf(result, sizeof(result), "%.40s %.40s from %.10s", sc_rulebook_name(rb),
-		 sc_rulebook_version(rb), effective_s);
-	{
-		struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN, .action = "rulebook publish",
-					   .subject = "", .result = result};
-		if (sc_store_audit_append(st, &e, 1, &d)) {
-			cli_diag(&d);
-			rc = EXIT_FATAL;
-			goto out;
-		}
-	}
+	if ((rc = cli_audit(st, "rulebook publish", NULL, "%.40s %.40s from %.10s",
+			    sc_rulebook_name(rb), sc_rulebook_version(rb), effective_s)))
+		goto out;
 	printf("published rulebook %s version %s, in force from %s\n", sc_rulebook_name(rb),
 	       sc_rulebook_version(rb), effective_s);
 	rc = EXIT_OK;

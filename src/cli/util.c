@@ -174,6 +174,27 @@ int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
 	return EXIT_OK;
 }
 
+int cli_audit(struct sc_store *st, const char *action, const char *subject,
+	      const char *fmt, ...)
+{
+	char at[32], result[128];
+	struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN, .action = action,
+				   .subject = subject ? subject : "", .result = result};
+	struct sc_diag d;
+	va_list ap;
+
+	sc_time_now_iso(at);
+	va_start(ap, fmt);
+	vsnprintf(result, sizeof(result), fmt, ap);
+	va_end(ap);
+	sc_diag_clear(&d);
+	if (sc_store_audit_append(st, &e, 1, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	return EXIT_OK;
+}
+
 double cli_peak_mib(void)
 {
 	struct rusage ru;

@@ -19,6 +19,7 @@
 
 #define SC_HTTP_BODY_MAX (16 * 1024 * 1024) /* a request body */
 #define SC_HTTP_PATH_MAX 512
+#define SC_ROUTES_MAX 63 /* routes in the table; metrics keep one more slot */
 
 /* ---- ledger connections, one per worker thread at most ---- */
 
@@ -55,7 +56,7 @@ struct sc_audit_queue {
 
 #define SC_LAT_BUCKETS 12
 struct sc_metrics {
-	atomic_ulong requests[32][6]; /* route x status class (1xx..5xx, other) */
+	atomic_ulong requests[SC_ROUTES_MAX + 1][6]; /* route (last: unmatched) x status class */
 	atomic_ulong lat_bucket[SC_LAT_BUCKETS + 1];
 	atomic_ulong lat_count;
 	atomic_ullong lat_sum_us;

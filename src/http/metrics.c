@@ -14,7 +14,7 @@ void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,
 	unsigned cls = status >= 100 && status < 600 ? status / 100 - 1 : 5;
 	int b = 0;
 
-	m->requests[route >= 0 && route < 31 ? route : 31][cls]++;
+	m->requests[route >= 0 && route < SC_ROUTES_MAX ? route : SC_ROUTES_MAX][cls]++;
 	while (b < SC_LAT_BUCKETS && seconds > bounds[b])
 		b++;
 	m->lat_bucket[b]++;
@@ -39,11 +39,11 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 	sc_store_counts(st, &c, NULL);
 	fprintf(f, "# HELP socred_requests_total HTTP requests by route and status class.\n"
 		   "# TYPE socred_requests_total counter\n");
-	for (int r = 0; r < 32; r++)
+	for (int r = 0; r <= SC_ROUTES_MAX; r++)
 		for (int k = 0; k < 6; k++)
 			if (m->requests[r][k])
 				fprintf(f, "socred_requests_total{route=\"%s\",code=\"%s\"} %lu\n",
-					r < (int)sc_nroutes && r < 31 ? sc_routes[r].name : "unmatched",
+					r < (int)sc_nroutes ? sc_routes[r].name : "unmatched",
 					classes[k], (unsigned long)m->requests[r][k]);
 	fprintf(f, "# HELP socred_request_duration_seconds Time from request to response.\n"
 		   "# TYPE socred_request_duration_seconds histogram\n");
