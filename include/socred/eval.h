@@ -143,6 +143,18 @@ int64_t sc_eval_rule_total(const struct sc_eval *ev, int rule, int64_t *raw);
 sc_day sc_eval_record_end(const struct sc_rulebook *rb, enum sc_kind kind,
 			  const struct sc_eval_record *rec);
 
+/* The rulebook ev evaluates under. */
+const struct sc_rulebook *sc_eval_rulebook(const struct sc_eval *ev);
+
+/* Sets ev's results as if sc_eval_subject had computed them: one card per
+ * scorecard, and the list entries (in sc_eval_lists order) whose `record`
+ * fields index the caller's own table. For answering from a decision
+ * snapshot: sc_eval_check then decides exactly as after an evaluation.
+ * SC_OK or SC_ENOMEM. */
+enum sc_status sc_eval_restore(struct sc_eval *ev,
+			       const struct sc_card_result *cards,
+			       const struct sc_list_hit *hits, size_t nhits);
+
 /* Decides `action` (an sc_rulebook_action_find index) for the subject last
  * evaluated. *reasons is borrowed like other results. SC_OK or SC_ENOMEM;
  * SC_EINVAL for an out-of-range action. */

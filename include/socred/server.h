@@ -2,6 +2,7 @@
 #ifndef SOCRED_SERVER_H
 #define SOCRED_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "socred/date.h"
@@ -15,6 +16,7 @@ struct sc_server_opts {
 	uint16_t port;            /* 0: any free port (see sc_server_port) */
 	unsigned threads;         /* worker threads, >= 1 */
 	sc_day today;             /* SC_DAY_NONE: the clock's date */
+	bool no_snapshot;         /* checks read the ledger (to compare, to measure) */
 	const char *openapi;      /* the OpenAPI document (borrowed) */
 	size_t openapi_len;
 };

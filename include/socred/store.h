@@ -136,6 +136,34 @@ enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb,
 			     sc_store_visit_fn cb, sc_store_progress_fn progress,
 			     void *ctx, struct sc_diag *d);
 
+/* Where the ledger stands: the last row of each table that changes a
+ * subject's file (0 when empty). Derived data (a decision snapshot) records
+ * the mark it was built at. */
+struct sc_store_mark {
+	int64_t records, events, consents, changes;
+};
+/* As sc_store_scan, in one read transaction, and *mark (may be NULL) says
+ * where the ledger stood when it began. */
+enum sc_status sc_store_scan_marked(struct sc_store *st,
+				    const struct sc_rulebook *rb,
+				    sc_store_visit_fn cb,
+				    sc_store_progress_fn progress, void *ctx,
+				    struct sc_store_mark *mark,
+				    struct sc_diag *d);
+/* Calls cb with the id of every subject whose file changed after `from`
+ * (records, events, consents, disputes); an id may come more than once.
+ * *to: where the ledger stands now, read in the same transaction. */
+typedef enum sc_status (*sc_store_id_fn)(void *ctx, const char *id);
+enum sc_status sc_store_changed_since(struct sc_store *st,
+				      const struct sc_store_mark *from,
+				      struct sc_store_mark *to,
+				      sc_store_id_fn cb, void *ctx,
+				      struct sc_diag *d);
+/* The ledger's change counter, shared by every process that writes it: it
+ * moves after each commit that changes a subject's file or a key. false
+ * when this ledger has none (then ask sc_store_changed_since). */
+bool sc_store_change_count(struct sc_store *st, uint64_t *n);
+
 /* The record_id of a ledger row into buf (>= SC_LIMIT_RECORD_ID + 1).
  * SC_OK, SC_ENOTFOUND, SC_ESTORE. */
 enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid,

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "socred/limits.h"
 #include "socred/report.h"
+#include "socred/snapshot.h"
 
 struct ctx {
 	struct sc_store *st;
@@ -13,6 +14,7 @@ struct ctx {
 	struct sc_eval *ev;
 	sc_day at;
 	int64_t run;
+	struct sc_snap_writer *snap;
 	uint64_t subjects, records;
 	uint64_t status[SC_LIMIT_SCORECARDS][3];
 	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
@@ -31,7 +33,6 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 	enum sc_status st;
 	struct sc_diag d;
 
-	(void)id;
 	if ((st = sc_eval_subject(c->ev, s, c->at, 0)))
 		return st;
 	c->subjects++;
@@ -51,6 +52,8 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 						&d)))
 			return st;
 	}
+	if ((st = sc_snap_writer_add_eval(c->snap, c->st, id, s, c->ev, &d)))
+		return st;
 	h = sc_eval_lists(c->ev, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || h[i].list != h[i - 1].list)
@@ -143,6 +146,8 @@ static void print_text(json_t *o)
 		       json_string_value(json_object_get(l, "kind")),
 		       (long long)json_integer_value(json_object_get(l, "members")),
 		       (long long)json_integer_value(json_object_get(l, "entries")));
+	printf("\ndecision snapshot for checks: %s\n",
+	       json_string_value(json_object_get(o, "snapshot")));
 }
 
 static int run(struct cli *cli, int argc, char **argv)
@@ -153,6 +158,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct ctx c = {0};
 	struct sc_rulebook *rb = NULL;
 	struct sc_diag d;
+	struct sc_store_mark mark;
+	char snap_path[4096];
 	json_t *o = NULL;
 	double t0;
 	int n, rc = cli_parse(cli, &cmd_run, argc, argv, opts, NULL, 0, &n);
@@ -167,7 +174,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	c.ev = sc_eval_new(rb);
 	c.list_members = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
 	c.list_entries = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-	if (!c.ev || !c.list_members || !c.list_entries) {
+	if (!c.ev || !c.list_members || !c.list_entries ||
+	    sc_snap_writer_new(rb, c.at, &c.snap)) {
 		rc = cli_fail("out of memory");
 		goto out;
 	}
@@ -175,7 +183,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	progress_init(&c.prog);
 	t0 = cli_now();
 	if (sc_store_run_begin(c.st, c.at, &c.run, &d) ||
-	    sc_store_scan(c.st, rb, visit, on_progress, &c, &d) ||
+	    sc_store_scan_marked(c.st, rb, visit, on_progress, &c, &mark, &d) ||
 	    sc_store_run_finish(c.st, c.run, c.subjects, cli_now() - t0, &d)) {
 		sc_store_run_abort(c.st);
 		progress_end(&c.prog);
@@ -184,10 +192,18 @@ static int run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	progress_end(&c.prog);
+	/* the decision snapshot that `socred serve` answers checks from */
+	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
+	if (sc_snap_writer_finish(c.snap, &mark, snap_path, NULL, &d)) {
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
 	if (!(o = summary(&c, cli_now() - t0))) {
 		rc = cli_fail("out of memory");
 		goto out;
 	}
+	json_object_set_new(o, "snapshot", json_string(snap_path));
 	if (json) {
 		cli_json_print(o);
 	} else {
@@ -196,6 +212,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	json_decref(o);
+	sc_snap_writer_free(c.snap);
 	free(c.list_members);
 	free(c.list_entries);
 	sc_eval_free(c.ev);

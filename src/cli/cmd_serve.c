@@ -15,8 +15,10 @@ extern const unsigned long sc_openapi_yaml_len;
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL;
+	bool ledger_only = false;
 	const struct opt opts[] = {{"--listen", &listen, NULL}, {"--today", &today, NULL},
-				   {"--threads", &threads, NULL}, {0}};
+				   {"--threads", &threads, NULL},
+				   {"--no-snapshot", NULL, &ledger_only}, {0}};
 	struct sc_server_opts so = {.db = cli->db, .today = SC_DAY_NONE,
 				    .openapi = (const char *)sc_openapi_yaml,
 				    .openapi_len = sc_openapi_yaml_len};
@@ -45,6 +47,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	so.host = host;
 	so.port = (uint16_t)port;
 	so.threads = nthreads > 0 ? (unsigned)nthreads : 2;
+	so.no_snapshot = ledger_only;
 	/* signals are taken synchronously by this thread; workers never see them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -67,6 +70,9 @@ static int run(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmd_serve = {
-	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE]",
+	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]",
 	"Serve the HTTP API (default 127.0.0.1:8080; port 0 picks a free one). --today\n"
-	"      fixes the date for demos and tests. SIGTERM stops it gracefully."};
+	"      fixes the date for demos and tests. Checks are answered from the decision\n"
+	"      snapshot (<ledger>.snap, built by `socred run` or by the server) for\n"
+	"      subjects unchanged since it was built; --no-snapshot reads the ledger for\n"
+	"      every check. SIGTERM stops it gracefully."};

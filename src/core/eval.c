@@ -268,6 +268,27 @@ enum sc_status sc_eval_subject(struct sc_eval *ev, const struct sc_subject *s,
 	return SC_OK;
 }
 
+const struct sc_rulebook *sc_eval_rulebook(const struct sc_eval *ev)
+{
+	return ev->rb;
+}
+
+enum sc_status sc_eval_restore(struct sc_eval *ev,
+			       const struct sc_card_result *cards,
+			       const struct sc_list_hit *hits, size_t nhits)
+{
+	ev->subject = NULL;
+	ev->nhits = ev->ncontribs = ev->nreasons = 0;
+	memcpy(ev->cards, cards, ev->rb->nscorecards * sizeof(*ev->cards));
+	for (size_t i = 0; i < nhits; i++) {
+		if (!sc_eval_grow((void **)&ev->hits, &ev->cap_hits, ev->nhits,
+				  sizeof(*ev->hits)))
+			return SC_ENOMEM;
+		ev->hits[ev->nhits++] = hits[i];
+	}
+	return SC_OK;
+}
+
 const struct sc_card_result *sc_eval_card(const struct sc_eval *ev, int sc)
 {
 	return &ev->cards[sc];

@@ -15,7 +15,7 @@ static void *writer(void *arg)
 	struct sc_audit_queue *q = arg;
 	struct sc_audit_item *batch = NULL;
 	struct sc_audit_entry *e = NULL;
-	size_t cap = 0;
+	size_t bcap = 0, ecap = 0;
 
 	for (;;) {
 		size_t n;
@@ -27,27 +27,40 @@ static void *writer(void *arg)
 			pthread_mutex_unlock(&q->mu);
 			break;
 		}
-		n = q->n;
-		if (n > cap) {
-			void *nb = realloc(batch, n * sizeof(*batch));
-			void *ne = nb ? realloc(e, n * sizeof(*e)) : NULL;
-			if (nb)
-				batch = nb;
-			if (ne)
-				e = ne;
-			if (!nb || !ne) {
+		/* take the queue's buffer whole and leave it the spare one: no
+		 * copy while requests wait for the lock */
+		{
+			struct sc_audit_item *full = q->items;
+			size_t fcap = q->cap;
+			n = q->n;
+			if (batch) {
+				q->items = batch;
+				q->cap = bcap;
+			} else if ((q->items = malloc(1024 * sizeof(*q->items)))) {
+				q->cap = 1024;
+			} else {
+				q->items = full; /* no spare: drop this batch, keep the buffer */
 				q->failed += n;
 				q->n = 0;
 				pthread_cond_broadcast(&q->cv);
 				pthread_mutex_unlock(&q->mu);
 				continue;
 			}
-			cap = n;
+			batch = full;
+			bcap = fcap;
 		}
-		memcpy(batch, q->items, n * sizeof(*batch));
 		q->n = 0;
 		pthread_cond_broadcast(&q->cv);
 		pthread_mutex_unlock(&q->mu);
+		if (n > ecap) {
+			void *ne = realloc(e, n * sizeof(*e));
+			if (!ne) {
+				q->failed += n;
+				continue;
+			}
+			e = ne;
+			ecap = n;
+		}
 		for (size_t i = 0; i < n; i++)
 			e[i] = (struct sc_audit_entry){
 				.at = batch[i].at, .key_id = batch[i].key_id,
@@ -93,8 +106,15 @@ void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 			 const char *action, const char *subject,
 			 const char *result)
 {
-	struct sc_audit_item *it;
+	struct sc_audit_item item, *it;
 
+	/* everything but the copy outside the lock */
+	sc_time_now_iso(item.at);
+	item.key_id = r->key.id;
+	item.role = r->role;
+	snprintf(item.action, sizeof(item.action), "%s", action);
+	snprintf(item.subject, sizeof(item.subject), "%s", subject ? subject : "");
+	snprintf(item.result, sizeof(item.result), "%s", result);
 	pthread_mutex_lock(&q->mu);
 	while (q->n >= AUDIT_QUEUE_MAX && !q->stop)
 		pthread_cond_wait(&q->cv, &q->mu);
@@ -109,12 +129,7 @@ void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 		q->cap *= 2;
 	}
 	it = &q->items[q->n++];
-	sc_time_now_iso(it->at);
-	it->key_id = r->key.id;
-	it->role = r->role;
-	snprintf(it->action, sizeof(it->action), "%s", action);
-	snprintf(it->subject, sizeof(it->subject), "%s", subject ? subject : "");
-	snprintf(it->result, sizeof(it->result), "%s", result);
+	*it = item;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }

@@ -4,6 +4,48 @@
 
 #include "http.h"
 
+/* Keys read from the ledger are kept while the ledger's change counter
+ * stays where it was when they were read: any key change (also a
+ * revocation by `socred keys` in another process) moves it. */
+static bool cached(struct sc_keycache *kc, int64_t id, uint64_t gen, struct sc_key *out)
+{
+	struct sc_keyslot *k = &kc->slots[(uint64_t)id % SC_KEYCACHE_SLOTS];
+	bool hit;
+
+	pthread_mutex_lock(&kc->mu);
+	hit = k->valid && k->key.id == id && k->gen == gen;
+	if (hit)
+		*out = k->key;
+	pthread_mutex_unlock(&kc->mu);
+	return hit;
+}
+
+static void keep(struct sc_keycache *kc, const struct sc_key *key, uint64_t gen)
+{
+	struct sc_keyslot *k = &kc->slots[(uint64_t)key->id % SC_KEYCACHE_SLOTS];
+
+	pthread_mutex_lock(&kc->mu);
+	k->key = *key;
+	k->gen = gen;
+	k->valid = true;
+	pthread_mutex_unlock(&kc->mu);
+}
+
+static enum sc_status key_get(struct sc_req *r, struct sc_store *st, int64_t id)
+{
+	uint64_t gen;
+	bool counted = sc_store_change_count(st, &gen);
+	enum sc_status rc;
+
+	if (counted && cached(&r->srv->keys, id, gen, &r->key))
+		return SC_OK;
+	if ((rc = sc_store_key_get(st, id, &r->key, NULL)))
+		return rc;
+	if (counted)
+		keep(&r->srv->keys, &r->key, gen);
+	return SC_OK;
+}
+
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -17,7 +59,7 @@ unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st)
 		return 0;
 	if (strncmp(h, "Bearer ", 7) ||
 	    sc_key_parse(h + 7, strlen(h + 7), &id, hash) ||
-	    sc_store_key_get(st, id, &r->key, NULL) ||
+	    key_get(r, st, id) ||
 	    !sc_key_hash_equal(hash, r->key.hash) || r->key.revoked) {
 		memset(&r->key, 0, sizeof(r->key));
 		return 401;

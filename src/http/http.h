@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "decisions.h"
 #include "socred/access.h"
 #include "socred/arena.h"
 #include "socred/process.h"
@@ -64,6 +65,19 @@ struct sc_metrics {
 	atomic_ulong records_filed;
 };
 
+/* ---- keys read recently (see auth.c) ---- */
+
+#define SC_KEYCACHE_SLOTS 256
+struct sc_keyslot {
+	bool valid;
+	uint64_t gen;   /* the ledger's change counter when read */
+	struct sc_key key;
+};
+struct sc_keycache {
+	pthread_mutex_t mu;
+	struct sc_keyslot slots[SC_KEYCACHE_SLOTS];
+};
+
 /* A rulebook version and the day it takes effect (SC_DAY_NONE: always). */
 struct sc_version {
 	sc_day effective;
@@ -79,6 +93,8 @@ struct sc_server {
 	struct sc_pool pool;
 	struct sc_audit_queue audit;
 	struct sc_metrics metrics;
+	struct sc_decisions decisions;
+	struct sc_keycache keys;
 	char *openapi;
 	size_t openapi_len;
 };
@@ -151,6 +167,8 @@ const char *sc_req_query(struct sc_req *r, const char *name);
 /* Today for this server (--today, or the clock). */
 sc_day sc_req_today(const struct sc_req *r);
 
+/* Today for the server (--today, or the clock). */
+sc_day sc_server_today(const struct sc_server *srv);
 /* The rulebook version in force on `at` (NULL: none). Versions live until
  * the server stops. */
 const struct sc_rulebook *sc_server_rulebook_at(struct sc_server *srv, sc_day at);

@@ -75,6 +75,28 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 		   "socred_audit_entries_total{result=\"written\"} %lu\n"
 		   "socred_audit_entries_total{result=\"failed\"} %lu\n",
 		(unsigned long)srv->audit.written, (unsigned long)srv->audit.failed);
+	{
+		const struct sc_decisions *dc = &srv->decisions;
+		char day[SC_DATE_LEN + 1] = "none";
+		if (dc->snap_day != SC_DAY_NONE)
+			sc_date_format(dc->snap_day, day);
+		fprintf(f, "# HELP socred_checks_answered_total Checks by where the answer came from.\n"
+			   "# TYPE socred_checks_answered_total counter\n"
+			   "socred_checks_answered_total{from=\"snapshot\"} %lu\n"
+			   "socred_checks_answered_total{from=\"ledger\"} %lu\n",
+			(unsigned long)dc->from_snapshot, (unsigned long)dc->from_ledger);
+		fprintf(f, "# HELP socred_snapshot_builds_total Decision snapshots built by this server.\n"
+			   "# TYPE socred_snapshot_builds_total counter\n"
+			   "socred_snapshot_builds_total{result=\"ok\"} %lu\n"
+			   "socred_snapshot_builds_total{result=\"failed\"} %lu\n",
+			(unsigned long)dc->builds, (unsigned long)dc->build_failures);
+		fprintf(f, "# HELP socred_snapshot_subjects Subjects in the current decision snapshot.\n"
+			   "# TYPE socred_snapshot_subjects gauge\n"
+			   "socred_snapshot_subjects{day=\"%s\"} %lu\n"
+			   "# HELP socred_snapshot_changed Subjects changed since it was built (read from the ledger).\n"
+			   "# TYPE socred_snapshot_changed gauge\nsocred_snapshot_changed %lu\n",
+			day, (unsigned long)dc->snap_subjects, (unsigned long)dc->snap_dirty);
+	}
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "http.h"
 #include "socred/record.h"
 
@@ -21,9 +23,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+sc_day sc_server_today(const struct sc_server *srv)
+{
+	return srv->opts.today == SC_DAY_NONE ? sc_date_today() : srv->opts.today;
+}
+
 sc_day sc_req_today(const struct sc_req *r)
 {
-	return r->srv->opts.today == SC_DAY_NONE ? sc_date_today() : r->srv->opts.today;
+	return sc_server_today(r->srv);
 }
 
 const char *sc_req_query(struct sc_req *r, const char *name)
@@ -230,6 +237,9 @@ static void dispatch(struct sc_req *r)
 		audit_refusal(r);
 	} else {
 		rt->handler(r, st, params);
+		/* this server wrote: the next check must see it */
+		if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+			sc_decisions_touch(r->srv, st);
 		if (r->audit_subject) {
 			char action[128];
 			if (!r->audit_action) {
@@ -406,6 +416,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	if (!srv)
 		return SC_ENOMEM;
 	pthread_mutex_init(&srv->vmu, NULL);
+	pthread_mutex_init(&srv->keys.mu, NULL);
 	srv->opts = *opts;
 	if (srv->opts.threads < 1)
 		srv->opts.threads = 1;
@@ -420,7 +431,8 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 		goto fail;
 	}
 	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
-	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)))
+	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)) ||
+	    (rc = sc_decisions_start(srv, d)))
 		goto fail;
 	addr.sin_port = htons(opts->port);
 	if (inet_pton(AF_INET, opts->host ? opts->host : "127.0.0.1", &addr.sin_addr) != 1) {
@@ -435,7 +447,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), /* headers; bodies are ours */
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -468,10 +480,13 @@ void sc_server_stop(struct sc_server *s)
 		MHD_stop_daemon(s->mhd); /* joins the workers: requests in flight finish */
 	}
 	sc_audit_queue_stop(&s->audit);
+	sc_decisions_stop(&s->decisions);
 	sc_pool_release(&s->pool);
 	for (size_t i = 0; i < s->nversions; i++)
 		sc_rulebook_free(s->versions[i].rb);
 	free(s->versions);
 	pthread_mutex_destroy(&s->vmu);
+	pthread_mutex_destroy(&s->keys.mu);
+	sodium_memzero(s->keys.slots, sizeof(s->keys.slots));
 	free(s);
 }

@@ -97,6 +97,13 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n",
 	/* 4 -> 5: rulebook versions take effect on a date (NULL: always) */
 	"ALTER TABLE rulebooks ADD COLUMN effective INTEGER;\n",
+	/* 5 -> 6: subjects whose disputes changed, for derived data (records,
+	 * events and consents are append-only and carry their own sequence) */
+	"CREATE TABLE changes(seq INTEGER PRIMARY KEY, subject INTEGER NOT NULL);\n"
+	"CREATE TRIGGER disputes_changed_i AFTER INSERT ON disputes BEGIN"
+	" INSERT INTO changes(subject) SELECT subject FROM records WHERE rid = NEW.rid; END;\n"
+	"CREATE TRIGGER disputes_changed_u AFTER UPDATE ON disputes BEGIN"
+	" INSERT INTO changes(subject) SELECT subject FROM records WHERE rid = NEW.rid; END;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -202,6 +209,7 @@ static void lite_close(void *impl)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(l->stmt[i]);
 	sqlite3_close(l->db);
+	sc_changes_close(l->changes);
 	free(l->cache);
 	free(l);
 }
@@ -284,6 +292,20 @@ static void configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* After every commit (SQLite calls it once the commit is durable and the
+ * write lock released): move the shared change counter, then checkpoint as
+ * the default hook would. */
+static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	struct lite *l = ctx;
+
+	if (!l->quiet)
+		sc_changes_bump(l->changes);
+	if (pages >= 1000)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 				struct sc_diag *d)
 {
@@ -318,6 +340,10 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 		goto fail;
 	if ((st = check_schema(l, flags, d)) || (st = migrate(l, d)))
 		goto fail;
+	if (!mem) {
+		l->changes = sc_changes_open(path);
+		sqlite3_wal_hook(l->db, on_commit, l);
+	}
 	for (int i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(l->db, stmt_sql[i], -1,
 				       SQLITE_PREPARE_PERSISTENT, &l->stmt[i],
@@ -747,6 +773,8 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.consent = lite_consent,
 	.subject_load = sc_lite_subject_load,
 	.scan = sc_lite_scan,
+	.changed_since = sc_lite_changed_since,
+	.change_count = sc_lite_change_count,
 	.record_name = sc_lite_record_name,
 	.counts = sc_lite_counts,
 	.key_add = sc_lite_key_add,

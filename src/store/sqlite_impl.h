@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "changes.h"
 #include "store_impl.h"
 #include "socred/limits.h"
 
@@ -40,6 +41,8 @@ struct lite {
 	struct subj_slot *cache;
 	struct intern types, sources;
 	bool in_txn;
+	bool quiet;                  /* this commit changes no subject's file */
+	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -62,7 +65,15 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				    struct sc_diag *d);
 enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 			    sc_store_visit_fn cb, sc_store_progress_fn progress,
-			    void *ctx, struct sc_diag *d);
+			    void *ctx, struct sc_store_mark *mark,
+			    struct sc_diag *d);
+/* sqlite_changes.c: where the ledger stands, and what changed since. */
+enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
+			    struct sc_diag *d);
+enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *from,
+				     struct sc_store_mark *to, sc_store_id_fn cb,
+				     void *ctx, struct sc_diag *d);
+bool sc_lite_change_count(void *impl, uint64_t *n);
 enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
 				   size_t size, struct sc_diag *d);
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,

@@ -235,16 +235,23 @@ static int cmp_rid(const void *key, const void *elem)
 
 enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 			    sc_store_visit_fn cb, sc_store_progress_fn progress,
-			    void *ctx, struct sc_diag *d)
+			    void *ctx, struct sc_store_mark *mark,
+			    struct sc_diag *d)
 {
 	struct lite *l = impl;
 	struct scan sc = {0};
 	sqlite3_stmt *q = NULL;
 	enum sc_status st = SC_OK;
-	int64_t nrec, nsub, ntypes, ncons;
+	int64_t nrec, nsub = 0, ntypes = 0, ncons = 0;
 	size_t n = 0, nc = 0, maxper = 1, maxc = 1;
+	bool own_txn;
 	int rc;
 
+	/* one read transaction: every table as of the same moment */
+	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
+		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if (mark && (st = sc_lite_mark(l, mark, d)))
+		goto done;
 	nrec = int_query(l, "SELECT count(*) FROM records", &st, d);
 	if (!st)
 		nsub = int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, d);
@@ -253,7 +260,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	if (!st)
 		ncons = int_query(l, "SELECT count(*) FROM consents", &st, d);
 	if (st)
-		return st;
+		goto done;
 	sc.recs = malloc((size_t)(nrec ? nrec : 1) * sizeof(*sc.recs));
 	sc.rsubj = malloc((size_t)(nrec ? nrec : 1) * sizeof(uint32_t));
 	sc.cons = malloc((size_t)(ncons ? ncons : 1) * sizeof(*sc.cons));
@@ -382,6 +389,8 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 done:
 	sqlite3_finalize(q);
 	scan_free(&sc);
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	return st;
 }
 

@@ -63,7 +63,17 @@ enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebo
 { return st->ops->subject_load(st->impl, rb, id, out, d); }
 enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb, sc_store_visit_fn cb,
 			     sc_store_progress_fn progress, void *ctx, struct sc_diag *d)
-{ return st->ops->scan(st->impl, rb, cb, progress, ctx, d); }
+{ return st->ops->scan(st->impl, rb, cb, progress, ctx, NULL, d); }
+enum sc_status sc_store_scan_marked(struct sc_store *st, const struct sc_rulebook *rb,
+				    sc_store_visit_fn cb, sc_store_progress_fn progress,
+				    void *ctx, struct sc_store_mark *mark, struct sc_diag *d)
+{ return st->ops->scan(st->impl, rb, cb, progress, ctx, mark, d); }
+enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store_mark *from,
+				      struct sc_store_mark *to, sc_store_id_fn cb, void *ctx,
+				      struct sc_diag *d)
+{ return st->ops->changed_since(st->impl, from, to, cb, ctx, d); }
+bool sc_store_change_count(struct sc_store *st, uint64_t *n)
+{ return st->ops->change_count(st->impl, n); }
 enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid, char *buf, size_t size,
 				    struct sc_diag *d)
 { return st->ops->record_name(st->impl, rid, buf, size, d); }

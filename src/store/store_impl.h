@@ -86,7 +86,13 @@ struct sc_store_ops {
 	enum sc_status (*scan)(void *impl, const struct sc_rulebook *rb,
 			       sc_store_visit_fn cb,
 			       sc_store_progress_fn progress, void *ctx,
-			       struct sc_diag *d);
+			       struct sc_store_mark *mark, struct sc_diag *d);
+	enum sc_status (*changed_since)(void *impl,
+					const struct sc_store_mark *from,
+					struct sc_store_mark *to,
+					sc_store_id_fn cb, void *ctx,
+					struct sc_diag *d);
+	bool (*change_count)(void *impl, uint64_t *n);
 	enum sc_status (*record_name)(void *impl, int64_t rid, char *buf,
 				      size_t size, struct sc_diag *d);
 	enum sc_status (*counts)(void *impl, struct sc_store_counts *c,

@@ -1,0 +1,115 @@
+/* socred: the decision snapshot, what a check reads instead of the ledger.
+ *
+ * One immutable file per build (<ledger>.snap), mapped read-only: for every
+ * subject with a file on the day it was built, its kind, each scorecard's
+ * status, score and grade, and its list entries on that day (list, since,
+ * until, the record's id). That is all a decision needs (sc_eval_check), so
+ * a snapshot built for day D gives, for every subject not changed since its
+ * mark, exactly the decision the ledger would give on D. It is derived data:
+ * the header names the day, the rulebook (SHA-256 of its text) and the
+ * ledger mark it was built at, and a reader that finds any of them
+ * different goes to the ledger instead.
+ *
+ * The table is open addressing over 64-bit slots (a 24-bit tag of the id's
+ * hash, a 40-bit offset), half full, so a hit costs one or two cache misses
+ * for the slot and one for the entry. A file is written whole to a
+ * temporary name, synced and renamed: readers see the old file or the new
+ * one, never a mixture. */
+#ifndef SOCRED_SNAPSHOT_H
+#define SOCRED_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socred/date.h"
+#include "socred/eval.h"
+#include "socred/rulebook.h"
+#include "socred/status.h"
+#include "socred/store.h"
+
+#define SC_SNAP_DIGEST 32
+#define SC_SNAP_HITS_MAX 32 /* list entries kept per subject */
+
+struct sc_snap;        /* an open snapshot, immutable, shareable by threads */
+struct sc_snap_writer; /* one being built */
+
+/* A list entry as the snapshot keeps it. record: the record's id, borrowed
+ * (from the snapshot's mapping when read). */
+struct sc_snap_hit {
+	int32_t list;
+	sc_day since, until;
+	const char *record;
+};
+
+/* The snapshot's place next to the ledger: "<db>.snap". */
+void sc_snap_path(const char *db, char *buf, size_t size);
+
+/* The rulebook's identity: SHA-256 of its text. */
+void sc_snap_digest(const struct sc_rulebook *rb, unsigned char out[SC_SNAP_DIGEST]);
+
+/* Starts a snapshot evaluated under rb on `at`. SC_OK or SC_ENOMEM. */
+enum sc_status sc_snap_writer_new(const struct sc_rulebook *rb, sc_day at,
+				  struct sc_snap_writer **out);
+/* Adds one subject: cards has one result per scorecard of rb; hits their
+ * list entries in sc_eval_lists order. Strings are copied. A subject with
+ * more than SC_SNAP_HITS_MAX entries is kept as "ask the ledger". SC_OK,
+ * SC_ENOMEM, SC_ELIMIT (an id or record id over its limit). */
+enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
+				  enum sc_kind kind,
+				  const struct sc_card_result *cards,
+				  const struct sc_snap_hit *hits, size_t nhits);
+/* Writes the file (a temporary name, fsync, rename to path), recording
+ * that it shows the ledger as of `mark`. opened (may be NULL): also maps
+ * the file written, before the rename, so the caller has this file even
+ * when another process renames its own over it. SC_OK, SC_EIO with d
+ * naming the file, SC_ENOMEM. The writer stays the caller's to free. */
+enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
+				     const struct sc_store_mark *mark,
+				     const char *path, struct sc_snap **opened,
+				     struct sc_diag *d);
+void sc_snap_writer_free(struct sc_snap_writer *w);
+
+/* Maps a snapshot file. SC_OK; SC_ENOTFOUND (no file); SC_ECORRUPT (not a
+ * snapshot, another format version, or a size that disagrees with its
+ * header), with d naming the file. */
+enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
+			    struct sc_diag *d);
+void sc_snap_close(struct sc_snap *s);
+
+sc_day sc_snap_day(const struct sc_snap *s);
+const unsigned char *sc_snap_rulebook(const struct sc_snap *s); /* digest */
+void sc_snap_mark(const struct sc_snap *s, struct sc_store_mark *m);
+uint64_t sc_snap_count(const struct sc_snap *s);
+size_t sc_snap_bytes(const struct sc_snap *s);
+
+/* One subject's entry, borrowed from the mapping. */
+struct sc_snap_entry {
+	const unsigned char *p;
+	enum sc_kind kind;
+	size_t ncards, nhits;
+	bool ledger_only; /* more entries than a snapshot keeps: ask the ledger */
+};
+/* Finds id; false when the snapshot has no entry for it. */
+bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
+		  struct sc_snap_entry *e);
+void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
+			struct sc_card_result *out);
+void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
+		       struct sc_snap_hit *out);
+
+/* Builds the snapshot of the whole ledger on `at` under rb (a scan in one
+ * read transaction) and writes it to path. progress may be NULL. */
+enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
+			     sc_day at, const char *path, struct sc_snap **opened,
+			     sc_store_progress_fn progress, void *ctx,
+			     struct sc_diag *d);
+/* Adds the subject last evaluated by ev (a scan's visit): resolves the
+ * record ids of its list entries through st. */
+enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w,
+				       struct sc_store *st, const char *id,
+				       const struct sc_subject *s,
+				       const struct sc_eval *ev,
+				       struct sc_diag *d);
+
+#endif

@@ -1,0 +1,85 @@
+/* What changed in the ledger since a mark: how the server keeps its
+ * decision snapshot honest while others write. */
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
+			    struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l,
+			"SELECT (SELECT coalesce(max(rid), 0) FROM records),"
+			" (SELECT coalesce(max(seq), 0) FROM events),"
+			" (SELECT coalesce(max(seq), 0) FROM consents),"
+			" (SELECT coalesce(max(seq), 0) FROM changes)", &s, d)))
+		return st;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		st = sc_lite_db_err(l, d, "cannot read where the ledger stands");
+	} else {
+		m->records = sqlite3_column_int64(s, 0);
+		m->events = sqlite3_column_int64(s, 1);
+		m->consents = sqlite3_column_int64(s, 2);
+		m->changes = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *from,
+				     struct sc_store_mark *to, sc_store_id_fn cb,
+				     void *ctx, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+	bool own_txn;
+	int rc;
+
+	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
+		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if ((st = sc_lite_mark(l, to, d)))
+		goto out;
+	if (!memcmp(from, to, sizeof(*to)))
+		goto out;
+	if ((st = sc_lite_prepare(l,
+			"SELECT s.ext_id FROM records r JOIN subjects s ON s.id = r.subject"
+			" WHERE r.rid > ?1 AND r.rid <= ?5"
+			" UNION SELECT s.ext_id FROM events e JOIN records r ON r.rid = e.rid"
+			" JOIN subjects s ON s.id = r.subject WHERE e.seq > ?2 AND e.seq <= ?6"
+			" UNION SELECT s.ext_id FROM consents c JOIN subjects s ON s.id = c.subject"
+			" WHERE c.seq > ?3 AND c.seq <= ?7"
+			" UNION SELECT s.ext_id FROM changes c JOIN subjects s ON s.id = c.subject"
+			" WHERE c.seq > ?4 AND c.seq <= ?8", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, from->records);
+	sqlite3_bind_int64(s, 2, from->events);
+	sqlite3_bind_int64(s, 3, from->consents);
+	sqlite3_bind_int64(s, 4, from->changes);
+	sqlite3_bind_int64(s, 5, to->records);
+	sqlite3_bind_int64(s, 6, to->events);
+	sqlite3_bind_int64(s, 7, to->consents);
+	sqlite3_bind_int64(s, 8, to->changes);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((st = cb(ctx, (const char *)sqlite3_column_text(s, 0))))
+			goto out;
+	if (rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot read what changed");
+out:
+	sqlite3_finalize(s);
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	return st;
+}
+
+bool sc_lite_change_count(void *impl, uint64_t *n)
+{
+	struct lite *l = impl;
+
+	if (!l->changes)
+		return false;
+	*n = sc_changes_read(l->changes);
+	return true;
+}
