@@ -93,6 +93,11 @@ struct sc_snap_entry {
 /* Finds id; false when the snapshot has no entry for it. */
 bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
 		  struct sc_snap_entry *e);
+/* n lookups at once (found[i], out[i] for ids[i]): the memory reads of
+ * many lookups overlap instead of following one another, which is what
+ * makes bulk checks fast; the answers are sc_snap_find's. */
+void sc_snap_find_batch(const struct sc_snap *s, const char *const *ids, size_t n,
+			struct sc_snap_entry *out, bool *found);
 void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
 			struct sc_card_result *out);
 void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,

@@ -348,10 +348,10 @@ void sc_snap_mark(const struct sc_snap *s, struct sc_store_mark *m)
 	m->changes = s->h->mark[3];
 }
 
-bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
-		  struct sc_snap_entry *e)
+static bool find_hashed(const struct sc_snap *s, const char *id, size_t len,
+			uint64_t h, struct sc_snap_entry *e)
 {
-	uint64_t h = hash_id(id, len), tag = h >> OFF_BITS, i = h & s->mask;
+	uint64_t tag = h >> OFF_BITS, i = h & s->mask;
 	size_t ncards = s->h->ncards;
 
 	for (uint64_t probes = 0; probes <= s->mask; probes++, i = (i + 1) & s->mask) {
@@ -375,6 +375,38 @@ bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
 		return e->ncards == ncards;
 	}
 	return false;
+}
+
+bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
+		  struct sc_snap_entry *e)
+{
+	return find_hashed(s, id, len, hash_id(id, len), e);
+}
+
+void sc_snap_find_batch(const struct sc_snap *s, const char *const *ids, size_t n,
+			struct sc_snap_entry *out, bool *found)
+{
+	enum { W = 32 };
+	uint64_t h[W];
+	size_t len[W];
+
+	for (size_t base = 0; base < n; base += W) {
+		size_t m = n - base < W ? n - base : W;
+		/* three passes so that the misses of a batch overlap: the
+		 * slots, then the entries the slots point at, then the reads */
+		for (size_t i = 0; i < m; i++) {
+			len[i] = strlen(ids[base + i]);
+			h[i] = hash_id(ids[base + i], len[i]);
+			__builtin_prefetch(&s->slots[h[i] & s->mask]);
+		}
+		for (size_t i = 0; i < m; i++) {
+			uint64_t v = s->slots[h[i] & s->mask];
+			if (v && (v & OFF_MASK) - 1 < s->h->data_len)
+				__builtin_prefetch(s->data + (v & OFF_MASK) - 1);
+		}
+		for (size_t i = 0; i < m; i++)
+			found[base + i] = find_hashed(s, ids[base + i], len[i], h[i], &out[base + i]);
+	}
 }
 
 void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
