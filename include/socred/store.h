@@ -117,6 +117,10 @@ enum sc_status sc_store_subject_load(struct sc_store *st,
 				     struct sc_text id, struct sc_loaded *out,
 				     struct sc_diag *d);
 void sc_loaded_release(struct sc_loaded *l);
+/* The kind of a subject id under rb's schemes. SC_EINVAL: an invalid id, d
+ * says why (field "subject"). */
+enum sc_status sc_subject_kind(const struct sc_rulebook *rb, const char *id,
+			       enum sc_kind *kind, struct sc_diag *d);
 /* As sc_store_subject_load, but a valid id (under rb's schemes) with no file
  * yet gives an empty file of the id's kind (SC_KIND_NONE for an opaque id).
  * SC_EINVAL: an invalid id, d says why (field "subject"). */

@@ -23,7 +23,7 @@ static void redact(json_t *reasons)
 
 /* The decision as the ledger gives it: the subject's file loaded and
  * evaluated. */
-static enum sc_status from_ledger(struct sc_req *r, struct sc_store *st,
+static enum sc_status from_ledger(struct sc_store *st,
 				  const struct sc_rulebook *rb, const char *subject,
 				  struct sc_eval *ev, int a, sc_day at,
 				  enum sc_decision *dec, json_t **o, struct sc_diag *d)
@@ -31,7 +31,6 @@ static enum sc_status from_ledger(struct sc_req *r, struct sc_store *st,
 	struct sc_loaded l;
 	enum sc_status s;
 
-	(void)r;
 	if ((s = sc_store_subject_open(st, rb, subject, &l, d)))
 		return s;
 	if (!(s = sc_eval_subject(ev, &l.view, at, 0)) &&
@@ -45,7 +44,7 @@ static enum sc_status from_ledger(struct sc_req *r, struct sc_store *st,
  * into the evaluator, so sc_eval_check and the report are the very ones the
  * ledger path uses. A subject the snapshot does not hold has no file: an
  * empty one of its id's kind, as sc_store_subject_open gives. */
-static enum sc_status from_snapshot(struct sc_req *r, struct sc_snapref *ref,
+static enum sc_status from_snapshot(const struct sc_snapref *ref,
 				    const struct sc_rulebook *rb, const char *subject,
 				    struct sc_eval *ev, int a, sc_day at,
 				    enum sc_decision *dec, json_t **o, struct sc_diag *d)
@@ -58,14 +57,10 @@ static enum sc_status from_snapshot(struct sc_req *r, struct sc_snapref *ref,
 	struct sc_loaded l = {.id = subject};
 	enum sc_status s;
 
-	(void)r;
 	if (!sc_snap_find(ref->snap, subject, strlen(subject), &e)) {
 		struct sc_subject empty = {0};
-		if ((s = sc_id_classify(sc_rulebook_id_schemes(rb), subject, strlen(subject),
-					&empty.kind, d))) {
-			snprintf(d->field, sizeof(d->field), "subject");
+		if ((s = sc_subject_kind(rb, subject, &empty.kind, d)))
 			return s;
-		}
 		l.view = empty;
 		if ((s = sc_eval_subject(ev, &empty, at, 0)))
 			return s;
@@ -136,12 +131,12 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 	}
 	sc_diag_clear(&d);
 	if ((ref = sc_decisions_get(r->srv, st, subject, at, rb))) {
-		s = from_snapshot(r, ref, rb, subject, ev, a, at, &dec, &o, &d);
+		s = from_snapshot(ref, rb, subject, ev, a, at, &dec, &o, &d);
 		sc_decisions_release(&r->srv->decisions, ref);
 		if (s == SC_ESTATE) /* more list entries than a snapshot keeps */
-			s = from_ledger(r, st, rb, subject, ev, a, at, &dec, &o, &d);
+			s = from_ledger(st, rb, subject, ev, a, at, &dec, &o, &d);
 	} else {
-		s = from_ledger(r, st, rb, subject, ev, a, at, &dec, &o, &d);
+		s = from_ledger(st, rb, subject, ev, a, at, &dec, &o, &d);
 	}
 	if (s) {
 		if (s == SC_ENOMEM)

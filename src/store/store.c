@@ -174,6 +174,16 @@ void sc_loaded_release(struct sc_loaded *l)
 		sc_arena_release(&l->arena);
 }
 
+enum sc_status sc_subject_kind(const struct sc_rulebook *rb, const char *id,
+			       enum sc_kind *kind, struct sc_diag *d)
+{
+	enum sc_status rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, strlen(id), kind, d);
+
+	if (rc && d)
+		snprintf(d->field, sizeof(d->field), "subject");
+	return rc;
+}
+
 enum sc_status sc_store_subject_open(struct sc_store *st,
 				     const struct sc_rulebook *rb,
 				     const char *id, struct sc_loaded *out,
@@ -183,12 +193,8 @@ enum sc_status sc_store_subject_open(struct sc_store *st,
 	enum sc_kind kind;
 	enum sc_status rc;
 
-	rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, t.n, &kind, d);
-	if (rc) {
-		if (d)
-			snprintf(d->field, sizeof(d->field), "subject");
+	if ((rc = sc_subject_kind(rb, id, &kind, d)))
 		return rc;
-	}
 	rc = sc_store_subject_load(st, rb, t, out, d);
 	if (rc != SC_ENOTFOUND)
 		return rc;
