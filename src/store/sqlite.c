@@ -104,6 +104,14 @@ static const char *const migrations[] = {
 	" INSERT INTO changes(subject) SELECT subject FROM records WHERE rid = NEW.rid; END;\n"
 	"CREATE TRIGGER disputes_changed_u AFTER UPDATE ON disputes BEGIN"
 	" INSERT INTO changes(subject) SELECT subject FROM records WHERE rid = NEW.rid; END;\n",
+	/* 6 -> 7: the audit trail's subject index by segments (see
+	 * sqlite_impl.h): appends no longer write a random index page each */
+	"DROP INDEX audit_subject;\n"
+	"CREATE TABLE audit_index(seg INTEGER NOT NULL, subject TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, PRIMARY KEY(seg, subject, seq)) WITHOUT ROWID;\n"
+	"INSERT INTO audit_index SELECT (seq - 1) >> " AUDIT_SEG_STR ", subject, seq FROM audit"
+	" WHERE subject <> '' AND seq <= ((SELECT coalesce(max(seq), 0) FROM audit) >> "
+	AUDIT_SEG_STR ") << " AUDIT_SEG_STR " ORDER BY 1, 2, 3;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 

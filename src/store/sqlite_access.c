@@ -126,6 +126,29 @@ static enum sc_status last_entry(struct lite *l, int64_t *seq, char prev[SC_HASH
 	return st;
 }
 
+/* Indexes the segments that entries (from, to] filled, sorted by subject:
+ * the index B-tree grows at its right edge only. */
+static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
+				     struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t lo = from >> AUDIT_SEG_BITS, hi = to >> AUDIT_SEG_BITS;
+	enum sc_status st;
+
+	if (lo == hi)
+		return SC_OK;
+	if ((st = sc_lite_prepare(l, "INSERT INTO audit_index SELECT (seq - 1) >> " AUDIT_SEG_STR
+				  ", subject, seq FROM audit WHERE seq > ?1 AND seq <= ?2"
+				  " AND subject <> '' ORDER BY 1, 2, 3", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, lo << AUDIT_SEG_BITS);
+	sqlite3_bind_int64(s, 2, hi << AUDIT_SEG_BITS);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot index the audit log");
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 				    size_t n, struct sc_diag *d)
 {
@@ -163,6 +186,9 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 		memcpy(prev, hash, SC_HASH_HEX);
 	}
 	sqlite3_finalize(s);
+	s = NULL;
+	if ((st = index_segments(l, e[0].seq - 1, seq, d)))
+		goto fail;
 	l->quiet = true; /* the audit log is no subject's file */
 	st = sc_lite_exec(l, "COMMIT", d);
 	l->quiet = false;
@@ -224,19 +250,13 @@ enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 	return st;
 }
 
-enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
-				     sc_store_audit_fn cb, void *ctx,
-				     struct sc_diag *d)
+/* Streams the rows of one prepared statement to cb. */
+static enum sc_status stream(struct lite *l, sqlite3_stmt *s, sc_store_audit_fn cb,
+			     void *ctx, struct sc_diag *d)
 {
-	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	enum sc_status st;
-	int rc;
+	enum sc_status st = SC_OK;
+	int rc = SQLITE_DONE;
 
-	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit WHERE subject = ?1 AND subject <> ''"
-			  " ORDER BY seq", &s, d)))
-		return st;
-	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sc_audit_entry e;
 		read_entry(s, &e);
@@ -244,7 +264,57 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 	}
 	if (!st && rc != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot read the audit log");
+	return st;
+}
+
+/* In one read transaction: the indexed segments, one seek each, then the
+ * unfilled tail by scan. Subject "": every entry. */
+enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
+				     sc_store_audit_fn cb, void *ctx,
+				     struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	int64_t last, nseg;
+	char prev[SC_HASH_HEX];
+	enum sc_status st;
+	bool own_txn;
+
+	if (!*subject) {
+		if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
+			return st;
+		st = stream(l, s, cb, ctx, d);
+		sqlite3_finalize(s);
+		return st;
+	}
+	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
+		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if ((st = last_entry(l, &last, prev, d)))
+		goto done;
+	nseg = last >> AUDIT_SEG_BITS;
+	if ((st = sc_lite_prepare(l, "SELECT a.seq, a.at, a.key_id, a.role, a.action, a.subject,"
+				  " a.result, a.prev, a.hash FROM audit_index i"
+				  " JOIN audit a ON a.seq = i.seq WHERE i.seg = ?1 AND i.subject = ?2"
+				  " ORDER BY i.seq", &s, d)))
+		goto done;
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	for (int64_t k = 0; k < nseg && !st; k++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, k);
+		st = stream(l, s, cb, ctx, d);
+	}
 	sqlite3_finalize(s);
+	s = NULL;
+	if (st || (st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit WHERE seq > ?1"
+					" AND subject = ?2 ORDER BY seq", &s, d)))
+		goto done;
+	sqlite3_bind_int64(s, 1, nseg << AUDIT_SEG_BITS);
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	st = stream(l, s, cb, ctx, d);
+done:
+	sqlite3_finalize(s);
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	return st;
 }
 

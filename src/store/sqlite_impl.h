@@ -26,6 +26,14 @@ struct subj_slot {
 	char id[SC_LIMIT_SUBJECT_ID];
 };
 
+/* The audit trail's subject index is built a segment at a time: entries
+ * seq (k << AUDIT_SEG_BITS, (k + 1) << AUDIT_SEG_BITS] form segment k, and a
+ * full segment is indexed, sorted by subject, in the transaction that fills
+ * it. Appends stay sequential (no random B-tree writes per entry); a lookup
+ * seeks once per segment and scans the unfilled tail. */
+#define AUDIT_SEG_BITS 17
+#define AUDIT_SEG_STR "17"
+
 /* Interned names (types, sources): few, so a small linear table. */
 #define INTERN_MAX 512
 struct intern {

@@ -109,10 +109,13 @@ want 404 "" GET /v1/nothing
 want 405 "" POST /v1/rulebook
 
 # refusals are audited
-"$SOCRED" audit list > /dev/null
 sleep 0.2
 sqlite3 socred.db "SELECT count(*) FROM audit WHERE result IN ('401', '403')" > n401
 [ "$(cat n401)" -ge 20 ] && ok || bad "only $(cat n401) refusals audited"
+# `audit list` shows every entry (header + one line each); --subject only that subject's
+"$SOCRED" audit list > all
+[ "$(($(wc -l < all) - 1))" = "$(sqlite3 socred.db 'SELECT count(*) FROM audit')" ] && ok || bad "audit list: $(wc -l < all) lines"
+"$SOCRED" audit list --subject "$OTHER" | awk -F'\t' -v s="$OTHER" 'NR > 1 && $6 != s {bad = 1} END {exit bad}' && ok || bad "audit list --subject shows other subjects"
 
 # the check: decision and reason codes, nothing else about the subject
 want 200 "$ENF" GET "/v1/check?subject=$ID&action=air_travel"
