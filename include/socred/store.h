@@ -154,6 +154,21 @@ enum sc_status sc_store_scan_marked(struct sc_store *st,
 				    sc_store_progress_fn progress, void *ctx,
 				    struct sc_store_mark *mark,
 				    struct sc_diag *d);
+/* As sc_store_scan_marked under nrb rulebooks at once (1 to
+ * SC_STORE_SCAN_RULEBOOKS; a policy what-if compares two): cb gets
+ * subjects[nrb], the same records and consents resolved under each
+ * rulebook (types it does not name are -1, consents for scorecards it does
+ * not have are left out). SC_EINVAL for a bad nrb. */
+#define SC_STORE_SCAN_RULEBOOKS 2
+typedef enum sc_status (*sc_store_visit_multi_fn)(void *ctx, int64_t sid,
+						  const char *id,
+						  const struct sc_subject *subjects);
+enum sc_status sc_store_scan_multi(struct sc_store *st,
+				   const struct sc_rulebook *const *rbs,
+				   size_t nrb, sc_store_visit_multi_fn cb,
+				   sc_store_progress_fn progress, void *ctx,
+				   struct sc_store_mark *mark,
+				   struct sc_diag *d);
 /* Calls cb with the id of every subject whose file changed after `from`
  * (records, events, consents, disputes); an id may come more than once.
  * *to: where the ledger stands now, read in the same transaction. */

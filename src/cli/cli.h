@@ -108,6 +108,6 @@ void cli_json_print(json_t *o);
 
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate, cmd_keys,
-	cmd_audit, cmd_serve, cmd_expire;
+	cmd_audit, cmd_serve, cmd_expire, cmd_whatif;
 
 #endif

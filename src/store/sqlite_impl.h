@@ -71,10 +71,10 @@ sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
 enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				    struct sc_text id, struct sc_loaded *out,
 				    struct sc_diag *d);
-enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
-			    sc_store_visit_fn cb, sc_store_progress_fn progress,
-			    void *ctx, struct sc_store_mark *mark,
-			    struct sc_diag *d);
+enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *const *rbs,
+			    size_t nrb, sc_store_visit_multi_fn cb,
+			    sc_store_progress_fn progress, void *ctx,
+			    struct sc_store_mark *mark, struct sc_diag *d);
 /* sqlite_changes.c: where the ledger stands, and what changed since. */
 enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
 			    struct sc_diag *d);

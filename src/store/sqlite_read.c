@@ -172,17 +172,25 @@ fail:
 
 /* ---- population scan ---- */
 
+/* A consent as scanned: its scorecard resolved under each rulebook (-1: the
+ * rulebook has no such scorecard). */
+struct scan_consent {
+	sc_day date;
+	bool granted;
+	int32_t sc[SC_STORE_SCAN_RULEBOOKS];
+};
+
 struct scan {
-	struct sc_eval_record *recs; /* in rid order */
+	struct sc_eval_record *recs; /* in rid order; type: the ledger's id */
 	uint32_t *rsubj;
 	uint32_t *order;   /* record indices grouped by subject */
 	uint64_t *off;     /* [nsub + 2] */
-	struct sc_eval_consent *cons;
+	struct scan_consent *cons;
 	uint32_t *csubj, *corder;
 	uint64_t *coff;
-	int32_t *typemap;  /* ledger type id -> rulebook type index */
-	struct sc_eval_record *buf;
-	struct sc_eval_consent *cbuf;
+	int32_t *typemap[SC_STORE_SCAN_RULEBOOKS]; /* ledger type id -> rulebook type index */
+	struct sc_eval_record *buf[SC_STORE_SCAN_RULEBOOKS];
+	struct sc_eval_consent *cbuf[SC_STORE_SCAN_RULEBOOKS];
 };
 
 static void scan_free(struct scan *s)
@@ -195,9 +203,11 @@ static void scan_free(struct scan *s)
 	free(s->csubj);
 	free(s->corder);
 	free(s->coff);
-	free(s->typemap);
-	free(s->buf);
-	free(s->cbuf);
+	for (size_t k = 0; k < SC_STORE_SCAN_RULEBOOKS; k++) {
+		free(s->typemap[k]);
+		free(s->buf[k]);
+		free(s->cbuf[k]);
+	}
 }
 
 /* Stable counting sort of n items by key (< nkeys): order and offsets. */
@@ -233,10 +243,10 @@ static int cmp_rid(const void *key, const void *elem)
 	return k < e ? -1 : k > e;
 }
 
-enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
-			    sc_store_visit_fn cb, sc_store_progress_fn progress,
-			    void *ctx, struct sc_store_mark *mark,
-			    struct sc_diag *d)
+enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *const *rbs,
+			    size_t nrb, sc_store_visit_multi_fn cb,
+			    sc_store_progress_fn progress, void *ctx,
+			    struct sc_store_mark *mark, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	struct scan sc = {0};
@@ -265,18 +275,25 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 	sc.rsubj = malloc((size_t)(nrec ? nrec : 1) * sizeof(uint32_t));
 	sc.cons = malloc((size_t)(ncons ? ncons : 1) * sizeof(*sc.cons));
 	sc.csubj = malloc((size_t)(ncons ? ncons : 1) * sizeof(uint32_t));
-	sc.typemap = malloc((size_t)(ntypes + 1) * sizeof(int32_t));
-	if (!sc.recs || !sc.rsubj || !sc.cons || !sc.csubj || !sc.typemap) {
+	if (!sc.recs || !sc.rsubj || !sc.cons || !sc.csubj) {
 		st = SC_ENOMEM;
 		goto done;
 	}
-	for (int64_t i = 0; i <= ntypes; i++)
-		sc.typemap[i] = -1;
+	for (size_t k = 0; k < nrb; k++) {
+		if (!(sc.typemap[k] = malloc((size_t)(ntypes + 1) * sizeof(int32_t)))) {
+			st = SC_ENOMEM;
+			goto done;
+		}
+		for (int64_t i = 0; i <= ntypes; i++)
+			sc.typemap[k][i] = -1;
+	}
 	if ((st = sc_lite_prepare(l, "SELECT id, name FROM types", &q, d)))
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
-		sc.typemap[sqlite3_column_int64(q, 0)] = sc_rulebook_type_find(rb, t, strlen(t));
+		for (size_t k = 0; k < nrb; k++)
+			sc.typemap[k][sqlite3_column_int64(q, 0)] =
+				sc_rulebook_type_find(rbs[k], t, strlen(t));
 	}
 	sqlite3_finalize(q);
 	q = NULL;
@@ -289,7 +306,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 		int64_t t = sqlite3_column_int64(q, 2);
 		r->rid = sqlite3_column_int64(q, 0);
 		sc.rsubj[n] = (uint32_t)sqlite3_column_int64(q, 1);
-		r->type = t >= 0 && t <= ntypes ? sc.typemap[t] : -1;
+		r->type = t >= 0 && t <= ntypes ? (int32_t)t : -1;
 		r->date = sqlite3_column_int(q, 3);
 		r->amount = sqlite3_column_type(q, 4) == SQLITE_NULL
 				    ? SC_AMOUNT_NONE : sqlite3_column_int64(q, 4);
@@ -333,11 +350,14 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 		goto done;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && nc < (size_t)ncons) {
 		const char *name = (const char *)sqlite3_column_text(q, 1);
-		int sci = sc_rulebook_scorecard_find(rb, name, strlen(name));
-		if (sci < 0)
+		bool any = false;
+		for (size_t k = 0; k < nrb; k++) {
+			sc.cons[nc].sc[k] = sc_rulebook_scorecard_find(rbs[k], name, strlen(name));
+			any |= sc.cons[nc].sc[k] >= 0;
+		}
+		if (!any)
 			continue;
 		sc.csubj[nc] = (uint32_t)sqlite3_column_int64(q, 0);
-		sc.cons[nc].scorecard = sci;
 		sc.cons[nc].granted = sqlite3_column_int(q, 2);
 		sc.cons[nc].date = sqlite3_column_int(q, 3);
 		nc++;
@@ -355,29 +375,45 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *rb,
 		if (sc.coff[s + 1] - sc.coff[s] > maxc)
 			maxc = sc.coff[s + 1] - sc.coff[s];
 	}
-	sc.buf = malloc(maxper * sizeof(*sc.buf));
-	sc.cbuf = malloc(maxc * sizeof(*sc.cbuf));
-	if (!sc.buf || !sc.cbuf) {
-		st = SC_ENOMEM;
-		goto done;
+	for (size_t k = 0; k < nrb; k++) {
+		sc.buf[k] = malloc(maxper * sizeof(*sc.buf[k]));
+		sc.cbuf[k] = malloc(maxc * sizeof(*sc.cbuf[k]));
+		if (!sc.buf[k] || !sc.cbuf[k]) {
+			st = SC_ENOMEM;
+			goto done;
+		}
 	}
 
 	if ((st = sc_lite_prepare(l, "SELECT id, ext_id, kind FROM subjects ORDER BY id", &q, d)))
 		goto done;
 	for (uint64_t done_n = 0; (rc = sqlite3_step(q)) == SQLITE_ROW; done_n++) {
 		int64_t sid = sqlite3_column_int64(q, 0);
-		struct sc_subject subj = {.kind = (enum sc_kind)sqlite3_column_int(q, 2)};
+		struct sc_subject subj[SC_STORE_SCAN_RULEBOOKS];
 		uint64_t a = sc.off[sid], b = sc.off[sid + 1];
 
-		for (uint64_t i = a; i < b; i++)
-			sc.buf[i - a] = sc.recs[sc.order[i]];
-		for (uint64_t i = sc.coff[sid]; i < sc.coff[sid + 1]; i++)
-			sc.cbuf[i - sc.coff[sid]] = sc.cons[sc.corder[i]];
-		subj.recs = sc.buf;
-		subj.nrecs = b - a;
-		subj.consents = sc.cbuf;
-		subj.nconsents = sc.coff[sid + 1] - sc.coff[sid];
-		if ((st = cb(ctx, sid, (const char *)sqlite3_column_text(q, 1), &subj)))
+		/* one view per rulebook: the same records, types and consents
+		 * resolved under it */
+		for (size_t k = 0; k < nrb; k++) {
+			size_t m = 0;
+			for (uint64_t i = a; i < b; i++) {
+				struct sc_eval_record *r = &sc.buf[k][i - a];
+				*r = sc.recs[sc.order[i]];
+				if (r->type >= 0)
+					r->type = sc.typemap[k][r->type];
+			}
+			for (uint64_t i = sc.coff[sid]; i < sc.coff[sid + 1]; i++) {
+				const struct scan_consent *c = &sc.cons[sc.corder[i]];
+				if (c->sc[k] >= 0)
+					sc.cbuf[k][m++] = (struct sc_eval_consent){
+						.date = c->date, .scorecard = c->sc[k],
+						.granted = c->granted};
+			}
+			subj[k] = (struct sc_subject){
+				.kind = (enum sc_kind)sqlite3_column_int(q, 2),
+				.recs = sc.buf[k], .nrecs = b - a,
+				.consents = sc.cbuf[k], .nconsents = m};
+		}
+		if ((st = cb(ctx, sid, (const char *)sqlite3_column_text(q, 1), subj)))
 			goto done;
 		if (progress && (done_n & 0xFFFF) == 0)
 			progress(ctx, done_n, (uint64_t)nsub);

@@ -61,13 +61,44 @@ enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enu
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
 { return st->ops->subject_load(st->impl, rb, id, out, d); }
+/* The one-rulebook scans through the multi-rulebook one. */
+struct one_rb {
+	sc_store_visit_fn cb;
+	sc_store_progress_fn progress;
+	void *ctx;
+};
+static void progress_one(void *ctx, uint64_t done, uint64_t total)
+{
+	struct one_rb *o = ctx;
+	o->progress(o->ctx, done, total);
+}
+static enum sc_status visit_one(void *ctx, int64_t sid, const char *id,
+				const struct sc_subject *subjects)
+{
+	struct one_rb *o = ctx;
+	return o->cb(o->ctx, sid, id, &subjects[0]);
+}
 enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb, sc_store_visit_fn cb,
 			     sc_store_progress_fn progress, void *ctx, struct sc_diag *d)
-{ return st->ops->scan(st->impl, rb, cb, progress, ctx, NULL, d); }
+{ return sc_store_scan_marked(st, rb, cb, progress, ctx, NULL, d); }
 enum sc_status sc_store_scan_marked(struct sc_store *st, const struct sc_rulebook *rb,
 				    sc_store_visit_fn cb, sc_store_progress_fn progress,
 				    void *ctx, struct sc_store_mark *mark, struct sc_diag *d)
-{ return st->ops->scan(st->impl, rb, cb, progress, ctx, mark, d); }
+{
+	struct one_rb o = {cb, progress, ctx};
+	return sc_store_scan_multi(st, &rb, 1, visit_one, progress ? progress_one : NULL,
+				   &o, mark, d);
+}
+enum sc_status sc_store_scan_multi(struct sc_store *st, const struct sc_rulebook *const *rbs,
+				   size_t nrb, sc_store_visit_multi_fn cb,
+				   sc_store_progress_fn progress, void *ctx,
+				   struct sc_store_mark *mark, struct sc_diag *d)
+{
+	if (nrb < 1 || nrb > SC_STORE_SCAN_RULEBOOKS)
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
+				   "a scan takes 1 to %d rulebooks", SC_STORE_SCAN_RULEBOOKS);
+	return st->ops->scan(st->impl, rbs, nrb, cb, progress, ctx, mark, d);
+}
 enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store_mark *from,
 				      struct sc_store_mark *to, sc_store_id_fn cb, void *ctx,
 				      struct sc_diag *d)

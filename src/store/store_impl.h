@@ -83,8 +83,8 @@ struct sc_store_ops {
 	enum sc_status (*subject_load)(void *impl, const struct sc_rulebook *rb,
 				       struct sc_text id, struct sc_loaded *out,
 				       struct sc_diag *d);
-	enum sc_status (*scan)(void *impl, const struct sc_rulebook *rb,
-			       sc_store_visit_fn cb,
+	enum sc_status (*scan)(void *impl, const struct sc_rulebook *const *rbs,
+			       size_t nrb, sc_store_visit_multi_fn cb,
 			       sc_store_progress_fn progress, void *ctx,
 			       struct sc_store_mark *mark, struct sc_diag *d);
 	enum sc_status (*changed_since)(void *impl,

@@ -1,0 +1,367 @@
+/* socred whatif: the whole population under the rulebook in force and a
+ * draft, in one pass over the ledger, and what would change: grade
+ * transitions per scorecard, subjects joining and leaving each list, and
+ * denials and grants per action. Nothing is written to the ledger.
+ *
+ * Scorecards, lists and actions are matched by name; one only the draft (or
+ * only the active rulebook) has is shown against "-" on the other side. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "socred/limits.h"
+#include "socred/report.h"
+
+enum { ACTIVE = 0, DRAFT = 1 };
+
+/* A scorecard on either side: grade indices, then one "-" for not scored
+ * (no consent, not applicable, or no such scorecard on that side). */
+struct card {
+	const char *name;
+	int sc[2];           /* -1: not on that side */
+	size_t ng[2];        /* grades on each side (0 when absent) */
+	uint64_t *m;         /* (ng[ACTIVE] + 1) x (ng[DRAFT] + 1) */
+};
+
+struct list {
+	const char *name;
+	int l[2];
+	uint64_t on[2], joined, left;
+};
+
+struct action {
+	const char *name;
+	int a[2];
+	uint64_t deny[2], grant[2];
+	uint64_t to_deny, from_deny; /* subjects denied under one side only */
+};
+
+struct ctx {
+	const struct sc_rulebook *rb[2];
+	struct sc_eval *ev[2];
+	sc_day at;
+	struct card cards[2 * SC_LIMIT_SCORECARDS];
+	struct list lists[2 * SC_LIMIT_LISTS];
+	struct action *actions;
+	size_t ncards, nlists, nactions;
+	uint64_t subjects, records, changed;
+	struct progress prog;
+};
+
+/* ---- matching names across the two rulebooks ---- */
+
+static int find_name(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+static void match_cards(struct ctx *c)
+{
+	const char *names[2 * SC_LIMIT_SCORECARDS];
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < sc_rulebook_scorecard_count(c->rb[k]); i++) {
+			const char *name = sc_rulebook_scorecard_name(c->rb[k], (int)i);
+			int j = find_name(names, c->ncards, name);
+			if (j < 0) {
+				j = (int)c->ncards++;
+				names[j] = name;
+				c->cards[j] = (struct card){.name = name, .sc = {-1, -1}};
+			}
+			c->cards[j].sc[k] = (int)i;
+			c->cards[j].ng[k] = sc_rulebook_grade_count(c->rb[k], (int)i);
+		}
+}
+
+static void match_lists(struct ctx *c)
+{
+	const char *names[2 * SC_LIMIT_LISTS];
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < sc_rulebook_list_count(c->rb[k]); i++) {
+			const char *name = sc_rulebook_list_name(c->rb[k], (int)i);
+			int j = find_name(names, c->nlists, name);
+			if (j < 0) {
+				j = (int)c->nlists++;
+				names[j] = name;
+				c->lists[j] = (struct list){.name = name, .l = {-1, -1}};
+			}
+			c->lists[j].l[k] = (int)i;
+		}
+}
+
+static bool match_actions(struct ctx *c)
+{
+	size_t max = sc_rulebook_action_count(c->rb[ACTIVE]) + sc_rulebook_action_count(c->rb[DRAFT]);
+	const char **names = calloc(max + 1, sizeof(*names));
+
+	if (!names || !(c->actions = calloc(max + 1, sizeof(*c->actions)))) {
+		free(names);
+		return false;
+	}
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < sc_rulebook_action_count(c->rb[k]); i++) {
+			const char *name = sc_rulebook_action_name(c->rb[k], (int)i);
+			int j = find_name(names, c->nactions, name);
+			if (j < 0) {
+				j = (int)c->nactions++;
+				names[j] = name;
+				c->actions[j] = (struct action){.name = name, .a = {-1, -1}};
+			}
+			c->actions[j].a[k] = (int)i;
+		}
+	free(names);
+	return true;
+}
+
+/* ---- the pass ---- */
+
+static enum sc_status visit(void *vctx, int64_t sid, const char *id,
+			    const struct sc_subject *subjects)
+{
+	struct ctx *c = vctx;
+	enum sc_status st;
+	bool changed = false;
+
+	(void)sid;
+	(void)id;
+	for (int k = 0; k < 2; k++)
+		if ((st = sc_eval_subject(c->ev[k], &subjects[k], c->at, 0)))
+			return st;
+	c->subjects++;
+	c->records += subjects[ACTIVE].nrecs;
+	for (size_t i = 0; i < c->ncards; i++) {
+		struct card *cd = &c->cards[i];
+		size_t g[2];
+		for (int k = 0; k < 2; k++) {
+			const struct sc_card_result *r =
+				cd->sc[k] >= 0 ? sc_eval_card(c->ev[k], cd->sc[k]) : NULL;
+			g[k] = r && r->status == SC_CARD_SCORED ? (size_t)r->grade : cd->ng[k];
+		}
+		cd->m[g[ACTIVE] * (cd->ng[DRAFT] + 1) + g[DRAFT]]++;
+		/* grades are compared by name: the draft may reorder them */
+		if ((g[ACTIVE] == cd->ng[ACTIVE]) != (g[DRAFT] == cd->ng[DRAFT]) ||
+		    (g[ACTIVE] < cd->ng[ACTIVE] &&
+		     strcmp(sc_rulebook_grade_name(c->rb[ACTIVE], cd->sc[ACTIVE], (int)g[ACTIVE]),
+			    sc_rulebook_grade_name(c->rb[DRAFT], cd->sc[DRAFT], (int)g[DRAFT]))))
+			changed = true;
+	}
+	for (size_t i = 0; i < c->nlists; i++) {
+		struct list *l = &c->lists[i];
+		bool on[2];
+		for (int k = 0; k < 2; k++) {
+			on[k] = l->l[k] >= 0 && sc_eval_listed(c->ev[k], l->l[k]);
+			l->on[k] += on[k];
+		}
+		l->joined += !on[ACTIVE] && on[DRAFT];
+		l->left += on[ACTIVE] && !on[DRAFT];
+		changed |= on[ACTIVE] != on[DRAFT];
+	}
+	for (size_t i = 0; i < c->nactions; i++) {
+		struct action *a = &c->actions[i];
+		enum sc_decision dec[2];
+		for (int k = 0; k < 2; k++) {
+			const struct sc_reason *why;
+			size_t n;
+			dec[k] = SC_DECISION_ALLOW; /* no measure for the action: allowed */
+			if (a->a[k] >= 0 && (st = sc_eval_check(c->ev[k], a->a[k], &dec[k], &why, &n)))
+				return st;
+			a->deny[k] += dec[k] == SC_DECISION_DENY;
+			a->grant[k] += dec[k] == SC_DECISION_GRANT;
+		}
+		a->to_deny += dec[ACTIVE] != SC_DECISION_DENY && dec[DRAFT] == SC_DECISION_DENY;
+		a->from_deny += dec[ACTIVE] == SC_DECISION_DENY && dec[DRAFT] != SC_DECISION_DENY;
+		changed |= dec[ACTIVE] != dec[DRAFT];
+	}
+	c->changed += changed;
+	return SC_OK;
+}
+
+static void on_progress(void *vctx, uint64_t done, uint64_t total)
+{
+	struct ctx *c = vctx;
+
+	progress_show(&c->prog, "whatif", (double)done, (double)total, (double)done, "subjects");
+}
+
+/* ---- the report ---- */
+
+static const char *grade_label(const struct ctx *c, const struct card *cd, int k, size_t g)
+{
+	return g < cd->ng[k] ? sc_rulebook_grade_name(c->rb[k], cd->sc[k], (int)g) : "-";
+}
+
+static json_t *summary(struct ctx *c, double secs)
+{
+	json_t *cards = json_array(), *lists = json_array(), *actions = json_array();
+
+	for (size_t i = 0; i < c->ncards; i++) {
+		const struct card *cd = &c->cards[i];
+		json_t *rows = json_array();
+		for (size_t a = 0; a <= cd->ng[ACTIVE]; a++) {
+			json_t *row = json_object();
+			for (size_t b = 0; b <= cd->ng[DRAFT]; b++)
+				json_object_set_new(row, grade_label(c, cd, DRAFT, b),
+					json_integer((json_int_t)cd->m[a * (cd->ng[DRAFT] + 1) + b]));
+			json_array_append_new(rows, json_pack("{s:s,s:o}", "active",
+				grade_label(c, cd, ACTIVE, a), "draft", row));
+		}
+		json_array_append_new(cards, json_pack("{s:s,s:b,s:b,s:o}", "scorecard", cd->name,
+			"in_active", cd->sc[ACTIVE] >= 0, "in_draft", cd->sc[DRAFT] >= 0,
+			"transitions", rows));
+	}
+	for (size_t i = 0; i < c->nlists; i++) {
+		const struct list *l = &c->lists[i];
+		json_array_append_new(lists, json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I}",
+			"list", l->name, "in_active", l->l[ACTIVE] >= 0, "in_draft", l->l[DRAFT] >= 0,
+			"active", (json_int_t)l->on[ACTIVE], "draft", (json_int_t)l->on[DRAFT],
+			"joined", (json_int_t)l->joined, "left", (json_int_t)l->left));
+	}
+	for (size_t i = 0; i < c->nactions; i++) {
+		const struct action *a = &c->actions[i];
+		json_array_append_new(actions, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"action", a->name,
+			"deny_active", (json_int_t)a->deny[ACTIVE], "deny_draft", (json_int_t)a->deny[DRAFT],
+			"newly_denied", (json_int_t)a->to_deny, "no_longer_denied", (json_int_t)a->from_deny,
+			"grant_active", (json_int_t)a->grant[ACTIVE], "grant_draft", (json_int_t)a->grant[DRAFT]));
+	}
+	return json_pack("{s:o,s:{s:s,s:s},s:{s:s,s:s},s:I,s:I,s:I,s:f,s:f,s:o,s:o,s:o}",
+		"at", sc_report_day(c->at),
+		"active", "rulebook", sc_rulebook_name(c->rb[ACTIVE]), "version", sc_rulebook_version(c->rb[ACTIVE]),
+		"draft", "rulebook", sc_rulebook_name(c->rb[DRAFT]), "version", sc_rulebook_version(c->rb[DRAFT]),
+		"subjects", (json_int_t)c->subjects, "records", (json_int_t)c->records,
+		"changed", (json_int_t)c->changed, "seconds", secs, "peak_mib", cli_peak_mib(),
+		"scorecards", cards, "lists", lists, "actions", actions);
+}
+
+static long long num(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_text(json_t *o)
+{
+	json_t *card, *row, *l, *a, *v;
+	size_t i, j;
+	const char *g;
+	double secs = json_real_value(json_object_get(o, "seconds"));
+
+	printf("whatif at %s: rulebook %s %s in force, draft %s %s\n",
+	       cli_str(o, "at"), cli_str(json_object_get(o, "active"), "rulebook"),
+	       cli_str(json_object_get(o, "active"), "version"),
+	       cli_str(json_object_get(o, "draft"), "rulebook"),
+	       cli_str(json_object_get(o, "draft"), "version"));
+	printf("%lld subjects, %lld records in %.2f s; peak memory %.1f MiB\n"
+	       "%lld subjects would change grade, list or a decision\n",
+	       num(o, "subjects"), num(o, "records"), secs,
+	       json_real_value(json_object_get(o, "peak_mib")), num(o, "changed"));
+	json_array_foreach(json_object_get(o, "scorecards"), i, card) {
+		json_t *rows = json_object_get(card, "transitions");
+		printf("\nscorecard %s%s: grades in force (rows) -> under the draft (columns);"
+		       " - is not scored\n       ", cli_str(card, "scorecard"),
+		       !json_is_true(json_object_get(card, "in_draft")) ? " (not in the draft)" :
+		       !json_is_true(json_object_get(card, "in_active")) ? " (new in the draft)" : "");
+		json_object_foreach(json_object_get(json_array_get(rows, 0), "draft"), g, v)
+			printf(" %9s", g);
+		putchar('\n');
+		json_array_foreach(rows, j, row) {
+			printf("  %-4s ", cli_str(row, "active"));
+			json_object_foreach(json_object_get(row, "draft"), g, v)
+				printf(" %9lld", (long long)json_integer_value(v));
+			putchar('\n');
+		}
+	}
+	printf("\nlists:                        in force     draft    joined      left\n");
+	json_array_foreach(json_object_get(o, "lists"), i, l)
+		printf("  %-24s %12lld %9lld %9lld %9lld%s\n", cli_str(l, "list"), num(l, "active"),
+		       num(l, "draft"), num(l, "joined"), num(l, "left"),
+		       !json_is_true(json_object_get(l, "in_draft")) ? "  (not in the draft)" :
+		       !json_is_true(json_object_get(l, "in_active")) ? "  (new in the draft)" : "");
+	printf("\nactions:                    denied in force     draft  newly denied  no longer"
+	       "  granted in force  draft\n");
+	json_array_foreach(json_object_get(o, "actions"), i, a)
+		printf("  %-28s %12lld %9lld %13lld %10lld %17lld %6lld\n", cli_str(a, "action"),
+		       num(a, "deny_active"), num(a, "deny_draft"), num(a, "newly_denied"),
+		       num(a, "no_longer_denied"), num(a, "grant_active"), num(a, "grant_draft"));
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	const char *at_s = NULL, *pos[1];
+	bool json = false;
+	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json}, {0}};
+	struct ctx c = {0};
+	struct sc_store *st = NULL;
+	struct sc_rulebook *active = NULL, *draft = NULL;
+	struct sc_diag d;
+	json_t *o = NULL;
+	double t0;
+	int n, rc = cli_parse(cli, &cmd_whatif, argc, argv, opts, pos, 1, &n);
+
+	if (rc >= 0)
+		return rc;
+	if (n != 1)
+		return cli_fail("usage: socred %s", cmd_whatif.usage);
+	if ((rc = cli_at(at_s, &c.at)))
+		return rc;
+	sc_diag_clear(&d);
+	if (sc_rulebook_load(pos[0], &draft, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	if ((rc = cli_open(cli, c.at, &st, &active)))
+		goto out;
+	c.rb[ACTIVE] = active;
+	c.rb[DRAFT] = draft;
+	match_cards(&c);
+	match_lists(&c);
+	if (!(c.ev[ACTIVE] = sc_eval_new(active)) || !(c.ev[DRAFT] = sc_eval_new(draft)) ||
+	    !match_actions(&c)) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c.ncards; i++)
+		if (!(c.cards[i].m = calloc((c.cards[i].ng[ACTIVE] + 1) * (c.cards[i].ng[DRAFT] + 1),
+					    sizeof(uint64_t)))) {
+			rc = cli_fail("out of memory");
+			goto out;
+		}
+	progress_init(&c.prog);
+	t0 = cli_now();
+	if (sc_store_scan_multi(st, c.rb, 2, visit, on_progress, &c, NULL, &d)) {
+		progress_end(&c.prog);
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	progress_end(&c.prog);
+	if (!(o = summary(&c, cli_now() - t0))) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
+	if (json)
+		cli_json_print(o);
+	else
+		print_text(o);
+	rc = EXIT_OK;
+out:
+	json_decref(o);
+	for (size_t i = 0; i < c.ncards; i++)
+		free(c.cards[i].m);
+	free(c.actions);
+	sc_eval_free(c.ev[ACTIVE]);
+	sc_eval_free(c.ev[DRAFT]);
+	sc_store_close(st);
+	sc_rulebook_free(active);
+	sc_rulebook_free(draft);
+	return rc;
+}
+
+const struct cmd cmd_whatif = {
+	"whatif", run, "whatif DRAFT.yaml [--at DATE] [--json]",
+	"Evaluate every subject under the rulebook in force and a draft together and\n"
+	"      report what would change: grade transitions per scorecard, subjects joining\n"
+	"      and leaving each list, denials and grants per action. Writes nothing."};
