@@ -43,6 +43,13 @@ step ingest "$S" --db "$OUT/bench.db" ingest "$OUT/city.csv" --rejects "$OUT/rej
 echo "== socred run" >&2
 step run sh -c "'$S' --db '$OUT/bench.db' run --at $AT > '$OUT/run.txt'"
 
+echo "== socred whatif: the run under the rulebook in force and a draft together" >&2
+# the draft: a stricter A grade and a shorter defaulters' list
+sed -e 's/{grade: A, min: 960}/{grade: A, min: 990}/' \
+    -e '/name: judgment_defaulters/,/basis/s/duration_days: 730/duration_days: 365/' \
+    rulebooks/default.yaml > "$OUT/draft.yaml"
+step whatif sh -c "'$S' --db '$OUT/bench.db' whatif '$OUT/draft.yaml' --at $AT > '$OUT/whatif.txt'"
+
 echo "== peer: sqlite3 .import of the same file" >&2
 step sqlite_import sqlite3 "$OUT/peer.db" -cmd "PRAGMA journal_mode=WAL" ".import --csv $OUT/city.csv city"
 step sqlite_scan sqlite3 "$OUT/peer.db" "SELECT subject, count(*), sum(amount) FROM city GROUP BY subject" -cmd ".output /dev/null"
@@ -63,6 +70,8 @@ ledger=$(stat -c %s "$OUT/bench.db")
 	run=$(awk '$1 == "run" {print $2}' "$OUT/steps")
 	scan=$(awk '$1 == "sqlite_scan" {print $2}' "$OUT/steps")
 	awk -v a="$ing" -v b="$imp" 'BEGIN { printf "ingest / sqlite3 .import: %.2fx the time (validated, deduplicated, indexed, append-only ledger vs a bare table)\n", a / b }'
+	wi=$(awk '$1 == "whatif" {print $2}' "$OUT/steps")
+	awk -v a="$wi" -v b="$run" 'BEGIN { printf "whatif (two rulebooks) / run (one): %.2fx the time (the run also stores its results and the snapshot)\n", a / b }'
 	awk -v a="$run" -v b="$scan" 'BEGIN { printf "run / SQL GROUP BY over the bare table: %.2fx the time (full scoring, lists, stored results vs one aggregate)\n", a / b }'
 	echo "ledger on disk: $((ledger / 1048576)) MiB, $((ledger / records)) bytes per record"
 	echo

@@ -982,7 +982,7 @@ enum sc_status sc_rulebook_compile(const char *text, size_t len,
 
 	if (len > SC_LIMIT_RULEBOOK_BYTES)
 		return sc_diag_set(d, SC_ELIMIT, c.src, 0, 0, NULL,
-				   "rulebook is %zu bytes: at most %d", len,
+				   "rulebook is over the limit of %d bytes",
 				   SC_LIMIT_RULEBOOK_BYTES);
 	if (memchr(text, '\0', len))
 		return sc_diag_set(d, SC_ESYNTAX, c.src, 0, 0, NULL,

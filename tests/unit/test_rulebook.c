@@ -87,7 +87,7 @@ static void too_big(void **state)
 	sc_diag_clear(&d);
 	assert_int_equal(sc_rulebook_compile(text, n, "big", &rb, &d), SC_ELIMIT);
 	assert_null(rb);
-	assert_string_equal(d.message, "rulebook is 1048577 bytes: at most 1048576");
+	assert_string_equal(d.message, "rulebook is over the limit of 1048576 bytes");
 	free(text);
 }
 
