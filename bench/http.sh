@@ -8,12 +8,16 @@
 #   5. bench_checks: in-process decisions on one core, one by one and batched.
 # Random subjects from the ledger; one enforcer key; the server's --today is
 # the bench's run date.
-# Usage: bench/http.sh [LEDGER [DURATION [CONNECTIONS]]]
+# wrk runs with one thread and 16 connections by default: on 2 cores shared
+# by wrk and the server, one wrk thread leaves the server the most CPU (at
+# -t2 -c64 every target's p99 is set by threads waiting for a core).
+# Usage: bench/http.sh [LEDGER [DURATION [CONNECTIONS [WRK_THREADS]]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${1:-bench/out/bench.db}
 DUR=${2:-20}
-CONNS=${3:-64}
+CONNS=${3:-16}
+THREADS=${4:-1}
 OUT=bench/out
 AT=2025-12-31
 [ -e "$DB" ] || { echo "bench/http.sh: no ledger $DB: run bench/run.sh first" >&2; exit 2; }
@@ -59,8 +63,8 @@ stop() { kill -TERM "$SPID"; wait "$SPID" 2> /dev/null || true; SPID=; }
 # bench NAME URL [SCRIPT]: one wrk run, its figures appended to $RES
 bench() {
 	local name=$1 url=$2 script=${3:-}
-	echo "== $name: wrk -t2 -c$CONNS -d${DUR}s $url"
-	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency ${script:+-s "$script"} "$url" > "$OUT/wrk.$name.txt"
+	echo "== $name: wrk -t$THREADS -c$CONNS -d${DUR}s $url"
+	wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency ${script:+-s "$script"} "$url" > "$OUT/wrk.$name.txt"
 	local rps p50 p99 errs
 	rps=$(sed -n 's/^Requests\/sec: *//p' "$OUT/wrk.$name.txt")
 	p50=$(awk '$1 == "50%" {print $2}' "$OUT/wrk.$name.txt")
