@@ -2,7 +2,8 @@
 # Installs what socred needs from Debian's packages (only the missing ones),
 # then configures and builds. Usage: scripts/setup.sh [BUILD_DIR [cmake args...]]
 # With SOCRED_SETUP_TESTS=1 (scripts/test.sh sets it) it also installs what
-# the tests need: sqlite3, curl, Chromium, Node.js and playwright-core.
+# the tests need: sqlite3, curl, Chromium, Node.js and playwright-core; with
+# SOCRED_SETUP_FUZZ=1 (scripts/fuzz.sh), clang and libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ TESTS=${SOCRED_SETUP_TESTS:-0}
 if [ "$TESTS" = 1 ]; then
 	PKGS+=(sqlite3 curl chromium)
 	command -v node > /dev/null && command -v npm > /dev/null || PKGS+=(nodejs npm)
+fi
+# the fuzzers (scripts/fuzz.sh): clang with libFuzzer and its sanitizers
+if [ "${SOCRED_SETUP_FUZZ:-0}" = 1 ]; then
+	PKGS+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: a release build, then a build with
-# AddressSanitizer and UndefinedBehaviorSanitizer. Warnings are errors.
+# AddressSanitizer and UndefinedBehaviorSanitizer (which also replays every
+# fuzz corpus); then each libFuzzer harness for a bounded time (clang).
+# Warnings are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -14,3 +16,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSOCRED_SANITIZE=ON -DSOCRED_WERROR=ON
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzing: every harness for ${SOCRED_FUZZ_SECONDS:-20} s under the sanitizers (scripts/fuzz.sh)"
+scripts/fuzz.sh "${SOCRED_FUZZ_SECONDS:-20}"

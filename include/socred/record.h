@@ -37,6 +37,10 @@ void sc_amount_format(int64_t amount, char *buf, size_t size);
 /* record_id: 1-64 characters of [A-Za-z0-9._:/-]. SC_OK or SC_EINVAL. */
 enum sc_status sc_record_id_check(const char *s, size_t len,
 				  struct sc_diag *d);
+/* Replaces, in place, every byte of s that does not begin a valid UTF-8
+ * sequence with '?': a message quoting bad input can still be sent as JSON.
+ * Returns how many bytes it replaced. */
+size_t sc_text_repair(char *s, size_t len);
 /* Free text (ref): valid UTF-8, no control characters, <= max bytes. */
 enum sc_status sc_text_check(const char *s, size_t len, size_t max,
 			     struct sc_diag *d);

@@ -139,6 +139,23 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return k;
 }
 
+size_t sc_text_repair(char *s, size_t len)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_len(u + i, len - i);
+		if (k == 0) {
+			u[i++] = '?';
+			bad++;
+		} else {
+			i += k;
+		}
+	}
+	return bad;
+}
+
 enum sc_status sc_text_check(const char *s, size_t len, size_t max,
 			     struct sc_diag *d)
 {

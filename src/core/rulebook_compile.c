@@ -250,10 +250,17 @@ static enum sc_status type_name(struct cc *c, yaml_node_t *n,
 	len = n->data.scalar.length;
 	sc_diag_clear(&td);
 	if (pattern && len > 2 && !strcmp(scalar(n) + len - 2, ".*")) {
-		/* "cat.*": check the category with a stand-in name */
-		char probe[SC_LIMIT_TYPE + 8];
-		snprintf(probe, sizeof(probe), "%.*sx", (int)(len - 1), scalar(n));
-		st = sc_type_check(probe, len, &td);
+		/* "cat.*": check the category with a stand-in name (a pattern
+		 * over the limit is reported as it is: found by fuzzing, the
+		 * probe once read past its buffer) */
+		char probe[SC_LIMIT_TYPE];
+		if (len > SC_LIMIT_TYPE) {
+			st = sc_type_check(scalar(n), len, &td);
+		} else {
+			memcpy(probe, scalar(n), len - 1);
+			probe[len - 1] = 'x';
+			st = sc_type_check(probe, len, &td);
+		}
 	} else {
 		st = sc_type_check(scalar(n), len, &td);
 	}

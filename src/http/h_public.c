@@ -111,6 +111,10 @@ static void search(struct sc_req *r, struct sc_store *st, int list)
 		goto out;
 	}
 	sc_diag_clear(&d);
+	if (sc_text_check(q, strlen(q), SC_LIMIT_PERSON_NAME, &d)) {
+		sc_reply_errorf(r, 400, "q", "query parameter 'q': %s", d.message);
+		goto out;
+	}
 	if (!s.ev || sc_store_name_search(st, q, SEARCH_MATCHES_MAX + 1, visit, &s, &d)) {
 		sc_reply_errorf(r, 500, NULL, "cannot search");
 		goto out;

@@ -49,10 +49,11 @@ void sc_reply(struct sc_req *r, unsigned status, const char *type,
 
 void sc_reply_json(struct sc_req *r, unsigned status, json_t *o)
 {
+	static const char oom[] = "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 	if (!s) {
-		sc_reply(r, 500, "application/json", "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 52);
+		sc_reply(r, 500, "application/json", oom, sizeof(oom) - 1);
 	} else {
 		sc_reply(r, status, "application/json", s, strlen(s));
 		free(s);
@@ -62,7 +63,14 @@ void sc_reply_json(struct sc_req *r, unsigned status, json_t *o)
 
 void sc_reply_error(struct sc_req *r, unsigned status, const struct sc_diag *d)
 {
-	json_t *e = json_pack("{s:i,s:s}", "status", (int)status, "message", d->message);
+	char msg[sizeof(d->message)];
+	json_t *e;
+
+	/* a message may quote the request's bytes: JSON strings are UTF-8
+	 * (found by fuzzing: such a message once became a 500) */
+	snprintf(msg, sizeof(msg), "%s", d->message);
+	sc_text_repair(msg, strlen(msg));
+	e = json_pack("{s:i,s:s}", "status", (int)status, "message", msg);
 
 	if (e && d->field[0])
 		json_object_set_new(e, "field", json_string(d->field));

@@ -126,6 +126,12 @@ for q in "$M" "' OR '1'='1" "%00" "1; DELETE FROM records"; do
 	[ "$c" = 404 ] || [ "$c" = 400 ] && ok || bad "list '$q': $c"
 done
 eq "$(sqlite3 socred.db "SELECT count(*) FROM records")" "$before" "records untouched by the requests"
+# bytes that are not UTF-8 (found by fuzzing: a search for them was a 500,
+# and a message quoting them could not be sent as JSON)
+eq "$(code "" GET "/v1/search?q=Z%8d%0dhang")" 400 "search for invalid UTF-8"
+has resp '"message":"query parameter '"'"'q'"'"': invalid UTF-8 at byte 2"'
+eq "$(code "$ENF" GET "/v1/check?subject=%8d%ff1&action=air_travel")" 400 "check of an id that is not UTF-8"
+has resp "invalid subject id '??1'"
 kill -TERM $SPID
 wait $SPID 2> /dev/null
 expect_rc 0 "$SOCRED" audit verify
