@@ -131,6 +131,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (s) {
 			progress_end(&c.prog);
 			cli_diag(&d);
+			if (s == SC_ESTORE)
+				fprintf(stderr, "socred: ingest of %s stopped: the batch being written was"
+					" rolled back, earlier batches are stored; run the same ingest again"
+					" once this is fixed (stored lines then count as duplicates)\n",
+					is_stdin ? "<stdin>" : pos[i]);
 			rc = EXIT_FATAL;
 			goto out;
 		}
