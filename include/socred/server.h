@@ -17,6 +17,7 @@ struct sc_server_opts {
 	unsigned threads;         /* worker threads, >= 1 */
 	sc_day today;             /* SC_DAY_NONE: the clock's date */
 	bool no_snapshot;         /* checks read the ledger (to compare, to measure) */
+	unsigned max_connections; /* open at once; beyond, refused (0: 4096) */
 	const char *openapi;      /* the OpenAPI document (borrowed) */
 	size_t openapi_len;
 };

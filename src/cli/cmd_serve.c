@@ -14,10 +14,11 @@ extern const unsigned long sc_openapi_yaml_len;
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL;
+	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL, *maxconn = NULL;
 	bool ledger_only = false;
 	const struct opt opts[] = {{"--listen", &listen, NULL}, {"--today", &today, NULL},
 				   {"--threads", &threads, NULL},
+				   {"--max-connections", &maxconn, NULL},
 				   {"--no-snapshot", NULL, &ledger_only}, {0}};
 	struct sc_server_opts so = {.db = cli->db, .today = SC_DAY_NONE,
 				    .openapi = (const char *)sc_openapi_yaml,
@@ -42,6 +43,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail("--listen: port %ld is out of range", port);
 	if (threads && (nthreads = strtol(threads, NULL, 10)) < 1)
 		return cli_fail("--threads takes a whole number >= 1");
+	if (maxconn && (strtol(maxconn, NULL, 10) < 1 || strtol(maxconn, NULL, 10) > 65536))
+		return cli_fail("--max-connections takes a whole number from 1 to 65536");
+	so.max_connections = maxconn ? (unsigned)strtol(maxconn, NULL, 10) : 0;
 	if (today && !sc_date_parse(today, strlen(today), &so.today))
 		return cli_fail("--today '%s' is not a real day as YYYY-MM-DD", today);
 	so.host = host;
@@ -70,9 +74,11 @@ static int run(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmd_serve = {
-	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]",
+	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]\n"
+	"      [--max-connections N]",
 	"Serve the HTTP API (default 127.0.0.1:8080; port 0 picks a free one). --today\n"
 	"      fixes the date for demos and tests. Checks are answered from the decision\n"
 	"      snapshot (<ledger>.snap, built by `socred run` or by the server) for\n"
 	"      subjects unchanged since it was built; --no-snapshot reads the ledger for\n"
-	"      every check. SIGTERM stops it gracefully."};
+	"      every check. Beyond --max-connections open at once (default 4096) a new\n"
+	"      connection is closed at once. SIGTERM stops it gracefully."};

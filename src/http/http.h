@@ -19,6 +19,7 @@
 #include "socred/store.h"
 
 #define SC_HTTP_BODY_MAX (16 * 1024 * 1024) /* a request body */
+#define SC_HTTP_CONNECTIONS_MAX 4096        /* open at once, by default */
 #define SC_HTTP_PATH_MAX 512
 #define SC_ROUTES_MAX 63 /* routes in the table; metrics keep one more slot */
 
@@ -63,6 +64,8 @@ struct sc_metrics {
 	atomic_ullong lat_sum_us;
 	atomic_ulong decisions[4];    /* allow, deny, grant, not_eligible */
 	atomic_ulong records_filed;
+	atomic_ulong connections_open;    /* now */
+	atomic_ulong connections_refused; /* beyond the limit, since start */
 };
 
 /* ---- keys read recently (see auth.c) ---- */
@@ -95,6 +98,7 @@ struct sc_server {
 	struct sc_metrics metrics;
 	struct sc_decisions decisions;
 	struct sc_keycache keys;
+	unsigned max_conns;            /* --max-connections */
 	char *openapi;
 	size_t openapi_len;
 };

@@ -85,6 +85,12 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			   "socred_checks_answered_total{from=\"snapshot\"} %lu\n"
 			   "socred_checks_answered_total{from=\"ledger\"} %lu\n",
 			(unsigned long)dc->from_snapshot, (unsigned long)dc->from_ledger);
+		fprintf(f, "# HELP socred_connections_open Client connections open now.\n"
+			   "# TYPE socred_connections_open gauge\nsocred_connections_open %lu\n"
+			   "# HELP socred_connections_refused_total Connections closed at once: over --max-connections.\n"
+			   "# TYPE socred_connections_refused_total counter\nsocred_connections_refused_total %lu\n",
+			(unsigned long)srv->metrics.connections_open,
+			(unsigned long)srv->metrics.connections_refused);
 		fprintf(f, "# HELP socred_snapshot_builds_total Decision snapshots built by this server.\n"
 			   "# TYPE socred_snapshot_builds_total counter\n"
 			   "socred_snapshot_builds_total{result=\"ok\"} %lu\n"

@@ -413,6 +413,34 @@ static enum sc_status load_version(void *ctx, int64_t id, sc_day effective,
 	return st;
 }
 
+/* Connections beyond the limit are closed at once: a clean refusal the
+ * client sees, not a wait in the listen backlog. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct sc_server *srv = cls;
+
+	(void)addr;
+	(void)len;
+	if (atomic_load(&srv->metrics.connections_open) >= srv->max_conns) {
+		atomic_fetch_add(&srv->metrics.connections_refused, 1);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sc_server *srv = cls;
+
+	(void)c;
+	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&srv->metrics.connections_open, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&srv->metrics.connections_open, 1);
+}
+
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d)
 {
@@ -448,13 +476,18 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 				 "'%s' is not an IPv4 address", opts->host);
 		goto fail;
 	}
+	srv->max_conns = opts->max_connections ? opts->max_connections : SC_HTTP_CONNECTIONS_MAX;
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, srv,
+		MHD_USE_EPOLL_INTERNAL_THREAD, 0, on_accept, srv, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opts.threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		/* the limit is ours (on_accept refuses at once); libmicrohttpd's,
+		 * split among its threads, stops accepting and leaves clients
+		 * hanging in the backlog, so it sits above ours */
+		MHD_OPTION_CONNECTION_LIMIT, srv->max_conns + 64 * srv->opts.threads,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), /* headers; bodies are ours */
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);

@@ -1,0 +1,74 @@
+# Abuse: slow clients do not starve others; connections beyond the limit are
+# refused at once and the server serves again when they go; an oversized
+# body gets 413 and malformed JSON 400 with the parser's diagnostic.
+. "$(dirname "$0")/lib.bash"
+
+P=11010519491231002X
+"$SOCRED" init > /dev/null
+printf 'op,record_id,subject,type,date,source,ref\n,a1,%s,court.judgment_default,2025-06-01,court,(2025) Jing 1\n' $P > one.csv
+"$SOCRED" ingest one.csv > /dev/null
+ENF=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
+SUBJ=$("$SOCRED" keys add --role subject --subject $P 2> /dev/null)
+"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --max-connections 64 --today 2025-12-31 > serve.out 2> serve.err &
+SPID=$!
+for i in $(seq 100); do grep -q serving serve.out 2> /dev/null && break; sleep 0.05; done
+PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+B=http://127.0.0.1:$PORT
+check() { curl -s -o resp -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $ENF" "$B/v1/check?subject=$P&action=air_travel"; }
+eq "$(check)" 200 "a check before the abuse"
+
+# -- 40 slow clients, each sending its request a byte at a time, while 100
+# ordinary checks are made: every check is answered (5 s each at most; the
+# server's threads are not held by the slow ones)
+REQ="GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+slow_fds=()
+for i in $(seq 40); do
+	exec {fd}<> "/dev/tcp/127.0.0.1/$PORT" && slow_fds+=("$fd")
+done
+eq "${#slow_fds[@]}" 40 "slow connections opened"
+(
+	for k in $(seq 0 $((${#REQ} - 1))); do
+		for fd in "${slow_fds[@]}"; do printf '%s' "${REQ:$k:1}" >&"$fd" 2> /dev/null; done
+		sleep 0.1
+	done
+) &
+dribbler=$!
+answered=0
+for i in $(seq 100); do [ "$(check)" = 200 ] && answered=$((answered + 1)); done
+eq "$answered" 100 "checks answered while 40 clients dribble"
+wait "$dribbler"
+for fd in "${slow_fds[@]}"; do exec {fd}>&-; done
+
+# -- beyond --max-connections 64: 64 idle connections held open, then a
+# request is refused at once (the connection closed, not left hanging); once
+# they close, requests are served again
+idle=()
+for i in $(seq 64); do exec {fd}<> "/dev/tcp/127.0.0.1/$PORT" && idle+=("$fd"); done
+sleep 0.3
+start=$(date +%s)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$B/healthz")
+took=$(($(date +%s) - start))
+eq "$code" 000 "a request beyond the connection limit is refused"
+[ "$took" -lt 5 ] && ok || bad "refusal took ${took}s: left hanging"
+for fd in "${idle[@]}"; do exec {fd}>&-; done
+sleep 0.3
+eq "$(check)" 200 "served again once the idle connections are gone"
+refused=$(curl -s "$B/metrics" | sed -n 's/^socred_connections_refused_total //p')
+[ "${refused:-0}" -ge 1 ] && ok || bad "refusals not counted: '$refused'"
+
+# -- bodies: too large, and not JSON
+head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' 'x' > big.body
+eq "$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SUBJ" -H 'Content-Type: application/json' \
+	--data-binary @big.body "$B/v1/subjects/$P/disputes")" 413 "oversized body"
+has resp "request body is larger than 16777216 bytes"
+for body in '{"record": "a1", "reason": ' '{"record": "a1" "reason": "x"}' '[1, 2' '{"a":1,"a":2}'; do
+	eq "$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SUBJ" -H 'Content-Type: application/json' \
+		--data-binary "$body" "$B/v1/subjects/$P/disputes")" 400 "malformed JSON: $body"
+	has resp '"message":"invalid JSON'
+done
+has resp "duplicate object key"
+
+kill -TERM $SPID
+wait $SPID
+eq "$?" 0 "clean shutdown after the abuse"
+finish
