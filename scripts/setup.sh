@@ -2,7 +2,7 @@
 # Installs what socred needs from Debian's packages (only the missing ones),
 # then configures and builds. Usage: scripts/setup.sh [BUILD_DIR [cmake args...]]
 # With SOCRED_SETUP_TESTS=1 (scripts/test.sh sets it) it also installs what
-# the tests need: sqlite3, curl, Chromium, Node.js and playwright-core; with
+# the tests need: sqlite3, curl, wrk, Chromium, Node.js and playwright-core; with
 # SOCRED_SETUP_FUZZ=1 (scripts/fuzz.sh), clang and libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +11,12 @@ PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
       libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev)
 TESTS=${SOCRED_SETUP_TESTS:-0}
 if [ "$TESTS" = 1 ]; then
-	PKGS+=(sqlite3 curl chromium)
+	PKGS+=(sqlite3 curl chromium wrk)
 	command -v node > /dev/null && command -v npm > /dev/null || PKGS+=(nodejs npm)
+fi
+# memcheck (scripts/valgrind.sh)
+if [ "${SOCRED_SETUP_VALGRIND:-0}" = 1 ]; then
+	PKGS+=(valgrind)
 fi
 # the fuzzers (scripts/fuzz.sh): clang with libFuzzer and its sanitizers
 if [ "${SOCRED_SETUP_FUZZ:-0}" = 1 ]; then

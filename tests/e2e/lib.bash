@@ -6,6 +6,15 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 export SOCRED_DB="$T/socred.db"
+# SOCRED_VALGRIND=1 (scripts/valgrind.sh): every socred the test starts runs
+# under valgrind's memcheck; finish fails on any error it logged
+if [ "${SOCRED_VALGRIND:-0}" = 1 ]; then
+	mkdir -p "$T/vg"
+	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s/vg/%%p.log %s "$@"\n' \
+		"$T" "$SOCRED" > "$T/socred-vg"
+	chmod +x "$T/socred-vg"
+	SOCRED=$T/socred-vg
+fi
 PASS=0
 FAIL=0
 
@@ -29,6 +38,12 @@ eq() {
 	if [ "$1" = "$2" ]; then ok; else bad "'$1' != '$2' ($3)"; fi
 }
 finish() {
+	local f
+	for f in "$T"/vg/*.log; do
+		[ -s "$f" ] || continue
+		bad "valgrind: $(grep -m1 -E '(Invalid|uninitialised|definitely lost|Mismatched)' "$f")"
+		head -40 "$f"
+	done
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ]
 }
