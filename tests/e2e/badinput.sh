@@ -132,6 +132,23 @@ eq "$(code "" GET "/v1/search?q=Z%8d%0dhang")" 400 "search for invalid UTF-8"
 has resp '"message":"query parameter '"'"'q'"'"': invalid UTF-8 at byte 2"'
 eq "$(code "$ENF" GET "/v1/check?subject=%8d%ff1&action=air_travel")" 400 "check of an id that is not UTF-8"
 has resp "invalid subject id '??1'"
+# ... and in every free-text field of the JSON bodies: stored as given
+ADMIN=$("$SOCRED" keys add --role admin 2> /dev/null)
+printf '{"record":"inj11","reason":"%s"}' "$MJ" > b.dispute
+printf '{"record":"inj1","text":"%s"}' "$MJ" > b.statement
+printf '{"record":"inj11","commitment":"%s"}' "$MJ" > b.repair
+printf '{"role":"enforcer","name":"%s","actions":"air_travel"}' "$MJ" > b.key
+eq "$(code "$SUBJ" POST "/v1/subjects/$P/disputes" b.dispute)" 201 "dispute with injection text"
+eq "$(code "$SUBJ" POST "/v1/subjects/$P/statements" b.statement)" 201 "statement with injection text"
+eq "$(code "$SUBJ" POST "/v1/subjects/$P/repairs" b.repair)" 201 "repair with injection text"
+eq "$(code "$ADMIN" POST /v1/keys b.key)" 201 "key with an injection name"
+eq "$(sqlite3 socred.db "SELECT reason FROM disputes")" "$M" "dispute reason stored verbatim"
+eq "$(sqlite3 socred.db "SELECT text FROM statements")" "$M" "statement stored verbatim"
+eq "$(sqlite3 socred.db "SELECT commitment FROM repairs")" "$M" "commitment stored verbatim"
+eq "$(sqlite3 socred.db "SELECT name FROM keys WHERE role = 'enforcer' ORDER BY id DESC LIMIT 1")" "$M" "key name stored verbatim"
+eq "$(code "$SUBJ" GET "/v1/subjects/$P/report")" 200 "the report with all of it"
+has resp "DROP TABLE records"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM records")" "$before" "records table whole"
 kill -TERM $SPID
 wait $SPID 2> /dev/null
 expect_rc 0 "$SOCRED" audit verify
