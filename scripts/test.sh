@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: a release build, then a build with
 # AddressSanitizer and UndefinedBehaviorSanitizer (which also replays every
-# fuzz corpus); then each libFuzzer harness for a bounded time (clang).
-# Warnings are errors.
+# fuzz corpus); then each libFuzzer harness for a bounded time (clang); then
+# valgrind's memcheck over the unit tests, golden cases, fuzz corpora and the
+# main end-to-end tests. Warnings are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -19,3 +20,6 @@ ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 echo "== fuzzing: every harness for ${SOCRED_FUZZ_SECONDS:-20} s under the sanitizers (scripts/fuzz.sh)"
 scripts/fuzz.sh "${SOCRED_FUZZ_SECONDS:-20}"
+
+echo "== valgrind memcheck (scripts/valgrind.sh)"
+scripts/valgrind.sh
