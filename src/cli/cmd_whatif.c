@@ -50,46 +50,47 @@ struct ctx {
 
 /* ---- matching names across the two rulebooks ---- */
 
-static int find_name(const char *const *names, size_t n, const char *name)
+/* The index of name among names[0..*n), appended when absent (*added). */
+static int name_slot(const char **names, size_t *n, const char *name, bool *added)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(names[i], name)) {
+			*added = false;
 			return (int)i;
-	return -1;
+		}
+	*added = true;
+	names[*n] = name;
+	return (int)(*n)++;
 }
 
 static void match_cards(struct ctx *c)
 {
 	const char *names[2 * SC_LIMIT_SCORECARDS];
+	bool added;
 
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < sc_rulebook_scorecard_count(c->rb[k]); i++) {
 			const char *name = sc_rulebook_scorecard_name(c->rb[k], (int)i);
-			int j = find_name(names, c->ncards, name);
-			if (j < 0) {
-				j = (int)c->ncards++;
-				names[j] = name;
-				c->cards[j] = (struct card){.name = name, .sc = {-1, -1}};
-			}
-			c->cards[j].sc[k] = (int)i;
-			c->cards[j].ng[k] = sc_rulebook_grade_count(c->rb[k], (int)i);
+			struct card *cd = &c->cards[name_slot(names, &c->ncards, name, &added)];
+			if (added)
+				*cd = (struct card){.name = name, .sc = {-1, -1}};
+			cd->sc[k] = (int)i;
+			cd->ng[k] = sc_rulebook_grade_count(c->rb[k], (int)i);
 		}
 }
 
 static void match_lists(struct ctx *c)
 {
 	const char *names[2 * SC_LIMIT_LISTS];
+	bool added;
 
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < sc_rulebook_list_count(c->rb[k]); i++) {
 			const char *name = sc_rulebook_list_name(c->rb[k], (int)i);
-			int j = find_name(names, c->nlists, name);
-			if (j < 0) {
-				j = (int)c->nlists++;
-				names[j] = name;
-				c->lists[j] = (struct list){.name = name, .l = {-1, -1}};
-			}
-			c->lists[j].l[k] = (int)i;
+			struct list *l = &c->lists[name_slot(names, &c->nlists, name, &added)];
+			if (added)
+				*l = (struct list){.name = name, .l = {-1, -1}};
+			l->l[k] = (int)i;
 		}
 }
 
@@ -97,6 +98,7 @@ static bool match_actions(struct ctx *c)
 {
 	size_t max = sc_rulebook_action_count(c->rb[ACTIVE]) + sc_rulebook_action_count(c->rb[DRAFT]);
 	const char **names = calloc(max + 1, sizeof(*names));
+	bool added;
 
 	if (!names || !(c->actions = calloc(max + 1, sizeof(*c->actions)))) {
 		free(names);
@@ -105,13 +107,10 @@ static bool match_actions(struct ctx *c)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < sc_rulebook_action_count(c->rb[k]); i++) {
 			const char *name = sc_rulebook_action_name(c->rb[k], (int)i);
-			int j = find_name(names, c->nactions, name);
-			if (j < 0) {
-				j = (int)c->nactions++;
-				names[j] = name;
-				c->actions[j] = (struct action){.name = name, .a = {-1, -1}};
-			}
-			c->actions[j].a[k] = (int)i;
+			struct action *a = &c->actions[name_slot(names, &c->nactions, name, &added)];
+			if (added)
+				*a = (struct action){.name = name, .a = {-1, -1}};
+			a->a[k] = (int)i;
 		}
 	free(names);
 	return true;
