@@ -10,7 +10,7 @@
 
 "$SOCRED" init > /dev/null
 kills=0
-for i in 1 2 3 4 5 6 7 8; do
+for i in $(seq 20); do
 	"$SOCRED" ingest city.csv > /dev/null 2>&1 &
 	pid=$!
 	sleep "0.$(( (RANDOM % 9) + 1 ))"

@@ -39,7 +39,7 @@ post() {
 		--data-binary "@$f" "$B/v1/records")" = 200 ]
 }
 next=0 kills=0
-for round in $(seq 10); do
+for round in $(seq 20); do
 	start
 	# the killer: SIGKILL after a random 0.02 to 0.2 s of posting
 	( sleep "0.$(printf '%02d' $(( (RANDOM % 10 + 1) * 2 )))"; kill -9 "$SPID" 2> /dev/null ) &
@@ -58,7 +58,7 @@ start
 while [ "$next" -lt "$nparts" ]; do post "$next" && next=$((next + 1)) || { bad "batch $next refused"; cat resp; break; }; done
 kill -TERM "$SPID"
 wait "$SPID"
-eq "$kills" 10 "kills"
+eq "$kills" 20 "kills"
 for t in records events consents; do
 	eq "$(sqlite3 socred.db "SELECT count(*) FROM $t")" "$(sqlite3 clean.db "SELECT count(*) FROM $t")" "$t after the kills"
 done
