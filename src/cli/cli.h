@@ -105,6 +105,10 @@ int cli_at(const char *s, sc_day *out);
 const char *cli_str(json_t *o, const char *key);
 /* One compact line, keys in insertion order. */
 void cli_json_print(json_t *o);
+/* A command's result: o as JSON (json) or through print_text. EXIT_OK, or
+ * the out-of-memory failure when o is NULL (a report that could not be
+ * built). o stays the caller's. */
+int cli_emit(json_t *o, bool json, void (*print_text)(json_t *o));
 
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate, cmd_keys,

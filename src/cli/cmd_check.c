@@ -64,15 +64,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = unknown_action(sub.rb, pos[1]);
 		goto out;
 	}
-	if (!(o = sc_report_check(sub.rb, &sub.l, sub.ev, action, at, &dec))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	if (json)
-		cli_json_print(o);
-	else
-		print_text(o);
-	rc = dec == SC_DECISION_ALLOW || dec == SC_DECISION_GRANT ? EXIT_OK : EXIT_SOME;
+	o = sc_report_check(sub.rb, &sub.l, sub.ev, action, at, &dec);
+	if ((rc = cli_emit(o, json, print_text)) == EXIT_OK)
+		rc = dec == SC_DECISION_ALLOW || dec == SC_DECISION_GRANT ? EXIT_OK : EXIT_SOME;
 out:
 	json_decref(o);
 	cli_subject_close(&sub);

@@ -84,15 +84,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_subject_open(cli, pos[0], at, SC_EVAL_EXPLAIN, &sub)))
 		goto out;
-	if (!(o = sc_report_explain(sub.rb, &sub.l, sub.ev, at))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	if (json)
-		cli_json_print(o);
-	else
-		print_text(o);
-	rc = EXIT_OK;
+	o = sc_report_explain(sub.rb, &sub.l, sub.ev, at);
+	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
 	cli_subject_close(&sub);

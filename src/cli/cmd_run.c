@@ -199,17 +199,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if (!(o = summary(&c, cli_now() - t0))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	json_object_set_new(o, "snapshot", json_string(snap_path));
-	if (json) {
-		cli_json_print(o);
-	} else {
-		print_text(o);
-	}
-	rc = EXIT_OK;
+	if ((o = summary(&c, cli_now() - t0)))
+		json_object_set_new(o, "snapshot", json_string(snap_path));
+	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
 	sc_snap_writer_free(c.snap);

@@ -66,15 +66,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("unknown scorecard '%s'", card);
 		goto out;
 	}
-	if (!(o = sc_report_score(s.rb, &s.l, s.ev, sc, at))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	if (json)
-		cli_json_print(o);
-	else
-		print_text(o);
-	rc = EXIT_OK;
+	o = sc_report_score(s.rb, &s.l, s.ev, sc, at);
+	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
 	cli_subject_close(&s);

@@ -337,15 +337,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	progress_end(&c.prog);
-	if (!(o = summary(&c, cli_now() - t0))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	if (json)
-		cli_json_print(o);
-	else
-		print_text(o);
-	rc = EXIT_OK;
+	o = summary(&c, cli_now() - t0);
+	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
 	for (size_t i = 0; i < c.ncards; i++)

@@ -114,6 +114,17 @@ void cli_json_print(json_t *o)
 	putchar('\n');
 }
 
+int cli_emit(json_t *o, bool json, void (*print_text)(json_t *o))
+{
+	if (!o)
+		return cli_fail("out of memory");
+	if (json)
+		cli_json_print(o);
+	else
+		print_text(o);
+	return EXIT_OK;
+}
+
 int cli_subject_open(struct cli *cli, const char *id, sc_day at,
 		     unsigned flags, struct cli_subject *s)
 {
