@@ -59,6 +59,11 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 				  enum sc_kind kind,
 				  const struct sc_card_result *cards,
 				  const struct sc_snap_hit *hits, size_t nhits);
+/* Appends every subject of src (a writer for the same rulebook and day)
+ * to w, as if added to w in src's order: writers filled on several
+ * threads become one. SC_OK, SC_ENOMEM, SC_ELIMIT. */
+enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
+				     const struct sc_snap_writer *src);
 /* Writes the file (a temporary name, fsync, rename to path), recording
  * that it shows the ledger as of `mark`. opened (may be NULL): also maps
  * the file written, before the rename, so the caller has this file even
@@ -93,6 +98,11 @@ struct sc_snap_entry {
 /* Finds id; false when the snapshot has no entry for it. */
 bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
 		  struct sc_snap_entry *e);
+/* Walks every entry in the order they were added: *pos starts at 0; false
+ * at the end (or at damage). *id (not NUL-terminated, *idlen bytes) is
+ * borrowed from the mapping. */
+bool sc_snap_next(const struct sc_snap *s, uint64_t *pos, struct sc_snap_entry *e,
+		  const char **id, size_t *idlen);
 /* n lookups at once (found[i], out[i] for ids[i]): the memory reads of
  * many lookups overlap instead of following one another, which is what
  * makes bulk checks fast; the answers are sc_snap_find's. */

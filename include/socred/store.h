@@ -195,22 +195,66 @@ struct sc_store_counts {
 enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c,
 			       struct sc_diag *d);
 
-/* Stored population runs. begin opens a transaction and returns the run id;
- * put_* add rows; finish commits (abort rolls back). */
-enum sc_status sc_store_run_begin(struct sc_store *st, sc_day at,
-				  int64_t *run, struct sc_diag *d);
-enum sc_status sc_store_run_put_card(struct sc_store *st, int64_t run,
-				     int64_t sid, const char *scorecard,
-				     const char *status, int32_t score,
-				     const char *grade, struct sc_diag *d);
-enum sc_status sc_store_run_put_list(struct sc_store *st, int64_t run,
-				     int64_t sid, const char *list,
-				     int64_t rid, sc_day since, sc_day until,
-				     struct sc_diag *d);
-enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run,
-				   uint64_t subjects, double seconds,
-				   struct sc_diag *d);
-void sc_store_run_abort(struct sc_store *st);
+/* Stored population runs: the run's row and its tallies (subjects per
+ * scorecard, status and grade; members and entries per list), written in
+ * one short transaction when the run is done. Per-subject results live in
+ * the decision snapshot, not the ledger, so a run never holds the ledger's
+ * write lock while it evaluates. */
+struct sc_run_tally {
+	const char *scorecard, *status, *grade; /* grade NULL: none */
+	uint64_t subjects;
+};
+struct sc_run_list {
+	const char *list;
+	uint64_t members, entries;
+};
+/* *run: the new run's id. SC_OK or SC_ESTORE (nothing stored). */
+enum sc_status sc_store_run_save(struct sc_store *st, sc_day at,
+				 uint64_t subjects, double seconds,
+				 const struct sc_run_tally *tallies, size_t ntallies,
+				 const struct sc_run_list *lists, size_t nlists,
+				 int64_t *run, struct sc_diag *d);
+
+/* ---- the population as rows, for derived images ---- */
+
+/* The ledger's subject files before any rulebook reads them: what a
+ * population image (socred/image.h) is made of. Subject i (sid[i]
+ * ascending) has records recs[roff[i] .. roff[i + 1]) in ledger (rid)
+ * order, with `type` the ledger's type id (its name: types[type]), and
+ * consents cons[coff[i] .. coff[i + 1]) in filing order, naming their
+ * scorecard by index into cards. Every array is malloc'd; sc_pop_free. */
+struct sc_pop_consent {
+	sc_day date;
+	int32_t card;
+	bool granted;
+};
+struct sc_pop {
+	uint64_t nsub, nrec, ncons;
+	int64_t *sid;
+	uint8_t *kind;
+	uint64_t *idoff; /* [nsub + 1] into ids: subject i's id, NUL-terminated */
+	char *ids;
+	uint64_t *roff, *coff; /* [nsub + 1] */
+	struct sc_eval_record *recs;
+	struct sc_pop_consent *cons;
+	char **types; /* [ntypes]: NULL where the ledger has no such id */
+	size_t ntypes;
+	char **cards;
+	size_t ncards;
+};
+void sc_pop_free(struct sc_pop *p);
+/* Loads, in one read transaction, every subject's file (ids NULL), or
+ * only the subjects named in ids[nids] and every subject whose ledger id is
+ * above new_after (those filed since an image was made); a named id with
+ * no file is left out. The whole type table is always loaded. *mark:
+ * where the ledger stood; *ledger_id: the ledger's identity (33 bytes),
+ * which a copy of another ledger at the same path would not share.
+ * SC_OK, SC_ENOMEM, SC_ESTORE. */
+enum sc_status sc_store_pop_load(struct sc_store *st, const char *const *ids,
+				 size_t nids, int64_t new_after,
+				 struct sc_pop *out, struct sc_store_mark *mark,
+				 char *ledger_id, struct sc_diag *d);
+#define SC_STORE_LEDGER_ID 33
 
 /* Removes records past retention, with their events, disputes, statements
  * and repair applications, in one transaction: the only deletion the

@@ -111,7 +111,7 @@ void cli_json_print(json_t *o);
 int cli_emit(json_t *o, bool json, void (*print_text)(json_t *o));
 
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
-	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_generate, cmd_keys,
+	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_results, cmd_generate, cmd_keys,
 	cmd_audit, cmd_serve, cmd_expire, cmd_whatif;
 
 #endif

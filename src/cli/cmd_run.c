@@ -1,78 +1,317 @@
 /* socred run: evaluate every subject, store the results, print the grade
  * distribution and the list sizes. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "socred/limits.h"
 #include "socred/report.h"
+#include "socred/image.h"
 #include "socred/snapshot.h"
+
+/* What one thread keeps of each subject it evaluates, for the snapshot
+ * (written afterwards, in ledger order, by the calling thread). */
+struct subj_out {
+	const char *id;       /* borrowed from the image (or copied: --from-ledger) */
+	enum sc_kind kind;
+	uint32_t nhits;
+	uint64_t hit0;        /* first of its hits */
+};
+struct hit_out {
+	int32_t list;
+	sc_day since, until;
+	int64_t rid;
+};
+
+struct part {
+	struct sc_eval *ev;
+	sc_day at;
+	size_t ncards;
+	uint64_t subjects, records;
+	uint64_t status[SC_LIMIT_SCORECARDS][3];
+	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
+	uint64_t *list_members, *list_entries;
+	struct subj_out *subj;
+	struct sc_card_result *cards; /* ncards per subject */
+	struct hit_out *hits;
+	uint64_t n, cap, nhits, hcap;
+	bool copy_ids;                /* ids are borrowed for the call only */
+};
 
 struct ctx {
 	struct sc_store *st;
 	const struct sc_rulebook *rb;
-	struct sc_eval *ev;
 	sc_day at;
 	int64_t run;
-	struct sc_snap_writer *snap;
-	uint64_t subjects, records;
-	uint64_t status[SC_LIMIT_SCORECARDS][3];
-	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
-	uint64_t *list_members;   /* subjects on each list */
-	uint64_t *list_entries;   /* entries (records) on each list */
+	struct part *parts;
+	size_t nparts;
 	struct progress prog;
+	const char *what;
 };
 
-static enum sc_status visit(void *vctx, int64_t sid, const char *id,
+static bool part_grow(struct part *p)
+{
+	if (p->n == p->cap) {
+		uint64_t ncap = p->cap ? p->cap * 2 : 4096;
+		void *a = realloc(p->subj, ncap * sizeof(*p->subj));
+		if (!a)
+			return false;
+		p->subj = a;
+		if (!(a = realloc(p->cards, ncap * (p->ncards ? p->ncards : 1) * sizeof(*p->cards))))
+			return false;
+		p->cards = a;
+		p->cap = ncap;
+	}
+	return true;
+}
+
+/* One subject, on one of the scan's threads: evaluate, count, keep. */
+static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 			    const struct sc_subject *s)
 {
-	struct ctx *c = vctx;
-	const struct sc_rulebook *rb = c->rb;
+	struct part *p = tctx;
 	const struct sc_list_hit *h;
+	struct subj_out *o;
 	size_t n;
 	enum sc_status st;
-	struct sc_diag d;
 
-	if ((st = sc_eval_subject(c->ev, s, c->at, 0)))
+	(void)sid;
+	if ((st = sc_eval_subject(p->ev, s, p->at, 0)))
 		return st;
-	c->subjects++;
-	c->records += s->nrecs;
-	sc_diag_clear(&d);
-	for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
-		const struct sc_card_result *r = sc_eval_card(c->ev, (int)i);
-		c->status[i][r->status]++;
-		if (r->status == SC_CARD_NOT_APPLICABLE)
-			continue;
-		if (r->status == SC_CARD_SCORED)
-			c->grades[i][r->grade]++;
-		if ((st = sc_store_run_put_card(c->st, c->run, sid,
-						sc_rulebook_scorecard_name(rb, (int)i),
-						sc_card_status_name(r->status), r->score,
-						r->grade >= 0 ? sc_rulebook_grade_name(rb, (int)i, r->grade) : NULL,
-						&d)))
-			return st;
+	p->subjects++;
+	p->records += s->nrecs;
+	if (!part_grow(p))
+		return SC_ENOMEM;
+	o = &p->subj[p->n];
+	if (p->copy_ids && !(id = strdup(id)))
+		return SC_ENOMEM;
+	*o = (struct subj_out){.id = id, .kind = s->kind, .hit0 = p->nhits};
+	for (size_t i = 0; i < p->ncards; i++) {
+		const struct sc_card_result *r = sc_eval_card(p->ev, (int)i);
+		p->cards[p->n * p->ncards + i] = *r;
+		p->status[i][r->status]++;
+		if (r->status == SC_CARD_SCORED && r->grade >= 0)
+			p->grades[i][r->grade]++;
 	}
-	if ((st = sc_snap_writer_add_eval(c->snap, c->st, id, s, c->ev, &d)))
-		return st;
-	h = sc_eval_lists(c->ev, &n);
+	h = sc_eval_lists(p->ev, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || h[i].list != h[i - 1].list)
-			c->list_members[h[i].list]++;
-		c->list_entries[h[i].list]++;
-		if ((st = sc_store_run_put_list(c->st, c->run, sid,
-						sc_rulebook_list_name(rb, h[i].list),
-						s->recs[h[i].record].rid, h[i].since,
-						h[i].until, &d)))
-			return st;
+			p->list_members[h[i].list]++;
+		p->list_entries[h[i].list]++;
+		if (p->nhits == p->hcap) {
+			uint64_t ncap = p->hcap ? p->hcap * 2 : 1024;
+			void *a = realloc(p->hits, ncap * sizeof(*p->hits));
+			if (!a)
+				return SC_ENOMEM;
+			p->hits = a;
+			p->hcap = ncap;
+		}
+		p->hits[p->nhits++] = (struct hit_out){h[i].list, h[i].since, h[i].until,
+						       s->recs[h[i].record].rid};
 	}
+	o->nhits = (uint32_t)n;
+	p->n++;
 	return SC_OK;
+}
+
+/* The reference path (--from-ledger): the ledger scan, one thread. */
+static enum sc_status visit_ledger(void *vctx, int64_t sid, const char *id,
+				   const struct sc_subject *s)
+{
+	struct ctx *c = vctx;
+
+	return visit(&c->parts[0], sid, id, s);
 }
 
 static void on_progress(void *vctx, uint64_t done, uint64_t total)
 {
 	struct ctx *c = vctx;
 
-	progress_show(&c->prog, "run", (double)done, (double)total, (double)done, "subjects");
+	progress_show(&c->prog, c->what, (double)done, (double)total, (double)done, "subjects");
+}
+
+/* The record ids of every list entry, looked up once in rid order (the
+ * ledger is single-threaded; the snapshot's parts are then made on the
+ * scan's threads). */
+struct names {
+	int64_t *rid;
+	char (*name)[SC_LIMIT_RECORD_ID + 1];
+	size_t n;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static enum sc_status names_load(struct ctx *c, struct names *nm, struct sc_diag *d)
+{
+	size_t total = 0, k = 0;
+	enum sc_status st;
+
+	for (size_t t = 0; t < c->nparts; t++)
+		total += c->parts[t].nhits;
+	nm->rid = malloc((total ? total : 1) * sizeof(*nm->rid));
+	if (!nm->rid)
+		return SC_ENOMEM;
+	for (size_t t = 0; t < c->nparts; t++)
+		for (uint64_t i = 0; i < c->parts[t].nhits; i++)
+			nm->rid[k++] = c->parts[t].hits[i].rid;
+	qsort(nm->rid, total, sizeof(*nm->rid), cmp_i64);
+	for (size_t i = 0; i < total; i++)
+		if (!nm->n || nm->rid[i] != nm->rid[nm->n - 1])
+			nm->rid[nm->n++] = nm->rid[i];
+	if (!(nm->name = malloc((nm->n ? nm->n : 1) * sizeof(*nm->name))))
+		return SC_ENOMEM;
+	for (size_t i = 0; i < nm->n; i++)
+		if ((st = sc_store_record_name(c->st, nm->rid[i], nm->name[i],
+					       sizeof(nm->name[i]), d)))
+			return st;
+	return SC_OK;
+}
+
+static const char *names_find(const struct names *nm, int64_t rid)
+{
+	const int64_t *p = bsearch(&rid, nm->rid, nm->n, sizeof(*nm->rid), cmp_i64);
+
+	return p ? nm->name[p - nm->rid] : "";
+}
+
+/* One part's subjects into its own snapshot writer. */
+struct snap_job {
+	struct ctx *c;
+	const struct names *nm;
+	struct part *p;
+	struct sc_snap_writer *w;
+	enum sc_status st;
+	const char *bad; /* the subject that failed */
+	pthread_t thread;
+};
+
+static void *snap_part(void *arg)
+{
+	struct snap_job *j = arg;
+	struct part *p = j->p;
+	struct sc_snap_hit hits[SC_SNAP_HITS_MAX];
+
+	if ((j->st = sc_snap_writer_new(j->c->rb, j->c->at, &j->w)))
+		return NULL;
+	for (uint64_t i = 0; i < p->n; i++) {
+		const struct subj_out *o = &p->subj[i];
+		for (uint32_t k = 0; k < o->nhits && k < SC_SNAP_HITS_MAX; k++) {
+			const struct hit_out *h = &p->hits[o->hit0 + k];
+			hits[k] = (struct sc_snap_hit){h->list, h->since, h->until,
+						       names_find(j->nm, h->rid)};
+		}
+		if ((j->st = sc_snap_writer_add(j->w, o->id, o->kind, p->cards + i * p->ncards,
+						hits, o->nhits))) {
+			j->bad = o->id;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The snapshot, from every part in order: ledger order. */
+static enum sc_status write_snapshot(struct ctx *c, struct sc_snap_writer *w,
+				     struct sc_diag *d)
+{
+	struct names nm = {0};
+	struct snap_job *j = calloc(c->nparts, sizeof(*j));
+	size_t started = 0;
+	enum sc_status st;
+
+	if (!j)
+		return SC_ENOMEM;
+	if ((st = names_load(c, &nm, d)))
+		goto out;
+	for (size_t t = 0; t < c->nparts; t++)
+		j[t] = (struct snap_job){.c = c, .nm = &nm, .p = &c->parts[t]};
+	for (started = 1; started < c->nparts; started++)
+		if (pthread_create(&j[started].thread, NULL, snap_part, &j[started]))
+			break;
+	snap_part(&j[0]);
+	for (size_t t = started; t < c->nparts; t++)
+		snap_part(&j[t]); /* those no thread took */
+	for (size_t t = 1; t < started; t++)
+		pthread_join(j[t].thread, NULL);
+	for (size_t t = 0; t < c->nparts && !st; t++) {
+		if ((st = j[t].st))
+			sc_diag_set(d, st, NULL, 0, 0, "subject",
+				    "cannot add subject '%s' to the snapshot",
+				    j[t].bad ? j[t].bad : "?");
+		else
+			st = sc_snap_writer_append(w, j[t].w);
+		sc_snap_writer_free(j[t].w);
+		j[t].w = NULL;
+	}
+out:
+	for (size_t t = 0; t < c->nparts; t++)
+		sc_snap_writer_free(j[t].w);
+	free(j);
+	free(nm.rid);
+	free(nm.name);
+	return st;
+}
+
+/* The parts' counts summed into parts[0]. */
+static void merge_counts(struct ctx *c)
+{
+	struct part *a = &c->parts[0];
+
+	for (size_t t = 1; t < c->nparts; t++) {
+		struct part *p = &c->parts[t];
+		a->subjects += p->subjects;
+		a->records += p->records;
+		for (size_t i = 0; i < SC_LIMIT_SCORECARDS; i++) {
+			for (int k = 0; k < 3; k++)
+				a->status[i][k] += p->status[i][k];
+			for (int k = 0; k < SC_LIMIT_GRADES; k++)
+				a->grades[i][k] += p->grades[i][k];
+		}
+		for (size_t l = 0; l < sc_rulebook_list_count(c->rb); l++) {
+			a->list_members[l] += p->list_members[l];
+			a->list_entries[l] += p->list_entries[l];
+		}
+	}
+}
+
+static enum sc_status save_run(struct ctx *c, double secs, struct sc_diag *d)
+{
+	const struct sc_rulebook *rb = c->rb;
+	const struct part *a = &c->parts[0];
+	struct sc_run_tally t[SC_LIMIT_SCORECARDS * (SC_LIMIT_GRADES + 2)];
+	struct sc_run_list *l = calloc(sc_rulebook_list_count(rb) + 1, sizeof(*l));
+	size_t nt = 0;
+	enum sc_status st;
+
+	if (!l)
+		return SC_ENOMEM;
+	for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
+		const char *name = sc_rulebook_scorecard_name(rb, (int)i);
+		uint64_t graded = 0;
+		for (size_t k = 0; k < sc_rulebook_grade_count(rb, (int)i); k++) {
+			graded += a->grades[i][k];
+			if (a->grades[i][k])
+				t[nt++] = (struct sc_run_tally){name, "scored",
+					sc_rulebook_grade_name(rb, (int)i, (int)k), a->grades[i][k]};
+		}
+		if (a->status[i][SC_CARD_SCORED] > graded)
+			t[nt++] = (struct sc_run_tally){name, "scored", NULL,
+							a->status[i][SC_CARD_SCORED] - graded};
+		if (a->status[i][SC_CARD_NO_CONSENT])
+			t[nt++] = (struct sc_run_tally){name, "no_consent", NULL,
+							a->status[i][SC_CARD_NO_CONSENT]};
+	}
+	for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
+		l[i] = (struct sc_run_list){sc_rulebook_list_name(rb, (int)i),
+					    a->list_members[i], a->list_entries[i]};
+	st = sc_store_run_save(c->st, c->at, a->subjects, secs, t, nt, l,
+			       sc_rulebook_list_count(rb), &c->run, d);
+	free(l);
+	return st;
 }
 
 static json_t *summary(struct ctx *c, double secs)
@@ -84,24 +323,25 @@ static json_t *summary(struct ctx *c, double secs)
 		json_t *g = json_object();
 		for (size_t k = 0; k < sc_rulebook_grade_count(rb, (int)i); k++)
 			json_object_set_new(g, sc_rulebook_grade_name(rb, (int)i, (int)k),
-					    json_integer((json_int_t)c->grades[i][k]));
+					    json_integer((json_int_t)c->parts[0].grades[i][k]));
 		json_array_append_new(cards, json_pack("{s:s,s:I,s:I,s:I,s:o}",
 			"scorecard", sc_rulebook_scorecard_name(rb, (int)i),
-			"scored", (json_int_t)c->status[i][SC_CARD_SCORED],
-			"no_consent", (json_int_t)c->status[i][SC_CARD_NO_CONSENT],
-			"not_applicable", (json_int_t)c->status[i][SC_CARD_NOT_APPLICABLE],
+			"scored", (json_int_t)c->parts[0].status[i][SC_CARD_SCORED],
+			"no_consent", (json_int_t)c->parts[0].status[i][SC_CARD_NO_CONSENT],
+			"not_applicable", (json_int_t)c->parts[0].status[i][SC_CARD_NOT_APPLICABLE],
 			"grades", g));
 	}
 	for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
 		json_array_append_new(lists, json_pack("{s:s,s:s,s:I,s:I}",
 			"list", sc_rulebook_list_name(rb, (int)i),
 			"kind", sc_rulebook_list_kind(rb, (int)i) == SC_LIST_BLACK ? "black" : "red",
-			"members", (json_int_t)c->list_members[i],
-			"entries", (json_int_t)c->list_entries[i]));
+			"members", (json_int_t)c->parts[0].list_members[i],
+			"entries", (json_int_t)c->parts[0].list_entries[i]));
 	return json_pack("{s:I,s:o,s:s,s:s,s:I,s:I,s:f,s:f,s:o,s:o}",
 		"run", (json_int_t)c->run, "at", sc_report_day(c->at),
 		"rulebook", sc_rulebook_name(rb), "version", sc_rulebook_version(rb),
-		"subjects", (json_int_t)c->subjects, "records", (json_int_t)c->records,
+		"subjects", (json_int_t)c->parts[0].subjects,
+		"records", (json_int_t)c->parts[0].records,
 		"seconds", secs, "peak_mib", cli_peak_mib(),
 		"scorecards", cards, "lists", lists);
 }
@@ -150,70 +390,144 @@ static void print_text(json_t *o)
 	       json_string_value(json_object_get(o, "snapshot")));
 }
 
+static void parts_free(struct ctx *c)
+{
+	for (size_t t = 0; c->parts && t < c->nparts; t++) {
+		struct part *p = &c->parts[t];
+		if (p->copy_ids)
+			for (uint64_t i = 0; i < p->n; i++)
+				free((char *)p->subj[i].id);
+		sc_eval_free(p->ev);
+		free(p->list_members);
+		free(p->list_entries);
+		free(p->subj);
+		free(p->cards);
+		free(p->hits);
+	}
+	free(c->parts);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *at_s = NULL;
-	bool json = false;
-	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json}, {0}};
+	const char *at_s = NULL, *threads_s = NULL;
+	bool json = false, from_ledger = false, rebuild = false;
+	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
+				   {"--threads", &threads_s, NULL},
+				   {"--from-ledger", NULL, &from_ledger},
+				   {"--rebuild-image", NULL, &rebuild}, {0}};
 	struct ctx c = {0};
 	struct sc_rulebook *rb = NULL;
+	struct sc_image *img = NULL;
+	struct sc_image_info info = {0};
+	struct sc_snap_writer *snap = NULL;
 	struct sc_diag d;
 	struct sc_store_mark mark;
-	char snap_path[4096];
+	char snap_path[4096], img_path[4096];
 	json_t *o = NULL;
-	double t0;
+	double t0, t_image = 0, t_eval = 0;
+	long threads = (long)sc_image_threads();
+	enum sc_status st;
 	int n, rc = cli_parse(cli, &cmd_run, argc, argv, opts, NULL, 0, &n);
 
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_at(at_s, &c.at)))
 		return rc;
+	if (threads_s) {
+		char *end;
+		threads = strtol(threads_s, &end, 10);
+		if (*end || threads < 1 || threads > SC_IMAGE_THREADS_MAX)
+			return cli_fail("--threads takes a whole number from 1 to %d",
+					SC_IMAGE_THREADS_MAX);
+	}
 	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
 		return rc;
 	c.rb = rb;
-	c.ev = sc_eval_new(rb);
-	c.list_members = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-	c.list_entries = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-	if (!c.ev || !c.list_members || !c.list_entries ||
-	    sc_snap_writer_new(rb, c.at, &c.snap)) {
+	c.nparts = from_ledger ? 1 : (size_t)threads;
+	if (!(c.parts = calloc(c.nparts, sizeof(*c.parts))) || sc_snap_writer_new(rb, c.at, &snap)) {
 		rc = cli_fail("out of memory");
 		goto out;
+	}
+	for (size_t t = 0; t < c.nparts; t++) {
+		struct part *p = &c.parts[t];
+		p->ev = sc_eval_new(rb);
+		p->ncards = sc_rulebook_scorecard_count(rb);
+		p->copy_ids = from_ledger;
+		p->list_members = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
+		p->list_entries = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
+		if (!p->ev || !p->list_members || !p->list_entries) {
+			rc = cli_fail("out of memory");
+			goto out;
+		}
+		p->at = c.at;
 	}
 	sc_diag_clear(&d);
 	progress_init(&c.prog);
 	t0 = cli_now();
-	if (sc_store_run_begin(c.st, c.at, &c.run, &d) ||
-	    sc_store_scan_marked(c.st, rb, visit, on_progress, &c, &mark, &d) ||
-	    sc_store_run_finish(c.st, c.run, c.subjects, cli_now() - t0, &d)) {
-		sc_store_run_abort(c.st);
-		progress_end(&c.prog);
-		cli_diag(&d);
-		rc = EXIT_FATAL;
-		goto out;
+	if (from_ledger) {
+		c.what = "run (from the ledger)";
+		st = sc_store_scan_marked(c.st, rb, visit_ledger, on_progress, &c, &mark, &d);
+	} else {
+		void *tctx[SC_IMAGE_THREADS_MAX];
+		const struct sc_rulebook *rbs[1] = {rb};
+		sc_image_path(cli->db, img_path, sizeof(img_path));
+		c.what = "image";
+		st = sc_image_sync(c.st, img_path, rebuild ? SC_IMAGE_REBUILD : 0, &img, &info,
+				   on_progress, &c, &d);
+		t_image = cli_now() - t0;
+		if (!st) {
+			for (size_t t = 0; t < c.nparts; t++)
+				tctx[t] = &c.parts[t];
+			sc_image_mark(img, &mark);
+			c.what = "run";
+			st = sc_image_scan(img, rbs, 1, c.nparts, visit, tctx, on_progress, &c, &d);
+		}
 	}
 	progress_end(&c.prog);
+	t_eval = cli_now() - t0 - t_image;
+	merge_counts(&c);
 	/* the decision snapshot that `socred serve` answers checks from */
 	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
-	if (sc_snap_writer_finish(c.snap, &mark, snap_path, NULL, &d)) {
+	if (st || (st = write_snapshot(&c, snap, &d)) ||
+	    (st = sc_snap_writer_finish(snap, &mark, snap_path, NULL, &d)) ||
+	    (st = save_run(&c, cli_now() - t0, &d))) {
 		cli_diag(&d);
-		rc = EXIT_FATAL;
+		rc = st == SC_ENOMEM ? cli_fail("out of memory") : EXIT_FATAL;
 		goto out;
 	}
-	if ((o = summary(&c, cli_now() - t0)))
+	if ((o = summary(&c, cli_now() - t0))) {
 		json_object_set_new(o, "snapshot", json_string(snap_path));
+		json_object_set_new(o, "threads", json_integer((json_int_t)c.nparts));
+		/* where the time went: bringing the image up to date, evaluating,
+		 * and the snapshot with the tallies */
+		json_object_set_new(o, "phases", json_pack("{s:f,s:f,s:f}", "image", t_image,
+			"evaluate", t_eval, "snapshot", json_real_value(json_object_get(o, "seconds")) -
+			t_image - t_eval));
+		if (from_ledger)
+			json_object_set_new(o, "image", json_null());
+		else
+			json_object_set_new(o, "image", json_pack("{s:s,s:b,s:b,s:I,s:I,s:f,s:s?}",
+				"path", img_path, "built", info.built, "rewritten", info.rewritten,
+				"reread", (json_int_t)info.reread, "bytes", (json_int_t)info.bytes,
+				"seconds", t_image, "why", info.built ? info.why : NULL));
+	}
 	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
-	sc_snap_writer_free(c.snap);
-	free(c.list_members);
-	free(c.list_entries);
-	sc_eval_free(c.ev);
+	sc_image_close(img);
+	sc_snap_writer_free(snap);
+	parts_free(&c);
 	sc_store_close(c.st);
 	sc_rulebook_free(rb);
 	return rc;
 }
 
 const struct cmd cmd_run = {
-	"run", run, "run [--at DATE] [--json]",
-	"Evaluate every subject, store the results as a run, print the grade\n"
-	"      distribution and the list sizes."};
+	"run", run, "run [--at DATE] [--threads N] [--from-ledger] [--rebuild-image] [--json]",
+	"Evaluate every subject, store the run's tallies, write the decision\n"
+	"      snapshot, print the grade distribution and the list sizes. The\n"
+	"      evaluation reads the population image (<ledger>.image), brought up\n"
+	"      to date first (only subjects changed since it was made are re-read;\n"
+	"      it is rebuilt when missing or stale), on N threads (default: the\n"
+	"      cores). --from-ledger evaluates straight from the ledger on one\n"
+	"      thread instead (the reference); --rebuild-image rebuilds it."};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "socred/image.h"
 #include "socred/limits.h"
 #include "socred/report.h"
 
@@ -186,6 +187,107 @@ static void on_progress(void *vctx, uint64_t done, uint64_t total)
 	progress_show(&c->prog, "whatif", (double)done, (double)total, (double)done, "subjects");
 }
 
+/* ---- one context per thread ---- */
+
+/* A copy of c with its own evaluators and zeroed counts. */
+static bool ctx_clone(struct ctx *t, const struct ctx *c)
+{
+	*t = *c;
+	t->subjects = t->records = t->changed = 0;
+	t->ev[ACTIVE] = sc_eval_new(c->rb[ACTIVE]);
+	t->ev[DRAFT] = sc_eval_new(c->rb[DRAFT]);
+	t->actions = calloc(c->nactions + 1, sizeof(*t->actions));
+	for (size_t i = 0; i < c->ncards; i++)
+		t->cards[i].m = calloc((c->cards[i].ng[ACTIVE] + 1) * (c->cards[i].ng[DRAFT] + 1),
+				       sizeof(uint64_t));
+	for (size_t i = 0; i < c->nlists; i++) {
+		t->lists[i].on[0] = t->lists[i].on[1] = 0;
+		t->lists[i].joined = t->lists[i].left = 0;
+	}
+	if (!t->ev[ACTIVE] || !t->ev[DRAFT] || !t->actions)
+		return false;
+	for (size_t i = 0; i < c->nactions; i++)
+		t->actions[i] = (struct action){.name = c->actions[i].name,
+						.a = {c->actions[i].a[0], c->actions[i].a[1]}};
+	for (size_t i = 0; i < c->ncards; i++)
+		if (!t->cards[i].m)
+			return false;
+	return true;
+}
+
+static void ctx_free_clone(struct ctx *t)
+{
+	sc_eval_free(t->ev[ACTIVE]);
+	sc_eval_free(t->ev[DRAFT]);
+	free(t->actions);
+	for (size_t i = 0; i < t->ncards; i++)
+		free(t->cards[i].m);
+}
+
+/* t's counts added to c's. */
+static void ctx_add(struct ctx *c, const struct ctx *t)
+{
+	c->subjects += t->subjects;
+	c->records += t->records;
+	c->changed += t->changed;
+	for (size_t i = 0; i < c->ncards; i++)
+		for (size_t k = 0; k < (c->cards[i].ng[ACTIVE] + 1) * (c->cards[i].ng[DRAFT] + 1); k++)
+			c->cards[i].m[k] += t->cards[i].m[k];
+	for (size_t i = 0; i < c->nlists; i++) {
+		for (int k = 0; k < 2; k++)
+			c->lists[i].on[k] += t->lists[i].on[k];
+		c->lists[i].joined += t->lists[i].joined;
+		c->lists[i].left += t->lists[i].left;
+	}
+	for (size_t i = 0; i < c->nactions; i++) {
+		for (int k = 0; k < 2; k++) {
+			c->actions[i].deny[k] += t->actions[i].deny[k];
+			c->actions[i].grant[k] += t->actions[i].grant[k];
+		}
+		c->actions[i].to_deny += t->actions[i].to_deny;
+		c->actions[i].from_deny += t->actions[i].from_deny;
+	}
+}
+
+/* Every subject from the population image on every core, each thread
+ * counting into its own copy of c. */
+static enum sc_status scan_image(struct cli *cli, struct sc_store *st, struct ctx *c,
+				 struct sc_diag *d)
+{
+	size_t nt = sc_image_threads();
+	struct ctx *t = calloc(nt, sizeof(*t));
+	void *tctx[SC_IMAGE_THREADS_MAX];
+	struct sc_image *img = NULL;
+	struct sc_image_info info;
+	char path[4096];
+	enum sc_status rc = SC_ENOMEM;
+	size_t made = 0;
+
+	if (!t)
+		return SC_ENOMEM;
+	for (; made < nt; made++) {
+		bool ok = ctx_clone(&t[made], c);
+		tctx[made] = &t[made];
+		if (!ok) {
+			made++;
+			goto out;
+		}
+	}
+	sc_image_path(cli->db, path, sizeof(path));
+	if ((rc = sc_image_sync(st, path, 0, &img, &info, NULL, NULL, d)) ||
+	    (rc = sc_image_scan(img, c->rb, 2, nt, visit, tctx,
+				on_progress, c, d)))
+		goto out;
+	for (size_t i = 0; i < nt; i++)
+		ctx_add(c, &t[i]);
+out:
+	for (size_t i = 0; i < made; i++)
+		ctx_free_clone(&t[i]);
+	free(t);
+	sc_image_close(img);
+	return rc;
+}
+
 /* ---- the report ---- */
 
 static const char *grade_label(const struct ctx *c, const struct card *cd, int k, size_t g)
@@ -290,8 +392,9 @@ static void print_text(json_t *o)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *at_s = NULL, *pos[1];
-	bool json = false;
-	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json}, {0}};
+	bool json = false, from_ledger = false;
+	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
+				   {"--from-ledger", NULL, &from_ledger}, {0}};
 	struct ctx c = {0};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *active = NULL, *draft = NULL;
@@ -330,7 +433,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 	progress_init(&c.prog);
 	t0 = cli_now();
-	if (sc_store_scan_multi(st, c.rb, 2, visit, on_progress, &c, NULL, &d)) {
+	if (from_ledger ? sc_store_scan_multi(st, c.rb, 2, visit, on_progress, &c, NULL, &d)
+			: scan_image(cli, st, &c, &d)) {
 		progress_end(&c.prog);
 		cli_diag(&d);
 		rc = EXIT_FATAL;
@@ -353,7 +457,9 @@ out:
 }
 
 const struct cmd cmd_whatif = {
-	"whatif", run, "whatif DRAFT.yaml [--at DATE] [--json]",
+	"whatif", run, "whatif DRAFT.yaml [--at DATE] [--from-ledger] [--json]",
 	"Evaluate every subject under the rulebook in force and a draft together and\n"
 	"      report what would change: grade transitions per scorecard, subjects joining\n"
-	"      and leaving each list, denials and grants per action. Writes nothing."};
+	"      and leaving each list, denials and grants per action. Reads the\n"
+	"      population image on every core, as run does (--from-ledger: the ledger,\n"
+	"      one thread). Writes nothing to the ledger."};

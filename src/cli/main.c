@@ -8,7 +8,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_init, &cmd_rulebook, &cmd_ingest, &cmd_score, &cmd_explain,
-	&cmd_check, &cmd_lists, &cmd_run, &cmd_generate, &cmd_keys, &cmd_audit, &cmd_serve,
+	&cmd_check, &cmd_lists, &cmd_run, &cmd_results, &cmd_generate, &cmd_keys, &cmd_audit, &cmd_serve,
 	&cmd_expire, &cmd_whatif};
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -182,6 +182,38 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 	return SC_OK;
 }
 
+enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
+				     const struct sc_snap_writer *src)
+{
+	size_t base = w->len;
+	unsigned char *p;
+
+	if (src->h.ncards != w->h.ncards || base + src->len > OFF_MASK)
+		return SC_ELIMIT;
+	if (w->n + src->n > w->capn) {
+		size_t cap = w->capn ? w->capn : 65536;
+		uint64_t *k, *o;
+		while (cap < w->n + src->n)
+			cap *= 2;
+		if (!(k = realloc(w->keys, cap * sizeof(*k))))
+			return SC_ENOMEM;
+		w->keys = k;
+		if (!(o = realloc(w->offs, cap * sizeof(*o))))
+			return SC_ENOMEM;
+		w->offs = o;
+		w->capn = cap;
+	}
+	if (src->len && !(p = reserve(w, src->len)))
+		return SC_ENOMEM;
+	if (src->len)
+		memcpy(w->data + base, src->data, src->len);
+	memcpy(w->keys + w->n, src->keys, src->n * sizeof(*w->keys));
+	for (size_t i = 0; i < src->n; i++)
+		w->offs[w->n + i] = src->offs[i] + base;
+	w->n += src->n;
+	return SC_OK;
+}
+
 static enum sc_status write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -375,6 +407,35 @@ static bool find_hashed(const struct sc_snap *s, const char *id, size_t len,
 		return e->ncards == ncards;
 	}
 	return false;
+}
+
+bool sc_snap_next(const struct sc_snap *s, uint64_t *pos, struct sc_snap_entry *e,
+		  const char **id, size_t *idlen)
+{
+	const unsigned char *p = s->data + *pos;
+	size_t ncards = s->h->ncards, need;
+
+	if (*pos + 4 > s->h->data_len)
+		return false;
+	need = 4 + ncards * CARD_BYTES + p[0];
+	if (p[3] != ncards || *pos + need > s->h->data_len)
+		return false;
+	e->p = p;
+	e->kind = (enum sc_kind)p[1];
+	e->ledger_only = p[2] == LEDGER_ONLY;
+	e->nhits = e->ledger_only ? 0 : p[2];
+	e->ncards = ncards;
+	*id = (const char *)p + 4 + ncards * CARD_BYTES;
+	*idlen = p[0];
+	for (size_t i = 0; i < e->nhits; i++) {
+		if (*pos + need + HIT_FIXED > s->h->data_len)
+			return false;
+		need += HIT_FIXED + p[need + 10] + 1;
+		if (*pos + need > s->h->data_len)
+			return false;
+	}
+	*pos += need;
+	return true;
 }
 
 bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,

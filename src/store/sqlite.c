@@ -112,6 +112,28 @@ static const char *const migrations[] = {
 	"INSERT INTO audit_index SELECT (seq - 1) >> " AUDIT_SEG_STR ", subject, seq FROM audit"
 	" WHERE subject <> '' AND seq <= ((SELECT coalesce(max(seq), 0) FROM audit) >> "
 	AUDIT_SEG_STR ") << " AUDIT_SEG_STR " ORDER BY 1, 2, 3;\n",
+	/* 7 -> 8: a run stores its tallies, not a row per subject (those live
+	 * in the decision snapshot), so it never holds the write lock while it
+	 * evaluates; deletions (retention) and kind changes are changes to a
+	 * subject's file for derived data; the ledger gets an identity that a
+	 * derived file can name */
+	"CREATE TABLE run_tallies(run INTEGER NOT NULL REFERENCES runs(id),"
+	" scorecard TEXT NOT NULL, status TEXT NOT NULL, grade TEXT, subjects INTEGER NOT NULL);\n"
+	"CREATE INDEX run_tallies_run ON run_tallies(run);\n"
+	"CREATE TABLE run_lists(run INTEGER NOT NULL REFERENCES runs(id), list TEXT NOT NULL,"
+	" members INTEGER NOT NULL, entries INTEGER NOT NULL);\n"
+	"CREATE INDEX run_lists_run ON run_lists(run);\n"
+	"INSERT INTO run_tallies SELECT run, scorecard, status, grade, count(*) FROM results"
+	" GROUP BY run, scorecard, status, grade;\n"
+	"INSERT INTO run_lists SELECT run, list, count(DISTINCT subject), count(*)"
+	" FROM list_entries GROUP BY run, list;\n"
+	"DROP TABLE results;\n"
+	"DROP TABLE list_entries;\n"
+	"CREATE TRIGGER records_changed_d AFTER DELETE ON records BEGIN"
+	" INSERT INTO changes(subject) VALUES(OLD.subject); END;\n"
+	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
+	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
+	"INSERT OR IGNORE INTO meta VALUES('ledger_id', lower(hex(randomblob(16))));\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -137,10 +159,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EV_ADD] = "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)",
 	[S_CONSENT_ADD] = "INSERT INTO consents(subject, scorecard, granted, date)"
 			  " VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-	[S_RUN_CARD] = "INSERT INTO results(run, subject, scorecard, status, score, grade)"
-		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_RUN_LIST] = "INSERT INTO list_entries(run, list, subject, rid, since, until)"
-		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_REC_NAME] = "SELECT record_id FROM records WHERE rid = ?1",
 	[S_SUBJ_RECORDS] = "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
 			   " coalesce(r.ref, ''),"
@@ -795,8 +813,6 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.process = &sc_store_sqlite_process_ops,
 	.expire = sc_lite_expire,
 	.tally = sc_lite_tally,
-	.run_begin = sc_lite_run_begin,
-	.run_put_card = sc_lite_run_put_card,
-	.run_put_list = sc_lite_run_put_list,
-	.run_finish = sc_lite_run_finish,
+	.run_save = sc_lite_run_save,
+	.pop_load = sc_lite_pop_load,
 };

@@ -326,20 +326,20 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 	static const char *const dels[] = {
 		"DELETE FROM events WHERE rid = ?1", "DELETE FROM disputes WHERE rid = ?1",
 		"DELETE FROM statements WHERE rid = ?1", "DELETE FROM repairs WHERE rid = ?1",
-		"DELETE FROM list_entries WHERE rid = ?1", "DELETE FROM records WHERE rid = ?1"};
+		"DELETE FROM records WHERE rid = ?1"};
 	struct lite *l = impl;
-	sqlite3_stmt *s[6] = {0};
+	sqlite3_stmt *s[5] = {0};
 	enum sc_status st;
 
 	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
 		return st;
 	if ((st = sc_lite_exec(l, "INSERT INTO meta VALUES('expiring', '1')", d)))
 		goto fail;
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 5; k++)
 		if ((st = sc_lite_prepare(l, dels[k], &s[k], d)))
 			goto fail;
 	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < 6; k++) {
+		for (int k = 0; k < 5; k++) {
 			sqlite3_reset(s[k]);
 			sqlite3_bind_int64(s[k], 1, rids[i]);
 			if (sqlite3_step(s[k]) != SQLITE_DONE) {
@@ -348,13 +348,13 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 			}
 		}
 	}
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
 	if ((st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)))
 		goto fail_stmts_done;
 	return sc_lite_exec(l, "COMMIT", d);
 fail:
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
 fail_stmts_done:
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);

@@ -13,7 +13,7 @@ enum stmt_id {
 	S_SUBJ_GET, S_SUBJ_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL,
 	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
 	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD,
-	S_RUN_CARD, S_RUN_LIST, S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
+	S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
 	S_KEY_GET, S_COUNT
 };
 
@@ -86,17 +86,14 @@ enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
 				   size_t size, struct sc_diag *d);
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 			      struct sc_diag *d);
-enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
-				 struct sc_diag *d);
-enum sc_status sc_lite_run_put_card(void *impl, int64_t run, int64_t sid,
-				    const char *scorecard, const char *status,
-				    int32_t score, const char *grade,
-				    struct sc_diag *d);
-enum sc_status sc_lite_run_put_list(void *impl, int64_t run, int64_t sid,
-				    const char *list, int64_t rid, sc_day since,
-				    sc_day until, struct sc_diag *d);
-enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
-				  double seconds, struct sc_diag *d);
+enum sc_status sc_lite_run_save(void *impl, sc_day at, uint64_t subjects,
+			       double seconds, const struct sc_run_tally *t,
+			       size_t nt, const struct sc_run_list *ls, size_t nl,
+			       int64_t *run, struct sc_diag *d);
+enum sc_status sc_lite_pop_load(void *impl, const char *const *ids, size_t nids,
+				int64_t new_after, struct sc_pop *out,
+				struct sc_store_mark *mark, char *ledger_id,
+				struct sc_diag *d);
 
 enum sc_status sc_lite_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
 enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,

@@ -172,261 +172,82 @@ fail:
 
 /* ---- population scan ---- */
 
-/* A consent as scanned: its scorecard resolved under each rulebook (-1: the
- * rulebook has no such scorecard). */
-struct scan_consent {
-	sc_day date;
-	bool granted;
-	int32_t sc[SC_STORE_SCAN_RULEBOOKS];
-};
-
-struct scan {
-	struct sc_eval_record *recs; /* in rid order; type: the ledger's id */
-	uint32_t *rsubj;
-	uint32_t *order;   /* record indices grouped by subject */
-	uint64_t *off;     /* [nsub + 2] */
-	struct scan_consent *cons;
-	uint32_t *csubj, *corder;
-	uint64_t *coff;
-	int32_t *typemap[SC_STORE_SCAN_RULEBOOKS]; /* ledger type id -> rulebook type index */
-	struct sc_eval_record *buf[SC_STORE_SCAN_RULEBOOKS];
-	struct sc_eval_consent *cbuf[SC_STORE_SCAN_RULEBOOKS];
-};
-
-static void scan_free(struct scan *s)
-{
-	free(s->recs);
-	free(s->rsubj);
-	free(s->order);
-	free(s->off);
-	free(s->cons);
-	free(s->csubj);
-	free(s->corder);
-	free(s->coff);
-	for (size_t k = 0; k < SC_STORE_SCAN_RULEBOOKS; k++) {
-		free(s->typemap[k]);
-		free(s->buf[k]);
-		free(s->cbuf[k]);
-	}
-}
-
-/* Stable counting sort of n items by key (< nkeys): order and offsets. */
-static bool group(const uint32_t *key, size_t n, uint64_t nkeys,
-		  uint32_t **order, uint64_t **off)
-{
-	uint64_t *o = calloc(nkeys + 2, sizeof(uint64_t));
-	uint32_t *ord = malloc((n ? n : 1) * sizeof(uint32_t));
-
-	if (!o || !ord) {
-		free(o);
-		free(ord);
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-		o[key[i] + 1]++;
-	for (uint64_t k = 0; k <= nkeys; k++)
-		o[k + 1] += o[k];
-	for (size_t i = 0; i < n; i++)
-		ord[o[key[i]]++] = (uint32_t)i;
-	/* o[k] now holds the end of k; shift back to starts */
-	for (uint64_t k = nkeys + 1; k > 0; k--)
-		o[k] = o[k - 1];
-	o[0] = 0;
-	*order = ord;
-	*off = o;
-	return true;
-}
-
-static int cmp_rid(const void *key, const void *elem)
-{
-	int64_t k = *(const int64_t *)key, e = ((const struct sc_eval_record *)elem)->rid;
-	return k < e ? -1 : k > e;
-}
-
+/* Every subject's file from sc_lite_pop_load, resolved under each rulebook
+ * in turn: record types by name, consents by scorecard name (a rulebook's
+ * unknown scorecards left out). */
 enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *const *rbs,
 			    size_t nrb, sc_store_visit_multi_fn cb,
 			    sc_store_progress_fn progress, void *ctx,
 			    struct sc_store_mark *mark, struct sc_diag *d)
 {
-	struct lite *l = impl;
-	struct scan sc = {0};
-	sqlite3_stmt *q = NULL;
-	enum sc_status st = SC_OK;
-	int64_t nrec, nsub = 0, ntypes = 0, ncons = 0;
-	size_t n = 0, nc = 0, maxper = 1, maxc = 1;
-	bool own_txn;
-	int rc;
+	struct sc_pop p;
+	int32_t *typemap[SC_STORE_SCAN_RULEBOOKS] = {0}, *cardmap[SC_STORE_SCAN_RULEBOOKS] = {0};
+	struct sc_eval_record *buf[SC_STORE_SCAN_RULEBOOKS] = {0};
+	struct sc_eval_consent *cbuf[SC_STORE_SCAN_RULEBOOKS] = {0};
+	uint64_t maxr = 1, maxc = 1;
+	enum sc_status st;
 
-	/* one read transaction: every table as of the same moment */
-	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-	if (mark && (st = sc_lite_mark(l, mark, d)))
-		goto done;
-	nrec = int_query(l, "SELECT count(*) FROM records", &st, d);
-	if (!st)
-		nsub = int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, d);
-	if (!st)
-		ntypes = int_query(l, "SELECT coalesce(max(id), 0) FROM types", &st, d);
-	if (!st)
-		ncons = int_query(l, "SELECT count(*) FROM consents", &st, d);
-	if (st)
-		goto done;
-	sc.recs = malloc((size_t)(nrec ? nrec : 1) * sizeof(*sc.recs));
-	sc.rsubj = malloc((size_t)(nrec ? nrec : 1) * sizeof(uint32_t));
-	sc.cons = malloc((size_t)(ncons ? ncons : 1) * sizeof(*sc.cons));
-	sc.csubj = malloc((size_t)(ncons ? ncons : 1) * sizeof(uint32_t));
-	if (!sc.recs || !sc.rsubj || !sc.cons || !sc.csubj) {
-		st = SC_ENOMEM;
-		goto done;
+	if ((st = sc_lite_pop_load(impl, NULL, 0, 0, &p, mark, NULL, d)))
+		return st;
+	for (uint64_t i = 0; i < p.nsub; i++) {
+		if (p.roff[i + 1] - p.roff[i] > maxr)
+			maxr = p.roff[i + 1] - p.roff[i];
+		if (p.coff[i + 1] - p.coff[i] > maxc)
+			maxc = p.coff[i + 1] - p.coff[i];
 	}
 	for (size_t k = 0; k < nrb; k++) {
-		if (!(sc.typemap[k] = malloc((size_t)(ntypes + 1) * sizeof(int32_t)))) {
+		typemap[k] = malloc((p.ntypes + 1) * sizeof(int32_t));
+		cardmap[k] = malloc((p.ncards + 1) * sizeof(int32_t));
+		buf[k] = malloc(maxr * sizeof(*buf[k]));
+		cbuf[k] = malloc(maxc * sizeof(*cbuf[k]));
+		if (!typemap[k] || !cardmap[k] || !buf[k] || !cbuf[k]) {
 			st = SC_ENOMEM;
 			goto done;
 		}
-		for (int64_t i = 0; i <= ntypes; i++)
-			sc.typemap[k][i] = -1;
+		for (size_t t = 0; t < p.ntypes; t++)
+			typemap[k][t] = p.types[t] ? sc_rulebook_type_find(rbs[k], p.types[t],
+									   strlen(p.types[t])) : -1;
+		for (size_t c = 0; c < p.ncards; c++)
+			cardmap[k][c] = sc_rulebook_scorecard_find(rbs[k], p.cards[c],
+								   strlen(p.cards[c]));
 	}
-	if ((st = sc_lite_prepare(l, "SELECT id, name FROM types", &q, d)))
-		goto done;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(q, 1);
-		for (size_t k = 0; k < nrb; k++)
-			sc.typemap[k][sqlite3_column_int64(q, 0)] =
-				sc_rulebook_type_find(rbs[k], t, strlen(t));
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-
-	if ((st = sc_lite_prepare(l, "SELECT rid, subject, type, date, amount FROM records"
-			     " ORDER BY rid", &q, d)))
-		goto done;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < (size_t)nrec) {
-		struct sc_eval_record *r = &sc.recs[n];
-		int64_t t = sqlite3_column_int64(q, 2);
-		r->rid = sqlite3_column_int64(q, 0);
-		sc.rsubj[n] = (uint32_t)sqlite3_column_int64(q, 1);
-		r->type = t >= 0 && t <= ntypes ? (int32_t)t : -1;
-		r->date = sqlite3_column_int(q, 3);
-		r->amount = sqlite3_column_type(q, 4) == SQLITE_NULL
-				    ? SC_AMOUNT_NONE : sqlite3_column_int64(q, 4);
-		r->rectified = r->revoked = SC_DAY_NONE;
-		r->suspended_from = r->suspended_until = SC_DAY_NONE;
-		n++;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((st = sc_lite_prepare(l, "SELECT rid, op, date FROM events", &q, d)))
-		goto done;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t rid = sqlite3_column_int64(q, 0);
-		struct sc_eval_record *r = bsearch(&rid, sc.recs, n, sizeof(*sc.recs), cmp_rid);
-		if (!r)
-			continue;
-		if (sqlite3_column_int(q, 1) == SC_OP_RECTIFY)
-			r->rectified = sqlite3_column_int(q, 2);
-		else
-			r->revoked = sqlite3_column_int(q, 2);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	/* disputes left undecided past their deadline suspend their record */
-	if ((st = sc_lite_prepare(l, "SELECT rid, deadline, decided FROM disputes"
-			     " WHERE decided IS NULL OR decided > deadline ORDER BY id", &q, d)))
-		goto done;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t rid = sqlite3_column_int64(q, 0);
-		struct sc_eval_record *r = bsearch(&rid, sc.recs, n, sizeof(*sc.recs), cmp_rid);
-		if (!r)
-			continue;
-		r->suspended_from = sqlite3_column_int(q, 1);
-		r->suspended_until = sqlite3_column_type(q, 2) == SQLITE_NULL
-					     ? SC_DAY_NONE : sqlite3_column_int(q, 2);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((st = sc_lite_prepare(l, "SELECT subject, scorecard, granted, date FROM consents"
-			     " ORDER BY seq", &q, d)))
-		goto done;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && nc < (size_t)ncons) {
-		const char *name = (const char *)sqlite3_column_text(q, 1);
-		bool any = false;
-		for (size_t k = 0; k < nrb; k++) {
-			sc.cons[nc].sc[k] = sc_rulebook_scorecard_find(rbs[k], name, strlen(name));
-			any |= sc.cons[nc].sc[k] >= 0;
-		}
-		if (!any)
-			continue;
-		sc.csubj[nc] = (uint32_t)sqlite3_column_int64(q, 0);
-		sc.cons[nc].granted = sqlite3_column_int(q, 2);
-		sc.cons[nc].date = sqlite3_column_int(q, 3);
-		nc++;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (!group(sc.rsubj, n, (uint64_t)nsub, &sc.order, &sc.off) ||
-	    !group(sc.csubj, nc, (uint64_t)nsub, &sc.corder, &sc.coff)) {
-		st = SC_ENOMEM;
-		goto done;
-	}
-	for (int64_t s = 0; s <= nsub; s++) {
-		if (sc.off[s + 1] - sc.off[s] > maxper)
-			maxper = sc.off[s + 1] - sc.off[s];
-		if (sc.coff[s + 1] - sc.coff[s] > maxc)
-			maxc = sc.coff[s + 1] - sc.coff[s];
-	}
-	for (size_t k = 0; k < nrb; k++) {
-		sc.buf[k] = malloc(maxper * sizeof(*sc.buf[k]));
-		sc.cbuf[k] = malloc(maxc * sizeof(*sc.cbuf[k]));
-		if (!sc.buf[k] || !sc.cbuf[k]) {
-			st = SC_ENOMEM;
-			goto done;
-		}
-	}
-
-	if ((st = sc_lite_prepare(l, "SELECT id, ext_id, kind FROM subjects ORDER BY id", &q, d)))
-		goto done;
-	for (uint64_t done_n = 0; (rc = sqlite3_step(q)) == SQLITE_ROW; done_n++) {
-		int64_t sid = sqlite3_column_int64(q, 0);
+	for (uint64_t i = 0; i < p.nsub; i++) {
 		struct sc_subject subj[SC_STORE_SCAN_RULEBOOKS];
-		uint64_t a = sc.off[sid], b = sc.off[sid + 1];
+		uint64_t a = p.roff[i], b = p.roff[i + 1];
 
-		/* one view per rulebook: the same records, types and consents
-		 * resolved under it */
 		for (size_t k = 0; k < nrb; k++) {
 			size_t m = 0;
-			for (uint64_t i = a; i < b; i++) {
-				struct sc_eval_record *r = &sc.buf[k][i - a];
-				*r = sc.recs[sc.order[i]];
-				if (r->type >= 0)
-					r->type = sc.typemap[k][r->type];
+			for (uint64_t r = a; r < b; r++) {
+				buf[k][r - a] = p.recs[r];
+				buf[k][r - a].type = p.recs[r].type >= 0 &&
+						     (size_t)p.recs[r].type < p.ntypes
+							     ? typemap[k][p.recs[r].type] : -1;
 			}
-			for (uint64_t i = sc.coff[sid]; i < sc.coff[sid + 1]; i++) {
-				const struct scan_consent *c = &sc.cons[sc.corder[i]];
-				if (c->sc[k] >= 0)
-					sc.cbuf[k][m++] = (struct sc_eval_consent){
-						.date = c->date, .scorecard = c->sc[k],
-						.granted = c->granted};
-			}
+			for (uint64_t c = p.coff[i]; c < p.coff[i + 1]; c++)
+				if (cardmap[k][p.cons[c].card] >= 0)
+					cbuf[k][m++] = (struct sc_eval_consent){
+						.date = p.cons[c].date,
+						.scorecard = cardmap[k][p.cons[c].card],
+						.granted = p.cons[c].granted};
 			subj[k] = (struct sc_subject){
-				.kind = (enum sc_kind)sqlite3_column_int(q, 2),
-				.recs = sc.buf[k], .nrecs = b - a,
-				.consents = sc.cbuf[k], .nconsents = m};
+				.kind = (enum sc_kind)p.kind[i], .recs = buf[k], .nrecs = b - a,
+				.consents = cbuf[k], .nconsents = m};
 		}
-		if ((st = cb(ctx, sid, (const char *)sqlite3_column_text(q, 1), subj)))
+		if ((st = cb(ctx, p.sid[i], p.ids + p.idoff[i], subj)))
 			goto done;
-		if (progress && (done_n & 0xFFFF) == 0)
-			progress(ctx, done_n, (uint64_t)nsub);
+		if (progress && (i & 0xFFFF) == 0)
+			progress(ctx, i, p.nsub);
 	}
-	if (rc != SQLITE_DONE)
-		st = sc_lite_db_err(l, d, "cannot read subjects");
-	else if (progress)
-		progress(ctx, (uint64_t)nsub, (uint64_t)nsub);
+	if (progress)
+		progress(ctx, p.nsub, p.nsub);
 done:
-	sqlite3_finalize(q);
-	scan_free(&sc);
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	for (size_t k = 0; k < nrb; k++) {
+		free(typemap[k]);
+		free(cardmap[k]);
+		free(buf[k]);
+		free(cbuf[k]);
+	}
+	sc_pop_free(&p);
 	return st;
 }
 
@@ -468,8 +289,10 @@ enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 
 /* ---- runs ---- */
 
-enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
-				 struct sc_diag *d)
+enum sc_status sc_lite_run_save(void *impl, sc_day at, uint64_t subjects,
+			       double seconds, const struct sc_run_tally *t,
+			       size_t nt, const struct sc_run_list *ls, size_t nl,
+			       int64_t *run, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
@@ -477,81 +300,60 @@ enum sc_status sc_lite_run_begin(void *impl, sc_day at, int64_t *run,
 
 	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
 		return st;
-	if ((st = sc_lite_prepare(l, "INSERT INTO runs(at, rulebook, started) VALUES(?1,"
-			     " (SELECT max(id) FROM rulebooks), datetime('now'))", &s, d)))
+	if ((st = sc_lite_prepare(l, "INSERT INTO runs(at, rulebook, started, subjects, seconds)"
+			     " VALUES(?1, (SELECT max(id) FROM rulebooks), datetime('now'), ?2, ?3)",
+			     &s, d)))
 		goto fail;
 	sqlite3_bind_int(s, 1, at);
+	sqlite3_bind_int64(s, 2, (int64_t)subjects);
+	sqlite3_bind_double(s, 3, seconds);
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		st = sc_lite_db_err(l, d, "cannot start run");
+		st = sc_lite_db_err(l, d, "cannot store the run");
 		goto fail;
 	}
 	sqlite3_finalize(s);
+	s = NULL;
 	*run = sqlite3_last_insert_rowid(l->db);
-	l->in_txn = true;
-	return SC_OK;
+	if ((st = sc_lite_prepare(l, "INSERT INTO run_tallies(run, scorecard, status, grade, subjects)"
+			     " VALUES(?1, ?2, ?3, ?4, ?5)", &s, d)))
+		goto fail;
+	for (size_t i = 0; i < nt; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, *run);
+		sqlite3_bind_text(s, 2, t[i].scorecard, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, t[i].status, -1, SQLITE_STATIC);
+		if (t[i].grade)
+			sqlite3_bind_text(s, 4, t[i].grade, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 4);
+		sqlite3_bind_int64(s, 5, (int64_t)t[i].subjects);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			st = sc_lite_db_err(l, d, "cannot store the run's tallies");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((st = sc_lite_prepare(l, "INSERT INTO run_lists(run, list, members, entries)"
+			     " VALUES(?1, ?2, ?3, ?4)", &s, d)))
+		goto fail;
+	for (size_t i = 0; i < nl; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, *run);
+		sqlite3_bind_text(s, 2, ls[i].list, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)ls[i].members);
+		sqlite3_bind_int64(s, 4, (int64_t)ls[i].entries);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			st = sc_lite_db_err(l, d, "cannot store the run's list sizes");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	return sc_lite_exec(l, "COMMIT", d);
 fail:
 	sqlite3_finalize(s);
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	return st;
-}
-
-enum sc_status sc_lite_run_put_card(void *impl, int64_t run, int64_t sid,
-				    const char *scorecard, const char *status,
-				    int32_t score, const char *grade,
-				    struct sc_diag *d)
-{
-	struct lite *l = impl;
-	sqlite3_stmt *s = sc_lite_stmt(l, S_RUN_CARD);
-
-	sqlite3_bind_int64(s, 1, run);
-	sqlite3_bind_int64(s, 2, sid);
-	sqlite3_bind_text(s, 3, scorecard, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
-	if (grade) {
-		sqlite3_bind_int(s, 5, score);
-		sqlite3_bind_text(s, 6, grade, -1, SQLITE_STATIC);
-	}
-	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
-					      : sc_lite_db_err(l, d, "cannot store result");
-}
-
-enum sc_status sc_lite_run_put_list(void *impl, int64_t run, int64_t sid,
-				    const char *list, int64_t rid, sc_day since,
-				    sc_day until, struct sc_diag *d)
-{
-	struct lite *l = impl;
-	sqlite3_stmt *s = sc_lite_stmt(l, S_RUN_LIST);
-
-	sqlite3_bind_int64(s, 1, run);
-	sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, sid);
-	sqlite3_bind_int64(s, 4, rid);
-	sqlite3_bind_int(s, 5, since);
-	if (until != SC_DAY_NONE)
-		sqlite3_bind_int(s, 6, until);
-	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
-					      : sc_lite_db_err(l, d, "cannot store list entry");
-}
-
-enum sc_status sc_lite_run_finish(void *impl, int64_t run, uint64_t subjects,
-				  double seconds, struct sc_diag *d)
-{
-	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	enum sc_status st;
-
-	if ((st = sc_lite_prepare(l, "UPDATE runs SET subjects = ?2, seconds = ?3 WHERE id = ?1", &s, d)))
-		return st;
-	sqlite3_bind_int64(s, 1, run);
-	sqlite3_bind_int64(s, 2, (int64_t)subjects);
-	sqlite3_bind_double(s, 3, seconds);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		st = sc_lite_db_err(l, d, "cannot finish run");
-	sqlite3_finalize(s);
-	if (st)
-		return st;
-	l->in_txn = false;
-	return sc_lite_exec(l, "COMMIT", d);
 }
 
 /* ---- statistics ---- */
@@ -565,13 +367,13 @@ enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
 			"SELECT so.name, '', count(*) FROM records r JOIN sources so ON so.id = r.source"
 			" GROUP BY so.name ORDER BY so.name",
 		[SC_TALLY_GRADES] =
-			"SELECT scorecard, grade, count(*) FROM results WHERE run = ?1 AND grade IS NOT NULL"
-			" GROUP BY scorecard, grade ORDER BY scorecard, grade",
+			"SELECT scorecard, grade, sum(subjects) FROM run_tallies WHERE run = ?1"
+			" AND grade IS NOT NULL GROUP BY scorecard, grade ORDER BY scorecard, grade",
 		[SC_TALLY_LISTS] =
-			"SELECT list, '', count(DISTINCT subject) FROM list_entries WHERE run = ?1"
+			"SELECT list, '', sum(members) FROM run_lists WHERE run = ?1"
 			" GROUP BY list ORDER BY list",
 		[SC_TALLY_STATUS] =
-			"SELECT scorecard, status, count(*) FROM results WHERE run = ?1"
+			"SELECT scorecard, status, sum(subjects) FROM run_tallies WHERE run = ?1"
 			" GROUP BY scorecard, status ORDER BY scorecard, status",
 	};
 	struct lite *l = impl;

@@ -110,19 +110,14 @@ enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid, char *buf,
 { return st->ops->record_name(st->impl, rid, buf, size, d); }
 enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c, struct sc_diag *d)
 { return st->ops->counts(st->impl, c, d); }
-enum sc_status sc_store_run_begin(struct sc_store *st, sc_day at, int64_t *run, struct sc_diag *d)
-{ return st->ops->run_begin(st->impl, at, run, d); }
-enum sc_status sc_store_run_put_card(struct sc_store *st, int64_t run, int64_t sid, const char *scorecard,
-				     const char *status, int32_t score, const char *grade, struct sc_diag *d)
-{ return st->ops->run_put_card(st->impl, run, sid, scorecard, status, score, grade, d); }
-enum sc_status sc_store_run_put_list(struct sc_store *st, int64_t run, int64_t sid, const char *list,
-				     int64_t rid, sc_day since, sc_day until, struct sc_diag *d)
-{ return st->ops->run_put_list(st->impl, run, sid, list, rid, since, until, d); }
-enum sc_status sc_store_run_finish(struct sc_store *st, int64_t run, uint64_t subjects, double seconds,
-				   struct sc_diag *d)
-{ return st->ops->run_finish(st->impl, run, subjects, seconds, d); }
-void sc_store_run_abort(struct sc_store *st)
-{ st->ops->rollback(st->impl); }
+enum sc_status sc_store_run_save(struct sc_store *st, sc_day at, uint64_t subjects, double seconds,
+				 const struct sc_run_tally *t, size_t nt, const struct sc_run_list *ls,
+				 size_t nl, int64_t *run, struct sc_diag *d)
+{ return st->ops->run_save(st->impl, at, subjects, seconds, t, nt, ls, nl, run, d); }
+enum sc_status sc_store_pop_load(struct sc_store *st, const char *const *ids, size_t nids,
+				 int64_t new_after, struct sc_pop *out, struct sc_store_mark *mark,
+				 char *ledger_id, struct sc_diag *d)
+{ return st->ops->pop_load(st->impl, ids, nids, new_after, out, mark, ledger_id, d); }
 
 enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k, struct sc_diag *d)
 { return st->ops->key_add(st->impl, k, d); }

@@ -97,19 +97,14 @@ struct sc_store_ops {
 				      size_t size, struct sc_diag *d);
 	enum sc_status (*counts)(void *impl, struct sc_store_counts *c,
 				 struct sc_diag *d);
-	enum sc_status (*run_begin)(void *impl, sc_day at, int64_t *run,
-				    struct sc_diag *d);
-	enum sc_status (*run_put_card)(void *impl, int64_t run, int64_t sid,
-				       const char *scorecard,
-				       const char *status, int32_t score,
-				       const char *grade, struct sc_diag *d);
-	enum sc_status (*run_put_list)(void *impl, int64_t run, int64_t sid,
-				       const char *list, int64_t rid,
-				       sc_day since, sc_day until,
-				       struct sc_diag *d);
-	enum sc_status (*run_finish)(void *impl, int64_t run,
-				     uint64_t subjects, double seconds,
-				     struct sc_diag *d);
+	enum sc_status (*run_save)(void *impl, sc_day at, uint64_t subjects,
+				   double seconds, const struct sc_run_tally *t,
+				   size_t nt, const struct sc_run_list *ls,
+				   size_t nl, int64_t *run, struct sc_diag *d);
+	enum sc_status (*pop_load)(void *impl, const char *const *ids, size_t nids,
+				   int64_t new_after, struct sc_pop *out,
+				   struct sc_store_mark *mark, char *ledger_id,
+				   struct sc_diag *d);
 	enum sc_status (*key_add)(void *impl, struct sc_key *k, struct sc_diag *d);
 	enum sc_status (*key_get)(void *impl, int64_t id, struct sc_key *out,
 				  struct sc_diag *d);

@@ -6,7 +6,7 @@
 "$SOCRED" generate --people 20000 --orgs 1000 --seed 3 > city.csv 2>/dev/null
 "$SOCRED" --db clean.db init > /dev/null
 "$SOCRED" --db clean.db ingest city.csv > /dev/null
-"$SOCRED" --db clean.db run --at 2025-12-31 --json | sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//' > clean.json
+"$SOCRED" --db clean.db run --at 2025-12-31 --json | run_strip > clean.json
 
 "$SOCRED" init > /dev/null
 kills=0
@@ -27,6 +27,6 @@ eq "$?" "0" "resume"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM records")" "$(sqlite3 clean.db "SELECT count(*) FROM records")" "records after resume"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM events")" "$(sqlite3 clean.db "SELECT count(*) FROM events")" "events after resume"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM consents")" "$(sqlite3 clean.db "SELECT count(*) FROM consents")" "consents after resume"
-"$SOCRED" run --at 2025-12-31 --json | sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//' > resumed.json
+"$SOCRED" run --at 2025-12-31 --json | run_strip > resumed.json
 if cmp -s clean.json resumed.json; then ok; else bad "run after resume differs"; diff clean.json resumed.json | head; fi
 finish

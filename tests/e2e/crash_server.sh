@@ -20,7 +20,7 @@ nparts=$(ls part.*.csv | wc -l)
 
 "$SOCRED" --db clean.db init > /dev/null
 "$SOCRED" --db clean.db ingest mine.csv > /dev/null 2>&1
-strip() { sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//'; }
+strip() { run_strip; }
 "$SOCRED" --db clean.db run --at 2025-12-31 --json | strip > clean.json
 
 "$SOCRED" init > /dev/null

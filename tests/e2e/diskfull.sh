@@ -9,7 +9,7 @@
 "$SOCRED" generate --people 20000 --orgs 1000 --seed 3 > city.csv 2> /dev/null
 "$SOCRED" --db clean.db init > /dev/null
 "$SOCRED" --db clean.db ingest city.csv > /dev/null 2>&1
-strip() { sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//'; }
+strip() { run_strip; }
 "$SOCRED" --db clean.db run --at 2025-12-31 --json | strip > clean.json
 
 mkdir small

@@ -80,10 +80,14 @@ expect_rc 0 "$SOCRED" run --at 2025-12-31 --json
 has out "\"subjects\":$(sqlite3 socred.db "SELECT count(*) FROM subjects")"
 has out "\"scorecard\":\"public\",\"scored\":"
 has out "{\"list\":\"judgment_defaulters\",\"kind\":\"black\",\"members\":"
-scored=$(sqlite3 socred.db "SELECT count(*) FROM results WHERE run = 1 AND status = 'scored'")
+# per-subject results live in the decision snapshot; the ledger keeps tallies
+"$SOCRED" results > results.tsv
+scored=$(awk -F'\t' '$1 == "card" && $4 == "scored"' results.tsv | wc -l)
 [ "$scored" -gt 2000 ] && ok || bad "only $scored scored results stored"
+eq "$(sqlite3 socred.db "SELECT sum(subjects) FROM run_tallies WHERE run = 1 AND status = 'scored'")" "$scored" "the run's tallies count its scored results"
+eq "$(awk -F'\t' '$1 == "card"' results.tsv | cut -f2 | sort -u | wc -l)" "$(sqlite3 socred.db "SELECT count(*) FROM subjects")" "a result for every subject"
 # the run agrees with one-by-one evaluation
-g=$(sqlite3 socred.db "SELECT grade FROM results r JOIN subjects s ON s.id = r.subject WHERE run = 1 AND s.ext_id = '$ORG'")
+g=$(awk -F'\t' -v o="$ORG" '$1 == "card" && $2 == o && $4 == "scored" {print $6}' results.tsv)
 "$SOCRED" score "$ORG" --at 2025-12-31 --json > one.json
 has one.json "\"grade\":\"$g\""
 members=$(grep -o '"list":"judgment_defaulters","kind":"black","members":[0-9]*' out | grep -o '[0-9]*$')

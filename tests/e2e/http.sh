@@ -175,7 +175,10 @@ has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny court-'
 want 200 "$ADMIN" GET /v1/stats
 has resp '"rulebook":{"name":"default","version":"2026.1","review_days":30},"run_at":"2025-12-31","grades":{"enterprise":{'
 has resp '"records_by_source":{"bank":'
-has resp '"lists":{"judgment_defaulters":'
+# every list of the rulebook, empty ones too, with its members in the run
+has resp '"lists":{"abnormal_operations":'
+jd=$("$SOCRED" results | awk -F'\t' '$1 == "list" && $3 == "judgment_defaulters" {print $2}' | sort -u | wc -l)
+has resp "\"judgment_defaulters\":$jd,"
 
 # metrics reflect the traffic
 want 200 "" GET /metrics

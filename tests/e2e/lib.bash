@@ -47,3 +47,10 @@ finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ]
 }
+
+# A run's --json output without what differs between equal runs: its id,
+# timings, memory, the snapshot's path, threads and the image's state.
+run_strip() {
+	sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//;
+	     s/,"threads":[0-9]*//; s/,"phases":{[^}]*}//; s/,"image":{[^}]*}//; s/,"image":null//'
+}

@@ -50,15 +50,18 @@ SOCRED_DB=$T/draft.db "$SOCRED" ingest town.csv > /dev/null 2>&1
 SOCRED_DB=$T/draft.db "$SOCRED" run --at $AT > /dev/null
 
 q() { sqlite3 -separator ' ' "$SOCRED_DB" "ATTACH '$T/draft.db' AS b; $1"; }
-RA="(SELECT max(id) FROM main.runs)"
-RB="(SELECT max(id) FROM b.runs)"
 # grade transitions, subject by subject ('-': not scored)
-q "SELECT sc.name, coalesce(ra.grade, '-'), coalesce(rb.grade, '-'), count(*)
-   FROM main.subjects s JOIN b.subjects sb ON sb.ext_id = s.ext_id
-   CROSS JOIN (SELECT 'public' AS name UNION SELECT 'enterprise') sc
-   LEFT JOIN main.results ra ON ra.run = $RA AND ra.subject = s.id AND ra.scorecard = sc.name AND ra.status = 'scored'
-   LEFT JOIN b.results rb ON rb.run = $RB AND rb.subject = sb.id AND rb.scorecard = sc.name AND rb.status = 'scored'
-   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" > want.grades
+"$SOCRED" results | grep -v '^#' > a.rows
+SOCRED_DB=$T/draft.db "$SOCRED" results | grep -v '^#' > b.rows
+# the two runs' per-subject results (from their snapshots), side by side
+r() {
+	sqlite3 :memory: ".mode tabs" "CREATE TABLE a(k, subject, c3, c4, c5, c6)" \
+		"CREATE TABLE b(k, subject, c3, c4, c5, c6)" ".import a.rows a" ".import b.rows b" \
+		".mode list" ".separator ' '" "$1"
+}
+r "SELECT a.c3, a.c6, coalesce(b.c6, '-'), count(*) FROM a LEFT JOIN b
+   ON b.k = 'card' AND b.subject = a.subject AND b.c3 = a.c3
+   WHERE a.k = 'card' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" > want.grades
 q "SELECT json_extract(c.value, '\$.scorecard'), json_extract(r.value, '\$.active'), g.key, g.value
    FROM json_each(readfile('w.json'), '\$.scorecards') c, json_each(c.value, '\$.transitions') r,
         json_each(r.value, '\$.draft') g WHERE g.value > 0 ORDER BY 1, 2, 3" > got.grades
@@ -67,12 +70,12 @@ q "SELECT json_extract(c.value, '\$.scorecard'), json_extract(r.value, '\$.activ
 [ "$(awk '$1 == "public" && $2 == "A" && $3 == "B" {print $4}' got.grades)" -gt 0 ] && ok || bad "no A -> B transition"
 
 # lists: members in force, under the draft, joined, left
-q "WITH a AS (SELECT DISTINCT l.list, s.ext_id FROM main.list_entries l JOIN main.subjects s ON s.id = l.subject WHERE l.run = $RA),
-        d AS (SELECT DISTINCT l.list, s.ext_id FROM b.list_entries l JOIN b.subjects s ON s.id = l.subject WHERE l.run = $RB),
+r "WITH x AS (SELECT DISTINCT c3 AS list, subject FROM a WHERE k = 'list'),
+        d AS (SELECT DISTINCT c3 AS list, subject FROM b WHERE k = 'list'),
         n AS (SELECT json_extract(value, '\$.list') AS list FROM json_each(readfile('w.json'), '\$.lists'))
-   SELECT n.list, (SELECT count(*) FROM a WHERE a.list = n.list), (SELECT count(*) FROM d WHERE d.list = n.list),
-     (SELECT count(*) FROM d WHERE d.list = n.list AND NOT EXISTS (SELECT 1 FROM a WHERE a.list = d.list AND a.ext_id = d.ext_id)),
-     (SELECT count(*) FROM a WHERE a.list = n.list AND NOT EXISTS (SELECT 1 FROM d WHERE d.list = a.list AND d.ext_id = a.ext_id))
+   SELECT n.list, (SELECT count(*) FROM x WHERE x.list = n.list), (SELECT count(*) FROM d WHERE d.list = n.list),
+     (SELECT count(*) FROM d WHERE d.list = n.list AND NOT EXISTS (SELECT 1 FROM x WHERE x.list = d.list AND x.subject = d.subject)),
+     (SELECT count(*) FROM x WHERE x.list = n.list AND NOT EXISTS (SELECT 1 FROM d WHERE d.list = x.list AND d.subject = x.subject))
    FROM n ORDER BY 1" > want.lists
 q "SELECT json_extract(value, '\$.list'), json_extract(value, '\$.active'), json_extract(value, '\$.draft'),
      json_extract(value, '\$.joined'), json_extract(value, '\$.left')

@@ -1,0 +1,378 @@
+/* The population image's file: mapping and checking one, writing one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image_impl.h"
+
+static enum sc_status bad(const char *path, const char *why, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_ECORRUPT, path, 0, 0, NULL, "not a usable image: %s", why);
+}
+
+/* Offsets ascending from 0 to last, within the section's length. */
+static bool offsets_ok(const uint64_t *o, uint64_t n, uint64_t last)
+{
+	if (o[0] != 0 || o[n] != last)
+		return false;
+	for (uint64_t i = 0; i < n; i++)
+		if (o[i + 1] < o[i])
+			return false;
+	return true;
+}
+
+/* Names: every one NUL-terminated inside its section. */
+static bool strings_ok(const uint64_t *o, uint64_t n, const char *s, uint64_t len)
+{
+	if (!offsets_ok(o, n, len))
+		return false;
+	for (uint64_t i = 0; i < n; i++)
+		if (o[i + 1] == o[i] || s[o[i + 1] - 1] != '\0')
+			return false;
+	return true;
+}
+
+enum sc_status img_file_open(const char *path, struct img_file *f, struct sc_diag *d)
+{
+	const struct img_header *h;
+	const unsigned char *b;
+	struct stat sb;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT
+			       ? sc_diag_set(d, SC_ENOTFOUND, path, 0, 0, NULL, "no image yet")
+			       : sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot open: %s",
+					     strerror(errno));
+	if (fstat(fd, &sb) < 0 || (size_t)sb.st_size < sizeof(*h)) {
+		close(fd);
+		return bad(path, "shorter than its header", d);
+	}
+	f->size = (size_t)sb.st_size;
+	f->map = mmap(NULL, f->size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot map: %s", strerror(errno));
+	}
+	h = f->h = f->map;
+	b = f->map;
+	if (memcmp(h->magic, IMG_MAGIC, sizeof(IMG_MAGIC)) || h->version != IMG_VERSION ||
+	    h->order != IMG_ORDER)
+		goto bad_header;
+	if (h->size != f->size)
+		goto bad_size;
+	{
+		const uint64_t need[SEC_COUNT] = {
+			[SEC_SID] = h->nsub * 8, [SEC_KIND] = h->nsub,
+			[SEC_IDOFF] = (h->nsub + 1) * 8, [SEC_ROFF] = (h->nsub + 1) * 8,
+			[SEC_COFF] = (h->nsub + 1) * 8,
+			[SEC_RECS] = h->nrec * sizeof(struct img_rec),
+			[SEC_EXTRA] = h->nextra * sizeof(struct img_extra),
+			[SEC_CONS] = h->ncons * sizeof(struct img_cons),
+			[SEC_TYPEOFF] = (h->ntypes + 1) * 8, [SEC_CARDOFF] = (h->ncards + 1) * 8};
+		if (h->nsub > f->size || h->nrec > f->size || h->nextra > f->size ||
+		    h->ncons > f->size || h->ntypes > f->size || h->ncards > f->size)
+			goto bad_size;
+		for (int k = 0; k < SEC_COUNT; k++) {
+			if (h->off[k] % 8 || h->off[k] < sizeof(*h) || h->len[k] > f->size ||
+			    h->off[k] > f->size - h->len[k])
+				goto bad_size;
+			if (k != SEC_IDS && k != SEC_TYPES && k != SEC_CARDS && h->len[k] != need[k])
+				goto bad_size;
+		}
+	}
+	f->sid = (const int64_t *)(b + h->off[SEC_SID]);
+	f->kind = b + h->off[SEC_KIND];
+	f->idoff = (const uint64_t *)(b + h->off[SEC_IDOFF]);
+	f->ids = (const char *)(b + h->off[SEC_IDS]);
+	f->roff = (const uint64_t *)(b + h->off[SEC_ROFF]);
+	f->coff = (const uint64_t *)(b + h->off[SEC_COFF]);
+	f->recs = (const struct img_rec *)(b + h->off[SEC_RECS]);
+	f->extra = (const struct img_extra *)(b + h->off[SEC_EXTRA]);
+	f->cons = (const struct img_cons *)(b + h->off[SEC_CONS]);
+	f->typeoff = (const uint64_t *)(b + h->off[SEC_TYPEOFF]);
+	f->types = (const char *)(b + h->off[SEC_TYPES]);
+	f->cardoff = (const uint64_t *)(b + h->off[SEC_CARDOFF]);
+	f->cards = (const char *)(b + h->off[SEC_CARDS]);
+	if (!strings_ok(f->idoff, h->nsub, f->ids, h->len[SEC_IDS]) ||
+	    !strings_ok(f->typeoff, h->ntypes, f->types, h->len[SEC_TYPES]) ||
+	    !strings_ok(f->cardoff, h->ncards, f->cards, h->len[SEC_CARDS]) ||
+	    !offsets_ok(f->roff, h->nsub, h->nrec) || !offsets_ok(f->coff, h->nsub, h->ncons)) {
+		img_file_close(f);
+		return bad(path, "its offsets or names are out of order", d);
+	}
+	for (uint64_t i = 0; i < h->nextra; i++)
+		if (f->extra[i].rec >= h->nrec || (i && f->extra[i].rec <= f->extra[i - 1].rec)) {
+			img_file_close(f);
+			return bad(path, "its dates table is out of order", d);
+		}
+	for (uint64_t i = 1; i < h->nsub; i++)
+		if (f->sid[i] <= f->sid[i - 1]) {
+			img_file_close(f);
+			return bad(path, "its subjects are out of order", d);
+		}
+	return SC_OK;
+bad_header:
+	img_file_close(f);
+	return bad(path, "another format, version or byte order", d);
+bad_size:
+	img_file_close(f);
+	return bad(path, "its size disagrees with its header (truncated?)", d);
+}
+
+void img_file_close(struct img_file *f)
+{
+	if (f->map)
+		munmap(f->map, f->size);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- writing ---- */
+
+/* A buffered writer over a file descriptor: sections are written by many
+ * small appends. */
+struct out {
+	int fd;
+	uint64_t pos;
+	size_t n;
+	bool failed;
+	unsigned char buf[1 << 20];
+};
+
+static void out_flush(struct out *o)
+{
+	size_t done = 0;
+
+	while (!o->failed && done < o->n) {
+		ssize_t w = write(o->fd, o->buf + done, o->n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->failed = true;
+		else
+			done += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void out_put(struct out *o, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	o->pos += n;
+	while (n) {
+		size_t k = sizeof(o->buf) - o->n;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->n, s, k);
+		o->n += k;
+		s += k;
+		n -= k;
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+	}
+}
+
+static void out_u64(struct out *o, uint64_t v)
+{
+	out_put(o, &v, sizeof(v));
+}
+
+static void out_align(struct out *o)
+{
+	static const unsigned char zero[8];
+
+	if (o->pos % 8)
+		out_put(o, zero, 8 - o->pos % 8);
+}
+
+static void section(struct out *o, struct img_header *h, enum img_sec k, bool start)
+{
+	if (start) {
+		out_align(o);
+		h->off[k] = o->pos;
+	} else {
+		h->len[k] = o->pos - h->off[k];
+	}
+}
+
+static void names(struct out *o, struct img_header *h, enum img_sec offk,
+		  const char *const *s, size_t n)
+{
+	uint64_t at = 0;
+
+	section(o, h, offk, true);
+	out_u64(o, 0);
+	for (size_t i = 0; i < n; i++)
+		out_u64(o, at += strlen(s[i] ? s[i] : "") + 1);
+	section(o, h, offk, false);
+	section(o, h, offk + 1, true);
+	for (size_t i = 0; i < n; i++)
+		out_put(o, s[i] ? s[i] : "", strlen(s[i] ? s[i] : "") + 1);
+	section(o, h, offk + 1, false);
+}
+
+/* The per-subject sections, one pass each over the view. */
+static enum sc_status write_body(const struct sc_image *v, struct out *o,
+				 struct img_header *h)
+{
+	struct sc_eval_record *recs = malloc(v->maxr * sizeof(*recs));
+	struct sc_pop_consent *cons = malloc(v->maxc * sizeof(*cons));
+	struct img_subject s;
+	uint64_t at, x;
+
+	if (!recs || !cons) {
+		free(recs);
+		free(cons);
+		return SC_ENOMEM;
+	}
+	section(o, h, SEC_SID, true);
+	for (uint64_t i = 0; i < v->n; i++) {
+		int64_t sid = v->ent[i] & ENT_POP ? v->pop.sid[v->ent[i] & ~ENT_POP]
+						  : v->f.sid[v->ent[i]];
+		out_put(o, &sid, 8);
+	}
+	section(o, h, SEC_SID, false);
+	section(o, h, SEC_KIND, true);
+	for (uint64_t i = 0; i < v->n; i++) {
+		uint8_t k = v->ent[i] & ENT_POP ? v->pop.kind[v->ent[i] & ~ENT_POP]
+						: v->f.kind[v->ent[i]];
+		out_put(o, &k, 1);
+	}
+	section(o, h, SEC_KIND, false);
+	/* ids, then records, extras and consents by unpacking each subject */
+	section(o, h, SEC_IDOFF, true);
+	out_u64(o, at = 0);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		out_u64(o, at += strlen(s.id) + 1);
+	}
+	section(o, h, SEC_IDOFF, false);
+	section(o, h, SEC_IDS, true);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		out_put(o, s.id, strlen(s.id) + 1);
+	}
+	section(o, h, SEC_IDS, false);
+	section(o, h, SEC_ROFF, true);
+	out_u64(o, at = 0);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		out_u64(o, at += s.nrecs);
+	}
+	h->nrec = at;
+	section(o, h, SEC_ROFF, false);
+	section(o, h, SEC_COFF, true);
+	out_u64(o, at = 0);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		out_u64(o, at += s.ncons);
+	}
+	h->ncons = at;
+	section(o, h, SEC_COFF, false);
+	section(o, h, SEC_RECS, true);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		for (size_t r = 0; r < s.nrecs; r++) {
+			struct img_rec ir = {recs[r].rid, recs[r].amount, recs[r].date, recs[r].type};
+			out_put(o, &ir, sizeof(ir));
+		}
+	}
+	section(o, h, SEC_RECS, false);
+	section(o, h, SEC_EXTRA, true);
+	x = 0;
+	at = 0;
+	h->nextra = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		for (size_t r = 0; r < s.nrecs; r++, at++) {
+			const struct sc_eval_record *e = &recs[r];
+			if (e->rectified == SC_DAY_NONE && e->revoked == SC_DAY_NONE &&
+			    e->suspended_from == SC_DAY_NONE && e->suspended_until == SC_DAY_NONE)
+				continue;
+			struct img_extra ie = {at, e->rectified, e->revoked, e->suspended_from,
+					       e->suspended_until};
+			out_put(o, &ie, sizeof(ie));
+			h->nextra++;
+		}
+	}
+	section(o, h, SEC_EXTRA, false);
+	section(o, h, SEC_CONS, true);
+	x = 0;
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_subject(v, i, &x, recs, cons, &s);
+		for (size_t c = 0; c < s.ncons; c++) {
+			struct img_cons ic = {cons[c].date, (int16_t)cons[c].card,
+					      (uint8_t)cons[c].granted, 0};
+			out_put(o, &ic, sizeof(ic));
+		}
+	}
+	section(o, h, SEC_CONS, false);
+	free(recs);
+	free(cons);
+	return SC_OK;
+}
+
+enum sc_status img_file_write(const struct sc_image *v, const char *path,
+			      struct sc_diag *d)
+{
+	struct img_header h = {.version = IMG_VERSION, .order = IMG_ORDER};
+	char tmp[4096];
+	struct out *o;
+	enum sc_status st;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= sizeof(tmp))
+		return sc_diag_set(d, SC_ELIMIT, path, 0, 0, NULL, "path too long");
+	if (!(o = calloc(1, sizeof(*o))))
+		return SC_ENOMEM;
+	if ((o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+		free(o);
+		return st;
+	}
+	memcpy(h.magic, IMG_MAGIC, sizeof(IMG_MAGIC));
+	snprintf(h.ledger, sizeof(h.ledger), "%s", v->ledger);
+	h.mark = v->mark;
+	h.nsub = v->n;
+	h.ntypes = v->ntypes;
+	h.ncards = v->ncards;
+	out_put(o, &h, sizeof(h)); /* rewritten once the sections are known */
+	if ((st = write_body(v, o, &h)))
+		goto fail;
+	names(o, &h, SEC_TYPEOFF, v->types, v->ntypes);
+	names(o, &h, SEC_CARDOFF, v->cards, v->ncards);
+	out_align(o);
+	h.size = o->pos;
+	out_flush(o);
+	if (o->failed || pwrite(o->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fsync(o->fd) < 0) {
+		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write: %s", strerror(errno));
+		goto fail;
+	}
+	if (close(o->fd) < 0 || rename(tmp, path) < 0) {
+		o->fd = -1;
+		st = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot put in place: %s",
+				 strerror(errno));
+		goto fail;
+	}
+	free(o);
+	return SC_OK;
+fail:
+	if (o->fd >= 0)
+		close(o->fd);
+	unlink(tmp);
+	free(o);
+	return st;
+}
