@@ -243,10 +243,11 @@ struct sc_pop {
 	size_t ncards;
 };
 void sc_pop_free(struct sc_pop *p);
-/* Loads, in one read transaction, every subject's file (ids NULL), or
- * only the subjects named in ids[nids] and every subject whose ledger id is
- * above new_after (those filed since an image was made); a named id with
- * no file is left out. The whole type table is always loaded. *mark:
+/* Loads, in one read transaction, every subject's file (new_after < 0;
+ * ids is then ignored), or only the subjects named in ids[nids] (NULL when
+ * nids is 0) and every subject whose ledger id is above new_after (those
+ * filed since an image was made); a named id with no file is left out.
+ * The whole type table is always loaded. *mark:
  * where the ledger stood; *ledger_id: the ledger's identity (33 bytes),
  * which a copy of another ledger at the same path would not share.
  * SC_OK, SC_ENOMEM, SC_ESTORE. */

@@ -233,54 +233,51 @@ static enum sc_status write_body(const struct sc_image *v, struct out *o,
 		free(cons);
 		return SC_ENOMEM;
 	}
+	/* the subjects' identities and sizes: no rows unpacked */
 	section(o, h, SEC_SID, true);
 	for (uint64_t i = 0; i < v->n; i++) {
-		int64_t sid = v->ent[i] & ENT_POP ? v->pop.sid[v->ent[i] & ~ENT_POP]
-						  : v->f.sid[v->ent[i]];
-		out_put(o, &sid, 8);
+		img_view_head(v, i, &s);
+		out_put(o, &s.sid, sizeof(s.sid));
 	}
 	section(o, h, SEC_SID, false);
 	section(o, h, SEC_KIND, true);
 	for (uint64_t i = 0; i < v->n; i++) {
-		uint8_t k = v->ent[i] & ENT_POP ? v->pop.kind[v->ent[i] & ~ENT_POP]
-						: v->f.kind[v->ent[i]];
+		uint8_t k;
+		img_view_head(v, i, &s);
+		k = (uint8_t)s.kind;
 		out_put(o, &k, 1);
 	}
 	section(o, h, SEC_KIND, false);
-	/* ids, then records, extras and consents by unpacking each subject */
 	section(o, h, SEC_IDOFF, true);
 	out_u64(o, at = 0);
-	x = 0;
 	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_subject(v, i, &x, recs, cons, &s);
+		img_view_head(v, i, &s);
 		out_u64(o, at += strlen(s.id) + 1);
 	}
 	section(o, h, SEC_IDOFF, false);
 	section(o, h, SEC_IDS, true);
-	x = 0;
 	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_subject(v, i, &x, recs, cons, &s);
+		img_view_head(v, i, &s);
 		out_put(o, s.id, strlen(s.id) + 1);
 	}
 	section(o, h, SEC_IDS, false);
 	section(o, h, SEC_ROFF, true);
 	out_u64(o, at = 0);
-	x = 0;
 	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_subject(v, i, &x, recs, cons, &s);
+		img_view_head(v, i, &s);
 		out_u64(o, at += s.nrecs);
 	}
 	h->nrec = at;
 	section(o, h, SEC_ROFF, false);
 	section(o, h, SEC_COFF, true);
 	out_u64(o, at = 0);
-	x = 0;
 	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_subject(v, i, &x, recs, cons, &s);
+		img_view_head(v, i, &s);
 		out_u64(o, at += s.ncons);
 	}
 	h->ncons = at;
 	section(o, h, SEC_COFF, false);
+	/* the rows, unpacked subject by subject */
 	section(o, h, SEC_RECS, true);
 	x = 0;
 	for (uint64_t i = 0; i < v->n; i++) {

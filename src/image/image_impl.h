@@ -85,6 +85,7 @@ struct sc_image {
 	const char **types, **cards; /* names by the view's ids */
 	size_t ntypes, ncards;
 	int32_t *popcard;            /* pop card index -> view card index */
+	uint64_t nrec;               /* records in the view */
 	uint64_t maxr, maxc;         /* most records, consents of one subject */
 };
 
@@ -97,6 +98,8 @@ struct img_subject {
 	enum sc_kind kind;
 	size_t nrecs, ncons;
 };
+/* Subject i's id, kind and sizes, without unpacking its rows. */
+void img_view_head(const struct sc_image *v, uint64_t i, struct img_subject *out);
 void img_view_subject(const struct sc_image *v, uint64_t i, uint64_t *extra,
 		      struct sc_eval_record *recs, struct sc_pop_consent *cons,
 		      struct img_subject *out);

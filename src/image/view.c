@@ -64,20 +64,31 @@ uint64_t img_extra_start(const struct sc_image *v, uint64_t i)
 	return lo;
 }
 
+void img_view_head(const struct sc_image *v, uint64_t i, struct img_subject *out)
+{
+	uint64_t k = v->ent[i] & ~ENT_POP;
+
+	if (v->ent[i] & ENT_POP) {
+		const struct sc_pop *p = &v->pop;
+		*out = (struct img_subject){p->sid[k], p->ids + p->idoff[k], (enum sc_kind)p->kind[k],
+					    p->roff[k + 1] - p->roff[k], p->coff[k + 1] - p->coff[k]};
+	} else {
+		const struct img_file *f = &v->f;
+		*out = (struct img_subject){f->sid[k], f->ids + f->idoff[k], (enum sc_kind)f->kind[k],
+					    f->roff[k + 1] - f->roff[k], f->coff[k + 1] - f->coff[k]};
+	}
+}
+
 void img_view_subject(const struct sc_image *v, uint64_t i, uint64_t *extra,
 		      struct sc_eval_record *recs, struct sc_pop_consent *cons,
 		      struct img_subject *out)
 {
 	uint64_t e = v->ent[i];
 
+	img_view_head(v, i, out);
 	if (e & ENT_POP) {
 		const struct sc_pop *p = &v->pop;
 		uint64_t k = e & ~ENT_POP;
-		out->sid = p->sid[k];
-		out->id = p->ids + p->idoff[k];
-		out->kind = (enum sc_kind)p->kind[k];
-		out->nrecs = p->roff[k + 1] - p->roff[k];
-		out->ncons = p->coff[k + 1] - p->coff[k];
 		memcpy(recs, p->recs + p->roff[k], out->nrecs * sizeof(*recs));
 		for (size_t c = 0; c < out->ncons; c++) {
 			cons[c] = p->cons[p->coff[k] + c];
@@ -87,11 +98,6 @@ void img_view_subject(const struct sc_image *v, uint64_t i, uint64_t *extra,
 	}
 	const struct img_file *f = &v->f;
 	uint64_t a = f->roff[e], b = f->roff[e + 1];
-	out->sid = f->sid[e];
-	out->id = f->ids + f->idoff[e];
-	out->kind = (enum sc_kind)f->kind[e];
-	out->nrecs = b - a;
-	out->ncons = f->coff[e + 1] - f->coff[e];
 	for (uint64_t r = a; r < b; r++) {
 		const struct img_rec *ir = &f->recs[r];
 		recs[r - a] = (struct sc_eval_record){
@@ -162,18 +168,13 @@ static enum sc_status view_build(struct sc_image *v)
 		v->popcard[c] = (int32_t)j;
 	}
 	for (uint64_t s = 0; s < v->n; s++) {
-		uint64_t e = v->ent[s], r, c;
-		if (e & ENT_POP) {
-			r = p->roff[(e & ~ENT_POP) + 1] - p->roff[e & ~ENT_POP];
-			c = p->coff[(e & ~ENT_POP) + 1] - p->coff[e & ~ENT_POP];
-		} else {
-			r = f->roff[e + 1] - f->roff[e];
-			c = f->coff[e + 1] - f->coff[e];
-		}
-		if (r > v->maxr)
-			v->maxr = r;
-		if (c > v->maxc)
-			v->maxc = c;
+		struct img_subject h;
+		img_view_head(v, s, &h);
+		v->nrec += h.nrecs;
+		if (h.nrecs > v->maxr)
+			v->maxr = h.nrecs;
+		if (h.ncons > v->maxc)
+			v->maxc = h.ncons;
 	}
 	v->maxr = v->maxr ? v->maxr : 1;
 	v->maxc = v->maxc ? v->maxc : 1;
@@ -262,7 +263,7 @@ static enum sc_status build(struct sc_store *st, const char *path,
 	if (!v)
 		return SC_ENOMEM;
 	info->built = true;
-	if ((rc = sc_store_pop_load(st, NULL, 0, 0, &v->pop, &v->mark, v->ledger, d)) ||
+	if ((rc = sc_store_pop_load(st, NULL, 0, -1, &v->pop, &v->mark, v->ledger, d)) ||
 	    (rc = view_build(v)) || (rc = fold(&v, path, info, d))) {
 		sc_image_close(v);
 		return rc;
@@ -293,55 +294,39 @@ enum sc_status sc_image_sync(struct sc_store *st, const char *path, unsigned fla
 		snprintf(info->why, sizeof(info->why), "a rebuild was asked for");
 		goto rebuild;
 	}
-	if ((rc = open_file_view(path, &v, &d2))) {
-		if (rc == SC_ENOMEM)
-			return rc;
+	if (!(v = calloc(1, sizeof(*v))))
+		return SC_ENOMEM;
+	if ((rc = img_file_open(path, &v->f, &d2))) {
 		snprintf(info->why, sizeof(info->why), "%.150s", rc == SC_ENOTFOUND ? "there was none"
 								: d2.message);
 		goto rebuild;
 	}
-	nf = v->n;
-	if ((rc = sc_store_changed_since(st, &v->mark, &to, collect, &ids, d)))
+	nf = v->f.h->nsub;
+	if ((rc = sc_store_changed_since(st, &v->f.h->mark, &to, collect, &ids, d)))
 		goto fail;
 	if (ids.n > FOLD_MIN && ids.n > nf / REBUILD_SHARE) {
 		snprintf(info->why, sizeof(info->why),
 			 "%zu changes to subjects' files since it was made", ids.n);
 		goto rebuild;
 	}
-	{
-		/* the changed subjects and every subject filed since, over the file */
-		struct sc_image *n = calloc(1, sizeof(*n));
-		char ledger[SC_STORE_LEDGER_ID];
-		if (!n) {
-			rc = SC_ENOMEM;
+	/* the changed subjects and every subject filed since, over the file */
+	if ((rc = sc_store_pop_load(st, (const char *const *)ids.ids, ids.n,
+				    nf ? v->f.sid[nf - 1] : 0, &v->pop, NULL, v->ledger, d)))
+		goto fail;
+	if (strncmp(v->ledger, v->f.h->ledger, SC_STORE_LEDGER_ID)) {
+		snprintf(info->why, sizeof(info->why), "it was made from another ledger");
+		goto rebuild;
+	}
+	v->mark = to;
+	if ((rc = view_build(v)))
+		goto fail;
+	info->reread = v->pop.nsub;
+	info->bytes = v->f.size;
+	if (memcmp(&v->mark, &v->f.h->mark, sizeof(v->mark)) &&
+	    ((flags & SC_IMAGE_FOLD) || (v->pop.nsub > FOLD_MIN && v->pop.nsub > nf / FOLD_SHARE))) {
+		if ((rc = fold(&v, path, info, d)))
 			goto fail;
-		}
-		n->f = v->f;
-		memset(&v->f, 0, sizeof(v->f));
-		sc_image_close(v);
-		v = n;
-		static const char *const none[1] = {""};
-		if ((rc = sc_store_pop_load(st, ids.ids ? (const char *const *)ids.ids : none, ids.n,
-					    nf ? v->f.sid[v->f.h->nsub - 1] : 0, &v->pop, NULL,
-					    ledger, d)))
-			goto fail;
-		if (strncmp(ledger, v->f.h->ledger, SC_STORE_LEDGER_ID)) {
-			snprintf(info->why, sizeof(info->why), "it was made from another ledger");
-			goto rebuild;
-		}
-		v->mark = to;
-		snprintf(v->ledger, sizeof(v->ledger), "%s", ledger);
-		if ((rc = view_build(v)))
-			goto fail;
-		info->reread = v->pop.nsub;
-		info->bytes = v->f.size;
-		if (memcmp(&v->mark, &v->f.h->mark, sizeof(v->mark)) &&
-		    ((flags & SC_IMAGE_FOLD) ||
-		     (v->pop.nsub > FOLD_MIN && v->pop.nsub > nf / FOLD_SHARE))) {
-			if ((rc = fold(&v, path, info, d)))
-				goto fail;
-			info->rewritten = true;
-		}
+		info->rewritten = true;
 	}
 	goto done;
 rebuild:
@@ -352,11 +337,7 @@ rebuild:
 done:
 	idlist_free(&ids);
 	info->subjects = v->n;
-	for (uint64_t i = 0; i < v->n; i++) {
-		uint64_t e = v->ent[i] & ~ENT_POP;
-		info->records += v->ent[i] & ENT_POP ? v->pop.roff[e + 1] - v->pop.roff[e]
-						     : v->f.roff[e + 1] - v->f.roff[e];
-	}
+	info->records = v->nrec;
 	if (progress)
 		progress(ctx, 1, 1);
 	*out = v;

@@ -115,6 +115,26 @@ static unsigned char *reserve(struct sc_snap_writer *w, size_t n)
 	return w->data + w->len - n;
 }
 
+/* Room for n subjects' keys and offsets. */
+static bool reserve_subjects(struct sc_snap_writer *w, size_t n)
+{
+	size_t cap = w->capn ? w->capn : 65536;
+	uint64_t *k, *o;
+
+	if (n <= w->capn)
+		return true;
+	while (cap < n)
+		cap *= 2;
+	if (!(k = realloc(w->keys, cap * sizeof(*k))))
+		return false;
+	w->keys = k;
+	if (!(o = realloc(w->offs, cap * sizeof(*o))))
+		return false;
+	w->offs = o;
+	w->capn = cap;
+	return true;
+}
+
 enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 				  enum sc_kind kind,
 				  const struct sc_card_result *cards,
@@ -138,18 +158,7 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 	}
 	if (start > OFF_MASK - 1)
 		return SC_ELIMIT;
-	if (w->n == w->capn) {
-		size_t cap = w->capn ? w->capn * 2 : 65536;
-		uint64_t *k = realloc(w->keys, cap * sizeof(*k)), *o;
-		if (!k)
-			return SC_ENOMEM;
-		w->keys = k;
-		if (!(o = realloc(w->offs, cap * sizeof(*o))))
-			return SC_ENOMEM;
-		w->offs = o;
-		w->capn = cap;
-	}
-	if (!(p = reserve(w, need)))
+	if (!reserve_subjects(w, w->n + 1) || !(p = reserve(w, need)))
 		return SC_ENOMEM;
 	*p++ = (unsigned char)idlen;
 	*p++ = (unsigned char)kind;
@@ -186,24 +195,10 @@ enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 				     const struct sc_snap_writer *src)
 {
 	size_t base = w->len;
-	unsigned char *p;
 
 	if (src->h.ncards != w->h.ncards || base + src->len > OFF_MASK)
 		return SC_ELIMIT;
-	if (w->n + src->n > w->capn) {
-		size_t cap = w->capn ? w->capn : 65536;
-		uint64_t *k, *o;
-		while (cap < w->n + src->n)
-			cap *= 2;
-		if (!(k = realloc(w->keys, cap * sizeof(*k))))
-			return SC_ENOMEM;
-		w->keys = k;
-		if (!(o = realloc(w->offs, cap * sizeof(*o))))
-			return SC_ENOMEM;
-		w->offs = o;
-		w->capn = cap;
-	}
-	if (src->len && !(p = reserve(w, src->len)))
+	if (!reserve_subjects(w, w->n + src->n) || (src->len && !reserve(w, src->len)))
 		return SC_ENOMEM;
 	if (src->len)
 		memcpy(w->data + base, src->data, src->len);

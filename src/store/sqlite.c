@@ -202,6 +202,22 @@ enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s
 	return SC_OK;
 }
 
+int64_t sc_lite_int_query(struct lite *l, const char *sql, enum sc_status *st,
+			  struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = 0;
+
+	if ((*st = sc_lite_prepare(l, sql, &s, d)))
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else
+		*st = sc_lite_db_err(l, d, "query failed");
+	sqlite3_finalize(s);
+	return v;
+}
+
 void sc_lite_col(char *dst, size_t size, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);

@@ -55,6 +55,9 @@ struct lite {
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
 enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d);
+/* The first column of a one-row query (0 and *st set when it fails). */
+int64_t sc_lite_int_query(struct lite *l, const char *sql, enum sc_status *st,
+			  struct sc_diag *d);
 /* Finds (or creates) a subject; *created when a row was inserted. */
 enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				   enum sc_kind kind, int64_t *sid,

@@ -101,27 +101,11 @@ static int32_t card_id(struct sc_pop *p, const char *name)
 	return (int32_t)p->ncards++;
 }
 
-static int64_t int_query(struct lite *l, const char *sql, enum sc_status *st,
-			 struct sc_diag *d)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = 0;
-
-	if ((*st = sc_lite_prepare(l, sql, &s, d)))
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	else
-		*st = sc_lite_db_err(l, d, "query failed");
-	sqlite3_finalize(s);
-	return v;
-}
-
 static enum sc_status load_types(struct lite *l, struct sc_pop *p, struct sc_diag *d)
 {
 	sqlite3_stmt *q = NULL;
 	enum sc_status st = SC_OK;
-	int64_t n = int_query(l, "SELECT coalesce(max(id), 0) FROM types", &st, d);
+	int64_t n = sc_lite_int_query(l, "SELECT coalesce(max(id), 0) FROM types", &st, d);
 	int rc;
 
 	if (st)
@@ -233,11 +217,11 @@ static enum sc_status load_all(struct lite *l, struct sc_pop *p, struct sc_diag 
 	size_t n = 0, nc = 0;
 	int rc;
 
-	nrec = int_query(l, "SELECT count(*) FROM records", &st, d);
+	nrec = sc_lite_int_query(l, "SELECT count(*) FROM records", &st, d);
 	if (!st)
-		nsub = int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, d);
+		nsub = sc_lite_int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, d);
 	if (!st)
-		ncons = int_query(l, "SELECT count(*) FROM consents", &st, d);
+		ncons = sc_lite_int_query(l, "SELECT count(*) FROM consents", &st, d);
 	if (st)
 		return st;
 	if (nsub >= (int64_t)UINT32_MAX || nrec >= (int64_t)UINT32_MAX)
@@ -481,12 +465,13 @@ enum sc_status sc_lite_pop_load(void *impl, const char *const *ids, size_t nids,
 	}
 	if ((st = load_types(l, out, d)))
 		goto done;
-	st = ids ? load_some(l, ids, nids, new_after, out, d) : load_all(l, out, d);
-	if (!st && !out->roff) {
-		struct cap cap = {0};
-		/* an empty ledger: the offset arrays still exist */
-		if (!(st = subject_push(out, &cap, 0, "", 0)))
-			out->nsub = 0;
+	st = new_after < 0 ? load_all(l, out, d) : load_some(l, ids, nids, new_after, out, d);
+	if (!st && !out->roff) { /* no subject: each offset array holds its one 0 */
+		out->idoff = calloc(1, sizeof(*out->idoff));
+		out->roff = calloc(1, sizeof(*out->roff));
+		out->coff = calloc(1, sizeof(*out->coff));
+		if (!out->idoff || !out->roff || !out->coff)
+			st = SC_ENOMEM;
 	}
 done:
 	if (own_txn)

@@ -13,22 +13,6 @@ static const char *adup(struct sc_arena *a, sqlite3_stmt *s, int col)
 	return sc_arena_strdup(a, t ? (const char *)t : "");
 }
 
-static int64_t int_query(struct lite *l, const char *sql, enum sc_status *st,
-			 struct sc_diag *d)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = 0;
-
-	if ((*st = sc_lite_prepare(l, sql, &s, d)))
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	else
-		*st = sc_lite_db_err(l, d, "query failed");
-	sqlite3_finalize(s);
-	return v;
-}
-
 enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				    struct sc_text id, struct sc_loaded *out,
 				    struct sc_diag *d)
@@ -187,7 +171,7 @@ enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *const *rbs,
 	uint64_t maxr = 1, maxc = 1;
 	enum sc_status st;
 
-	if ((st = sc_lite_pop_load(impl, NULL, 0, 0, &p, mark, NULL, d)))
+	if ((st = sc_lite_pop_load(impl, NULL, 0, -1, &p, mark, NULL, d)))
 		return st;
 	for (uint64_t i = 0; i < p.nsub; i++) {
 		if (p.roff[i + 1] - p.roff[i] > maxr)
@@ -277,13 +261,13 @@ enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 	struct lite *l = impl;
 	enum sc_status st = SC_OK;
 
-	c->subjects = (uint64_t)int_query(l, "SELECT count(*) FROM subjects", &st, d);
+	c->subjects = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM subjects", &st, d);
 	if (!st)
-		c->records = (uint64_t)int_query(l, "SELECT count(*) FROM records", &st, d);
+		c->records = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM records", &st, d);
 	if (!st)
-		c->events = (uint64_t)int_query(l, "SELECT count(*) FROM events", &st, d);
+		c->events = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM events", &st, d);
 	if (!st)
-		c->consents = (uint64_t)int_query(l, "SELECT count(*) FROM consents", &st, d);
+		c->consents = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM consents", &st, d);
 	return st;
 }
 
