@@ -348,7 +348,7 @@ static json_t *summary(struct ctx *c, double secs)
 
 static void print_text(json_t *o)
 {
-	json_t *card, *l;
+	json_t *card, *l, *img;
 	size_t i;
 	double secs = json_real_value(json_object_get(o, "seconds"));
 	long long subjects = (long long)json_integer_value(json_object_get(o, "subjects"));
@@ -388,6 +388,15 @@ static void print_text(json_t *o)
 		       (long long)json_integer_value(json_object_get(l, "entries")));
 	printf("\ndecision snapshot for checks: %s\n",
 	       json_string_value(json_object_get(o, "snapshot")));
+	if ((img = json_object_get(o, "image")) && json_is_object(img))
+		printf("population image: %s, %s (%lld subjects re-read from the ledger)\n",
+		       cli_str(img, "path"),
+		       json_is_true(json_object_get(img, "built")) ? "built" :
+		       json_is_true(json_object_get(img, "rewritten")) ? "brought up to date, rewritten" :
+		       "brought up to date",
+		       (long long)json_integer_value(json_object_get(img, "reread")));
+	if (img && json_is_string(json_object_get(img, "why")))
+		printf("  built because %s\n", cli_str(img, "why"));
 }
 
 static void parts_free(struct ctx *c)
