@@ -2,15 +2,13 @@
 # (SOCRED_LOAD_SECONDS) while a provider posts records and `socred run` runs
 # twice beside it. No 5xx, no failed check, no failed post or run, no audit
 # entry lost, and the server's memory stays flat (its resident size at the
-# end is within 64 MiB of the size a quarter of the way in). No timing is
+# end is within 64 MiB of its size a few seconds after the first run). No timing is
 # asserted; the figures are printed.
 . "$(dirname "$0")/lib.bash"
 
 SECS=${SOCRED_LOAD_SECONDS:-60}
-# A run holds the ledger's write lock while it runs, and a post waits for it
-# at most SQLite's 5 s busy timeout (docs/reliability.md, "Open"): under
-# valgrind a run of 21,000 subjects takes about that long, so the population
-# is smaller there
+# under valgrind everything is 20 to 50 times slower: a smaller population
+# keeps the runs and the snapshot rebuilds within the test's minute
 PEOPLE=${SOCRED_LOAD_PEOPLE:-20000}
 [ "${SOCRED_VALGRIND:-0}" = 1 ] && PEOPLE=${SOCRED_LOAD_PEOPLE:-4000}
 AT=2025-12-31
@@ -94,8 +92,13 @@ eq "$(grep -vcx 200 posts.txt)" 0 "every batch posted ($(wc -l < posts.txt) batc
 eq "$(tr -d '\n' < runs.txt)" 00 "two runs beside the server"
 eq "$(grep -c 'code="5xx"' metrics.txt)" 0 "no 5xx in the server's own count"
 eq "$(sed -n 's/^socred_audit_entries_total{result="failed"} //p' metrics.txt)" 0 "no audit entry lost"
-quarter=$(sed -n "$((SECS / 4 + 1))p" rss.txt)
+# growth is measured from just after the first run: by then the server has
+# swapped in a new snapshot and its page caches are warm (on a slow machine
+# they were not yet at a quarter of the minute, and their filling, which is
+# bounded, looked like growth)
+base=$(sed -n "$((SECS / 3 + 3))p" rss.txt)
+base=${base:-$(head -1 rss.txt)}
 last=$(tail -1 rss.txt)
-echo "load: $requests checks in ${SECS}s; $(wc -l < posts.txt) batches posted; resident MiB at 1/4: $quarter, max: $(sort -n rss.txt | tail -1), end: $last"
-[ "$last" -le $((quarter + 64)) ] && ok || bad "memory grew from $quarter to $last MiB"
+echo "load: $requests checks in ${SECS}s; $(wc -l < posts.txt) batches posted; resident MiB after the first run: $base, max: $(sort -n rss.txt | tail -1), end: $last"
+[ "$last" -le $((base + 64)) ] && ok || bad "memory grew from $base to $last MiB"
 finish
