@@ -3,7 +3,8 @@
  * One immutable file per build (<ledger>.snap), mapped read-only: for every
  * subject with a file on the day it was built, its kind, each scorecard's
  * status, score and grade, and its list entries on that day (list, since,
- * until, the record's id). That is all a decision needs (sc_eval_check), so
+ * until, the record's ledger row; the rows' record ids in a sorted table at
+ * the end of the file). That is all a decision needs (sc_eval_check), so
  * a snapshot built for day D gives, for every subject not changed since its
  * mark, exactly the decision the ledger would give on D. It is derived data:
  * the header names the day, the rulebook (SHA-256 of its text) and the
@@ -34,12 +35,14 @@
 struct sc_snap;        /* an open snapshot, immutable, shareable by threads */
 struct sc_snap_writer; /* one being built */
 
-/* A list entry as the snapshot keeps it. record: the record's id, borrowed
- * (from the snapshot's mapping when read). */
+/* A list entry as the snapshot keeps it: the record's ledger row, and its
+ * id (borrowed: from the snapshot's mapping when read; when added, NULL
+ * for "look it up with sc_snap_writer_resolve"). */
 struct sc_snap_hit {
 	int32_t list;
 	sc_day since, until;
 	const char *record;
+	int64_t rid;
 };
 
 /* The snapshot's place next to the ledger: "<db>.snap". */
@@ -51,24 +54,35 @@ void sc_snap_digest(const struct sc_rulebook *rb, unsigned char out[SC_SNAP_DIGE
 /* Starts a snapshot evaluated under rb on `at`. SC_OK or SC_ENOMEM. */
 enum sc_status sc_snap_writer_new(const struct sc_rulebook *rb, sc_day at,
 				  struct sc_snap_writer **out);
+/* Room for about n more subjects of `bytes` bytes in all, so that a large
+ * build does not grow (and copy) its buffers as it goes. A hint: adding
+ * more still works. SC_OK or SC_ENOMEM. */
+enum sc_status sc_snap_writer_reserve(struct sc_snap_writer *w, size_t n, size_t bytes);
 /* Adds one subject: cards has one result per scorecard of rb; hits their
- * list entries in sc_eval_lists order. Strings are copied. A subject with
- * more than SC_SNAP_HITS_MAX entries is kept as "ask the ledger". SC_OK,
- * SC_ENOMEM, SC_ELIMIT (an id or record id over its limit). */
+ * list entries in sc_eval_lists order, each with its ledger row and, if
+ * known, its record id. Strings are copied. A subject with more than
+ * SC_SNAP_HITS_MAX entries is kept as "ask the ledger". SC_OK, SC_ENOMEM,
+ * SC_ELIMIT (an id or record id over its limit, a list over 65,535). */
 enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 				  enum sc_kind kind,
 				  const struct sc_card_result *cards,
 				  const struct sc_snap_hit *hits, size_t nhits);
-/* Appends every subject of src (a writer for the same rulebook and day)
- * to w, as if added to w in src's order: writers filled on several
- * threads become one. SC_OK, SC_ENOMEM, SC_ELIMIT. */
+/* Moves every subject of src (a writer for the same rulebook and day) to
+ * the end of w, as if added to w in src's order: writers filled on
+ * several threads become one without copying their entries. src is left
+ * empty (still the caller's to free). SC_OK, SC_ENOMEM, SC_ELIMIT. */
 enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
-				     const struct sc_snap_writer *src);
+				     struct sc_snap_writer *src);
+/* Looks up, in st and in one read, the record ids of the list entries
+ * added without one. SC_OK, or sc_store_record_names's errors. */
+enum sc_status sc_snap_writer_resolve(struct sc_snap_writer *w, struct sc_store *st,
+				      struct sc_diag *d);
 /* Writes the file (a temporary name, fsync, rename to path), recording
  * that it shows the ledger as of `mark`. opened (may be NULL): also maps
  * the file written, before the rename, so the caller has this file even
  * when another process renames its own over it. SC_OK, SC_EIO with d
- * naming the file, SC_ENOMEM. The writer stays the caller's to free. */
+ * naming the file, SC_ENOMEM, SC_EINVAL (an entry's record id was never
+ * given nor resolved). The writer stays the caller's to free. */
 enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
 				     const char *path, struct sc_snap **opened,
@@ -90,6 +104,7 @@ size_t sc_snap_bytes(const struct sc_snap *s);
 
 /* One subject's entry, borrowed from the mapping. */
 struct sc_snap_entry {
+	const struct sc_snap *s;
 	const unsigned char *p;
 	enum sc_kind kind;
 	size_t ncards, nhits;
@@ -119,12 +134,11 @@ enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
 			     sc_day at, const char *path, struct sc_snap **opened,
 			     sc_store_progress_fn progress, void *ctx,
 			     struct sc_diag *d);
-/* Adds the subject last evaluated by ev (a scan's visit): resolves the
- * record ids of its list entries through st. */
-enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w,
-				       struct sc_store *st, const char *id,
+/* Adds the subject last evaluated by ev (a scan's visit), its list
+ * entries by ledger row (sc_snap_writer_resolve names them). SC_OK,
+ * SC_ENOMEM, SC_ELIMIT. */
+enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w, const char *id,
 				       const struct sc_subject *s,
-				       const struct sc_eval *ev,
-				       struct sc_diag *d);
+				       const struct sc_eval *ev);
 
 #endif

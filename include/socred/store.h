@@ -183,10 +183,14 @@ enum sc_status sc_store_changed_since(struct sc_store *st,
  * when this ledger has none (then ask sc_store_changed_since). */
 bool sc_store_change_count(struct sc_store *st, uint64_t *n);
 
-/* The record_id of a ledger row into buf (>= SC_LIMIT_RECORD_ID + 1).
- * SC_OK, SC_ENOTFOUND, SC_ESTORE. */
-enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid,
-				    char *buf, size_t size, struct sc_diag *d);
+/* The record_id of each of n ledger rows (rids, ascending), read in one
+ * read transaction: cb(ctx, i, name) for rids[i], name borrowed for the
+ * call. SC_OK, SC_ENOTFOUND (a row is gone: d names it), SC_ESTORE, or
+ * what cb returned. */
+typedef enum sc_status (*sc_store_record_name_fn)(void *ctx, size_t i, const char *name);
+enum sc_status sc_store_record_names(struct sc_store *st, const int64_t *rids,
+				     size_t n, sc_store_record_name_fn cb, void *ctx,
+				     struct sc_diag *d);
 
 /* Counts for summaries. */
 struct sc_store_counts {

@@ -17,6 +17,13 @@ struct ctx {
 	struct progress prog;
 };
 
+static enum sc_status copy_name(void *vctx, size_t i, const char *name)
+{
+	(void)i;
+	snprintf(vctx, SC_LIMIT_RECORD_ID + 1, "%s", name);
+	return SC_OK;
+}
+
 static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 			    const struct sc_subject *s)
 {
@@ -35,7 +42,8 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 		if (c->list >= 0 && h[i].list != c->list)
 			continue;
 		sc_diag_clear(&d);
-		if ((st = sc_store_record_name(c->st, s->recs[h[i].record].rid, rec, sizeof(rec), &d)))
+		if ((st = sc_store_record_names(c->st, &s->recs[h[i].record].rid, 1, copy_name,
+						rec, &d)))
 			return st;
 		cli_day(h[i].since, a);
 		cli_day(h[i].until, b);

@@ -10,33 +10,18 @@
 #include "socred/image.h"
 #include "socred/snapshot.h"
 
-/* What one thread keeps of each subject it evaluates, for the snapshot
- * (written afterwards, in ledger order, by the calling thread). */
-struct subj_out {
-	const char *id;       /* borrowed from the image (or copied: --from-ledger) */
-	enum sc_kind kind;
-	uint32_t nhits;
-	uint64_t hit0;        /* first of its hits */
-};
-struct hit_out {
-	int32_t list;
-	sc_day since, until;
-	int64_t rid;
-};
-
+/* One thread's share: its counts, and the snapshot entries of its
+ * subjects (in ledger order, merged after the scan). */
 struct part {
 	struct sc_eval *ev;
+	struct sc_snap_writer *w;
 	sc_day at;
 	size_t ncards;
 	uint64_t subjects, records;
 	uint64_t status[SC_LIMIT_SCORECARDS][3];
 	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
 	uint64_t *list_members, *list_entries;
-	struct subj_out *subj;
-	struct sc_card_result *cards; /* ncards per subject */
-	struct hit_out *hits;
-	uint64_t n, cap, nhits, hcap;
-	bool copy_ids;                /* ids are borrowed for the call only */
+	const char *bad; /* the subject the snapshot refused */
 };
 
 struct ctx {
@@ -50,29 +35,13 @@ struct ctx {
 	const char *what;
 };
 
-static bool part_grow(struct part *p)
-{
-	if (p->n == p->cap) {
-		uint64_t ncap = p->cap ? p->cap * 2 : 4096;
-		void *a = realloc(p->subj, ncap * sizeof(*p->subj));
-		if (!a)
-			return false;
-		p->subj = a;
-		if (!(a = realloc(p->cards, ncap * (p->ncards ? p->ncards : 1) * sizeof(*p->cards))))
-			return false;
-		p->cards = a;
-		p->cap = ncap;
-	}
-	return true;
-}
-
-/* One subject, on one of the scan's threads: evaluate, count, keep. */
+/* One subject, on one of the scan's threads: evaluate, count, and add
+ * its entry to the thread's snapshot writer. */
 static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 			    const struct sc_subject *s)
 {
 	struct part *p = tctx;
 	const struct sc_list_hit *h;
-	struct subj_out *o;
 	size_t n;
 	enum sc_status st;
 
@@ -81,15 +50,8 @@ static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 		return st;
 	p->subjects++;
 	p->records += s->nrecs;
-	if (!part_grow(p))
-		return SC_ENOMEM;
-	o = &p->subj[p->n];
-	if (p->copy_ids && !(id = strdup(id)))
-		return SC_ENOMEM;
-	*o = (struct subj_out){.id = id, .kind = s->kind, .hit0 = p->nhits};
 	for (size_t i = 0; i < p->ncards; i++) {
 		const struct sc_card_result *r = sc_eval_card(p->ev, (int)i);
-		p->cards[p->n * p->ncards + i] = *r;
 		p->status[i][r->status]++;
 		if (r->status == SC_CARD_SCORED && r->grade >= 0)
 			p->grades[i][r->grade]++;
@@ -99,20 +61,10 @@ static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 		if (i == 0 || h[i].list != h[i - 1].list)
 			p->list_members[h[i].list]++;
 		p->list_entries[h[i].list]++;
-		if (p->nhits == p->hcap) {
-			uint64_t ncap = p->hcap ? p->hcap * 2 : 1024;
-			void *a = realloc(p->hits, ncap * sizeof(*p->hits));
-			if (!a)
-				return SC_ENOMEM;
-			p->hits = a;
-			p->hcap = ncap;
-		}
-		p->hits[p->nhits++] = (struct hit_out){h[i].list, h[i].since, h[i].until,
-						       s->recs[h[i].record].rid};
 	}
-	o->nhits = (uint32_t)n;
-	p->n++;
-	return SC_OK;
+	if ((st = sc_snap_writer_add_eval(p->w, id, s, p->ev)))
+		p->bad = id;
+	return st;
 }
 
 /* The reference path (--from-ledger): the ledger scan, one thread. */
@@ -131,128 +83,34 @@ static void on_progress(void *vctx, uint64_t done, uint64_t total)
 	progress_show(&c->prog, c->what, (double)done, (double)total, (double)done, "subjects");
 }
 
-/* The record ids of every list entry, looked up once in rid order (the
- * ledger is single-threaded; the snapshot's parts are then made on the
- * scan's threads). */
-struct names {
-	int64_t *rid;
-	char (*name)[SC_LIMIT_RECORD_ID + 1];
-	size_t n;
-};
-
-static int cmp_i64(const void *a, const void *b)
+/* Room in each part's writer for its share of n subjects, so that the
+ * scan does not grow and copy them as it goes (an estimate: an entry is
+ * its head, cards and an id of about 18 bytes; list entries are few). */
+static enum sc_status parts_reserve(struct ctx *c, uint64_t n)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static enum sc_status names_load(struct ctx *c, struct names *nm, struct sc_diag *d)
-{
-	size_t total = 0, k = 0;
-	enum sc_status st;
+	size_t each = (size_t)(n / c->nparts + n / (c->nparts * 64) + 1024);
+	size_t bytes = each * (4 + c->parts[0].ncards * 8 + 20);
 
 	for (size_t t = 0; t < c->nparts; t++)
-		total += c->parts[t].nhits;
-	nm->rid = malloc((total ? total : 1) * sizeof(*nm->rid));
-	if (!nm->rid)
-		return SC_ENOMEM;
-	for (size_t t = 0; t < c->nparts; t++)
-		for (uint64_t i = 0; i < c->parts[t].nhits; i++)
-			nm->rid[k++] = c->parts[t].hits[i].rid;
-	qsort(nm->rid, total, sizeof(*nm->rid), cmp_i64);
-	for (size_t i = 0; i < total; i++)
-		if (!nm->n || nm->rid[i] != nm->rid[nm->n - 1])
-			nm->rid[nm->n++] = nm->rid[i];
-	if (!(nm->name = malloc((nm->n ? nm->n : 1) * sizeof(*nm->name))))
-		return SC_ENOMEM;
-	for (size_t i = 0; i < nm->n; i++)
-		if ((st = sc_store_record_name(c->st, nm->rid[i], nm->name[i],
-					       sizeof(nm->name[i]), d)))
-			return st;
+		if (sc_snap_writer_reserve(c->parts[t].w, each, bytes))
+			return SC_ENOMEM;
 	return SC_OK;
 }
 
-static const char *names_find(const struct names *nm, int64_t rid)
-{
-	const int64_t *p = bsearch(&rid, nm->rid, nm->n, sizeof(*nm->rid), cmp_i64);
-
-	return p ? nm->name[p - nm->rid] : "";
-}
-
-/* One part's subjects into its own snapshot writer. */
-struct snap_job {
-	struct ctx *c;
-	const struct names *nm;
-	struct part *p;
-	struct sc_snap_writer *w;
-	enum sc_status st;
-	const char *bad; /* the subject that failed */
-	pthread_t thread;
-};
-
-static void *snap_part(void *arg)
-{
-	struct snap_job *j = arg;
-	struct part *p = j->p;
-	struct sc_snap_hit hits[SC_SNAP_HITS_MAX];
-
-	if ((j->st = sc_snap_writer_new(j->c->rb, j->c->at, &j->w)))
-		return NULL;
-	for (uint64_t i = 0; i < p->n; i++) {
-		const struct subj_out *o = &p->subj[i];
-		for (uint32_t k = 0; k < o->nhits && k < SC_SNAP_HITS_MAX; k++) {
-			const struct hit_out *h = &p->hits[o->hit0 + k];
-			hits[k] = (struct sc_snap_hit){h->list, h->since, h->until,
-						       names_find(j->nm, h->rid)};
-		}
-		if ((j->st = sc_snap_writer_add(j->w, o->id, o->kind, p->cards + i * p->ncards,
-						hits, o->nhits))) {
-			j->bad = o->id;
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* The snapshot, from every part in order: ledger order. */
+/* The snapshot: every part's entries, in order (ledger order), the
+ * record ids of list entries looked up, the file written. */
 static enum sc_status write_snapshot(struct ctx *c, struct sc_snap_writer *w,
+				     const struct sc_store_mark *mark, const char *path,
 				     struct sc_diag *d)
 {
-	struct names nm = {0};
-	struct snap_job *j = calloc(c->nparts, sizeof(*j));
-	size_t started = 0;
-	enum sc_status st;
+	enum sc_status st = SC_OK;
 
-	if (!j)
-		return SC_ENOMEM;
-	if ((st = names_load(c, &nm, d)))
-		goto out;
-	for (size_t t = 0; t < c->nparts; t++)
-		j[t] = (struct snap_job){.c = c, .nm = &nm, .p = &c->parts[t]};
-	for (started = 1; started < c->nparts; started++)
-		if (pthread_create(&j[started].thread, NULL, snap_part, &j[started]))
-			break;
-	snap_part(&j[0]);
-	for (size_t t = started; t < c->nparts; t++)
-		snap_part(&j[t]); /* those no thread took */
-	for (size_t t = 1; t < started; t++)
-		pthread_join(j[t].thread, NULL);
-	for (size_t t = 0; t < c->nparts && !st; t++) {
-		if ((st = j[t].st))
-			sc_diag_set(d, st, NULL, 0, 0, "subject",
-				    "cannot add subject '%s' to the snapshot",
-				    j[t].bad ? j[t].bad : "?");
-		else
-			st = sc_snap_writer_append(w, j[t].w);
-		sc_snap_writer_free(j[t].w);
-		j[t].w = NULL;
-	}
-out:
-	for (size_t t = 0; t < c->nparts; t++)
-		sc_snap_writer_free(j[t].w);
-	free(j);
-	free(nm.rid);
-	free(nm.name);
+	for (size_t t = 0; t < c->nparts && !st; t++)
+		st = sc_snap_writer_append(w, c->parts[t].w);
+	if (!st)
+		st = sc_snap_writer_resolve(w, c->st, d);
+	if (!st)
+		st = sc_snap_writer_finish(w, mark, path, NULL, d);
 	return st;
 }
 
@@ -403,15 +261,10 @@ static void parts_free(struct ctx *c)
 {
 	for (size_t t = 0; c->parts && t < c->nparts; t++) {
 		struct part *p = &c->parts[t];
-		if (p->copy_ids)
-			for (uint64_t i = 0; i < p->n; i++)
-				free((char *)p->subj[i].id);
 		sc_eval_free(p->ev);
+		sc_snap_writer_free(p->w);
 		free(p->list_members);
 		free(p->list_entries);
-		free(p->subj);
-		free(p->cards);
-		free(p->hits);
 	}
 	free(c->parts);
 }
@@ -461,10 +314,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		struct part *p = &c.parts[t];
 		p->ev = sc_eval_new(rb);
 		p->ncards = sc_rulebook_scorecard_count(rb);
-		p->copy_ids = from_ledger;
 		p->list_members = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
 		p->list_entries = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-		if (!p->ev || !p->list_members || !p->list_entries) {
+		if (!p->ev || !p->list_members || !p->list_entries ||
+		    sc_snap_writer_new(rb, c.at, &p->w)) {
 			rc = cli_fail("out of memory");
 			goto out;
 		}
@@ -484,6 +337,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		st = sc_image_sync(c.st, img_path, rebuild ? SC_IMAGE_REBUILD : 0, &img, &info,
 				   on_progress, &c, &d);
 		t_image = cli_now() - t0;
+		if (!st && (st = parts_reserve(&c, sc_image_subjects(img))))
+			sc_diag_set(&d, st, NULL, 0, 0, NULL, "out of memory");
 		if (!st) {
 			for (size_t t = 0; t < c.nparts; t++)
 				tctx[t] = &c.parts[t];
@@ -497,8 +352,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	merge_counts(&c);
 	/* the decision snapshot that `socred serve` answers checks from */
 	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
-	if (st || (st = write_snapshot(&c, snap, &d)) ||
-	    (st = sc_snap_writer_finish(snap, &mark, snap_path, NULL, &d)) ||
+	for (size_t t = 0; st && t < c.nparts; t++)
+		if (c.parts[t].bad) {
+			sc_diag_set(&d, st, NULL, 0, 0, "subject",
+				    "cannot add subject '%s' to the snapshot", c.parts[t].bad);
+			break;
+		}
+	if (st || (st = write_snapshot(&c, snap, &mark, snap_path, &d)) ||
 	    (st = save_run(&c, cli_now() - t0, &d))) {
 		cli_diag(&d);
 		rc = st == SC_ENOMEM ? cli_fail("out of memory") : EXIT_FATAL;

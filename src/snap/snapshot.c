@@ -14,8 +14,8 @@
 #include "socred/limits.h"
 #include "socred/snapshot.h"
 
-#define MAGIC "SCSNAP\0\1"
-#define FORMAT 1u
+#define MAGIC "SCSNAP\0\2"
+#define FORMAT 2u
 #define HEADER_BYTES 192
 #define OFF_BITS 40
 #define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
@@ -28,23 +28,48 @@ struct header {
 	uint64_t count, nslots, slots_off, data_off, data_len, file_len;
 	int64_t mark[4];
 	unsigned char digest[SC_SNAP_DIGEST];
+	/* the record ids of list entries: nnames x {i64 rid, u64 offset into
+	 * the strings}, by rid, at names_off (8-aligned after the data), then
+	 * strings_len bytes of NUL-terminated ids */
+	uint64_t names_off, nnames, strings_len;
 };
 _Static_assert(sizeof(struct header) <= HEADER_BYTES, "header fits");
 
 /* Entry: u8 idlen, u8 kind, u8 nhits, u8 ncards; ncards x {i32 score,
  * i8 status, i8 grade, u16 0}; the id; nhits x {i32 since, i32 until,
- * u16 list, u8 idlen, the record id and a NUL}. */
+ * u16 list, u16 0, i64 record row}. */
 #define CARD_BYTES 8
-#define HIT_FIXED 11
+#define HIT_BYTES 20
+#define NAME_BYTES 16
 #define LEDGER_ONLY 0xFF /* nhits: too many entries, ask the ledger */
+#define NO_NAME UINT64_MAX
+
+/* A run of entries. Only the last chunk of a writer grows; appending a
+ * writer moves its chunks over instead of copying them. */
+struct chunk {
+	unsigned char *p;
+	size_t len, cap;
+};
+/* A list entry's record row and the offset of its id in blob (NO_NAME:
+ * not known yet). */
+struct wname {
+	int64_t rid;
+	uint64_t off;
+};
 
 struct sc_snap_writer {
 	struct header h;
-	unsigned char *data;
-	size_t len, cap;
+	struct chunk *chunks;
+	size_t nchunks, capchunks;
+	size_t len;     /* bytes in all chunks: the next entry's offset */
 	uint64_t *keys; /* per subject: hash */
 	uint64_t *offs; /* per subject: offset in data */
 	size_t n, capn;
+	struct wname *names;
+	size_t nnames, capnames;
+	bool sorted;    /* names by rid, one each */
+	char *blob;     /* record ids given or looked up, NUL-terminated */
+	size_t blen, bcap;
 };
 
 struct sc_snap {
@@ -53,6 +78,8 @@ struct sc_snap {
 	const struct header *h;
 	const uint64_t *slots;
 	const unsigned char *data;
+	const unsigned char *names;
+	const char *strings;
 	uint64_t mask;
 };
 
@@ -66,6 +93,11 @@ static uint64_t hash_id(const char *p, size_t n)
 	h *= UINT64_C(0xff51afd7ed558ccd);
 	h ^= h >> 33;
 	return h;
+}
+
+static uint64_t align8(uint64_t x)
+{
+	return (x + 7) & ~UINT64_C(7);
 }
 
 void sc_snap_path(const char *db, char *buf, size_t size)
@@ -95,44 +127,109 @@ enum sc_status sc_snap_writer_new(const struct sc_rulebook *rb, sc_day at,
 	w->h.day = at;
 	w->h.ncards = (uint32_t)sc_rulebook_scorecard_count(rb);
 	sc_snap_digest(rb, w->h.digest);
+	w->sorted = true;
 	*out = w;
 	return SC_OK;
 }
 
+/* Grows *p (of *cap elements of size sz) to hold at least need. */
+static bool grow(void **p, size_t *cap, size_t need, size_t sz, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *q;
+
+	if (need <= *cap)
+		return true;
+	while (c < need)
+		c *= 2;
+	if (!(q = realloc(*p, c * sz)))
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}
+
+/* Large buffers on huge pages where the kernel allows it (transparent
+ * huge pages in "madvise" mode): a page fault per 2 MiB instead of per
+ * 4 KiB, which is most of what filling tens of MiB costs on a virtual
+ * machine. A hint; failure changes nothing. */
+static void huge_hint(void *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+
+	if (n >= (8u << 20) && (uintptr_t)p + n > a)
+		madvise((void *)a, (uintptr_t)p + n - a, MADV_HUGEPAGE);
+}
+
+/* The last chunk, with room for n more bytes. */
+static struct chunk *last_with_room(struct sc_snap_writer *w, size_t n)
+{
+	struct chunk *c;
+
+	if (!w->nchunks) {
+		if (!grow((void **)&w->chunks, &w->capchunks, 1, sizeof(*w->chunks), 4))
+			return NULL;
+		w->chunks[w->nchunks++] = (struct chunk){0};
+	}
+	c = &w->chunks[w->nchunks - 1];
+	if (c->len + n > c->cap) {
+		if (!grow((void **)&c->p, &c->cap, c->len + n, 1, 1 << 20))
+			return NULL;
+		huge_hint(c->p, c->cap);
+	}
+	return c;
+}
+
+/* n bytes at the end of the data. */
 static unsigned char *reserve(struct sc_snap_writer *w, size_t n)
 {
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : 1 << 20;
-		unsigned char *p;
-		while (cap < w->len + n)
-			cap *= 2;
-		if (!(p = realloc(w->data, cap)))
-			return NULL;
-		w->data = p;
-		w->cap = cap;
-	}
+	struct chunk *c = last_with_room(w, n);
+
+	if (!c)
+		return NULL;
+	c->len += n;
 	w->len += n;
-	return w->data + w->len - n;
+	return c->p + c->len - n;
 }
 
 /* Room for n subjects' keys and offsets. */
 static bool reserve_subjects(struct sc_snap_writer *w, size_t n)
 {
-	size_t cap = w->capn ? w->capn : 65536;
-	uint64_t *k, *o;
+	size_t capk = w->capn;
 
 	if (n <= w->capn)
 		return true;
-	while (cap < n)
-		cap *= 2;
-	if (!(k = realloc(w->keys, cap * sizeof(*k))))
+	if (!grow((void **)&w->keys, &capk, n, sizeof(*w->keys), 65536) ||
+	    !grow((void **)&w->offs, &w->capn, n, sizeof(*w->offs), 65536))
 		return false;
-	w->keys = k;
-	if (!(o = realloc(w->offs, cap * sizeof(*o))))
-		return false;
-	w->offs = o;
-	w->capn = cap;
+	huge_hint(w->keys, w->capn * sizeof(*w->keys));
+	huge_hint(w->offs, w->capn * sizeof(*w->offs));
 	return true;
+}
+
+enum sc_status sc_snap_writer_reserve(struct sc_snap_writer *w, size_t n, size_t bytes)
+{
+	return reserve_subjects(w, w->n + n) && last_with_room(w, bytes) ? SC_OK : SC_ENOMEM;
+}
+
+/* Keeps a list entry's record row, and its id when given. */
+static enum sc_status name_add(struct sc_snap_writer *w, int64_t rid, const char *record)
+{
+	uint64_t off = NO_NAME;
+
+	if (record) {
+		size_t rl = strlen(record);
+		if (!grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1, 4096))
+			return SC_ENOMEM;
+		memcpy(w->blob + w->blen, record, rl + 1);
+		off = w->blen;
+		w->blen += rl + 1;
+	}
+	if (!grow((void **)&w->names, &w->capnames, w->nnames + 1, sizeof(*w->names), 1024))
+		return SC_ENOMEM;
+	w->names[w->nnames++] = (struct wname){rid, off};
+	w->sorted = false;
+	return SC_OK;
 }
 
 enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
@@ -140,24 +237,23 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 				  const struct sc_card_result *cards,
 				  const struct sc_snap_hit *hits, size_t nhits)
 {
-	size_t idlen = strlen(id), need = 4 + w->h.ncards * CARD_BYTES + idlen;
+	size_t idlen = strlen(id), need;
 	size_t start = w->len;
 	bool ledger_only = nhits > SC_SNAP_HITS_MAX;
 	unsigned char *p;
+	enum sc_status st;
 
 	if (ledger_only)
 		nhits = 0;
-
 	if (idlen == 0 || idlen > SC_LIMIT_SUBJECT_ID)
 		return SC_ELIMIT;
-	for (size_t i = 0; i < nhits; i++) {
-		size_t rl = strlen(hits[i].record);
-		if (rl > SC_LIMIT_RECORD_ID || hits[i].list < 0 || hits[i].list > 0xFFFF)
+	for (size_t i = 0; i < nhits; i++)
+		if ((hits[i].record && strlen(hits[i].record) > SC_LIMIT_RECORD_ID) ||
+		    hits[i].list < 0 || hits[i].list > 0xFFFF)
 			return SC_ELIMIT;
-		need += HIT_FIXED + rl + 1;
-	}
 	if (start > OFF_MASK - 1)
 		return SC_ELIMIT;
+	need = 4 + w->h.ncards * CARD_BYTES + idlen + nhits * HIT_BYTES;
 	if (!reserve_subjects(w, w->n + 1) || !(p = reserve(w, need)))
 		return SC_ENOMEM;
 	*p++ = (unsigned char)idlen;
@@ -175,15 +271,15 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 	memcpy(p, id, idlen);
 	p += idlen;
 	for (size_t i = 0; i < nhits; i++) {
-		size_t rl = strlen(hits[i].record);
-		uint16_t list = (uint16_t)hits[i].list;
+		uint16_t list = (uint16_t)hits[i].list, zero = 0;
 		memcpy(p, &hits[i].since, 4);
 		memcpy(p + 4, &hits[i].until, 4);
 		memcpy(p + 8, &list, 2);
-		p[10] = (unsigned char)rl;
-		memcpy(p + HIT_FIXED, hits[i].record, rl);
-		p[HIT_FIXED + rl] = '\0';
-		p += HIT_FIXED + rl + 1;
+		memcpy(p + 10, &zero, 2);
+		memcpy(p + 12, &hits[i].rid, 8);
+		p += HIT_BYTES;
+		if ((st = name_add(w, hits[i].rid, hits[i].record)))
+			return st;
 	}
 	w->keys[w->n] = hash_id(id, idlen);
 	w->offs[w->n] = start;
@@ -192,21 +288,112 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 }
 
 enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
-				     const struct sc_snap_writer *src)
+				     struct sc_snap_writer *src)
 {
 	size_t base = w->len;
 
 	if (src->h.ncards != w->h.ncards || base + src->len > OFF_MASK)
 		return SC_ELIMIT;
-	if (!reserve_subjects(w, w->n + src->n) || (src->len && !reserve(w, src->len)))
+	if (!reserve_subjects(w, w->n + src->n) ||
+	    !grow((void **)&w->chunks, &w->capchunks, w->nchunks + src->nchunks,
+		  sizeof(*w->chunks), 4) ||
+	    !grow((void **)&w->names, &w->capnames, w->nnames + src->nnames,
+		  sizeof(*w->names), 1024) ||
+	    !grow((void **)&w->blob, &w->bcap, w->blen + src->blen, 1, 4096))
 		return SC_ENOMEM;
-	if (src->len)
-		memcpy(w->data + base, src->data, src->len);
 	memcpy(w->keys + w->n, src->keys, src->n * sizeof(*w->keys));
 	for (size_t i = 0; i < src->n; i++)
 		w->offs[w->n + i] = src->offs[i] + base;
 	w->n += src->n;
+	/* the chunks change hands: w's last chunk (if any) stops growing */
+	memcpy(w->chunks + w->nchunks, src->chunks, src->nchunks * sizeof(*w->chunks));
+	w->nchunks += src->nchunks;
+	w->len += src->len;
+	for (size_t i = 0; i < src->nnames; i++) {
+		struct wname nm = src->names[i];
+		if (nm.off != NO_NAME)
+			nm.off += w->blen;
+		w->names[w->nnames++] = nm;
+	}
+	if (src->blen)
+		memcpy(w->blob + w->blen, src->blob, src->blen);
+	w->blen += src->blen;
+	w->sorted = w->sorted && src->sorted && !src->nnames;
+	src->nchunks = src->len = src->n = src->nnames = src->blen = 0;
+	src->sorted = true;
 	return SC_OK;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct wname *x = a, *y = b;
+
+	if (x->rid != y->rid)
+		return x->rid < y->rid ? -1 : 1;
+	return (x->off == NO_NAME) - (y->off == NO_NAME); /* named first */
+}
+
+/* The names by rid, one each (a named one where there is one). */
+static void names_sort(struct sc_snap_writer *w)
+{
+	size_t k = 0;
+
+	if (w->sorted)
+		return;
+	qsort(w->names, w->nnames, sizeof(*w->names), cmp_name);
+	for (size_t i = 0; i < w->nnames; i++)
+		if (!k || w->names[i].rid != w->names[k - 1].rid)
+			w->names[k++] = w->names[i];
+	w->nnames = k;
+	w->sorted = true;
+}
+
+struct resolve {
+	struct sc_snap_writer *w;
+	size_t *idx; /* the i-th looked-up row is names[idx[i]] */
+};
+
+static enum sc_status resolved(void *vctx, size_t i, const char *name)
+{
+	struct resolve *r = vctx;
+	struct sc_snap_writer *w = r->w;
+	size_t rl = strlen(name);
+
+	if (rl > SC_LIMIT_RECORD_ID)
+		return SC_ELIMIT;
+	if (!grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1, 4096))
+		return SC_ENOMEM;
+	memcpy(w->blob + w->blen, name, rl + 1);
+	w->names[r->idx[i]].off = w->blen;
+	w->blen += rl + 1;
+	return SC_OK;
+}
+
+enum sc_status sc_snap_writer_resolve(struct sc_snap_writer *w, struct sc_store *st,
+				      struct sc_diag *d)
+{
+	struct resolve r = {.w = w};
+	int64_t *rids;
+	size_t k = 0;
+	enum sc_status rc;
+
+	names_sort(w);
+	rids = malloc((w->nnames ? w->nnames : 1) * sizeof(*rids));
+	r.idx = malloc((w->nnames ? w->nnames : 1) * sizeof(*r.idx));
+	if (!rids || !r.idx) {
+		rc = SC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < w->nnames; i++)
+		if (w->names[i].off == NO_NAME) {
+			rids[k] = w->names[i].rid;
+			r.idx[k++] = i;
+		}
+	rc = k ? sc_store_record_names(st, rids, k, resolved, &r, d) : SC_OK;
+out:
+	free(rids);
+	free(r.idx);
+	return rc;
 }
 
 static enum sc_status write_all(int fd, const void *p, size_t n)
@@ -226,24 +413,65 @@ static enum sc_status write_all(int fd, const void *p, size_t n)
 	return SC_OK;
 }
 
+/* The name table as written: {rid, offset} by rid, and the ids. */
+static enum sc_status names_pack(struct sc_snap_writer *w, unsigned char **index,
+				 char **strings, size_t *slen)
+{
+	size_t total = 0;
+
+	names_sort(w);
+	for (size_t i = 0; i < w->nnames; i++) {
+		if (w->names[i].off == NO_NAME)
+			return SC_EINVAL;
+		total += strlen(w->blob + w->names[i].off) + 1;
+	}
+	*index = malloc(w->nnames ? w->nnames * NAME_BYTES : 1);
+	*strings = malloc(total ? total : 1);
+	if (!*index || !*strings)
+		return SC_ENOMEM;
+	*slen = 0;
+	for (size_t i = 0; i < w->nnames; i++) {
+		const char *nm = w->blob + w->names[i].off;
+		size_t rl = strlen(nm) + 1;
+		uint64_t off = *slen;
+		memcpy(*index + i * NAME_BYTES, &w->names[i].rid, 8);
+		memcpy(*index + i * NAME_BYTES + 8, &off, 8);
+		memcpy(*strings + *slen, nm, rl);
+		*slen += rl;
+	}
+	return SC_OK;
+}
+
 enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
 				     const char *path, struct sc_snap **opened,
 				     struct sc_diag *d)
 {
 	static atomic_uint seq;
+	static const unsigned char zeros[8];
 	char tmp[4096];
-	uint64_t nslots = 16, *slots;
-	enum sc_status st = SC_OK;
-	unsigned char pad[HEADER_BYTES] = {0};
-	int fd;
+	uint64_t nslots = 16, *slots = NULL;
+	unsigned char pad[HEADER_BYTES] = {0}, *index = NULL;
+	char *strings = NULL;
+	size_t slen = 0;
+	enum sc_status st;
+	int fd = -1;
 
 	if (opened)
 		*opened = NULL;
+	if ((st = names_pack(w, &index, &strings, &slen))) {
+		if (st == SC_EINVAL)
+			sc_diag_set(d, st, path, 0, 0, "record",
+				    "a list entry's record id was never looked up");
+		goto out;
+	}
 	while (nslots < 2 * (uint64_t)w->n)
 		nslots *= 2;
-	if (!(slots = calloc(nslots, sizeof(*slots))))
-		return SC_ENOMEM;
+	if (!(slots = calloc(nslots, sizeof(*slots)))) {
+		st = SC_ENOMEM;
+		goto out;
+	}
+	huge_hint(slots, nslots * sizeof(*slots));
 	for (size_t i = 0; i < w->n; i++) {
 		uint64_t j = w->keys[i] & (nslots - 1);
 		while (slots[j])
@@ -255,7 +483,10 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	w->h.slots_off = HEADER_BYTES;
 	w->h.data_off = HEADER_BYTES + nslots * sizeof(uint64_t);
 	w->h.data_len = w->len;
-	w->h.file_len = w->h.data_off + w->len;
+	w->h.names_off = align8(w->h.data_off + w->len);
+	w->h.nnames = w->nnames;
+	w->h.strings_len = slen;
+	w->h.file_len = w->h.names_off + w->nnames * NAME_BYTES + slen;
 	w->h.mark[0] = mark->records;
 	w->h.mark[1] = mark->events;
 	w->h.mark[2] = mark->consents;
@@ -264,17 +495,26 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	/* a name of its own: a server and `socred run` may both be writing */
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.%u.tmp", path, (long)getpid(),
 		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp)) {
-		free(slots);
-		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "snapshot path is too long");
+		st = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "snapshot path is too long");
+		goto out;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		free(slots);
-		return sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create snapshot: %s",
-				   strerror(errno));
+		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create snapshot: %s",
+				 strerror(errno));
+		goto out;
 	}
-	if (write_all(fd, pad, sizeof(pad)) ||
-	    write_all(fd, slots, nslots * sizeof(*slots)) ||
-	    write_all(fd, w->data ? (const void *)w->data : "", w->len) || fsync(fd) != 0)
+	st = write_all(fd, pad, sizeof(pad));
+	if (!st)
+		st = write_all(fd, slots, nslots * sizeof(*slots));
+	for (size_t i = 0; i < w->nchunks && !st; i++)
+		st = write_all(fd, w->chunks[i].p, w->chunks[i].len);
+	if (!st)
+		st = write_all(fd, zeros, w->h.names_off - (w->h.data_off + w->len));
+	if (!st)
+		st = write_all(fd, index, w->nnames * NAME_BYTES);
+	if (!st)
+		st = write_all(fd, strings, slen);
+	if (st || fsync(fd) != 0)
 		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
 				 strerror(errno));
 	if (close(fd) != 0 && !st)
@@ -292,7 +532,10 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 			*opened = NULL;
 		}
 	}
+out:
 	free(slots);
+	free(index);
+	free(strings);
 	return st;
 }
 
@@ -300,13 +543,53 @@ void sc_snap_writer_free(struct sc_snap_writer *w)
 {
 	if (!w)
 		return;
-	free(w->data);
+	for (size_t i = 0; i < w->nchunks; i++)
+		free(w->chunks[i].p);
+	free(w->chunks);
 	free(w->keys);
 	free(w->offs);
+	free(w->names);
+	free(w->blob);
 	free(w);
 }
 
 /* ---- reading ---- */
+
+/* The sections lie where the header says, inside the file, in order. */
+static bool layout_ok(const struct header *h, uint64_t size)
+{
+	uint64_t room = size - HEADER_BYTES;
+
+	return h->file_len == size && h->slots_off == HEADER_BYTES && h->nslots &&
+	       !(h->nslots & (h->nslots - 1)) && h->nslots <= room / sizeof(uint64_t) &&
+	       h->data_off == HEADER_BYTES + h->nslots * sizeof(uint64_t) &&
+	       h->data_len <= size - h->data_off &&
+	       h->names_off == align8(h->data_off + h->data_len) &&
+	       h->names_off <= size && h->nnames <= (size - h->names_off) / NAME_BYTES &&
+	       h->strings_len == size - h->names_off - h->nnames * NAME_BYTES &&
+	       h->ncards <= SC_LIMIT_SCORECARDS;
+}
+
+/* The name table: rows ascending, each id inside the strings and ended. */
+static bool names_ok(const struct header *h, const unsigned char *map)
+{
+	const unsigned char *t = map + h->names_off;
+	const char *strings = (const char *)t + h->nnames * NAME_BYTES;
+	int64_t prev = INT64_MIN;
+
+	if (h->strings_len && strings[h->strings_len - 1] != '\0')
+		return false;
+	for (uint64_t i = 0; i < h->nnames; i++) {
+		int64_t rid;
+		uint64_t off;
+		memcpy(&rid, t + i * NAME_BYTES, 8);
+		memcpy(&off, t + i * NAME_BYTES + 8, 8);
+		if ((i && rid <= prev) || off >= h->strings_len)
+			return false;
+		prev = rid;
+	}
+	return true;
+}
 
 enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 			    struct sc_diag *d)
@@ -330,12 +613,8 @@ enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot map snapshot: %s",
 				   strerror(errno));
 	h = map;
-	if (memcmp(h->magic, MAGIC, 8) || h->format != FORMAT ||
-	    h->file_len != (uint64_t)sb.st_size || h->slots_off != HEADER_BYTES ||
-	    h->nslots == 0 || (h->nslots & (h->nslots - 1)) ||
-	    h->nslots > ((uint64_t)sb.st_size - HEADER_BYTES) / sizeof(uint64_t) ||
-	    h->data_off != HEADER_BYTES + h->nslots * sizeof(uint64_t) ||
-	    h->data_off + h->data_len != h->file_len || h->ncards > SC_LIMIT_SCORECARDS) {
+	if (memcmp(h->magic, MAGIC, 8) || h->format != FORMAT || !layout_ok(h, (uint64_t)sb.st_size) ||
+	    !names_ok(h, (const unsigned char *)map)) {
 		munmap(map, (size_t)sb.st_size);
 		return sc_diag_set(d, SC_ECORRUPT, path, 0, 0, NULL,
 				   "not a socred snapshot of this version");
@@ -349,6 +628,8 @@ enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 	s->h = h;
 	s->slots = (const uint64_t *)(s->map + HEADER_BYTES);
 	s->data = s->map + h->data_off;
+	s->names = s->map + h->names_off;
+	s->strings = (const char *)s->names + h->nnames * NAME_BYTES;
 	s->mask = h->nslots - 1;
 	*out = s;
 	return SC_OK;
@@ -394,12 +675,14 @@ static bool find_hashed(const struct sc_snap *s, const char *id, size_t len,
 		p = s->data + off;
 		if (p[0] != len || memcmp(p + 4 + ncards * CARD_BYTES, id, len))
 			continue;
+		e->s = s;
 		e->p = p;
 		e->kind = (enum sc_kind)p[1];
 		e->ledger_only = p[2] == LEDGER_ONLY;
 		e->nhits = e->ledger_only ? 0 : p[2];
 		e->ncards = p[3];
-		return e->ncards == ncards;
+		return e->ncards == ncards && off + 4 + ncards * CARD_BYTES + len +
+			e->nhits * HIT_BYTES <= s->h->data_len;
 	}
 	return false;
 }
@@ -415,6 +698,7 @@ bool sc_snap_next(const struct sc_snap *s, uint64_t *pos, struct sc_snap_entry *
 	need = 4 + ncards * CARD_BYTES + p[0];
 	if (p[3] != ncards || *pos + need > s->h->data_len)
 		return false;
+	e->s = s;
 	e->p = p;
 	e->kind = (enum sc_kind)p[1];
 	e->ledger_only = p[2] == LEDGER_ONLY;
@@ -422,13 +706,9 @@ bool sc_snap_next(const struct sc_snap *s, uint64_t *pos, struct sc_snap_entry *
 	e->ncards = ncards;
 	*id = (const char *)p + 4 + ncards * CARD_BYTES;
 	*idlen = p[0];
-	for (size_t i = 0; i < e->nhits; i++) {
-		if (*pos + need + HIT_FIXED > s->h->data_len)
-			return false;
-		need += HIT_FIXED + p[need + 10] + 1;
-		if (*pos + need > s->h->data_len)
-			return false;
-	}
+	need += e->nhits * HIT_BYTES;
+	if (*pos + need > s->h->data_len)
+		return false;
 	*pos += need;
 	return true;
 }
@@ -477,18 +757,37 @@ void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
 	out->capped_by = -1;
 }
 
+/* The id of record row rid: the name table is sorted by row. */
+static const char *name_of(const struct sc_snap *s, int64_t rid)
+{
+	uint64_t lo = 0, hi = s->h->nnames;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2, off;
+		int64_t r;
+		memcpy(&r, s->names + mid * NAME_BYTES, 8);
+		if (r == rid) {
+			memcpy(&off, s->names + mid * NAME_BYTES + 8, 8);
+			return s->strings + off;
+		}
+		if (r < rid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return "";
+}
+
 void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
 		       struct sc_snap_hit *out)
 {
-	/* entries are few (a listed subject has one or two): walk to the i-th */
-	const unsigned char *p = e->p + 4 + e->ncards * CARD_BYTES + e->p[0];
+	const unsigned char *p = e->p + 4 + e->ncards * CARD_BYTES + e->p[0] + i * HIT_BYTES;
 	uint16_t list;
 
-	for (size_t k = 0; k < i; k++)
-		p += HIT_FIXED + p[10] + 1;
 	memcpy(&out->since, p, 4);
 	memcpy(&out->until, p + 4, 4);
 	memcpy(&list, p + 8, 2);
+	memcpy(&out->rid, p + 12, 8);
 	out->list = list;
-	out->record = (const char *)p + HIT_FIXED;
+	out->record = name_of(e->s, out->rid);
 }

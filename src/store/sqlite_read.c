@@ -235,24 +235,33 @@ done:
 	return st;
 }
 
-enum sc_status sc_lite_record_name(void *impl, int64_t rid, char *buf,
-				   size_t size, struct sc_diag *d)
+enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
+				    sc_store_record_name_fn cb, void *ctx, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_NAME);
-	int rc;
+	enum sc_status st = SC_OK;
+	/* one read transaction, not one per row: a row then costs a B-tree
+	 * descent, not a lock and a look at the WAL */
+	bool own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
+		       sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 
-	sqlite3_bind_int64(s, 1, rid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	for (size_t i = 0; i < n && !st; i++) {
+		int rc;
+		sqlite3_bind_int64(s, 1, rids[i]);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			st = cb(ctx, i, (const char *)sqlite3_column_text(s, 0));
+		else if (rc == SQLITE_DONE)
+			st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, NULL, "no record row %lld",
+					 (long long)rids[i]);
+		else
+			st = sc_lite_db_err(l, d, "cannot read record");
 		sqlite3_reset(s);
-		return SC_OK;
 	}
-	if (rc == SQLITE_DONE)
-		return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, NULL, "no record row %lld",
-				   (long long)rid);
-	return sc_lite_db_err(l, d, "cannot read record");
+	if (own_txn)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	return st;
 }
 
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,

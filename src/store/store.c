@@ -105,9 +105,9 @@ enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store
 { return st->ops->changed_since(st->impl, from, to, cb, ctx, d); }
 bool sc_store_change_count(struct sc_store *st, uint64_t *n)
 { return st->ops->change_count(st->impl, n); }
-enum sc_status sc_store_record_name(struct sc_store *st, int64_t rid, char *buf, size_t size,
-				    struct sc_diag *d)
-{ return st->ops->record_name(st->impl, rid, buf, size, d); }
+enum sc_status sc_store_record_names(struct sc_store *st, const int64_t *rids, size_t n,
+				     sc_store_record_name_fn cb, void *ctx, struct sc_diag *d)
+{ return st->ops->record_names(st->impl, rids, n, cb, ctx, d); }
 enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c, struct sc_diag *d)
 { return st->ops->counts(st->impl, c, d); }
 enum sc_status sc_store_run_save(struct sc_store *st, sc_day at, uint64_t subjects, double seconds,

@@ -31,11 +31,14 @@ static void round_trip(void **state)
 {
 	struct sc_rulebook *rb = load_default();
 	size_t ncards = sc_rulebook_scorecard_count(rb);
-	struct sc_snap_writer *w;
+	struct sc_snap_writer *w, *parts[3];
 	struct sc_snap *s;
 	struct sc_snap_entry e;
+	uint64_t pos = 0, walked = 0;
+	const char *wid;
+	size_t widlen;
 	struct sc_card_result cards[SC_LIMIT_SCORECARDS] = {0}, got;
-	struct sc_snap_hit hits[2] = {{1, 100, SC_DAY_NONE, "court-1"}, {3, 50, 400, "tax-22"}}, h;
+	struct sc_snap_hit hits[2] = {{1, 100, SC_DAY_NONE, "court-1", 7}, {3, 50, 400, "tax-22", 5}}, h;
 	struct sc_snap_hit many[SC_SNAP_HITS_MAX + 1];
 	struct sc_store_mark mark = {10, 20, 30, 40}, m;
 	char path[128], id[32];
@@ -49,15 +52,24 @@ static void round_trip(void **state)
 	cards[0].grade = -1;
 	for (size_t i = 0; i < SC_SNAP_HITS_MAX + 1; i++)
 		many[i] = hits[0];
-	assert_int_equal(sc_snap_writer_new(rb, 20000, &w), SC_OK);
-	/* enough subjects to grow the table several times */
+	/* enough subjects to grow the table several times, added to three
+	 * writers (as the threads of a run do) and appended into the first */
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(sc_snap_writer_new(rb, 20000, &parts[k]), SC_OK);
+	w = parts[0];
+	assert_int_equal(sc_snap_writer_reserve(parts[1], 10, 100), SC_OK);
 	for (int i = 0; i < 100000; i++) {
 		snprintf(id, sizeof(id), "S%07d", i);
-		assert_int_equal(sc_snap_writer_add(w, id, i % 2 ? SC_KIND_PERSON : SC_KIND_ORG,
+		assert_int_equal(sc_snap_writer_add(parts[i * 3 / 100000], id,
+						    i % 2 ? SC_KIND_PERSON : SC_KIND_ORG,
 						    cards, hits, (size_t)(i % 3)), SC_OK);
 	}
+	assert_int_equal(sc_snap_writer_append(w, parts[1]), SC_OK);
+	assert_int_equal(sc_snap_writer_append(w, parts[2]), SC_OK);
 	assert_int_equal(sc_snap_writer_add(w, "crowded", SC_KIND_PERSON, cards, many,
 					    SC_SNAP_HITS_MAX + 1), SC_OK);
+	sc_snap_writer_free(parts[1]);
+	sc_snap_writer_free(parts[2]);
 	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, NULL), SC_OK);
 	sc_snap_writer_free(w);
 
@@ -88,17 +100,88 @@ static void round_trip(void **state)
 			assert_int_equal(h.since, 50);
 			assert_int_equal(h.until, 400);
 			assert_string_equal(h.record, "tax-22");
+			assert_int_equal(h.rid, 5);
 			sc_snap_entry_hit(&e, 0, &h);
 			assert_int_equal(h.until, SC_DAY_NONE);
 			assert_string_equal(h.record, "court-1");
+			assert_int_equal(h.rid, 7);
 		}
 	}
+	/* the walk sees every subject in the order added, across the parts */
+	while (sc_snap_next(s, &pos, &e, &wid, &widlen)) {
+		if (walked < 100000) {
+			snprintf(id, sizeof(id), "S%07d", (int)walked);
+			assert_int_equal(widlen, strlen(id));
+			assert_memory_equal(wid, id, widlen);
+			assert_int_equal(e.nhits, walked % 3);
+		}
+		walked++;
+	}
+	assert_int_equal(walked, 100001);
 	assert_false(sc_snap_find(s, "S0100000", 8, &e));
 	assert_false(sc_snap_find(s, "S000000", 7, &e)); /* a prefix is not a match */
 	assert_true(sc_snap_find(s, "crowded", 7, &e));
 	assert_true(e.ledger_only);
 	assert_int_equal(e.nhits, 0);
 	sc_snap_close(s);
+	unlink(path);
+	sc_rulebook_free(rb);
+}
+
+/* A list entry added by ledger row alone must be named before the file
+ * is written; a name table out of order is refused. */
+static void names(void **state)
+{
+	struct sc_rulebook *rb = load_default();
+	struct sc_snap_writer *w;
+	struct sc_snap *s = NULL;
+	struct sc_card_result cards[SC_LIMIT_SCORECARDS] = {0};
+	struct sc_snap_hit hits[2] = {{0, 1, 2, NULL, 42}, {0, 1, 2, "r-9", 9}};
+	struct sc_store_mark mark = {0};
+	struct sc_diag d;
+	char path[128];
+	unsigned char *buf;
+	FILE *f;
+	long size;
+	int64_t a, b;
+
+	(void)state;
+	tmp_path(path, sizeof(path));
+	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
+	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, hits, 2), SC_OK);
+	sc_diag_clear(&d);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, &d), SC_EINVAL);
+	assert_non_null(strstr(d.message, "never looked up"));
+	assert_int_equal(access(path, F_OK), -1);
+	sc_snap_writer_free(w);
+	/* named twice over (9 then 42): the table holds 9 before 42 */
+	hits[0].record = "r-42";
+	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
+	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, hits, 2), SC_OK);
+	assert_int_equal(sc_snap_writer_add(w, "b", SC_KIND_PERSON, cards, hits + 1, 1), SC_OK);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, NULL), SC_OK);
+	sc_snap_writer_free(w);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)size);
+	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	/* the table: two rows of 16 bytes, then "r-9\0r-42\0" (9 bytes) */
+	memcpy(&a, buf + size - 9 - 32, 8);
+	memcpy(&b, buf + size - 9 - 16, 8);
+	assert_int_equal(a, 9);
+	assert_int_equal(b, 42);
+	/* swapped: out of order, refused */
+	memcpy(buf + size - 9 - 32, &b, 8);
+	memcpy(buf + size - 9 - 16, &a, 8);
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	assert_int_equal(sc_snap_open(path, &s, &d), SC_ECORRUPT);
+	free(buf);
 	unlink(path);
 	sc_rulebook_free(rb);
 }
@@ -149,6 +232,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(names),
 		cmocka_unit_test(refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
