@@ -71,7 +71,9 @@ static bool all_digits(const char *s, size_t n)
 	return true;
 }
 
-/* 17 digits, then a digit or X, with a real date from 1900 on in 7-14. */
+/* 17 digits, then a digit or X, with a real date in 7-14 from 1900 to 2099:
+ * a birth date. Later "dates" are an all-digit unified social credit code's
+ * region and code (913604260002237818: 2600-02-23), whatever its check. */
 static bool looks_like_ric(const char *id, size_t len)
 {
 	sc_day day;
@@ -85,7 +87,7 @@ static bool looks_like_ric(const char *id, size_t len)
 	memcpy(date + 5, id + 10, 2);
 	date[7] = '-';
 	memcpy(date + 8, id + 12, 2);
-	return sc_date_parse(date, SC_DATE_LEN, &day);
+	return memcmp(id + 6, "2100", 4) < 0 && sc_date_parse(date, SC_DATE_LEN, &day);
 }
 
 static bool looks_like_uscc(const char *id, size_t len)

@@ -1,5 +1,6 @@
 /* Identifiers: GB 11643 and GB 32100 check characters, classification. */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,7 @@ static void date_shaped_uscc(void **state)
 {
 	enum sc_kind k;
 	struct sc_diag d;
+	char ric[19];
 
 	(void)state;
 	/* characters 7-14 read 2600-01-01: RIC-shaped, but the RIC check fails
@@ -82,11 +84,21 @@ static void date_shaped_uscc(void **state)
 	assert_int_equal(classify("913604260001017841", &k, &d), SC_OK);
 	assert_int_equal(k, SC_KIND_ORG);
 	assert_int_equal(d.warning, 0);
-	/* the same 17 characters with the RIC check character: a person */
+	/* the same 17 characters with the RIC check character: still an
+	 * organisation (no one is born in 2600), with the USCC warning */
 	assert_int_equal(classify("913604260001017848", &k, &d), SC_OK);
+	assert_int_equal(k, SC_KIND_ORG);
+	assert_int_equal(d.warning, 1);
+	/* a generated organisation whose RIC check holds by chance */
+	assert_int_equal(classify("913604260002237818", &k, &d), SC_OK);
+	assert_int_equal(k, SC_KIND_ORG);
+	/* 2099 is still a birth year: a person */
+	snprintf(ric, sizeof(ric), "11010120991231001%c", sc_id_ric_check("11010120991231001"));
+	assert_int_equal(classify(ric, &k, &d), SC_OK);
 	assert_int_equal(k, SC_KIND_PERSON);
-	/* neither check holds: rejected as a resident identity number */
-	assert_int_equal(classify("913604260001017842", &k, &d), SC_EINVAL);
+	/* neither check holds on a real birth date: rejected as a resident
+	 * identity number */
+	assert_int_equal(classify("110101199001010012", &k, &d), SC_EINVAL);
 	assert_non_null(strstr(d.message, "resident identity number"));
 }
 
