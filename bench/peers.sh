@@ -100,7 +100,7 @@ trap '"${PGRUN[@]}" "$PGBIN/pg_ctl" -D "$PGD/data" -w stop > /dev/null 2>&1 || t
 PSQL=(psql -X -q -h "$PGD" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 $PEERS sql postgres "$OUT/rulebook.json" $AT > "$OUT/job.pg.sql"
 step postgres_load "${PSQL[@]}" -c "CREATE UNLOGGED TABLE city(op text, record_id text, subject text,
-	type text, date text, amount text, source text, ref text)" \
+	type text, date date, amount bigint, source text, ref text)" \
 	-c "COPY city FROM '$CSV' WITH (FORMAT csv, HEADER true)"
 step postgres_job "${PSQL[@]}" -f "$OUT/job.pg.sql"
 "${PSQL[@]}" -A -t -F $'\t' -c "$($PEERS export postgres)" > "$OUT/postgres.tsv"
