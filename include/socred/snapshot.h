@@ -37,7 +37,7 @@ struct sc_snap_writer; /* one being built */
 
 /* A list entry as the snapshot keeps it: the record's ledger row, and its
  * id (borrowed: from the snapshot's mapping when read; when added, NULL
- * for "look it up with sc_snap_writer_resolve"). */
+ * for "look it up when the file is written"). */
 struct sc_snap_hit {
 	int32_t list;
 	sc_day since, until;
@@ -73,20 +73,20 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
  * empty (still the caller's to free). SC_OK, SC_ENOMEM, SC_ELIMIT. */
 enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 				     struct sc_snap_writer *src);
-/* Looks up, in st and in one read, the record ids of the list entries
- * added without one. SC_OK, or sc_store_record_names's errors. */
-enum sc_status sc_snap_writer_resolve(struct sc_snap_writer *w, struct sc_store *st,
-				      struct sc_diag *d);
 /* Writes the file (a temporary name, fsync, rename to path), recording
- * that it shows the ledger as of `mark`. opened (may be NULL): also maps
+ * that it shows the ledger as of `mark`. The record ids of list entries
+ * added without one are looked up in st (one read transaction, in row
+ * order) while another thread writes the slots and the entries; st may be
+ * NULL when every entry came with its id. opened (may be NULL): also maps
  * the file written, before the rename, so the caller has this file even
  * when another process renames its own over it. SC_OK, SC_EIO with d
- * naming the file, SC_ENOMEM, SC_EINVAL (an entry's record id was never
- * given nor resolved). The writer stays the caller's to free. */
+ * naming the file, SC_ENOMEM, SC_EINVAL (an entry's record id was neither
+ * given nor found: st NULL), sc_store_record_names's errors. The writer
+ * stays the caller's to free. */
 enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
-				     const char *path, struct sc_snap **opened,
-				     struct sc_diag *d);
+				     struct sc_store *st, const char *path,
+				     struct sc_snap **opened, struct sc_diag *d);
 void sc_snap_writer_free(struct sc_snap_writer *w);
 
 /* Maps a snapshot file. SC_OK; SC_ENOTFOUND (no file); SC_ECORRUPT (not a
@@ -135,7 +135,7 @@ enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
 			     sc_store_progress_fn progress, void *ctx,
 			     struct sc_diag *d);
 /* Adds the subject last evaluated by ev (a scan's visit), its list
- * entries by ledger row (sc_snap_writer_resolve names them). SC_OK,
+ * entries by ledger row (sc_snap_writer_finish names them). SC_OK,
  * SC_ENOMEM, SC_ELIMIT. */
 enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w, const char *id,
 				       const struct sc_subject *s,

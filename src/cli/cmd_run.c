@@ -97,8 +97,8 @@ static enum sc_status parts_reserve(struct ctx *c, uint64_t n)
 	return SC_OK;
 }
 
-/* The snapshot: every part's entries, in order (ledger order), the
- * record ids of list entries looked up, the file written. */
+/* The snapshot: every part's entries, in order (ledger order), written
+ * while the record ids of list entries are looked up. */
 static enum sc_status write_snapshot(struct ctx *c, struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark, const char *path,
 				     struct sc_diag *d)
@@ -108,9 +108,7 @@ static enum sc_status write_snapshot(struct ctx *c, struct sc_snap_writer *w,
 	for (size_t t = 0; t < c->nparts && !st; t++)
 		st = sc_snap_writer_append(w, c->parts[t].w);
 	if (!st)
-		st = sc_snap_writer_resolve(w, c->st, d);
-	if (!st)
-		st = sc_snap_writer_finish(w, mark, path, NULL, d);
+		st = sc_snap_writer_finish(w, mark, c->st, path, NULL, d);
 	return st;
 }
 

@@ -71,9 +71,7 @@ enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
 		goto out;
 	if ((rc = sc_store_scan_marked(st, rb, visit, on_progress, &b, &mark, d)))
 		goto out;
-	if ((rc = sc_snap_writer_resolve(b.w, st, d)))
-		goto out;
-	rc = sc_snap_writer_finish(b.w, &mark, path, opened, d);
+	rc = sc_snap_writer_finish(b.w, &mark, st, path, opened, d);
 out:
 	sc_snap_writer_free(b.w);
 	sc_eval_free(b.ev);

@@ -2,6 +2,7 @@
  * socred/snapshot.h). Little-endian, as the machines it runs on. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -369,8 +370,8 @@ static enum sc_status resolved(void *vctx, size_t i, const char *name)
 	return SC_OK;
 }
 
-enum sc_status sc_snap_writer_resolve(struct sc_snap_writer *w, struct sc_store *st,
-				      struct sc_diag *d)
+static enum sc_status resolve(struct sc_snap_writer *w, struct sc_store *st,
+			      struct sc_diag *d)
 {
 	struct resolve r = {.w = w};
 	int64_t *rids;
@@ -442,46 +443,97 @@ static enum sc_status names_pack(struct sc_snap_writer *w, unsigned char **index
 	return SC_OK;
 }
 
+/* The file up to the end of the entries (a zero header, the slots, the
+ * entries, zeros to 8 bytes): what does not depend on the record ids, so
+ * it is written while they are looked up. */
+struct body {
+	const struct sc_snap_writer *w;
+	int fd;
+	uint64_t nslots;
+	int err; /* errno of a failed write; ENOMEM */
+	pthread_t thread;
+};
+
+static void *body_write(void *arg)
+{
+	static const unsigned char zeros[HEADER_BYTES];
+	struct body *b = arg;
+	const struct sc_snap_writer *w = b->w;
+	uint64_t mask = b->nslots - 1, *slots = calloc(b->nslots, sizeof(*slots));
+	uint64_t end = HEADER_BYTES + b->nslots * sizeof(uint64_t) + w->len;
+
+	if (!slots) {
+		b->err = ENOMEM;
+		return NULL;
+	}
+	huge_hint(slots, b->nslots * sizeof(*slots));
+	for (size_t i = 0; i < w->n; i++) {
+		uint64_t j = w->keys[i] & mask;
+		while (slots[j])
+			j = (j + 1) & mask;
+		slots[j] = (w->keys[i] >> OFF_BITS << OFF_BITS) | (w->offs[i] + 1);
+	}
+	if (write_all(b->fd, zeros, HEADER_BYTES) ||
+	    write_all(b->fd, slots, b->nslots * sizeof(*slots)))
+		b->err = errno ? errno : EIO;
+	for (size_t i = 0; i < w->nchunks && !b->err; i++)
+		if (write_all(b->fd, w->chunks[i].p, w->chunks[i].len))
+			b->err = errno ? errno : EIO;
+	if (!b->err && write_all(b->fd, zeros, align8(end) - end))
+		b->err = errno ? errno : EIO;
+	free(slots);
+	return NULL;
+}
+
 enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
-				     const char *path, struct sc_snap **opened,
-				     struct sc_diag *d)
+				     struct sc_store *st, const char *path,
+				     struct sc_snap **opened, struct sc_diag *d)
 {
 	static atomic_uint seq;
-	static const unsigned char zeros[8];
 	char tmp[4096];
-	uint64_t nslots = 16, *slots = NULL;
-	unsigned char pad[HEADER_BYTES] = {0}, *index = NULL;
+	struct body b = {.w = w, .fd = -1, .nslots = 16};
+	unsigned char *index = NULL;
 	char *strings = NULL;
 	size_t slen = 0;
-	enum sc_status st;
-	int fd = -1;
+	bool threaded;
+	enum sc_status rc = SC_OK, io;
 
 	if (opened)
 		*opened = NULL;
-	if ((st = names_pack(w, &index, &strings, &slen))) {
-		if (st == SC_EINVAL)
-			sc_diag_set(d, st, path, 0, 0, "record",
+	while (b.nslots < 2 * (uint64_t)w->n)
+		b.nslots *= 2;
+	/* a name of its own: a server and `socred run` may both be writing */
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.%u.tmp", path, (long)getpid(),
+		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp))
+		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "snapshot path is too long");
+	if ((b.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create snapshot: %s",
+				   strerror(errno));
+	/* the slots and entries go to the file while the ledger is read */
+	threaded = pthread_create(&b.thread, NULL, body_write, &b) == 0;
+	if (!threaded)
+		body_write(&b);
+	if (st)
+		rc = resolve(w, st, d);
+	if (threaded)
+		pthread_join(b.thread, NULL);
+	if (rc)
+		goto out;
+	if ((rc = names_pack(w, &index, &strings, &slen))) {
+		if (rc == SC_EINVAL)
+			sc_diag_set(d, rc, path, 0, 0, "record",
 				    "a list entry's record id was never looked up");
 		goto out;
 	}
-	while (nslots < 2 * (uint64_t)w->n)
-		nslots *= 2;
-	if (!(slots = calloc(nslots, sizeof(*slots)))) {
-		st = SC_ENOMEM;
+	if (b.err == ENOMEM) {
+		rc = SC_ENOMEM;
 		goto out;
 	}
-	huge_hint(slots, nslots * sizeof(*slots));
-	for (size_t i = 0; i < w->n; i++) {
-		uint64_t j = w->keys[i] & (nslots - 1);
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = (w->keys[i] >> OFF_BITS << OFF_BITS) | (w->offs[i] + 1);
-	}
 	w->h.count = w->n;
-	w->h.nslots = nslots;
+	w->h.nslots = b.nslots;
 	w->h.slots_off = HEADER_BYTES;
-	w->h.data_off = HEADER_BYTES + nslots * sizeof(uint64_t);
+	w->h.data_off = HEADER_BYTES + b.nslots * sizeof(uint64_t);
 	w->h.data_len = w->len;
 	w->h.names_off = align8(w->h.data_off + w->len);
 	w->h.nnames = w->nnames;
@@ -491,52 +543,41 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	w->h.mark[1] = mark->events;
 	w->h.mark[2] = mark->consents;
 	w->h.mark[3] = mark->changes;
-	memcpy(pad, &w->h, sizeof(w->h));
-	/* a name of its own: a server and `socred run` may both be writing */
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.%u.tmp", path, (long)getpid(),
-		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp)) {
-		st = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "snapshot path is too long");
+	io = b.err ? SC_EIO : write_all(b.fd, index, w->nnames * NAME_BYTES);
+	if (!io)
+		io = write_all(b.fd, strings, slen);
+	if (!io && pwrite(b.fd, &w->h, sizeof(w->h), 0) != (ssize_t)sizeof(w->h))
+		io = SC_EIO;
+	if (io || fsync(b.fd) != 0) {
+		rc = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
+				 strerror(b.err ? b.err : errno));
 		goto out;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create snapshot: %s",
+	if (close(b.fd) != 0) {
+		b.fd = -1;
+		rc = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
 				 strerror(errno));
 		goto out;
 	}
-	st = write_all(fd, pad, sizeof(pad));
-	if (!st)
-		st = write_all(fd, slots, nslots * sizeof(*slots));
-	for (size_t i = 0; i < w->nchunks && !st; i++)
-		st = write_all(fd, w->chunks[i].p, w->chunks[i].len);
-	if (!st)
-		st = write_all(fd, zeros, w->h.names_off - (w->h.data_off + w->len));
-	if (!st)
-		st = write_all(fd, index, w->nnames * NAME_BYTES);
-	if (!st)
-		st = write_all(fd, strings, slen);
-	if (st || fsync(fd) != 0)
-		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
-				 strerror(errno));
-	if (close(fd) != 0 && !st)
-		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
-				 strerror(errno));
-	if (!st && opened && (st = sc_snap_open(tmp, opened, d)))
+	b.fd = -1;
+	if (opened && (rc = sc_snap_open(tmp, opened, d)))
 		*opened = NULL;
-	if (!st && rename(tmp, path) != 0)
-		st = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot put snapshot in place: %s",
+	if (!rc && rename(tmp, path) != 0)
+		rc = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot put snapshot in place: %s",
 				 strerror(errno));
-	if (st) {
+out:
+	if (b.fd >= 0)
+		close(b.fd);
+	if (rc) {
 		unlink(tmp);
 		if (opened && *opened) {
 			sc_snap_close(*opened);
 			*opened = NULL;
 		}
 	}
-out:
-	free(slots);
 	free(index);
 	free(strings);
-	return st;
+	return rc;
 }
 
 void sc_snap_writer_free(struct sc_snap_writer *w)

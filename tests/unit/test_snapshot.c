@@ -70,7 +70,7 @@ static void round_trip(void **state)
 					    SC_SNAP_HITS_MAX + 1), SC_OK);
 	sc_snap_writer_free(parts[1]);
 	sc_snap_writer_free(parts[2]);
-	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, NULL), SC_OK);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, NULL), SC_OK);
 	sc_snap_writer_free(w);
 
 	assert_int_equal(sc_snap_open(path, &s, NULL), SC_OK);
@@ -150,7 +150,7 @@ static void names(void **state)
 	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
 	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, hits, 2), SC_OK);
 	sc_diag_clear(&d);
-	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, &d), SC_EINVAL);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, &d), SC_EINVAL);
 	assert_non_null(strstr(d.message, "never looked up"));
 	assert_int_equal(access(path, F_OK), -1);
 	sc_snap_writer_free(w);
@@ -159,7 +159,7 @@ static void names(void **state)
 	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
 	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, hits, 2), SC_OK);
 	assert_int_equal(sc_snap_writer_add(w, "b", SC_KIND_PERSON, cards, hits + 1, 1), SC_OK);
-	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, NULL), SC_OK);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, NULL), SC_OK);
 	sc_snap_writer_free(w);
 	f = fopen(path, "rb");
 	assert_non_null(f);
@@ -208,7 +208,7 @@ static void refused(void **state)
 	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
 	assert_int_equal(sc_snap_writer_add(w, longid, SC_KIND_PERSON, cards, NULL, 0), SC_ELIMIT);
 	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, NULL, 0), SC_OK);
-	assert_int_equal(sc_snap_writer_finish(w, &mark, path, NULL, NULL), SC_OK);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, NULL), SC_OK);
 	sc_snap_writer_free(w);
 	/* cut short: the size disagrees with the header */
 	f = fopen(path, "r+");
