@@ -75,9 +75,11 @@ enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 				     struct sc_snap_writer *src);
 /* Writes the file (a temporary name, fsync, rename to path), recording
  * that it shows the ledger as of `mark`. The record ids of list entries
- * added without one are looked up in st (one read transaction, in row
- * order) while another thread writes the slots and the entries; st may be
- * NULL when every entry came with its id. opened (may be NULL): also maps
+ * added without one are taken from the file at path when it is of the
+ * same ledger and the row cannot have been reused (sc_store_identity),
+ * and the rest looked up in st (one read transaction, in row order),
+ * while another thread writes the slots and the entries; st may be NULL
+ * when every entry came with its id. opened (may be NULL): also maps
  * the file written, before the rename, so the caller has this file even
  * when another process renames its own over it. SC_OK, SC_EIO with d
  * naming the file, SC_ENOMEM, SC_EINVAL (an entry's record id was neither
@@ -87,6 +89,10 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
 				     struct sc_store *st, const char *path,
 				     struct sc_snap **opened, struct sc_diag *d);
+/* How the last finish found the record ids: carried over from the file it
+ * replaced (same ledger, rows never expired), looked up in the ledger. */
+void sc_snap_writer_ids(const struct sc_snap_writer *w, uint64_t *carried,
+			uint64_t *looked_up);
 void sc_snap_writer_free(struct sc_snap_writer *w);
 
 /* Maps a snapshot file. SC_OK; SC_ENOTFOUND (no file); SC_ECORRUPT (not a

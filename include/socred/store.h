@@ -183,6 +183,15 @@ enum sc_status sc_store_changed_since(struct sc_store *st,
  * when this ledger has none (then ask sc_store_changed_since). */
 bool sc_store_change_count(struct sc_store *st, uint64_t *n);
 
+/* The ledger's identity (SC_STORE_LEDGER_ID bytes, "" if it has none) and
+ * the highest record row `expire` ever removed: SQLite may give a removed
+ * highest row number to a later record, so a row above *expired_max has
+ * held the same record since it was filed (INT64_MAX when unknown). A
+ * ledger only moves forward: one restored from a copy must lose its
+ * derived files (image, snapshot). SC_OK, SC_ESTORE. */
+enum sc_status sc_store_identity(struct sc_store *st, char *ledger_id,
+				 int64_t *expired_max, struct sc_diag *d);
+
 /* The record_id of each of n ledger rows (rids, ascending), read in one
  * read transaction: cb(ctx, i, name) for rids[i], name borrowed for the
  * call. SC_OK, SC_ENOTFOUND (a row is gone: d names it), SC_ESTORE, or

@@ -364,7 +364,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if ((o = summary(&c, cli_now() - t0))) {
 		json_object_set_new(o, "snapshot", json_string(snap_path));
+		uint64_t carried, looked_up;
+		sc_snap_writer_ids(snap, &carried, &looked_up);
 		json_object_set_new(o, "threads", json_integer((json_int_t)c.nparts));
+		/* the record ids of list entries: from the snapshot replaced, or
+		 * from the ledger */
+		json_object_set_new(o, "record_ids", json_pack("{s:I,s:I}",
+			"carried", (json_int_t)carried, "looked_up", (json_int_t)looked_up));
 		/* where the time went: bringing the image up to date, evaluating,
 		 * and the snapshot with the tallies */
 		json_object_set_new(o, "phases", json_pack("{s:f,s:f,s:f}", "image", t_image,

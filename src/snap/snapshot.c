@@ -15,8 +15,8 @@
 #include "socred/limits.h"
 #include "socred/snapshot.h"
 
-#define MAGIC "SCSNAP\0\2"
-#define FORMAT 2u
+#define MAGIC "SCSNAP\0\3"
+#define FORMAT 3u
 #define HEADER_BYTES 192
 #define OFF_BITS 40
 #define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
@@ -33,6 +33,7 @@ struct header {
 	 * the strings}, by rid, at names_off (8-aligned after the data), then
 	 * strings_len bytes of NUL-terminated ids */
 	uint64_t names_off, nnames, strings_len;
+	uint64_t ledger; /* hash of the ledger's identity; 0: unknown */
 };
 _Static_assert(sizeof(struct header) <= HEADER_BYTES, "header fits");
 
@@ -71,6 +72,7 @@ struct sc_snap_writer {
 	bool sorted;    /* names by rid, one each */
 	char *blob;     /* record ids given or looked up, NUL-terminated */
 	size_t blen, bcap;
+	uint64_t carried, looked_up; /* ids from the file replaced, from the ledger */
 };
 
 struct sc_snap {
@@ -302,12 +304,14 @@ enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 		  sizeof(*w->names), 1024) ||
 	    !grow((void **)&w->blob, &w->bcap, w->blen + src->blen, 1, 4096))
 		return SC_ENOMEM;
-	memcpy(w->keys + w->n, src->keys, src->n * sizeof(*w->keys));
+	if (src->n) /* an empty writer may have no arrays at all */
+		memcpy(w->keys + w->n, src->keys, src->n * sizeof(*w->keys));
 	for (size_t i = 0; i < src->n; i++)
 		w->offs[w->n + i] = src->offs[i] + base;
 	w->n += src->n;
 	/* the chunks change hands: w's last chunk (if any) stops growing */
-	memcpy(w->chunks + w->nchunks, src->chunks, src->nchunks * sizeof(*w->chunks));
+	if (src->nchunks)
+		memcpy(w->chunks + w->nchunks, src->chunks, src->nchunks * sizeof(*w->chunks));
 	w->nchunks += src->nchunks;
 	w->len += src->len;
 	for (size_t i = 0; i < src->nnames; i++) {
@@ -370,15 +374,55 @@ static enum sc_status resolved(void *vctx, size_t i, const char *name)
 	return SC_OK;
 }
 
+/* The id of record row rid in s, or NULL. */
+static const char *name_find(const struct sc_snap *s, int64_t rid);
+
+/* Ids carried over from the file this one replaces, for rows that have
+ * held the same record since (same ledger, above the highest row ever
+ * expired): a nightly run then looks up only the day's new entries. */
+static enum sc_status carry(struct sc_snap_writer *w, const char *path, int64_t expired_max,
+			    uint64_t *carried)
+{
+	struct sc_snap *old = NULL;
+	struct resolve r = {.w = w};
+	enum sc_status rc = SC_OK;
+
+	*carried = 0;
+	if (!w->h.ledger || sc_snap_open(path, &old, NULL) || old->h->ledger != w->h.ledger) {
+		sc_snap_close(old);
+		return SC_OK;
+	}
+	for (size_t i = 0; i < w->nnames && !rc; i++) {
+		const char *nm;
+		if (w->names[i].off != NO_NAME || w->names[i].rid <= expired_max ||
+		    !(nm = name_find(old, w->names[i].rid)))
+			continue;
+		r.idx = &i;
+		if (!(rc = resolved(&r, 0, nm)))
+			(*carried)++;
+		else if (rc == SC_ELIMIT)
+			rc = SC_OK; /* not an id of ours: look it up */
+	}
+	sc_snap_close(old);
+	return rc;
+}
+
 static enum sc_status resolve(struct sc_snap_writer *w, struct sc_store *st,
-			      struct sc_diag *d)
+			      const char *path, struct sc_diag *d)
 {
 	struct resolve r = {.w = w};
-	int64_t *rids;
+	char ledger[SC_STORE_LEDGER_ID];
+	int64_t *rids, expired_max;
+	uint64_t carried;
 	size_t k = 0;
 	enum sc_status rc;
 
 	names_sort(w);
+	if ((rc = sc_store_identity(st, ledger, &expired_max, d)))
+		return rc;
+	w->h.ledger = ledger[0] ? hash_id(ledger, strlen(ledger)) | 1 : 0;
+	if ((rc = carry(w, path, expired_max, &carried)))
+		return rc;
 	rids = malloc((w->nnames ? w->nnames : 1) * sizeof(*rids));
 	r.idx = malloc((w->nnames ? w->nnames : 1) * sizeof(*r.idx));
 	if (!rids || !r.idx) {
@@ -391,6 +435,8 @@ static enum sc_status resolve(struct sc_snap_writer *w, struct sc_store *st,
 			r.idx[k++] = i;
 		}
 	rc = k ? sc_store_record_names(st, rids, k, resolved, &r, d) : SC_OK;
+	w->carried = carried;
+	w->looked_up = k;
 out:
 	free(rids);
 	free(r.idx);
@@ -515,7 +561,7 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	if (!threaded)
 		body_write(&b);
 	if (st)
-		rc = resolve(w, st, d);
+		rc = resolve(w, st, path, d);
 	if (threaded)
 		pthread_join(b.thread, NULL);
 	if (rc)
@@ -578,6 +624,13 @@ out:
 	free(index);
 	free(strings);
 	return rc;
+}
+
+void sc_snap_writer_ids(const struct sc_snap_writer *w, uint64_t *carried,
+			uint64_t *looked_up)
+{
+	*carried = w->carried;
+	*looked_up = w->looked_up;
 }
 
 void sc_snap_writer_free(struct sc_snap_writer *w)
@@ -799,7 +852,7 @@ void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
 }
 
 /* The id of record row rid: the name table is sorted by row. */
-static const char *name_of(const struct sc_snap *s, int64_t rid)
+static const char *name_find(const struct sc_snap *s, int64_t rid)
 {
 	uint64_t lo = 0, hi = s->h->nnames;
 
@@ -816,7 +869,7 @@ static const char *name_of(const struct sc_snap *s, int64_t rid)
 		else
 			hi = mid;
 	}
-	return "";
+	return NULL;
 }
 
 void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
@@ -830,5 +883,7 @@ void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
 	memcpy(&list, p + 8, 2);
 	memcpy(&out->rid, p + 12, 8);
 	out->list = list;
-	out->record = name_of(e->s, out->rid);
+	out->record = name_find(e->s, out->rid);
+	if (!out->record)
+		out->record = "";
 }

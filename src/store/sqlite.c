@@ -134,6 +134,11 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
 	"INSERT OR IGNORE INTO meta VALUES('ledger_id', lower(hex(randomblob(16))));\n",
+	/* 8 -> 9: the highest record row `expire` ever removed (SQLite gives a
+	 * removed highest row number to the next record): rows above it have
+	 * held the same record all along. Unknown before: every row so far. */
+	"INSERT OR REPLACE INTO meta VALUES('expired_max_rid',"
+	" (SELECT coalesce(max(rid), 0) FROM records));\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
@@ -818,6 +823,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.changed_since = sc_lite_changed_since,
 	.change_count = sc_lite_change_count,
 	.record_names = sc_lite_record_names,
+	.identity = sc_lite_identity,
 	.counts = sc_lite_counts,
 	.key_add = sc_lite_key_add,
 	.key_get = sc_lite_key_get,

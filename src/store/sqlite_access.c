@@ -320,6 +320,30 @@ done:
 
 /* ---- retention ---- */
 
+/* Raises the highest record row ever removed to the highest of rids. */
+static enum sc_status expired_max_note(struct lite *l, const int64_t *rids, size_t n,
+				       struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t top = 0;
+	enum sc_status st;
+
+	for (size_t i = 0; i < n; i++)
+		if (rids[i] > top)
+			top = rids[i];
+	if (!n)
+		return SC_OK;
+	if ((st = sc_lite_prepare(l, "INSERT INTO meta VALUES('expired_max_rid', ?1)"
+			     " ON CONFLICT(key) DO UPDATE SET value ="
+			     " max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, top);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot note the expired rows");
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 			      struct sc_diag *d)
 {
@@ -350,7 +374,8 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 	}
 	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
-	if ((st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)))
+	if ((st = expired_max_note(l, rids, n, d)) ||
+	    (st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)))
 		goto fail_stmts_done;
 	return sc_lite_exec(l, "COMMIT", d);
 fail:

@@ -85,6 +85,8 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 				     struct sc_store_mark *to, sc_store_id_fn cb,
 				     void *ctx, struct sc_diag *d);
 bool sc_lite_change_count(void *impl, uint64_t *n);
+enum sc_status sc_lite_identity(void *impl, char *ledger_id, int64_t *expired_max,
+				struct sc_diag *d);
 enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
 				    sc_store_record_name_fn cb, void *ctx, struct sc_diag *d);
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,

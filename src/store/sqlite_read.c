@@ -264,6 +264,33 @@ enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
 	return st;
 }
 
+enum sc_status sc_lite_identity(void *impl, char *ledger_id, int64_t *expired_max,
+				struct sc_diag *d)
+{
+	struct lite *l = impl;
+	enum sc_status st = SC_OK;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	ledger_id[0] = '\0';
+	*expired_max = INT64_MAX;
+	if ((st = sc_lite_prepare(l, "SELECT key, value FROM meta"
+			     " WHERE key IN ('ledger_id', 'expired_max_rid')", &s, d)))
+		return st;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		if (!strcmp(k, "ledger_id"))
+			snprintf(ledger_id, SC_STORE_LEDGER_ID, "%s",
+				 (const char *)sqlite3_column_text(s, 1));
+		else
+			*expired_max = sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot read the ledger's identity");
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 			      struct sc_diag *d)
 {

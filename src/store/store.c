@@ -105,6 +105,9 @@ enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store
 { return st->ops->changed_since(st->impl, from, to, cb, ctx, d); }
 bool sc_store_change_count(struct sc_store *st, uint64_t *n)
 { return st->ops->change_count(st->impl, n); }
+enum sc_status sc_store_identity(struct sc_store *st, char *ledger_id, int64_t *expired_max,
+				 struct sc_diag *d)
+{ return st->ops->identity(st->impl, ledger_id, expired_max, d); }
 enum sc_status sc_store_record_names(struct sc_store *st, const int64_t *rids, size_t n,
 				     sc_store_record_name_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->record_names(st->impl, rids, n, cb, ctx, d); }

@@ -93,6 +93,8 @@ struct sc_store_ops {
 					sc_store_id_fn cb, void *ctx,
 					struct sc_diag *d);
 	bool (*change_count)(void *impl, uint64_t *n);
+	enum sc_status (*identity)(void *impl, char *ledger_id, int64_t *expired_max,
+				   struct sc_diag *d);
 	enum sc_status (*record_names)(void *impl, const int64_t *rids, size_t n,
 				       sc_store_record_name_fn cb, void *ctx, struct sc_diag *d);
 	enum sc_status (*counts)(void *impl, struct sc_store_counts *c,

@@ -49,8 +49,10 @@ finish() {
 }
 
 # A run's --json output without what differs between equal runs: its id,
-# timings, memory, the snapshot's path, threads and the image's state.
+# timings, memory, the snapshot's path, threads, the image's state and where the
+# snapshot's record ids came from.
 run_strip() {
 	sed 's/"run":[0-9]*,//; s/"seconds":[0-9.e+-]*,"peak_mib":[0-9.e+-]*,//; s/,"snapshot":"[^"]*"//;
-	     s/,"threads":[0-9]*//; s/,"phases":{[^}]*}//; s/,"image":{[^}]*}//; s/,"image":null//'
+	     s/,"threads":[0-9]*//; s/,"phases":{[^}]*}//; s/,"image":{[^}]*}//; s/,"image":null//;
+	     s/,"record_ids":{[^}]*}//'
 }
