@@ -23,7 +23,6 @@ enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w, const char *id,
 }
 
 struct build {
-	struct sc_store *st;
 	struct sc_eval *ev;
 	struct sc_snap_writer *w;
 	sc_day at;
@@ -61,7 +60,7 @@ enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
 			     sc_store_progress_fn progress, void *ctx,
 			     struct sc_diag *d)
 {
-	struct build b = {.st = st, .at = at, .progress = progress, .ctx = ctx, .d = d};
+	struct build b = {.at = at, .progress = progress, .ctx = ctx, .d = d};
 	struct sc_store_mark mark;
 	enum sc_status rc;
 
