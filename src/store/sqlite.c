@@ -137,8 +137,8 @@ static const char *const migrations[] = {
 	/* 8 -> 9: the highest record row `expire` ever removed (SQLite gives a
 	 * removed highest row number to the next record): rows above it have
 	 * held the same record all along. Unknown before: every row so far. */
-	"INSERT OR REPLACE INTO meta VALUES('expired_max_rid',"
-	" (SELECT coalesce(max(rid), 0) FROM records));\n",
+	("INSERT OR REPLACE INTO meta VALUES('expired_max_rid',"
+	 " (SELECT coalesce(max(rid), 0) FROM records));\n"),
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
