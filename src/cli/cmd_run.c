@@ -21,7 +21,9 @@ struct part {
 	uint64_t status[SC_LIMIT_SCORECARDS][3];
 	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
 	uint64_t *list_members, *list_entries;
-	const char *bad; /* the subject the snapshot refused */
+	/* the subject the snapshot refused: copied, as the ledger scan lends
+	 * ids for the call only */
+	char bad[SC_LIMIT_SUBJECT_ID + 1];
 };
 
 struct ctx {
@@ -63,7 +65,7 @@ static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 		p->list_entries[h[i].list]++;
 	}
 	if ((st = sc_snap_writer_add_eval(p->w, id, s, p->ev)))
-		p->bad = id;
+		snprintf(p->bad, sizeof(p->bad), "%s", id);
 	return st;
 }
 
@@ -351,7 +353,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	/* the decision snapshot that `socred serve` answers checks from */
 	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
 	for (size_t t = 0; st && t < c.nparts; t++)
-		if (c.parts[t].bad) {
+		if (c.parts[t].bad[0]) {
 			sc_diag_set(&d, st, NULL, 0, 0, "subject",
 				    "cannot add subject '%s' to the snapshot", c.parts[t].bad);
 			break;
