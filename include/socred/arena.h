@@ -1,9 +1,11 @@
 /* socred: bump arenas for units of work (a compiled rulebook, an ingest
  * batch, one evaluation). Everything allocated from an arena is freed at once
- * by sc_arena_release() or recycled by sc_arena_clear(). */
+ * by sc_arena_release() or recycled by sc_arena_clear(). And the one growth
+ * rule for heap arrays (sc_grow). */
 #ifndef SOCRED_ARENA_H
 #define SOCRED_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct sc_arena_chunk;
@@ -28,5 +30,10 @@ void *sc_arena_calloc(struct sc_arena *a, size_t n, size_t size);
 /* Copy of s (len bytes, NUL added); NULL on failure. */
 char *sc_arena_strndup(struct sc_arena *a, const char *s, size_t len);
 char *sc_arena_strdup(struct sc_arena *a, const char *s);
+
+/* Grows the heap array *p (*cap elements of size bytes) to hold at least
+ * need, doubling from 16; *p and *cap change only on success. false when
+ * out of memory (the array is left as it was). */
+bool sc_grow(void **p, size_t *cap, size_t need, size_t size);
 
 #endif

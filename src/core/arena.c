@@ -117,3 +117,19 @@ char *sc_arena_strdup(struct sc_arena *a, const char *s)
 {
 	return sc_arena_strndup(a, s, strlen(s));
 }
+
+bool sc_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return true;
+	while (c < need)
+		c *= 2;
+	if (!(q = realloc(*p, c * size)))
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}

@@ -4,8 +4,8 @@
 
 static bool push(struct sc_eval *ev, struct sc_reason r)
 {
-	if (!sc_eval_grow((void **)&ev->reasons, &ev->cap_reasons, ev->nreasons,
-			  sizeof(*ev->reasons)))
+	if (!sc_grow((void **)&ev->reasons, &ev->cap_reasons, ev->nreasons + 1,
+		     sizeof(*ev->reasons)))
 		return false;
 	ev->reasons[ev->nreasons++] = r;
 	return true;

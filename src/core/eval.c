@@ -7,22 +7,6 @@
 #include "socred/limits.h"
 #include "socred/record.h"
 
-bool sc_eval_grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t nc;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	nc = *cap ? *cap * 2 : 16;
-	p = realloc(*arr, nc * elem);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = nc;
-	return true;
-}
-
 struct sc_eval *sc_eval_new(const struct sc_rulebook *rb)
 {
 	struct sc_eval *ev = calloc(1, sizeof(*ev));
@@ -136,8 +120,8 @@ static enum sc_status add_hit(struct sc_eval *ev, const struct sc_list_def *l,
 	}
 	if (!(start <= at && at < end))
 		return SC_OK;
-	if (!sc_eval_grow((void **)&ev->hits, &ev->cap_hits, ev->nhits,
-			  sizeof(*ev->hits)))
+	if (!sc_grow((void **)&ev->hits, &ev->cap_hits, ev->nhits + 1,
+		     sizeof(*ev->hits)))
 		return SC_ENOMEM;
 	ev->hits[ev->nhits++] = (struct sc_list_hit){
 		.list = li, .record = ri, .since = start, .until = end};
@@ -239,8 +223,8 @@ enum sc_status sc_eval_subject(struct sc_eval *ev, const struct sc_subject *s,
 			}
 			if (!(flags & SC_EVAL_EXPLAIN))
 				continue;
-			if (!sc_eval_grow((void **)&ev->contribs, &ev->cap_contribs,
-					  ev->ncontribs, sizeof(*ev->contribs)))
+			if (!sc_grow((void **)&ev->contribs, &ev->cap_contribs,
+				     ev->ncontribs + 1, sizeof(*ev->contribs)))
 				return SC_ENOMEM;
 			ev->contribs[ev->ncontribs++] = (struct sc_contrib){
 				.record = ri, .rule = t->rules[k], .points = pts,
@@ -281,8 +265,8 @@ enum sc_status sc_eval_restore(struct sc_eval *ev,
 	ev->nhits = ev->ncontribs = ev->nreasons = 0;
 	memcpy(ev->cards, cards, ev->rb->nscorecards * sizeof(*ev->cards));
 	for (size_t i = 0; i < nhits; i++) {
-		if (!sc_eval_grow((void **)&ev->hits, &ev->cap_hits, ev->nhits,
-				  sizeof(*ev->hits)))
+		if (!sc_grow((void **)&ev->hits, &ev->cap_hits, ev->nhits + 1,
+			     sizeof(*ev->hits)))
 			return SC_ENOMEM;
 		ev->hits[ev->nhits++] = hits[i];
 	}

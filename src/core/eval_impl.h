@@ -2,6 +2,7 @@
 #ifndef SOCRED_EVAL_IMPL_H
 #define SOCRED_EVAL_IMPL_H
 
+#include "socred/arena.h"
 #include "rulebook_impl.h"
 #include "socred/eval.h"
 
@@ -18,8 +19,5 @@ struct sc_eval {
 	struct sc_reason *reasons;
 	size_t nreasons, cap_reasons;
 };
-
-/* Grows *arr (of elem bytes) to hold one more; false when out of memory. */
-bool sc_eval_grow(void **arr, size_t *cap, size_t n, size_t elem);
 
 #endif

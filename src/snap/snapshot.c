@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "socred/arena.h"
 #include "socred/limits.h"
 #include "socred/snapshot.h"
 
@@ -135,23 +136,6 @@ enum sc_status sc_snap_writer_new(const struct sc_rulebook *rb, sc_day at,
 	return SC_OK;
 }
 
-/* Grows *p (of *cap elements of size sz) to hold at least need. */
-static bool grow(void **p, size_t *cap, size_t need, size_t sz, size_t first)
-{
-	size_t c = *cap ? *cap : first;
-	void *q;
-
-	if (need <= *cap)
-		return true;
-	while (c < need)
-		c *= 2;
-	if (!(q = realloc(*p, c * sz)))
-		return false;
-	*p = q;
-	*cap = c;
-	return true;
-}
-
 /* Large buffers on huge pages where the kernel allows it (transparent
  * huge pages in "madvise" mode): a page fault per 2 MiB instead of per
  * 4 KiB, which is most of what filling tens of MiB costs on a virtual
@@ -170,13 +154,13 @@ static struct chunk *last_with_room(struct sc_snap_writer *w, size_t n)
 	struct chunk *c;
 
 	if (!w->nchunks) {
-		if (!grow((void **)&w->chunks, &w->capchunks, 1, sizeof(*w->chunks), 4))
+		if (!sc_grow((void **)&w->chunks, &w->capchunks, 1, sizeof(*w->chunks)))
 			return NULL;
 		w->chunks[w->nchunks++] = (struct chunk){0};
 	}
 	c = &w->chunks[w->nchunks - 1];
 	if (c->len + n > c->cap) {
-		if (!grow((void **)&c->p, &c->cap, c->len + n, 1, 1 << 20))
+		if (!sc_grow((void **)&c->p, &c->cap, c->len + n, 1))
 			return NULL;
 		huge_hint(c->p, c->cap);
 	}
@@ -202,8 +186,8 @@ static bool reserve_subjects(struct sc_snap_writer *w, size_t n)
 
 	if (n <= w->capn)
 		return true;
-	if (!grow((void **)&w->keys, &capk, n, sizeof(*w->keys), 65536) ||
-	    !grow((void **)&w->offs, &w->capn, n, sizeof(*w->offs), 65536))
+	if (!sc_grow((void **)&w->keys, &capk, n, sizeof(*w->keys)) ||
+	    !sc_grow((void **)&w->offs, &w->capn, n, sizeof(*w->offs)))
 		return false;
 	huge_hint(w->keys, w->capn * sizeof(*w->keys));
 	huge_hint(w->offs, w->capn * sizeof(*w->offs));
@@ -222,13 +206,13 @@ static enum sc_status name_add(struct sc_snap_writer *w, int64_t rid, const char
 
 	if (record) {
 		size_t rl = strlen(record);
-		if (!grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1, 4096))
+		if (!sc_grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1))
 			return SC_ENOMEM;
 		memcpy(w->blob + w->blen, record, rl + 1);
 		off = w->blen;
 		w->blen += rl + 1;
 	}
-	if (!grow((void **)&w->names, &w->capnames, w->nnames + 1, sizeof(*w->names), 1024))
+	if (!sc_grow((void **)&w->names, &w->capnames, w->nnames + 1, sizeof(*w->names)))
 		return SC_ENOMEM;
 	w->names[w->nnames++] = (struct wname){rid, off};
 	w->sorted = false;
@@ -298,11 +282,11 @@ enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 	if (src->h.ncards != w->h.ncards || base + src->len > OFF_MASK)
 		return SC_ELIMIT;
 	if (!reserve_subjects(w, w->n + src->n) ||
-	    !grow((void **)&w->chunks, &w->capchunks, w->nchunks + src->nchunks,
-		  sizeof(*w->chunks), 4) ||
-	    !grow((void **)&w->names, &w->capnames, w->nnames + src->nnames,
-		  sizeof(*w->names), 1024) ||
-	    !grow((void **)&w->blob, &w->bcap, w->blen + src->blen, 1, 4096))
+	    !sc_grow((void **)&w->chunks, &w->capchunks, w->nchunks + src->nchunks,
+		     sizeof(*w->chunks)) ||
+	    !sc_grow((void **)&w->names, &w->capnames, w->nnames + src->nnames,
+		     sizeof(*w->names)) ||
+	    !sc_grow((void **)&w->blob, &w->bcap, w->blen + src->blen, 1))
 		return SC_ENOMEM;
 	if (src->n) /* an empty writer may have no arrays at all */
 		memcpy(w->keys + w->n, src->keys, src->n * sizeof(*w->keys));
@@ -366,7 +350,7 @@ static enum sc_status resolved(void *vctx, size_t i, const char *name)
 
 	if (rl > SC_LIMIT_RECORD_ID)
 		return SC_ELIMIT;
-	if (!grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1, 4096))
+	if (!sc_grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1))
 		return SC_ENOMEM;
 	memcpy(w->blob + w->blen, name, rl + 1);
 	w->names[r->idx[i]].off = w->blen;

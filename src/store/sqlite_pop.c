@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sqlite_impl.h"
+#include "socred/arena.h"
 
 void sc_pop_free(struct sc_pop *p)
 {
@@ -30,33 +31,18 @@ void sc_pop_free(struct sc_pop *p)
 
 /* Growable arrays while loading. */
 struct cap {
-	uint64_t sub, rec, cons, ids;
+	size_t sub, rec, cons, ids;
 };
-
-static bool grow(void **a, uint64_t *cap, uint64_t need, size_t size)
-{
-	uint64_t n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (n < need)
-		n *= 2;
-	if (!(p = realloc(*a, n * size)))
-		return false;
-	*a = p;
-	*cap = n;
-	return true;
-}
 
 static enum sc_status subject_push(struct sc_pop *p, struct cap *c, int64_t sid,
 				   const char *id, int kind)
 {
 	size_t len = strlen(id) + 1;
-	uint64_t i = p->nsub, old = c->sub;
+	uint64_t i = p->nsub;
+	size_t old = c->sub;
 	void *a, *b, *e, *f;
 
-	if (!grow((void **)&p->sid, &c->sub, i + 2, sizeof(*p->sid)))
+	if (!sc_grow((void **)&p->sid, &c->sub, i + 2, sizeof(*p->sid)))
 		return SC_ENOMEM;
 	if (c->sub != old) { /* the per-subject arrays follow sid's capacity */
 		if ((a = realloc(p->kind, c->sub * sizeof(*p->kind))))
@@ -72,7 +58,7 @@ static enum sc_status subject_push(struct sc_pop *p, struct cap *c, int64_t sid,
 	}
 	if (i == 0)
 		p->idoff[0] = 0;
-	if (!grow((void **)&p->ids, &c->ids, p->idoff[i] + len, 1))
+	if (!sc_grow((void **)&p->ids, &c->ids, p->idoff[i] + len, 1))
 		return SC_ENOMEM;
 	memcpy(p->ids + p->idoff[i], id, len);
 	p->idoff[i + 1] = p->idoff[i] + len;
@@ -348,7 +334,7 @@ static enum sc_status load_one(struct lite *l, struct sc_pop *p, struct cap *cap
 		return st;
 	first = p->nrec;
 	while ((rc = sqlite3_step(q[1])) == SQLITE_ROW) {
-		if (!grow((void **)&p->recs, &cap->rec, p->nrec + 1, sizeof(*p->recs)))
+		if (!sc_grow((void **)&p->recs, &cap->rec, p->nrec + 1, sizeof(*p->recs)))
 			return SC_ENOMEM;
 		record_read(&p->recs[p->nrec++], q[1], 0);
 	}
@@ -365,7 +351,7 @@ static enum sc_status load_one(struct lite *l, struct sc_pop *p, struct cap *cap
 		return sc_lite_db_err(l, d, "cannot read disputes");
 	while ((rc = sqlite3_step(q[4])) == SQLITE_ROW) {
 		int32_t c = card_id(p, (const char *)sqlite3_column_text(q[4], 0));
-		if (c < 0 || !grow((void **)&p->cons, &cap->cons, p->ncons + 1, sizeof(*p->cons)))
+		if (c < 0 || !sc_grow((void **)&p->cons, &cap->cons, p->ncons + 1, sizeof(*p->cons)))
 			return SC_ENOMEM;
 		p->cons[p->ncons++] = (struct sc_pop_consent){
 			.date = sqlite3_column_int(q[4], 2), .card = c,
@@ -391,7 +377,8 @@ static enum sc_status load_some(struct lite *l, const char *const *ids, size_t n
 		"SELECT scorecard, granted, date FROM consents WHERE subject = ?1 ORDER BY seq"};
 	sqlite3_stmt *q[5] = {0}, *s = NULL;
 	int64_t *sids = NULL;
-	uint64_t n = 0, capn = 0;
+	uint64_t n = 0;
+	size_t capn = 0;
 	struct cap cap = {0};
 	enum sc_status st = SC_OK;
 	int rc;
@@ -403,7 +390,7 @@ static enum sc_status load_some(struct lite *l, const char *const *ids, size_t n
 		sqlite3_bind_text(s, 1, ids[i], -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
 			continue;
-		if (!grow((void **)&sids, &capn, n + 1, sizeof(*sids))) {
+		if (!sc_grow((void **)&sids, &capn, n + 1, sizeof(*sids))) {
 			st = SC_ENOMEM;
 			goto done;
 		}
@@ -414,7 +401,7 @@ static enum sc_status load_some(struct lite *l, const char *const *ids, size_t n
 		goto done;
 	sqlite3_bind_int64(s, 1, new_after);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (!grow((void **)&sids, &capn, n + 1, sizeof(*sids))) {
+		if (!sc_grow((void **)&sids, &capn, n + 1, sizeof(*sids))) {
 			st = SC_ENOMEM;
 			goto done;
 		}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -44,8 +45,30 @@ static void limit(void **state)
 	sc_arena_release(&a);
 }
 
+/* sc_grow: at least what is asked, contents kept, no move when it fits. */
+static void grow(void **state)
+{
+	int *a = NULL, *before;
+	size_t cap = 0;
+
+	(void)state;
+	assert_true(sc_grow((void **)&a, &cap, 1, sizeof(*a)));
+	assert_int_equal(cap, 16);
+	for (int i = 0; i < 16; i++)
+		a[i] = i;
+	before = a;
+	assert_true(sc_grow((void **)&a, &cap, 16, sizeof(*a)));
+	assert_ptr_equal(a, before);
+	assert_true(sc_grow((void **)&a, &cap, 100, sizeof(*a)));
+	assert_int_equal(cap, 128);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(a[i], i);
+	free(a);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(basics), cmocka_unit_test(limit)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(basics), cmocka_unit_test(limit),
+					   cmocka_unit_test(grow)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
