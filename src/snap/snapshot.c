@@ -199,19 +199,29 @@ enum sc_status sc_snap_writer_reserve(struct sc_snap_writer *w, size_t n, size_t
 	return reserve_subjects(w, w->n + n) && last_with_room(w, bytes) ? SC_OK : SC_ENOMEM;
 }
 
+/* A record id into the blob; *off: where it starts. SC_ELIMIT: too long. */
+static enum sc_status blob_put(struct sc_snap_writer *w, const char *name, uint64_t *off)
+{
+	size_t rl = strlen(name);
+
+	if (rl > SC_LIMIT_RECORD_ID)
+		return SC_ELIMIT;
+	if (!sc_grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1))
+		return SC_ENOMEM;
+	memcpy(w->blob + w->blen, name, rl + 1);
+	*off = w->blen;
+	w->blen += rl + 1;
+	return SC_OK;
+}
+
 /* Keeps a list entry's record row, and its id when given. */
 static enum sc_status name_add(struct sc_snap_writer *w, int64_t rid, const char *record)
 {
 	uint64_t off = NO_NAME;
+	enum sc_status st;
 
-	if (record) {
-		size_t rl = strlen(record);
-		if (!sc_grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1))
-			return SC_ENOMEM;
-		memcpy(w->blob + w->blen, record, rl + 1);
-		off = w->blen;
-		w->blen += rl + 1;
-	}
+	if (record && (st = blob_put(w, record, &off)))
+		return st;
 	if (!sc_grow((void **)&w->names, &w->capnames, w->nnames + 1, sizeof(*w->names)))
 		return SC_ENOMEM;
 	w->names[w->nnames++] = (struct wname){rid, off};
@@ -337,25 +347,17 @@ static void names_sort(struct sc_snap_writer *w)
 	w->sorted = true;
 }
 
+/* Ids looked up in the ledger: the i-th row asked for is names[idx[i]]. */
 struct resolve {
 	struct sc_snap_writer *w;
-	size_t *idx; /* the i-th looked-up row is names[idx[i]] */
+	size_t *idx;
 };
 
 static enum sc_status resolved(void *vctx, size_t i, const char *name)
 {
 	struct resolve *r = vctx;
-	struct sc_snap_writer *w = r->w;
-	size_t rl = strlen(name);
 
-	if (rl > SC_LIMIT_RECORD_ID)
-		return SC_ELIMIT;
-	if (!sc_grow((void **)&w->blob, &w->bcap, w->blen + rl + 1, 1))
-		return SC_ENOMEM;
-	memcpy(w->blob + w->blen, name, rl + 1);
-	w->names[r->idx[i]].off = w->blen;
-	w->blen += rl + 1;
-	return SC_OK;
+	return blob_put(r->w, name, &r->w->names[r->idx[i]].off);
 }
 
 /* The id of record row rid in s, or NULL. */
@@ -368,7 +370,6 @@ static enum sc_status carry(struct sc_snap_writer *w, const char *path, int64_t 
 			    uint64_t *carried)
 {
 	struct sc_snap *old = NULL;
-	struct resolve r = {.w = w};
 	enum sc_status rc = SC_OK;
 
 	*carried = 0;
@@ -376,19 +377,17 @@ static enum sc_status carry(struct sc_snap_writer *w, const char *path, int64_t 
 		sc_snap_close(old);
 		return SC_OK;
 	}
-	for (size_t i = 0; i < w->nnames && !rc; i++) {
+	for (size_t i = 0; i < w->nnames && rc != SC_ENOMEM; i++) {
 		const char *nm;
 		if (w->names[i].off != NO_NAME || w->names[i].rid <= expired_max ||
 		    !(nm = name_find(old, w->names[i].rid)))
 			continue;
-		r.idx = &i;
-		if (!(rc = resolved(&r, 0, nm)))
+		/* an id over the limit is not one of ours: it is looked up */
+		if (!(rc = blob_put(w, nm, &w->names[i].off)))
 			(*carried)++;
-		else if (rc == SC_ELIMIT)
-			rc = SC_OK; /* not an id of ours: look it up */
 	}
 	sc_snap_close(old);
-	return rc;
+	return rc == SC_ENOMEM ? rc : SC_OK;
 }
 
 static enum sc_status resolve(struct sc_snap_writer *w, struct sc_store *st,
