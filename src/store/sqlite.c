@@ -186,6 +186,18 @@ enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *wha
 			   sqlite3_errmsg(l->db));
 }
 
+bool sc_lite_read_begin(struct lite *l)
+{
+	return !l->in_txn && sqlite3_get_autocommit(l->db) &&
+	       sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void sc_lite_read_end(struct lite *l, bool own)
+{
+	if (own)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+}
+
 enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d)
 {
 	char *msg = NULL;

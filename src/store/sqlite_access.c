@@ -287,8 +287,7 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 		sqlite3_finalize(s);
 		return st;
 	}
-	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own_txn = sc_lite_read_begin(l);
 	if ((st = last_entry(l, &last, prev, d)))
 		goto done;
 	nseg = last >> AUDIT_SEG_BITS;
@@ -313,8 +312,7 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 	st = stream(l, s, cb, ctx, d);
 done:
 	sqlite3_finalize(s);
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	return st;
 }
 

@@ -38,8 +38,7 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 	bool own_txn;
 	int rc;
 
-	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own_txn = sc_lite_read_begin(l);
 	if ((st = sc_lite_mark(l, to, d)))
 		goto out;
 	if (!memcmp(from, to, sizeof(*to)))
@@ -69,8 +68,7 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 		st = sc_lite_db_err(l, d, "cannot read what changed");
 out:
 	sqlite3_finalize(s);
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	return st;
 }
 

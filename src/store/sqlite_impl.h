@@ -55,6 +55,11 @@ struct lite {
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
 enum sc_status sc_lite_exec(struct lite *l, const char *sql, struct sc_diag *d);
+/* A read transaction around several reads (one consistent view, one lock
+ * round trip) unless one is open already: true when this call opened it,
+ * to be passed to sc_lite_read_end. */
+bool sc_lite_read_begin(struct lite *l);
+void sc_lite_read_end(struct lite *l, bool own);
 /* The first column of a one-row query (0 and *st set when it fails). */
 int64_t sc_lite_int_query(struct lite *l, const char *sql, enum sc_status *st,
 			  struct sc_diag *d);

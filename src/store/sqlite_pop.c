@@ -432,24 +432,16 @@ enum sc_status sc_lite_pop_load(void *impl, const char *const *ids, size_t nids,
 				struct sc_diag *d)
 {
 	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
+	int64_t expired_max;
 	enum sc_status st;
 	bool own_txn;
 
 	memset(out, 0, sizeof(*out));
-	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own_txn = sc_lite_read_begin(l);
 	if (mark && (st = sc_lite_mark(l, mark, d)))
 		goto done;
-	if (ledger_id) {
-		ledger_id[0] = 0;
-		if ((st = sc_lite_prepare(l, "SELECT value FROM meta WHERE key = 'ledger_id'", &s, d)))
-			goto done;
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(ledger_id, SC_STORE_LEDGER_ID, "%s",
-				 (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
-	}
+	if (ledger_id && (st = sc_lite_identity(l, ledger_id, &expired_max, d)))
+		goto done;
 	if ((st = load_types(l, out, d)))
 		goto done;
 	st = new_after < 0 ? load_all(l, out, d) : load_some(l, ids, nids, new_after, out, d);
@@ -461,8 +453,7 @@ enum sc_status sc_lite_pop_load(void *impl, const char *const *ids, size_t nids,
 			st = SC_ENOMEM;
 	}
 done:
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	if (st)
 		sc_pop_free(out);
 	return st;

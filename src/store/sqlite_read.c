@@ -29,8 +29,7 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 	memset(out, 0, sizeof(*out));
 	sc_arena_init(&out->arena, 16 * 1024, 0);
 	/* one read transaction: a consistent snapshot, and one lock round trip */
-	own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		  sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own_txn = sc_lite_read_begin(l);
 	sqlite3_bind_text(s, 1, id.p, (int)id.n, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
@@ -137,8 +136,7 @@ enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 		goto fail;
 	}
 	sqlite3_reset(q);
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	out->view.recs = recs;
 	out->view.nrecs = n;
 	out->view.consents = cons;
@@ -148,8 +146,7 @@ fail:
 	if (q)
 		sqlite3_reset(q);
 	sqlite3_reset(s);
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	sc_arena_release(&out->arena);
 	return st;
 }
@@ -243,8 +240,7 @@ enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
 	enum sc_status st = SC_OK;
 	/* one read transaction, not one per row: a row then costs a B-tree
 	 * descent, not a lock and a look at the WAL */
-	bool own_txn = !l->in_txn && sqlite3_get_autocommit(l->db) &&
-		       sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	bool own_txn = sc_lite_read_begin(l);
 
 	for (size_t i = 0; i < n && !st; i++) {
 		int rc;
@@ -259,8 +255,7 @@ enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
 			st = sc_lite_db_err(l, d, "cannot read record");
 		sqlite3_reset(s);
 	}
-	if (own_txn)
-		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	sc_lite_read_end(l, own_txn);
 	return st;
 }
 
