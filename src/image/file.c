@@ -219,6 +219,26 @@ static void names(struct out *o, struct img_header *h, enum img_sec offk,
 	section(o, h, offk + 1, false);
 }
 
+/* An offsets section (SEC_IDOFF, SEC_ROFF or SEC_COFF): 0, then the
+ * running total of each subject's id bytes (with the NUL), records or
+ * consents. Returns the total. */
+static uint64_t offsets(const struct sc_image *v, struct out *o, struct img_header *h,
+			enum img_sec k)
+{
+	struct img_subject s;
+	uint64_t at = 0;
+
+	section(o, h, k, true);
+	out_u64(o, 0);
+	for (uint64_t i = 0; i < v->n; i++) {
+		img_view_head(v, i, &s);
+		at += k == SEC_IDOFF ? strlen(s.id) + 1 : k == SEC_ROFF ? s.nrecs : s.ncons;
+		out_u64(o, at);
+	}
+	section(o, h, k, false);
+	return at;
+}
+
 /* The per-subject sections, one pass each over the view. */
 static enum sc_status write_body(const struct sc_image *v, struct out *o,
 				 struct img_header *h)
@@ -248,35 +268,15 @@ static enum sc_status write_body(const struct sc_image *v, struct out *o,
 		out_put(o, &k, 1);
 	}
 	section(o, h, SEC_KIND, false);
-	section(o, h, SEC_IDOFF, true);
-	out_u64(o, at = 0);
-	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_head(v, i, &s);
-		out_u64(o, at += strlen(s.id) + 1);
-	}
-	section(o, h, SEC_IDOFF, false);
+	offsets(v, o, h, SEC_IDOFF);
 	section(o, h, SEC_IDS, true);
 	for (uint64_t i = 0; i < v->n; i++) {
 		img_view_head(v, i, &s);
 		out_put(o, s.id, strlen(s.id) + 1);
 	}
 	section(o, h, SEC_IDS, false);
-	section(o, h, SEC_ROFF, true);
-	out_u64(o, at = 0);
-	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_head(v, i, &s);
-		out_u64(o, at += s.nrecs);
-	}
-	h->nrec = at;
-	section(o, h, SEC_ROFF, false);
-	section(o, h, SEC_COFF, true);
-	out_u64(o, at = 0);
-	for (uint64_t i = 0; i < v->n; i++) {
-		img_view_head(v, i, &s);
-		out_u64(o, at += s.ncons);
-	}
-	h->ncons = at;
-	section(o, h, SEC_COFF, false);
+	h->nrec = offsets(v, o, h, SEC_ROFF);
+	h->ncons = offsets(v, o, h, SEC_COFF);
 	/* the rows, unpacked subject by subject */
 	section(o, h, SEC_RECS, true);
 	x = 0;
