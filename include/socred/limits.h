@@ -16,7 +16,7 @@
 #define SC_LIMIT_PERSON_NAME 128          /* a registered subject name, bytes */
 #define SC_LIMIT_AMOUNT_DIGITS 14         /* integer digits: 10^14 * 10^4 fits int64 */
 #define SC_LIMIT_AMOUNT_DECIMALS 4        /* fractional digits of an amount */
-#define SC_LIMIT_INGEST_BATCH 20000       /* lines per ledger transaction */
+#define SC_LIMIT_INGEST_BATCH 100000      /* lines per ledger transaction */
 
 /* Rulebook. */
 #define SC_LIMIT_RULEBOOK_BYTES (1024 * 1024)

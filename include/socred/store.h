@@ -55,6 +55,12 @@ enum sc_status sc_store_rulebook_list(struct sc_store *st,
 /* Transactions around batches of writes. A crash before commit leaves the
  * ledger as it was at the last commit. */
 enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d);
+/* The same for a batch of ingested lines: every reference such a batch
+ * writes (subject, type, source, record) is one it looked up or created in
+ * the same transaction, so the ledger's own reference checks (SQLite's
+ * foreign keys, three lookups per record) are skipped until the commit or
+ * rollback. Every other write keeps them. */
+enum sc_status sc_store_begin_ingest(struct sc_store *st, struct sc_diag *d);
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d);
 void sc_store_rollback(struct sc_store *st);
 

@@ -799,7 +799,7 @@ bool sc_snap_find(const struct sc_snap *s, const char *id, size_t len,
 void sc_snap_find_batch(const struct sc_snap *s, const char *const *ids, size_t n,
 			struct sc_snap_entry *out, bool *found)
 {
-	enum { W = 32 };
+	enum { W = 64 };
 	uint64_t h[W];
 	size_t len[W];
 
@@ -814,8 +814,10 @@ void sc_snap_find_batch(const struct sc_snap *s, const char *const *ids, size_t 
 		}
 		for (size_t i = 0; i < m; i++) {
 			uint64_t v = s->slots[h[i] & s->mask];
-			if (v && (v & OFF_MASK) - 1 < s->h->data_len)
+			if (v && (v & OFF_MASK) - 1 < s->h->data_len) {
 				__builtin_prefetch(s->data + (v & OFF_MASK) - 1);
+				__builtin_prefetch(s->data + (v & OFF_MASK) + 2 + s->h->ncards * CARD_BYTES + len[i]);
+			}
 		}
 		for (size_t i = 0; i < m; i++)
 			found[base + i] = find_hashed(s, ids[base + i], len[i], h[i], &out[base + i]);

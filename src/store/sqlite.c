@@ -509,12 +509,29 @@ static enum sc_status lite_rulebook_list(void *impl, sc_store_rulebook_fn cb,
 
 /* ---- transactions ---- */
 
-static enum sc_status lite_begin(void *impl, struct sc_diag *d)
+/* Foreign keys back on after an ingest batch, once no transaction is open
+ * (the pragma is a no-op inside one, so it is set around it). */
+static void checks_on(struct lite *l)
+{
+	if (l->unchecked && sqlite3_get_autocommit(l->db)) {
+		sqlite3_exec(l->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+		l->unchecked = false;
+	}
+}
+
+static enum sc_status lite_begin(void *impl, bool ingest, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	enum sc_status st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
+	enum sc_status st;
 
+	if (ingest && !l->unchecked &&
+	    (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
+		return st;
+	l->unchecked |= ingest;
+	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;
+	if (st)
+		checks_on(l);
 	return st;
 }
 
@@ -524,6 +541,7 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	enum sc_status st = sc_lite_exec(l, "COMMIT", d);
 
 	l->in_txn = false;
+	checks_on(l); /* unless a failed COMMIT left it open: at the rollback */
 	return st;
 }
 
@@ -533,6 +551,7 @@ static void lite_rollback(void *impl)
 
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->in_txn = false;
+	checks_on(l);
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
 	l->types.n = l->sources.n = 0;

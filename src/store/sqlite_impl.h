@@ -49,6 +49,7 @@ struct lite {
 	struct subj_slot *cache;
 	struct intern types, sources;
 	bool in_txn;
+	bool unchecked;              /* an ingest batch: foreign keys off */
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 };

@@ -1,4 +1,4 @@
-# Disk full: an ingest into a ledger on a 3 MiB filesystem (a tmpfs the test
+# Disk full: an ingest into a ledger on a 10 MiB filesystem (a tmpfs the test
 # mounts) stops with a clear error, leaves a consistent ledger holding whole
 # batches only, and, once there is room, the same ingest resumes to exactly
 # the state of an uninterrupted run. Where mounting is not allowed (not
@@ -14,12 +14,12 @@ strip() { run_strip; }
 
 mkdir small
 MOUNTED=0
-if mount -t tmpfs -o size=3m tmpfs small 2> /dev/null; then
+if mount -t tmpfs -o size=10m tmpfs small 2> /dev/null; then
 	MOUNTED=1
 	trap 'umount "$T/small" 2> /dev/null; rm -rf "$T"' EXIT
-	echo "disk full: a 3 MiB tmpfs"
+	echo "disk full: a 10 MiB tmpfs"
 else
-	echo "disk full: no mount allowed here; a 3 MiB file-size limit instead"
+	echo "disk full: no mount allowed here; a 10 MiB file-size limit instead"
 fi
 DB=$T/small/l.db
 "$SOCRED" --db "$DB" init > /dev/null
@@ -27,7 +27,7 @@ if [ "$MOUNTED" = 1 ]; then
 	"$SOCRED" --db "$DB" ingest city.csv > out 2> err
 	rc=$?
 else
-	(trap '' XFSZ; ulimit -f 3072; exec "$SOCRED" --db "$DB" ingest city.csv > out 2> err)
+	(trap '' XFSZ; ulimit -f 10240; exec "$SOCRED" --db "$DB" ingest city.csv > out 2> err)
 	rc=$?
 fi
 eq "$rc" 2 "ingest on a full disk exits 2"
