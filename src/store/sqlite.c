@@ -392,6 +392,11 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 		goto fail;
 	}
 	sqlite3_busy_timeout(l->db, 5000);
+	/* 16 KiB pages for a new ledger (an existing one keeps its own):
+	 * shallower B-trees, fewer page splits and WAL frames per record;
+	 * ingest measured 14% faster than with 4 KiB (bench/README.md) */
+	if ((flags & SC_STORE_CREATE) && (st = sc_lite_exec(l, "PRAGMA page_size=16384", d)))
+		goto fail;
 	if ((st = sc_lite_exec(l, mem ? "PRAGMA foreign_keys=ON"
 			      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072",
