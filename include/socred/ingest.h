@@ -1,9 +1,11 @@
 /* socred: streaming ingestion of records (CSV with a header, or JSONL with
  * the same field names) into the ledger.
  *
- * Memory stays flat whatever the input size: one line buffer, one field
- * buffer, and the ledger's batch transaction. A bad line is reported and
- * skipped; valid lines are stored. Lines apply in file order. */
+ * Memory stays flat whatever the input size: two batches of lines (one
+ * being validated on a second thread while the other is filed) and the
+ * ledger's transaction. A bad line is reported and skipped; valid lines are
+ * stored. Lines apply, and are reported, in file order; the callbacks are
+ * called on the caller's thread. */
 #ifndef SOCRED_INGEST_H
 #define SOCRED_INGEST_H
 

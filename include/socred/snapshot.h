@@ -36,8 +36,8 @@ struct sc_snap;        /* an open snapshot, immutable, shareable by threads */
 struct sc_snap_writer; /* one being built */
 
 /* A list entry as the snapshot keeps it: the record's ledger row, and its
- * id (borrowed: from the snapshot's mapping when read; when added, NULL
- * for "look it up when the file is written"). */
+ * id (when added: NULL for "look it up when the file is written"; when
+ * read, sc_snap_entry_hit leaves it NULL and sc_snap_hit_record gives it). */
 struct sc_snap_hit {
 	int32_t list;
 	sc_day since, until;
@@ -133,6 +133,10 @@ void sc_snap_entry_card(const struct sc_snap_entry *e, size_t i,
 			struct sc_card_result *out);
 void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
 		       struct sc_snap_hit *out);
+/* The record id of a hit read from e (borrowed from the snapshot's
+ * mapping; "" when the file names none): a search of the name table, which
+ * a decision does not need, so sc_snap_entry_hit does not make it. */
+const char *sc_snap_hit_record(const struct sc_snap_entry *e, const struct sc_snap_hit *h);
 
 /* Builds the snapshot of the whole ledger on `at` under rb (a scan in one
  * read transaction) and writes it to path. progress may be NULL. */

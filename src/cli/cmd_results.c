@@ -57,7 +57,7 @@ static int run(struct cli *cli, int argc, char **argv)
 			sc_snap_entry_hit(&e, i, &h);
 			printf("list\t%.*s\t%s\t%s\t%s\t%s\n", (int)idlen, id,
 			       sc_rulebook_list_name(rb, h.list), cli_day(h.since, a),
-			       cli_day(h.until, b), h.record);
+			       cli_day(h.until, b), sc_snap_hit_record(&e, &h));
 		}
 		n++;
 	}

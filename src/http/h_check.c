@@ -73,7 +73,7 @@ static enum sc_status from_snapshot(const struct sc_snapref *ref,
 			struct sc_snap_hit h;
 			sc_snap_entry_hit(&e, i, &h);
 			hits[i] = (struct sc_list_hit){h.list, i, h.since, h.until};
-			names[i] = h.record;
+			names[i] = sc_snap_hit_record(&e, &h);
 		}
 		l.view.kind = e.kind;
 		if ((s = sc_eval_restore(ev, cards, hits, e.nhits)))

@@ -868,7 +868,12 @@ void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
 	memcpy(&list, p + 8, 2);
 	memcpy(&out->rid, p + 12, 8);
 	out->list = list;
-	out->record = name_find(e->s, out->rid);
-	if (!out->record)
-		out->record = "";
+	out->record = NULL;
+}
+
+const char *sc_snap_hit_record(const struct sc_snap_entry *e, const struct sc_snap_hit *h)
+{
+	const char *name = name_find(e->s, h->rid);
+
+	return name ? name : "";
 }

@@ -99,11 +99,12 @@ static void round_trip(void **state)
 			assert_int_equal(h.list, 3);
 			assert_int_equal(h.since, 50);
 			assert_int_equal(h.until, 400);
-			assert_string_equal(h.record, "tax-22");
+			assert_null(h.record);
+			assert_string_equal(sc_snap_hit_record(&e, &h), "tax-22");
 			assert_int_equal(h.rid, 5);
 			sc_snap_entry_hit(&e, 0, &h);
 			assert_int_equal(h.until, SC_DAY_NONE);
-			assert_string_equal(h.record, "court-1");
+			assert_string_equal(sc_snap_hit_record(&e, &h), "court-1");
 			assert_int_equal(h.rid, 7);
 		}
 	}
