@@ -47,4 +47,22 @@ expect_rc 2 "$SOCRED" ingest
 expect_rc 1 "$SOCRED" ingest long.csv
 has err "long.csv:2: line is longer than 65536 bytes"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM records WHERE record_id = 'after'")" "1" "line after the long one stored"
+
+# batches end on a line count or on their bytes (ingest reads ahead on a
+# second thread): 5,000 lines, every fifth one 60 KB long and rejected,
+# cross both kinds of batch end; every outcome lands on its own line number,
+# in order, and the lines between are stored
+awk 'BEGIN {
+	print "op,record_id,subject,type,date,source,ref"
+	pad = "y"; while (length(pad) < 60000) pad = pad pad; pad = substr(pad, 1, 60000)
+	for (i = 2; i <= 5001; i++)
+		if (i % 5 == 0) printf ",big%d,11010519491231002X,traffic.violation,2024-02-01,traffic,%s\n", i, pad
+		else printf ",b%d,11010519491231002X,traffic.violation,2024-02-01,traffic,\n", i
+}' > batches.csv
+expect_rc 1 "$SOCRED" ingest batches.csv
+has out "accepted 4000, duplicates 0, rejected 1000"
+eq "$(tail -n +2 batches.csv.rejects.csv | cut -d, -f2 | tr '\n' ' ' | cut -c1-24)" "5 10 15 20 25 30 35 40 4" "rejects in line order"
+eq "$(tail -1 batches.csv.rejects.csv | cut -d, -f2,3)" "5000,\"ref\"" "last reject"
+eq "$(sqlite3 socred.db "SELECT count(*) FROM records WHERE record_id GLOB 'b[0-9]*'")" "4000" "the lines between stored"
+eq "$(sqlite3 socred.db "SELECT min(rid) < max(rid) FROM records WHERE record_id IN ('b2', 'b5001')")" "1" "stored in file order"
 finish
