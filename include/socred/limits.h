@@ -17,6 +17,9 @@
 #define SC_LIMIT_AMOUNT_DIGITS 14         /* integer digits: 10^14 * 10^4 fits int64 */
 #define SC_LIMIT_AMOUNT_DECIMALS 4        /* fractional digits of an amount */
 #define SC_LIMIT_INGEST_BATCH 100000      /* lines per ledger transaction */
+/* lines validated ahead of the writes, per batch (two batches) */
+#define SC_LIMIT_INGEST_AHEAD_LINES 4096
+#define SC_LIMIT_INGEST_AHEAD_BYTES (4 * 1024 * 1024)
 
 /* Rulebook. */
 #define SC_LIMIT_RULEBOOK_BYTES (1024 * 1024)

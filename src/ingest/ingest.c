@@ -84,12 +84,13 @@ static enum sc_format detect(const char *name, FILE *in)
 	return c == '{' ? SC_FORMAT_JSONL : SC_FORMAT_CSV;
 }
 
-
-#define BATCH_LINES 4096
-/* bytes per batch: a line's copy and its fields (at most 2 x the line and
- * 512 bytes: sc_jsonl_parse's scratch); always room for a longest line */
-#define BATCH_BYTES (4u << 20)
+#define BATCH_LINES SC_LIMIT_INGEST_AHEAD_LINES
+#define BATCH_BYTES ((size_t)SC_LIMIT_INGEST_AHEAD_BYTES)
+/* room a line may need in a batch's bytes: its copy, and its fields (no
+ * longer than the line, and 512 bytes more for sc_jsonl_parse's scratch) */
 #define LINE_ROOM (2u * SC_LIMIT_LINE_BYTES + 512u)
+_Static_assert(SC_LIMIT_INGEST_AHEAD_BYTES >= 2 * SC_LIMIT_LINE_BYTES + 512,
+	       "a batch holds at least one longest line");
 
 /* One data line, read and validated. */
 struct pline {

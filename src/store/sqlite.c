@@ -529,6 +529,8 @@ static enum sc_status lite_begin(void *impl, bool ingest, struct sc_diag *d)
 	struct lite *l = impl;
 	enum sc_status st;
 
+	if (!ingest)
+		checks_on(l);
 	if (ingest && !l->unchecked &&
 	    (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
 		return st;
