@@ -206,16 +206,23 @@ static bool read_line(struct pipe *p, struct batch *b)
 		ls = sc_jsonl_parse(ln.raw, ln.len, scratch, v, &ld);
 	}
 	if (ls == SC_OK) {
+		/* the fields live in scratch (both parsers write them there):
+		 * keep it up to the end of the last one. Measured before the
+		 * validation, which may point a field elsewhere (a provider's
+		 * own source), and by offset within scratch only. */
+		uintptr_t s0 = (uintptr_t)scratch;
+		size_t end = 0;
+		for (int c = 0; c < SC_COL_COUNT; c++) {
+			uintptr_t a = (uintptr_t)v[c].p;
+			if (v[c].n && a >= s0 && a - s0 < LINE_ROOM && a - s0 + v[c].n > end)
+				end = (size_t)(a - s0) + v[c].n;
+		}
+		b->used += end;
 		pl->parsed = true;
 		ls = sc_line_validate(p->rb, p->only_source, v, &pl->prep, &ld);
 		pl->subject = v[SC_COL_SUBJECT];
 		pl->record_id = v[SC_COL_RECORD_ID];
 	}
-	/* the fields live in scratch (both parsers write them there), up to
-	 * the end of the last one */
-	for (int c = 0; pl->parsed && c < SC_COL_COUNT; c++)
-		if (v[c].n && v[c].p >= scratch && (size_t)(v[c].p + v[c].n - b->bytes) > b->used)
-			b->used = (size_t)(v[c].p + v[c].n - b->bytes);
 	pl->st = ls;
 	if (ls || ld.warning)
 		*batch_diag(b, pl) = ld;
