@@ -9,7 +9,6 @@
 #include "socred/process.h"
 #include "validate.h"
 
-
 /* Field-level error: names the column. */
 static enum sc_status ferr(enum sc_col c, struct sc_diag *d, enum sc_status st,
 			   const char *msg)
@@ -48,6 +47,18 @@ static enum sc_status parse_date(const struct sc_text *v, struct sc_diag *d,
 			   "invalid date '%.*s': expected a real day as YYYY-MM-DD",
 			   (int)(v[SC_COL_DATE].n > 32 ? 32 : v[SC_COL_DATE].n),
 			   v[SC_COL_DATE].p);
+}
+
+/* A free-text field (ref, name): valid UTF-8, no control characters, at
+ * most limit bytes; d names the column. */
+static enum sc_status text_field(const struct sc_text *v, enum sc_col c, size_t limit,
+				 struct sc_diag *d)
+{
+	enum sc_status st = sc_text_check(v[c].p, v[c].n, limit, d);
+
+	if (st)
+		snprintf(d->field, sizeof(d->field), "%s", sc_col_name(c));
+	return st;
 }
 
 /* Subject id and kind under the rulebook's schemes. */
@@ -168,10 +179,8 @@ static enum sc_status check_add(const struct sc_rulebook *rb, const struct sc_te
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "amount",
 				   "type '%.*s' is scored per unit: amount is required",
 				   (int)v[SC_COL_TYPE].n, v[SC_COL_TYPE].p);
-	if ((st = sc_text_check(v[SC_COL_REF].p, v[SC_COL_REF].n, SC_LIMIT_REF, d))) {
-		snprintf(d->field, sizeof(d->field), "ref");
+	if ((st = text_field(v, SC_COL_REF, SC_LIMIT_REF, d)))
 		return st;
-	}
 	a->record_id = v[SC_COL_RECORD_ID];
 	a->subject = v[SC_COL_SUBJECT];
 	a->type = v[SC_COL_TYPE];
@@ -199,10 +208,8 @@ static enum sc_status check_event(const struct sc_rulebook *rb, enum sc_op op,
 		return st;
 	if (v[SC_COL_SOURCE].n && (st = check_source(rb, v[SC_COL_SOURCE], d, &src)))
 		return st;
-	if ((st = sc_text_check(v[SC_COL_REF].p, v[SC_COL_REF].n, SC_LIMIT_REF, d))) {
-		snprintf(d->field, sizeof(d->field), "ref");
+	if ((st = text_field(v, SC_COL_REF, SC_LIMIT_REF, d)))
 		return st;
-	}
 	e->record_id = v[SC_COL_RECORD_ID];
 	e->source = v[SC_COL_SOURCE];
 	e->ref = v[SC_COL_REF];
@@ -265,10 +272,8 @@ static enum sc_status check_register(const struct sc_rulebook *rb, const struct 
 		*d = warn;
 		return st;
 	}
-	if ((st = sc_text_check(v[SC_COL_NAME].p, v[SC_COL_NAME].n, SC_LIMIT_PERSON_NAME, d))) {
-		snprintf(d->field, sizeof(d->field), "name");
+	if ((st = text_field(v, SC_COL_NAME, SC_LIMIT_PERSON_NAME, d)))
 		return st;
-	}
 	if ((st = parse_date(v, d, &p->u.reg.date)))
 		return st;
 	p->u.reg.subject = v[SC_COL_SUBJECT];
