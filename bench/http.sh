@@ -5,7 +5,8 @@
 #   2. the same with `serve --no-snapshot` (every check reads the ledger);
 #   3. wrk against /healthz (the server's own ceiling: no work per request);
 #   4. wrk against nginx serving a 120-byte static file (the peer);
-#   5. bench_checks: in-process decisions on one core, one by one and batched.
+#   5. bench_checks: in-process decisions on one core, one by one and batched,
+#      then batched on every core (one thread per core, one shared snapshot).
 # Random subjects from the ledger; one enforcer key; the server's --today is
 # the bench's run date.
 # wrk runs with one thread and 16 connections by default: on 2 cores shared
@@ -107,10 +108,11 @@ NPID=$!
 sleep 0.5
 bench nginx_static "http://127.0.0.1:$NPORT/static.txt"
 
-echo "== in-process checks on one core (bench_checks, 20,000,000 checks, air_travel)"
+echo "== in-process checks (bench_checks, 20,000,000 checks, air_travel): one core, then every core"
 for b in 0 1; do
 	BATCHED=$b build/bench_checks "$DB.snap" rulebooks/default.yaml "$OUT/all_ids.txt" air_travel 20000000 | tee -a "$RES"
 done
+BATCHED=1 THREADS=$(nproc) build/bench_checks "$DB.snap" rulebooks/default.yaml "$OUT/all_ids.txt" air_travel 20000000 | tee -a "$RES"
 
 echo
 echo "== summary (requests/s, p50, p99)"

@@ -16,7 +16,13 @@
 #define SC_LIMIT_PERSON_NAME 128          /* a registered subject name, bytes */
 #define SC_LIMIT_AMOUNT_DIGITS 14         /* integer digits: 10^14 * 10^4 fits int64 */
 #define SC_LIMIT_AMOUNT_DECIMALS 4        /* fractional digits of an amount */
-#define SC_LIMIT_INGEST_BATCH 100000      /* lines per ledger transaction */
+/* Lines per ledger transaction of an ingest: the store chooses within
+ * these bounds, more as its subject index grows (see sqlite.c). */
+#define SC_LIMIT_INGEST_BATCH 100000
+#define SC_LIMIT_INGEST_BATCH_MAX 1000000
+/* SQLite page cache of a connection while it ingests, at most (MiB); an
+ * ingest into a small ledger keeps the default 128 MiB */
+#define SC_LIMIT_INGEST_CACHE_MIB 1024
 /* lines validated ahead of the writes, per batch (two batches) */
 #define SC_LIMIT_INGEST_AHEAD_LINES 4096
 #define SC_LIMIT_INGEST_AHEAD_BYTES (4 * 1024 * 1024)

@@ -59,8 +59,12 @@ enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d);
  * writes (subject, type, source, record) is one it looked up or created in
  * the same transaction, so the ledger's own reference checks (SQLite's
  * foreign keys, three lookups per record) are skipped until the commit or
- * rollback. Every other write keeps them. */
-enum sc_status sc_store_begin_ingest(struct sc_store *st, struct sc_diag *d);
+ * rollback. Every other write keeps them.
+ * *lines is set to the number of lines the caller should put in this
+ * transaction before it commits (between SC_LIMIT_INGEST_BATCH and
+ * SC_LIMIT_INGEST_BATCH_MAX): the store's choice, as its indexes grow. */
+enum sc_status sc_store_begin_ingest(struct sc_store *st, size_t *lines,
+				     struct sc_diag *d);
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d);
 void sc_store_rollback(struct sc_store *st);
 

@@ -349,7 +349,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	struct pipe p = {.rb = rb, .name = name,
 			 .only_source = opts ? opts->only_source : NULL,
 			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	size_t in_batch = 0;
+	size_t in_batch = 0, batch_lines;
 	pthread_t reader;
 	bool threaded = false;
 	enum sc_status rc;
@@ -364,7 +364,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		batches_free(&p);
 		return rc;
 	}
-	if ((rc = sc_store_begin_ingest(st, d)))
+	if ((rc = sc_store_begin_ingest(st, &batch_lines, d)))
 		goto out;
 	/* without a second thread, the stages take turns on this one */
 	threaded = pthread_create(&reader, NULL, reading, &p) == 0;
@@ -382,8 +382,9 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		for (size_t i = 0; i < b->n; i++) {
 			if ((rc = write_line(st, name, opts, stats, b, &b->lines[i], d)))
 				goto fail;
-			if (++in_batch >= SC_LIMIT_INGEST_BATCH) {
-				if ((rc = sc_store_commit(st, d)) || (rc = sc_store_begin_ingest(st, d)))
+			if (++in_batch >= batch_lines) {
+				if ((rc = sc_store_commit(st, d)) ||
+				    (rc = sc_store_begin_ingest(st, &batch_lines, d)))
 					goto out;
 				in_batch = 0;
 				if (opts && opts->progress)

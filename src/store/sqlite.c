@@ -11,6 +11,10 @@
 #include "sqlite_impl.h"
 
 
+/* The page cache of a connection (KiB), but while it ingests. */
+#define CACHE_KIB 131072
+#define CACHE_KIB_STR "131072"
+
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
 	"CREATE TABLE rulebooks(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -399,9 +403,10 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 		goto fail;
 	if ((st = sc_lite_exec(l, mem ? "PRAGMA foreign_keys=ON"
 			      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072",
+				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-" CACHE_KIB_STR,
 		       d)))
 		goto fail;
+	l->cache_kib = CACHE_KIB;
 	if ((st = check_schema(l, flags, d)) || (st = migrate(l, d)))
 		goto fail;
 	if (!mem) {
@@ -524,13 +529,62 @@ static void checks_on(struct lite *l)
 	}
 }
 
-static enum sc_status lite_begin(void *impl, bool ingest, struct sc_diag *d)
+static void cache_set(struct lite *l, int64_t kib)
+{
+	char sql[64];
+
+	if (kib == l->cache_kib)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		l->cache_kib = kib;
+}
+
+/* An ingest transaction's size and page cache, from the subjects the
+ * ledger holds. A new subject lands at a random place in the
+ * subjects.ext_id index, and a commit writes every page the transaction
+ * touched (to the WAL, then again at the checkpoint). With 100,000 lines
+ * per transaction, at 10 M subjects each of the ~9,000 new subjects of a
+ * transaction dirtied a 16 KiB page of its own: the WAL grew with the
+ * index, and ingest slowed to a third of its rate (bench/README.md, "Ingest
+ * at 100 M records"). So a transaction takes more lines as the index grows
+ * (one per 8 subjects, so its pages gather several new entries each before
+ * they are written), and the page cache holds the index (64 bytes per
+ * subject), within the limits. The larger cache stays with this connection
+ * until its next transaction that is not an ingest one. */
+static void ingest_sizes(struct lite *l, size_t *lines)
+{
+	struct sc_diag ignored;
+	enum sc_status st = SC_OK;
+	int64_t n = sc_lite_int_query(l, "SELECT coalesce(max(id), 0) FROM subjects", &st, &ignored);
+	int64_t kib;
+
+	if (st) /* the sizes are advice: the defaults then */
+		n = 0;
+	kib = n / 16; /* 64 bytes a subject */
+	n /= 8;
+	*lines = n < SC_LIMIT_INGEST_BATCH ? SC_LIMIT_INGEST_BATCH
+		 : n > SC_LIMIT_INGEST_BATCH_MAX ? SC_LIMIT_INGEST_BATCH_MAX
+						  : (size_t)n;
+	if (kib < CACHE_KIB)
+		kib = CACHE_KIB;
+	if (kib > (int64_t)SC_LIMIT_INGEST_CACHE_MIB * 1024)
+		kib = (int64_t)SC_LIMIT_INGEST_CACHE_MIB * 1024;
+	cache_set(l, kib);
+}
+
+static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 {
 	struct lite *l = impl;
+	bool ingest = lines != NULL;
 	enum sc_status st;
 
-	if (!ingest)
+	if (ingest) {
+		ingest_sizes(l, lines);
+	} else {
 		checks_on(l);
+		cache_set(l, CACHE_KIB);
+	}
 	if (ingest && !l->unchecked &&
 	    (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
 		return st;

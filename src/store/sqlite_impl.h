@@ -50,6 +50,7 @@ struct lite {
 	struct intern types, sources;
 	bool in_txn;
 	bool unchecked;              /* an ingest batch: foreign keys off */
+	int64_t cache_kib;           /* page cache now (KiB) */
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 };

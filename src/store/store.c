@@ -46,9 +46,9 @@ enum sc_status sc_store_rulebook_list(struct sc_store *st, sc_store_rulebook_fn 
 				      struct sc_diag *d)
 { return st->ops->rulebook_list(st->impl, cb, ctx, d); }
 enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d)
-{ return st->ops->begin(st->impl, false, d); }
-enum sc_status sc_store_begin_ingest(struct sc_store *st, struct sc_diag *d)
-{ return st->ops->begin(st->impl, true, d); }
+{ return st->ops->begin(st->impl, NULL, d); }
+enum sc_status sc_store_begin_ingest(struct sc_store *st, size_t *lines, struct sc_diag *d)
+{ return st->ops->begin(st->impl, lines, d); }
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)
 { return st->ops->commit(st->impl, d); }
 void sc_store_rollback(struct sc_store *st)

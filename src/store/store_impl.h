@@ -69,7 +69,9 @@ struct sc_store_ops {
 				       size_t *len, struct sc_diag *d);
 	enum sc_status (*rulebook_list)(void *impl, sc_store_rulebook_fn cb,
 					void *ctx, struct sc_diag *d);
-	enum sc_status (*begin)(void *impl, bool ingest, struct sc_diag *d);
+	/* lines: NULL for a plain transaction; for an ingest one, set to
+	 * the lines it should hold */
+	enum sc_status (*begin)(void *impl, size_t *lines, struct sc_diag *d);
 	enum sc_status (*commit)(void *impl, struct sc_diag *d);
 	void (*rollback)(void *impl);
 	enum sc_status (*record_add)(void *impl, const struct sc_store_add *r,
