@@ -11,7 +11,8 @@
 #include "sqlite_impl.h"
 
 
-/* The page cache of a connection (KiB), but while it ingests. */
+/* The page cache of a connection (KiB), except while it ingests into a
+ * ledger of over 2 M subjects (ingest_sizes). */
 #define CACHE_KIB 131072
 #define CACHE_KIB_STR "131072"
 
