@@ -53,7 +53,8 @@ enum sc_status sc_store_rulebook_list(struct sc_store *st,
 				      struct sc_diag *d);
 
 /* Transactions around batches of writes. A crash before commit leaves the
- * ledger as it was at the last commit. */
+ * ledger as it was at the last commit; so does a failed commit, which ends
+ * the transaction (there is nothing to roll back after it). */
 enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d);
 /* The same for a batch of ingested lines: every reference such a batch
  * writes (subject, type, source, record) is one it looked up or created in

@@ -140,6 +140,17 @@ static struct sc_diag *batch_diag(struct batch *b, struct pline *pl)
 	return &b->diags[b->ndiags++];
 }
 
+/* The input ends with b: cleanly (SC_OK), or with a failure reported
+ * after b's lines. Returns false, for read_line. */
+static bool batch_end(struct batch *b, enum sc_status st, const struct sc_diag *d)
+{
+	b->fatal = st;
+	if (st)
+		b->fatal_d = *d;
+	b->last = true;
+	return false;
+}
+
 /* Reads one line into b: copied, split and validated. false at the end of
  * the input or when the input fails (b->last is then set). */
 static bool read_line(struct pipe *p, struct batch *b)
@@ -155,30 +166,16 @@ static bool read_line(struct pipe *p, struct batch *b)
 	for (;;) {
 		sc_diag_clear(&ld);
 		ls = sc_reader_next(&p->r, p->fmt == SC_FORMAT_CSV, &ln, &ld);
-		if (ls == SC_ENOTFOUND) {
-			b->last = true;
-			return false;
-		}
-		if (ls == SC_EIO) {
-			b->fatal = SC_EIO;
-			b->fatal_d = ld;
-			b->last = true;
-			return false;
-		}
+		if (ls == SC_ENOTFOUND)
+			return batch_end(b, SC_OK, NULL);
+		if (ls == SC_EIO)
+			return batch_end(b, SC_EIO, &ld);
 		if (p->header) {
-			if (ls) {
-				b->fatal = SC_ESYNTAX;
-				b->fatal_d = ld;
-				b->last = true;
-				return false;
-			}
+			if (ls)
+				return batch_end(b, SC_ESYNTAX, &ld);
 			if ((ls = read_header(p->name, &ln, b->bytes + b->used, p->map,
-					      &p->ncols, &ld))) {
-				b->fatal = ls;
-				b->fatal_d = ld;
-				b->last = true;
-				return false;
-			}
+					      &p->ncols, &ld)))
+				return batch_end(b, ls, &ld);
 			p->header = false;
 			continue;
 		}

@@ -577,33 +577,21 @@ static void ingest_sizes(struct lite *l, size_t *lines)
 static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	bool ingest = lines != NULL;
 	enum sc_status st;
 
-	if (ingest) {
+	if (lines) { /* an ingest batch */
 		ingest_sizes(l, lines);
+		if (!l->unchecked && (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
+			return st;
+		l->unchecked = true;
 	} else {
 		checks_on(l);
 		cache_set(l, CACHE_KIB);
 	}
-	if (ingest && !l->unchecked &&
-	    (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
-		return st;
-	l->unchecked |= ingest;
 	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;
 	if (st)
 		checks_on(l);
-	return st;
-}
-
-static enum sc_status lite_commit(void *impl, struct sc_diag *d)
-{
-	struct lite *l = impl;
-	enum sc_status st = sc_lite_exec(l, "COMMIT", d);
-
-	l->in_txn = false;
-	checks_on(l); /* unless a failed COMMIT left it open: at the rollback */
 	return st;
 }
 
@@ -617,6 +605,24 @@ static void lite_rollback(void *impl)
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
 	l->types.n = l->sources.n = 0;
+}
+
+static enum sc_status lite_commit(void *impl, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	enum sc_status st = sc_lite_exec(l, "COMMIT", d);
+
+	if (st) {
+		/* the transaction is lost whole (SQLite may have rolled it back
+		 * already, e.g. on a full disk): end it, and forget the subject
+		 * ids it created, which an unchecked ingest batch would
+		 * otherwise file records under */
+		lite_rollback(l);
+		return st;
+	}
+	l->in_txn = false;
+	checks_on(l);
+	return SC_OK;
 }
 
 /* ---- subjects and names ---- */
