@@ -23,6 +23,10 @@
 struct sc_store;
 
 #define SC_STORE_CREATE 1u /* create the ledger file if missing */
+/* a connection that appends and reads little (the server's audit writer):
+ * a small page cache. It would otherwise grow to the default, a fresh page
+ * for every page the log gains, each one faulted in and zeroed */
+#define SC_STORE_LEAN 2u
 
 /* Opens the ledger at path (":memory:" for a private in-memory one).
  * SC_OK: *out is caller-owned, close with sc_store_close. SC_ESTORE with d

@@ -92,7 +92,7 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	q->items = malloc(q->cap * sizeof(*q->items));
 	if (!q->items)
 		return SC_ENOMEM;
-	if ((st = sc_store_open(db, 0, &q->st, d)))
+	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
 	if (pthread_create(&q->writer, NULL, writer, q)) {
 		sc_store_close(q->st);

@@ -12,9 +12,10 @@
 
 
 /* The page cache of a connection (KiB), except while it ingests into a
- * ledger of over 2 M subjects (ingest_sizes). */
+ * ledger of over 2 M subjects (ingest_sizes), and of an SC_STORE_LEAN one. */
 #define CACHE_KIB 131072
 #define CACHE_KIB_STR "131072"
+#define LEAN_CACHE_KIB 4096
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
@@ -370,6 +371,17 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
+static void cache_set(struct lite *l, int64_t kib)
+{
+	char sql[64];
+
+	if (kib == l->cache_kib)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		l->cache_kib = kib;
+}
+
 static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 				struct sc_diag *d)
 {
@@ -407,7 +419,9 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 				" PRAGMA foreign_keys=ON; PRAGMA cache_size=-" CACHE_KIB_STR,
 		       d)))
 		goto fail;
-	l->cache_kib = CACHE_KIB;
+	l->cache_kib = l->base_kib = CACHE_KIB;
+	if (flags & SC_STORE_LEAN)
+		cache_set(l, l->base_kib = LEAN_CACHE_KIB);
 	if ((st = check_schema(l, flags, d)) || (st = migrate(l, d)))
 		goto fail;
 	if (!mem) {
@@ -530,17 +544,6 @@ static void checks_on(struct lite *l)
 	}
 }
 
-static void cache_set(struct lite *l, int64_t kib)
-{
-	char sql[64];
-
-	if (kib == l->cache_kib)
-		return;
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
-	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		l->cache_kib = kib;
-}
-
 /* An ingest transaction's size and page cache, from the subjects the
  * ledger holds. A new subject lands at a random place in the
  * subjects.ext_id index, and a commit writes every page the transaction
@@ -586,7 +589,7 @@ static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 		l->unchecked = true;
 	} else {
 		checks_on(l);
-		cache_set(l, CACHE_KIB);
+		cache_set(l, l->base_kib);
 	}
 	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;

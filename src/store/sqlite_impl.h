@@ -51,6 +51,7 @@ struct lite {
 	bool in_txn;
 	bool unchecked;              /* an ingest batch: foreign keys off */
 	int64_t cache_kib;           /* page cache now (KiB) */
+	int64_t base_kib;            /* and outside ingest transactions */
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 };
