@@ -9,33 +9,44 @@
 #include "socred/limits.h"
 #include "socred/report.h"
 
-/* Keeps only what an enforcer may learn from a reason. */
-static void redact(json_t *reasons)
+/* The answer of the evaluated subject, into the request's reply, and the
+ * records it rests on into the audit entry's result (so a report can tell
+ * who was told what about a disputed record). */
+static enum sc_status answer(struct sc_req *r, const struct sc_rulebook *rb,
+			     const struct sc_loaded *l, struct sc_eval *ev, int a,
+			     sc_day at, enum sc_decision *dec)
 {
-	static const char *const drop[] = {"record", "record_type", "source", "ref", "grade"};
-	size_t i;
-	json_t *r;
+	struct sc_check_text t;
+	enum sc_status s;
+	size_t n;
 
-	json_array_foreach(reasons, i, r)
-		for (size_t k = 0; k < sizeof(drop) / sizeof(drop[0]); k++)
-			json_object_del(r, drop[k]);
+	if ((s = sc_report_check_text(rb, l->id, ev, a, at, &r->arena, &t)))
+		return s;
+	*dec = t.decision;
+	n = (size_t)snprintf(r->audit_result, sizeof(r->audit_result), "%s",
+			     sc_decision_name(t.decision));
+	for (size_t i = 0; i < t.nreasons; i++)
+		if (t.reasons[i].record >= 0 && n < sizeof(r->audit_result))
+			n += (size_t)snprintf(r->audit_result + n, sizeof(r->audit_result) - n,
+					      " %s", l->record_ids[t.reasons[i].record]);
+	sc_reply_arena(r, 200, "application/json", t.text, t.len);
+	return SC_OK;
 }
 
 /* The decision as the ledger gives it: the subject's file loaded and
  * evaluated. */
-static enum sc_status from_ledger(struct sc_store *st,
+static enum sc_status from_ledger(struct sc_req *r, struct sc_store *st,
 				  const struct sc_rulebook *rb, const char *subject,
 				  struct sc_eval *ev, int a, sc_day at,
-				  enum sc_decision *dec, json_t **o, struct sc_diag *d)
+				  enum sc_decision *dec, struct sc_diag *d)
 {
 	struct sc_loaded l;
 	enum sc_status s;
 
 	if ((s = sc_store_subject_open(st, rb, subject, &l, d)))
 		return s;
-	if (!(s = sc_eval_subject(ev, &l.view, at, 0)) &&
-	    !(*o = sc_report_check(rb, &l, ev, a, at, dec)))
-		s = SC_ENOMEM;
+	if (!(s = sc_eval_subject(ev, &l.view, at, 0)))
+		s = answer(r, rb, &l, ev, a, at, dec);
 	sc_loaded_release(&l);
 	return s;
 }
@@ -44,12 +55,11 @@ static enum sc_status from_ledger(struct sc_store *st,
  * into the evaluator, so sc_eval_check and the report are the very ones the
  * ledger path uses. A subject the snapshot does not hold has no file: an
  * empty one of its id's kind, as sc_store_subject_open gives. */
-static enum sc_status from_snapshot(const struct sc_snapref *ref,
+static enum sc_status from_snapshot(struct sc_req *r, const struct sc_snapref *ref,
 				    const struct sc_rulebook *rb, const char *subject,
 				    struct sc_eval *ev, int a, sc_day at,
-				    enum sc_decision *dec, json_t **o, struct sc_diag *d)
+				    enum sc_decision *dec, struct sc_diag *d)
 {
-	const char *none[SC_SNAP_HITS_MAX];
 	struct sc_snap_entry e;
 	struct sc_card_result cards[SC_LIMIT_SCORECARDS];
 	struct sc_list_hit hits[SC_SNAP_HITS_MAX];
@@ -79,14 +89,9 @@ static enum sc_status from_snapshot(const struct sc_snapref *ref,
 		if ((s = sc_eval_restore(ev, cards, hits, e.nhits)))
 			return s;
 	}
-	/* only record ids reach the audit entry; the rest is redacted */
-	for (size_t i = 0; i < SC_SNAP_HITS_MAX; i++)
-		none[i] = "";
+	/* only record ids reach the audit entry; the answer has none */
 	l.record_ids = names;
-	l.types = l.sources = l.refs = (const char **)none;
-	if (!(*o = sc_report_check(rb, &l, ev, a, at, dec)))
-		return SC_ENOMEM;
-	return SC_OK;
+	return answer(r, rb, &l, ev, a, at, dec);
 }
 
 void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -99,7 +104,6 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 	struct sc_diag d;
 	enum sc_decision dec;
 	sc_day at = sc_req_today(r);
-	json_t *o;
 	enum sc_status s;
 	int a;
 
@@ -131,12 +135,12 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 	}
 	sc_diag_clear(&d);
 	if ((ref = sc_decisions_get(r->srv, st, subject, at, rb))) {
-		s = from_snapshot(ref, rb, subject, ev, a, at, &dec, &o, &d);
+		s = from_snapshot(r, ref, rb, subject, ev, a, at, &dec, &d);
 		sc_decisions_release(&r->srv->decisions, ref);
 		if (s == SC_ESTATE) /* more list entries than a snapshot keeps */
-			s = from_ledger(st, rb, subject, ev, a, at, &dec, &o, &d);
+			s = from_ledger(r, st, rb, subject, ev, a, at, &dec, &d);
 	} else {
-		s = from_ledger(st, rb, subject, ev, a, at, &dec, &o, &d);
+		s = from_ledger(r, st, rb, subject, ev, a, at, &dec, &d);
 	}
 	if (s) {
 		if (s == SC_ENOMEM)
@@ -145,24 +149,9 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 			sc_reply_store_error(r, s, &d);
 		goto out;
 	}
-	/* the audit entry names the records the decision rests on, so a
-	 * report can tell who was told what about a disputed record */
-	{
-		size_t i, n = (size_t)snprintf(r->audit_result, sizeof(r->audit_result), "%s",
-					       sc_decision_name(dec));
-		json_t *reason;
-		json_array_foreach(json_object_get(o, "reasons"), i, reason) {
-			json_t *rec = json_object_get(reason, "record");
-			if (json_is_string(rec) && n < sizeof(r->audit_result))
-				n += (size_t)snprintf(r->audit_result + n, sizeof(r->audit_result) - n,
-						      " %s", json_string_value(rec));
-		}
-	}
-	redact(json_object_get(o, "reasons"));
 	r->srv->metrics.decisions[dec]++;
 	r->audit_subject = sc_arena_strdup(&r->arena, subject);
 	r->audit_action = sc_arena_strdup(&r->arena, action);
-	sc_reply_json(r, 200, o);
 out:
 	sc_eval_free(ev);
 }

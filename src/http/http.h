@@ -146,6 +146,9 @@ extern const size_t sc_nroutes;
 /* Responses. The body is copied into the request's arena. */
 void sc_reply(struct sc_req *r, unsigned status, const char *type,
 	      const char *body, size_t len);
+/* The same with a body already in the request's arena (not copied). */
+void sc_reply_arena(struct sc_req *r, unsigned status, const char *type,
+		    char *body, size_t len);
 /* Takes a reference to o (decrefs it). */
 void sc_reply_json(struct sc_req *r, unsigned status, json_t *o);
 /* {"error": {"status", "message", "field", "line"}}. */

@@ -47,6 +47,15 @@ void sc_reply(struct sc_req *r, unsigned status, const char *type,
 	r->out_len = r->out ? len : 0;
 }
 
+void sc_reply_arena(struct sc_req *r, unsigned status, const char *type,
+		    char *body, size_t len)
+{
+	r->status = status;
+	r->content_type = type;
+	r->out = body;
+	r->out_len = len;
+}
+
 void sc_reply_json(struct sc_req *r, unsigned status, json_t *o)
 {
 	static const char oom[] = "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}";
@@ -268,8 +277,9 @@ static enum MHD_Result respond(struct sc_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	/* the body is in the request's arena, which lives until on_completed */
 	resp = MHD_create_response_from_buffer(r->out_len, r->out ? r->out : (char *)"",
-					       MHD_RESPMEM_MUST_COPY);
+					       MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain");
