@@ -1,7 +1,9 @@
-/* Roles, key tokens and the audit hash chain (libsodium). */
+/* Roles, key tokens and the audit hash chain (libsodium for randomness and
+ * constant-time compares; SHA-256 in socred/sha256.h). */
 #include "socred/access.h"
 
 #include "socred/rulebook.h"
+#include "socred/sha256.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -41,8 +43,7 @@ enum sc_status sc_key_secret(char secret_hex[SC_KEY_SECRET_HEX],
 		return SC_EIO;
 	randombytes_buf(secret, sizeof(secret));
 	sodium_bin2hex(secret_hex, SC_KEY_SECRET_HEX, secret, sizeof(secret));
-	crypto_hash_sha256(hash, (const unsigned char *)secret_hex,
-			   2 * SC_KEY_SECRET_BYTES);
+	sc_sha256(secret_hex, 2 * SC_KEY_SECRET_BYTES, hash);
 	sodium_memzero(secret, sizeof(secret));
 	return SC_OK;
 }
@@ -73,7 +74,7 @@ enum sc_status sc_key_parse(const char *token, size_t len, int64_t *id,
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return SC_EINVAL;
 	*id = v;
-	crypto_hash_sha256(hash, (const unsigned char *)us + 1, (size_t)(end - us - 1));
+	sc_sha256(us + 1, (size_t)(end - us - 1), hash);
 	return SC_OK;
 }
 
@@ -83,35 +84,26 @@ bool sc_key_hash_equal(const unsigned char a[SC_KEY_HASH_BYTES],
 	return sodium_memcmp(a, b, SC_KEY_HASH_BYTES) == 0;
 }
 
+/* Each field, then the separator 0x1f: prev, seq, at, key id, role,
+ * action, subject, result. */
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 		   char hex[SC_HASH_HEX])
 {
-	crypto_hash_sha256_state st;
-	unsigned char out[crypto_hash_sha256_BYTES];
-	char num[64];
-	const char sep = 0x1f;
+	static const char sep = 0x1f;
+	unsigned char out[SC_SHA256_BYTES];
+	char seq[24], key[24];
+	const char *role = sc_role_name(e->role);
+	struct sc_bytes parts[16];
+	const char *fields[8] = {prev_hex, seq, e->at, key, role, e->action,
+				 e->subject, e->result};
 
-	ready();
-	crypto_hash_sha256_init(&st);
-#define PART(s, n)                                                            \
-	do {                                                                  \
-		crypto_hash_sha256_update(&st, (const unsigned char *)(s), (n)); \
-		crypto_hash_sha256_update(&st, (const unsigned char *)&sep, 1); \
-	} while (0)
-#define STR(s) PART((s), strlen(s))
-	STR(prev_hex);
-	snprintf(num, sizeof(num), "%" PRId64, e->seq);
-	STR(num);
-	STR(e->at);
-	snprintf(num, sizeof(num), "%" PRId64, e->key_id);
-	STR(num);
-	STR(sc_role_name(e->role));
-	STR(e->action);
-	STR(e->subject);
-	STR(e->result);
-#undef STR
-#undef PART
-	crypto_hash_sha256_final(&st, out);
+	snprintf(seq, sizeof(seq), "%" PRId64, e->seq);
+	snprintf(key, sizeof(key), "%" PRId64, e->key_id);
+	for (size_t i = 0; i < 8; i++) {
+		parts[2 * i] = (struct sc_bytes){fields[i], strlen(fields[i])};
+		parts[2 * i + 1] = (struct sc_bytes){&sep, 1};
+	}
+	sc_sha256_parts(parts, 16, out);
 	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
 }
 

@@ -14,6 +14,7 @@
 
 #include "socred/arena.h"
 #include "socred/limits.h"
+#include "socred/sha256.h"
 #include "socred/snapshot.h"
 
 #define MAGIC "SCSNAP\0\3"
@@ -114,7 +115,7 @@ void sc_snap_digest(const struct sc_rulebook *rb, unsigned char out[SC_SNAP_DIGE
 	size_t len;
 	const char *text = sc_rulebook_text(rb, &len);
 
-	crypto_hash_sha256(out, (const unsigned char *)text, len);
+	sc_sha256(text, len, out);
 }
 
 /* ---- writing ---- */

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "socred/access.h"
+#include "socred/sha256.h"
 #include "socred/rulebook.h"
 
 static void roles(void **state)
@@ -90,6 +91,9 @@ static void chain(void **state)
 	sc_audit_hash(&e, "", a);
 	sc_audit_hash(&e, "", b);
 	assert_string_equal(a, b);
+	/* the chain's definition, which ledgers already written depend on:
+	 * SHA-256 of each field and a 0x1f (Python's hashlib gave this) */
+	assert_string_equal(a, "07dc526ac47cda93b31807714605de8c1c25cd2a6196bc094fb12ca3d34406d2");
 	assert_int_equal(strlen(a), 64);
 	e.result = "allow";
 	sc_audit_hash(&e, "", c);
@@ -99,10 +103,47 @@ static void chain(void **state)
 	assert_string_not_equal(a, c); /* and so does the previous hash */
 }
 
+static void sha256_vectors(void **state)
+{
+	/* FIPS 180-2's "abc", and a message over several blocks in parts */
+	static const unsigned char abc[SC_SHA256_BYTES] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+	char text[200];
+	unsigned char one[SC_SHA256_BYTES], parts[SC_SHA256_BYTES];
+	struct sc_bytes b[3];
+	int64_t id;
+
+	(void)state;
+	sc_sha256("abc", 3, one);
+	assert_memory_equal(one, abc, sizeof(abc));
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	sc_sha256(text, sizeof(text), one);
+	b[0] = (struct sc_bytes){text, 1};
+	b[1] = (struct sc_bytes){text + 1, 100};
+	b[2] = (struct sc_bytes){text + 101, 99};
+	sc_sha256_parts(b, 3, parts);
+	assert_memory_equal(one, parts, sizeof(one));
+	/* a key's hash is SHA-256 of its secret's 64 hex digits */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "sck_7_");
+	for (int i = 0; i < 32; i++)
+		strcat(text, "ab");
+	assert_int_equal(sc_key_parse(text, strlen(text), &id, one), SC_OK);
+	assert_int_equal(id, 7);
+	sc_sha256(text + 6, 64, parts);
+	assert_memory_equal(one, parts, sizeof(one));
+	assert_int_equal(one[0], 0x27);
+	assert_int_equal(one[31], 0x9a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roles), cmocka_unit_test(tokens), cmocka_unit_test(bindings),
-		cmocka_unit_test(audit_records), cmocka_unit_test(chain)};
+		cmocka_unit_test(audit_records), cmocka_unit_test(chain),
+		cmocka_unit_test(sha256_vectors)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
