@@ -1,6 +1,7 @@
 /* Civil-date arithmetic (Howard Hinnant's days_from_civil algorithm). */
 #include "socred/date.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -100,14 +101,32 @@ sc_day sc_date_today(void)
 	return sc_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* Civil arithmetic, not gmtime_r and strftime: those take glibc's time
+ * zone lock, and every audited request stamps its entry. */
 void sc_time_now_iso(char buf[32])
 {
 	struct timespec ts;
-	struct tm tm;
-	size_t n;
+	int64_t sec;
+	int sod, ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+	sec = (int64_t)ts.tv_sec;
+	sod = (int)(((sec % 86400) + 86400) % 86400);
+	ms = (int)(ts.tv_nsec / 1000000) % 1000;
+	sc_date_format((sc_day)((sec - sod) / 86400), buf);
+	buf[10] = 'T';
+	buf[11] = (char)('0' + sod / 36000);
+	buf[12] = (char)('0' + sod / 3600 % 10);
+	buf[13] = ':';
+	buf[14] = (char)('0' + sod % 3600 / 600);
+	buf[15] = (char)('0' + sod % 600 / 60);
+	buf[16] = ':';
+	buf[17] = (char)('0' + sod % 60 / 10);
+	buf[18] = (char)('0' + sod % 10);
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms / 100);
+	buf[21] = (char)('0' + ms / 10 % 10);
+	buf[22] = (char)('0' + ms % 10);
+	buf[23] = 'Z';
+	buf[24] = '\0';
 }

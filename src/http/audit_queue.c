@@ -102,6 +102,15 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	return SC_OK;
 }
 
+/* s into dst[size], cut to fit, NUL-terminated */
+static void copy(char *dst, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 			 const char *action, const char *subject,
 			 const char *result)
@@ -112,9 +121,9 @@ void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 	sc_time_now_iso(item.at);
 	item.key_id = r->key.id;
 	item.role = r->role;
-	snprintf(item.action, sizeof(item.action), "%s", action);
-	snprintf(item.subject, sizeof(item.subject), "%s", subject ? subject : "");
-	snprintf(item.result, sizeof(item.result), "%s", result);
+	copy(item.action, sizeof(item.action), action);
+	copy(item.subject, sizeof(item.subject), subject ? subject : "");
+	copy(item.result, sizeof(item.result), result);
 	pthread_mutex_lock(&q->mu);
 	while (q->n >= AUDIT_QUEUE_MAX && !q->stop)
 		pthread_cond_wait(&q->cv, &q->mu);

@@ -128,7 +128,7 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_reply_errorf(r, 400, "action", "unknown action '%.64s'", action);
 		return;
 	}
-	ev = sc_eval_new(rb);
+	ev = sc_req_eval(r, rb);
 	if (!ev) {
 		sc_reply_errorf(r, 500, NULL, "out of memory");
 		return;
@@ -153,5 +153,5 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 	r->audit_subject = sc_arena_strdup(&r->arena, subject);
 	r->audit_action = sc_arena_strdup(&r->arena, action);
 out:
-	sc_eval_free(ev);
+	sc_req_eval_done(r, ev);
 }

@@ -104,8 +104,19 @@ struct sc_server {
 };
 
 /* One request, from its first byte to its response. */
+/* What a keep-alive connection keeps between its requests: the last
+ * request's memory (its struct and arena's first chunk), and an evaluator
+ * for the rulebook it last used. One worker serves a connection at a
+ * time, so none of it is shared. Freed when the connection closes. */
+struct sc_conn {
+	struct sc_req *spare;
+	struct sc_eval *ev;
+	const struct sc_rulebook *ev_rb;
+};
+
 struct sc_req {
 	struct sc_server *srv;
+	struct sc_conn *cx;     /* NULL: the connection could not get one */
 	struct MHD_Connection *conn;
 	struct sc_arena arena;  /* everything of this request */
 	const char *method;
@@ -146,6 +157,12 @@ extern const size_t sc_nroutes;
 /* Responses. The body is copied into the request's arena. */
 void sc_reply(struct sc_req *r, unsigned status, const char *type,
 	      const char *body, size_t len);
+/* An evaluator for rb: the connection's, kept for its next request, or
+ * (without one) a new one that the caller frees with sc_req_eval_done.
+ * NULL when out of memory. */
+struct sc_eval *sc_req_eval(struct sc_req *r, const struct sc_rulebook *rb);
+void sc_req_eval_done(struct sc_req *r, struct sc_eval *ev);
+
 /* The same with a body already in the request's arena (not copied). */
 void sc_reply_arena(struct sc_req *r, unsigned status, const char *type,
 		    char *body, size_t len);

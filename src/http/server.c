@@ -28,6 +28,28 @@ sc_day sc_server_today(const struct sc_server *srv)
 	return srv->opts.today == SC_DAY_NONE ? sc_date_today() : srv->opts.today;
 }
 
+struct sc_eval *sc_req_eval(struct sc_req *r, const struct sc_rulebook *rb)
+{
+	struct sc_conn *cx = r->cx;
+
+	if (!cx)
+		return sc_eval_new(rb);
+	/* a rulebook lives as long as the server, so its address names it */
+	if (cx->ev && cx->ev_rb != rb) {
+		sc_eval_free(cx->ev);
+		cx->ev = NULL;
+	}
+	if (!cx->ev && (cx->ev = sc_eval_new(rb)))
+		cx->ev_rb = rb;
+	return cx->ev;
+}
+
+void sc_req_eval_done(struct sc_req *r, struct sc_eval *ev)
+{
+	if (!r->cx)
+		sc_eval_free(ev);
+}
+
 sc_day sc_req_today(const struct sc_req *r)
 {
 	return sc_server_today(r->srv);
@@ -306,10 +328,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	(void)version;
 	if (!r) {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		r = calloc(1, sizeof(*r));
-		if (!r)
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct sc_conn *cx = ci ? ci->socket_context : NULL;
+		if (cx && cx->spare) {
+			/* the last request's memory: its arena is already cleared */
+			struct sc_arena a = cx->spare->arena;
+			r = cx->spare;
+			cx->spare = NULL;
+			memset(r, 0, sizeof(*r));
+			r->arena = a;
+		} else if ((r = calloc(1, sizeof(*r)))) {
+			sc_arena_init(&r->arena, 16 * 1024, 0);
+		} else {
 			return MHD_NO;
-		sc_arena_init(&r->arena, 16 * 1024, 0);
+		}
+		r->cx = cx;
 		r->srv = srv;
 		r->conn = conn;
 		r->method = method;
@@ -359,9 +393,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
-	sc_arena_release(&r->arena);
 	free(r->body);
-	free(r);
+	r->body = NULL;
+	if (r->cx && !r->cx->spare) {
+		sc_arena_clear(&r->arena);
+		r->cx->spare = r;
+	} else {
+		sc_arena_release(&r->arena);
+		free(r);
+	}
 	*con_cls = NULL;
 }
 
@@ -443,12 +483,26 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 {
 	struct sc_server *srv = cls;
 
+	struct sc_conn *cx;
+
 	(void)c;
-	(void)socket_ctx;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&srv->metrics.connections_open, 1);
-	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		/* without it, requests allocate their memory each time */
+		*socket_ctx = calloc(1, sizeof(struct sc_conn));
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		atomic_fetch_sub(&srv->metrics.connections_open, 1);
+		/* MHD has reported the last request completed by now */
+		if ((cx = *socket_ctx)) {
+			if (cx->spare) {
+				sc_arena_release(&cx->spare->arena);
+				free(cx->spare);
+			}
+			sc_eval_free(cx->ev);
+			free(cx);
+			*socket_ctx = NULL;
+		}
+	}
 }
 
 enum sc_status sc_server_start(const struct sc_server_opts *opts,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "socred/date.h"
@@ -56,10 +57,35 @@ static void saturating_add(void **state)
 	assert_int_equal(sc_day_add(SC_DAY_NONE - 1, 5), SC_DAY_NONE);
 }
 
+static void now_iso(void **state)
+{
+	/* the same text as gmtime_r and strftime, taken in the same second */
+	(void)state;
+	for (int tries = 0; tries < 5; tries++) {
+		char got[32], want[32];
+		time_t before = time(NULL), after;
+		struct tm tm;
+		sc_time_now_iso(got);
+		after = time(NULL);
+		if (before != after)
+			continue;
+		gmtime_r(&before, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		assert_int_equal(strlen(got), 24);
+		assert_memory_equal(got, want, 19);
+		assert_true(got[19] == '.' && got[23] == 'Z');
+		for (int i = 20; i < 23; i++)
+			assert_true(got[i] >= '0' && got[i] <= '9');
+		return;
+	}
+	fail_msg("the clock never stayed in one second");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_valid), cmocka_unit_test(parse_invalid),
-		cmocka_unit_test(round_trip), cmocka_unit_test(saturating_add)};
+		cmocka_unit_test(round_trip), cmocka_unit_test(saturating_add),
+		cmocka_unit_test(now_iso)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
