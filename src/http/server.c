@@ -552,7 +552,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 		 * hanging in the backlog, so it sits above ours */
 		MHD_OPTION_CONNECTION_LIMIT, srv->max_conns + 64 * srv->opts.threads,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), /* headers; bodies are ours */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8 * 1024), /* headers; bodies are ours */
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 	if (!srv->mhd) {

@@ -1,6 +1,7 @@
 # Abuse: slow clients do not starve others; connections beyond the limit are
-# refused at once and the server serves again when they go; an oversized
-# body gets 413 and malformed JSON 400 with the parser's diagnostic.
+# refused at once and the server serves again when they go; headers over
+# 8 KiB get 431; an oversized body gets 413 and malformed JSON 400 with the
+# parser's diagnostic.
 . "$(dirname "$0")/lib.bash"
 
 P=11010519491231002X
@@ -69,6 +70,15 @@ sleep 0.3
 eq "$(check)" 200 "served again once the idle connections are gone"
 refused=$(curl -s "$B/metrics" | sed -n 's/^socred_connections_refused_total //p')
 [ "${refused:-0}" -ge 1 ] && ok || bad "refusals not counted: '$refused'"
+
+# -- headers: 7,000 bytes of them are read; over 8 KiB (the connection's
+# memory for a request's headers) is 431, and the next request is served
+big() { head -c "$1" /dev/zero | tr '\0' a; }
+eq "$(curl -s -o resp -w '%{http_code}' -H "X-Pad: $(big 7000)" -H "Authorization: Bearer $ENF" \
+	"$B/v1/check?subject=$P&action=air_travel")" 200 "a request with 7,000 bytes of headers"
+eq "$(curl -s -o resp -w '%{http_code}' -H "X-Pad: $(big 9000)" -H "Authorization: Bearer $ENF" \
+	"$B/v1/check?subject=$P&action=air_travel")" 431 "headers over 8 KiB"
+eq "$(check)" 200 "served after the oversized headers"
 
 # -- bodies: too large, and not JSON
 head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' 'x' > big.body
