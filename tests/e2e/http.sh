@@ -104,6 +104,10 @@ for p in /../../etc/passwd /app.js/../../etc/passwd /index.html /web/app.js /%2e
 done
 curl -s -D hdr -o /dev/null "$B/"
 has hdr "Content-Security-Policy: default-src 'none'; script-src 'self'"
+# an API answer loads nothing at all
+curl -s -D hdr -o /dev/null "$B/v1/rulebook"
+has hdr "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'"
+has hdr "X-Content-Type-Options: nosniff"
 want 403 "$SUBJ" GET "/v1/subjects/$OTHER/report"
 want 404 "" GET /v1/nothing
 want 405 "" POST /v1/rulebook
