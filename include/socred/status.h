@@ -21,7 +21,8 @@
 	X(SC_EREFUSED, 9, "refused by construction")                         \
 	X(SC_ESTORE, 10, "ledger error")                                     \
 	X(SC_ESTATE, 11, "wrong state")                                      \
-	X(SC_ECORRUPT, 12, "ledger is corrupt or from another version")
+	X(SC_ECORRUPT, 12, "ledger is corrupt or from another version")    \
+	X(SC_EBUSY, 13, "the ledger is being written by another connection")
 
 enum sc_status {
 #define SC_X_ENUM(name, value, msg) name = value,

@@ -335,7 +335,9 @@ enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb,
 /* ---- the audit trail ---- */
 
 /* Appends n entries in one transaction: assigns each its seq and chains its
- * hash to the previous entry's. SC_OK or SC_ESTORE. */
+ * hash to the previous entry's. SC_OK, SC_EBUSY (another connection kept
+ * the write lock past the wait: nothing written, try again) or
+ * SC_ESTORE. */
 enum sc_status sc_store_audit_append(struct sc_store *st,
 				     struct sc_audit_entry *e, size_t n,
 				     struct sc_diag *d);

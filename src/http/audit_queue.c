@@ -9,6 +9,7 @@
 #include "http.h"
 
 #define AUDIT_QUEUE_MAX 65536 /* entries waiting; beyond, pushes wait */
+#define AUDIT_BUSY_TRIES 12   /* of 5 s each, for the ledger's write lock */
 
 static void *writer(void *arg)
 {
@@ -66,10 +67,20 @@ static void *writer(void *arg)
 				.at = batch[i].at, .key_id = batch[i].key_id,
 				.role = batch[i].role, .action = batch[i].action,
 				.subject = batch[i].subject, .result = batch[i].result};
-		if (sc_store_audit_append(q->st, e, n, NULL))
-			q->failed += n;
-		else
-			q->written += n;
+		/* another connection (an ingest) kept the write lock past the
+		 * wait: the batch is kept and tried again, for a minute at
+		 * most; requests go on queueing meanwhile */
+		{
+			enum sc_status s;
+			int tries = 0;
+			while ((s = sc_store_audit_append(q->st, e, n, NULL)) == SC_EBUSY &&
+			       ++tries < AUDIT_BUSY_TRIES)
+				;
+			if (s)
+				q->failed += n;
+			else
+				q->written += n;
+		}
 		/* let a batch gather */
 		ts.tv_sec = 0;
 		ts.tv_nsec = 20 * 1000 * 1000;

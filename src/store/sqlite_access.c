@@ -160,8 +160,15 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 
 	if (!n)
 		return SC_OK;
-	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
-		return st;
+	switch (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+	case SQLITE_OK:
+		break;
+	case SQLITE_BUSY:
+		return sc_diag_set(d, SC_EBUSY, l->path, 0, 0, NULL,
+				   "another connection kept the ledger's write lock");
+	default:
+		return sc_lite_db_err(l, d, "cannot begin a transaction");
+	}
 	if ((st = last_entry(l, &seq, prev, d)) ||
 	    (st = sc_lite_prepare(l, "INSERT INTO audit(seq, at, key_id, role, action, subject, result, prev, hash)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s, d)))
