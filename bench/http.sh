@@ -21,7 +21,11 @@
 # wrk runs with one thread and 16 connections by default: on 2 cores shared
 # by wrk and the server, one wrk thread leaves the server the most CPU (at
 # -t2 -c64 every target's p99 is set by threads waiting for a core).
-# Usage: bench/http.sh [LEDGER [DURATION [CONNECTIONS [WRK_THREADS [ROUNDS]]]]]
+# WORKERS (6th argument) is both socred's --threads and nginx's
+# worker_processes; by default the cores less one, which wrk takes (on 2
+# cores: 1 worker each; with 2 each, both lose throughput and p99 to three
+# busy threads on two cores).
+# Usage: bench/http.sh [LEDGER [DURATION [CONNECTIONS [WRK_THREADS [ROUNDS [WORKERS]]]]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${1:-bench/out/bench.db}
@@ -29,6 +33,7 @@ DUR=${2:-20}
 CONNS=${3:-16}
 THREADS=${4:-1}
 ROUNDS=${5:-3}
+WORKERS=${6:-$(($(nproc) > 1 ? $(nproc) - 1 : 1))}
 OUT=bench/out
 AT=2025-12-31
 [ -e "$DB" ] || { echo "bench/http.sh: no ledger $DB: run bench/run.sh first" >&2; exit 2; }
@@ -78,7 +83,7 @@ trap cleanup EXIT
 
 # serve ARGS...: starts socred serve, sets PORT
 serve() {
-	"$S" --db "$DB" serve --listen 127.0.0.1:0 --today "$AT" "$@" > "$OUT/serve.out" 2>&1 &
+	"$S" --db "$DB" serve --listen 127.0.0.1:0 --today "$AT" --threads "$WORKERS" "$@" > "$OUT/serve.out" 2>&1 &
 	SPID=$!
 	for i in $(seq 100); do grep -q serving "$OUT/serve.out" 2> /dev/null && break; sleep 0.1; done
 	PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$OUT/serve.out")
@@ -106,7 +111,7 @@ bench() {
 }
 warm() { wrk -t"$THREADS" -c"$CONNS" -d3s -s "$2" "$1" > /dev/null; }
 
-# nginx with the same two workers, a static file the size of a check answer,
+# nginx with as many workers as socred, a static file the size of a check answer,
 # tuned as for static serving: the file's descriptor cached (no open, fstat
 # and close per request: 44 k -> 50-59 k requests/s here), sendfile, and
 # connections kept for the whole run
@@ -114,7 +119,7 @@ mkdir -p "$OUT/nginx"
 printf '%0120d' 0 > "$OUT/nginx/static.txt"
 NPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$OUT/nginx/nginx.conf" <<CONF
-worker_processes 2;
+worker_processes $WORKERS;
 pid $PWD/$OUT/nginx/nginx.pid;
 error_log $PWD/$OUT/nginx/error.log;
 events { worker_connections 4096; }
