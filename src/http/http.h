@@ -103,17 +103,18 @@ struct sc_server {
 	size_t openapi_len;
 };
 
-/* One request, from its first byte to its response. */
 /* What a keep-alive connection keeps between its requests: the last
- * request's memory (its struct and arena's first chunk), and an evaluator
- * for the rulebook it last used. One worker serves a connection at a
- * time, so none of it is shared. Freed when the connection closes. */
+ * request's memory (its struct and its arena's one 16 KiB chunk, when the
+ * request needed no more), and an evaluator for the rulebook it last used.
+ * One worker serves a connection at a time, so none of it is shared.
+ * Freed when the connection closes. */
 struct sc_conn {
 	struct sc_req *spare;
 	struct sc_eval *ev;
 	const struct sc_rulebook *ev_rb;
 };
 
+/* One request, from its first byte to its response. */
 struct sc_req {
 	struct sc_server *srv;
 	struct sc_conn *cx;     /* NULL: the connection could not get one */

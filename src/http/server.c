@@ -399,7 +399,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	free(r->body);
 	r->body = NULL;
-	if (r->cx && !r->cx->spare) {
+	/* kept for the connection's next request, unless it grew the arena
+	 * past one chunk (a large report): idle connections stay small */
+	if (r->cx && !r->cx->spare && r->arena.used <= r->arena.chunk_size) {
 		sc_arena_clear(&r->arena);
 		r->cx->spare = r;
 	} else {
@@ -486,7 +488,6 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct sc_server *srv = cls;
-
 	struct sc_conn *cx;
 
 	(void)c;
