@@ -163,6 +163,9 @@ enum sc_status sc_eval_check(struct sc_eval *ev, int action,
 			     const struct sc_reason **reasons, size_t *n);
 /* "allow", "deny", "grant", "not_eligible". */
 const char *sc_decision_name(enum sc_decision d);
+/* "listed", "grade", "not_listed", "grade_below", "no_consent",
+ * "not_applicable". */
+const char *sc_reason_kind_name(enum sc_reason_kind k);
 /* "scored", "no_consent", "not_applicable". */
 const char *sc_card_status_name(enum sc_card_status st);
 /* "active", "not_yet", "lapsed", "rectified", "revoked", "not_applicable",

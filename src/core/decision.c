@@ -124,3 +124,10 @@ const char *sc_decision_name(enum sc_decision d)
 	static const char *const n[] = {"allow", "deny", "grant", "not_eligible"};
 	return (unsigned)d < 4 ? n[d] : "?";
 }
+
+const char *sc_reason_kind_name(enum sc_reason_kind k)
+{
+	static const char *const n[] = {"listed", "grade", "not_listed", "grade_below",
+					"no_consent", "not_applicable"};
+	return (unsigned)k < 6 ? n[k] : "?";
+}

@@ -63,10 +63,9 @@ const char *sc_req_query(struct sc_req *r, const char *name)
 void sc_reply(struct sc_req *r, unsigned status, const char *type,
 	      const char *body, size_t len)
 {
-	r->status = status;
-	r->content_type = type;
-	r->out = sc_arena_strndup(&r->arena, body, len);
-	r->out_len = r->out ? len : 0;
+	char *copy = sc_arena_strndup(&r->arena, body, len);
+
+	sc_reply_arena(r, status, type, copy, copy ? len : 0);
 }
 
 void sc_reply_arena(struct sc_req *r, unsigned status, const char *type,

@@ -82,12 +82,8 @@ static void day(struct out *o, sc_day d)
  * record_type, source, ref and grade. */
 static void reason(struct out *o, const struct sc_rulebook *rb, const struct sc_reason *r)
 {
-	static const char *const kinds[] = {"listed", "grade", "not_listed",
-					    "grade_below", "no_consent",
-					    "not_applicable"};
-
 	PUT(o, "{\"reason\":");
-	str(o, kinds[r->kind]);
+	str(o, sc_reason_kind_name(r->kind));
 	PUT(o, ",\"measure\":");
 	str(o, sc_rulebook_measure_action(rb, r->measure));
 	PUT(o, ",\"issued_by\":");

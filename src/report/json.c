@@ -78,10 +78,7 @@ json_t *sc_report_score(const struct sc_rulebook *rb, const struct sc_loaded *l,
 static json_t *reason_json(const struct sc_rulebook *rb,
 			   const struct sc_loaded *l, const struct sc_reason *r)
 {
-	static const char *const kinds[] = {"listed", "grade", "not_listed",
-					    "grade_below", "no_consent",
-					    "not_applicable"};
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "reason", kinds[r->kind],
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "reason", sc_reason_kind_name(r->kind),
 			      "measure", sc_rulebook_measure_action(rb, r->measure),
 			      "issued_by", sc_rulebook_measure_issuer(rb, r->measure),
 			      "basis", sc_rulebook_measure_basis(rb, r->measure));
