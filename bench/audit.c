@@ -2,10 +2,13 @@
  * (as the server's writer thread does), hash chain and subject index
  * included, into a fresh ledger at PATH (removed first). Subjects are drawn
  * at random from a million.
+ * Prints the time per entry and the ledger's bytes per entry (file and WAL,
+ * after close).
  * Usage: bench_audit PATH [N]   (default 1,000,000) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "socred/store.h"
@@ -55,5 +58,17 @@ int main(int argc, char **argv)
 	printf("audit: %ld entries in %.3f s: %.2f us per entry (batches of %d)\n",
 	       n / BATCH * BATCH, t, t / (double)(n / BATCH * BATCH) * 1e6, BATCH);
 	sc_store_close(st);
+	{
+		struct stat sb;
+		char wal[4096];
+		double bytes = 0;
+		if (stat(argv[1], &sb) == 0)
+			bytes += (double)sb.st_size;
+		snprintf(wal, sizeof(wal), "%s-wal", argv[1]);
+		if (stat(wal, &sb) == 0)
+			bytes += (double)sb.st_size;
+		printf("ledger: %.0f bytes, %.1f per entry (the subject index included)\n", bytes,
+		       bytes / (double)(n / BATCH * BATCH));
+	}
 	return 0;
 }

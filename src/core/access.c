@@ -84,27 +84,47 @@ bool sc_key_hash_equal(const unsigned char a[SC_KEY_HASH_BYTES],
 	return sodium_memcmp(a, b, SC_KEY_HASH_BYTES) == 0;
 }
 
+/* v in decimal into buf (room for 21), its length; as printf's PRId64 */
+static size_t decimal(char *buf, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
 /* Each field, then the separator 0x1f: prev, seq, at, key id, role,
  * action, subject, result. */
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 		   char hex[SC_HASH_HEX])
 {
-	static const char sep = 0x1f;
+	static const char sep = 0x1f, digits[] = "0123456789abcdef";
 	unsigned char out[SC_SHA256_BYTES];
 	char seq[24], key[24];
 	const char *role = sc_role_name(e->role);
 	struct sc_bytes parts[16];
 	const char *fields[8] = {prev_hex, seq, e->at, key, role, e->action,
 				 e->subject, e->result};
+	size_t lens[8] = {0, decimal(seq, e->seq), 0, decimal(key, e->key_id)};
 
-	snprintf(seq, sizeof(seq), "%" PRId64, e->seq);
-	snprintf(key, sizeof(key), "%" PRId64, e->key_id);
 	for (size_t i = 0; i < 8; i++) {
-		parts[2 * i] = (struct sc_bytes){fields[i], strlen(fields[i])};
+		parts[2 * i] = (struct sc_bytes){fields[i], i == 1 || i == 3 ? lens[i] : strlen(fields[i])};
 		parts[2 * i + 1] = (struct sc_bytes){&sep, 1};
 	}
 	sc_sha256_parts(parts, 16, out);
-	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
+	for (size_t i = 0; i < sizeof(out); i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 15];
+	}
+	hex[2 * sizeof(out)] = '\0';
 }
 
 enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,

@@ -145,6 +145,14 @@ static const char *const migrations[] = {
 	 * held the same record all along. Unknown before: every row so far. */
 	("INSERT OR REPLACE INTO meta VALUES('expired_max_rid',"
 	 " (SELECT coalesce(max(rid), 0) FROM records));\n"),
+	/* 9 -> 10: the audit trail in blocks, one row per append
+	 * (sqlite_audit.c); the audit table keeps the entries before */
+	"CREATE TABLE audit_blocks(seq INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK(n > 0),"
+	" hash TEXT NOT NULL, data BLOB NOT NULL);\n"
+	"CREATE TRIGGER audit_blocks_append_only_u BEFORE UPDATE ON audit_blocks"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+	"CREATE TRIGGER audit_blocks_append_only_d BEFORE DELETE ON audit_blocks"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 

@@ -17,7 +17,7 @@ for i in $(seq 100); do grep -q serving serve.out 2> /dev/null && break; sleep 0
 PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
 B=http://127.0.0.1:$PORT
 eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ENF" "$B/v1/check?subject=$P&action=air_travel")" 200 "a check before the lock"
-count() { sqlite3 socred.db "SELECT count(*) FROM audit WHERE action = 'air_travel'"; }
+count() { audit_count '$5 == "air_travel"'; }
 for i in $(seq 100); do [ "$(count)" = 1 ] && break; sleep 0.1; done
 eq "$(count)" 1 "the first check is audited"
 
@@ -50,7 +50,7 @@ eq "$(count)" $((N + 1)) "every check audited once the lock is gone"
 failed=$(curl -s "$B/metrics" | sed -n 's/^socred_audit_entries_total{result="failed"} //p')
 eq "$failed" 0 "no audit entry failed"
 # in push order: seq follows time
-sqlite3 socred.db "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 WHERE b.at < a.at" > disorder
+"$SOCRED" audit list | awk -F'\t' 'NR > 2 && $2 < at {n++} {at = $2} END {print n + 0}' > disorder
 eq "$(cat disorder)" 0 "entries in the order they were made"
 
 kill -TERM $SPID

@@ -114,11 +114,12 @@ want 405 "" POST /v1/rulebook
 
 # refusals are audited
 sleep 0.2
-sqlite3 socred.db "SELECT count(*) FROM audit WHERE result IN ('401', '403')" > n401
+audit_count '$7 == "401" || $7 == "403"' > n401
 [ "$(cat n401)" -ge 20 ] && ok || bad "only $(cat n401) refusals audited"
 # `audit list` shows every entry (header + one line each); --subject only that subject's
 "$SOCRED" audit list > all
-[ "$(($(wc -l < all) - 1))" = "$(sqlite3 socred.db 'SELECT count(*) FROM audit')" ] && ok || bad "audit list: $(wc -l < all) lines"
+"$SOCRED" audit verify > verified
+[ "audit log intact: $(($(wc -l < all) - 1)) entries" = "$(cat verified)" ] && ok || bad "audit list: $(wc -l < all) lines, $(cat verified)"
 "$SOCRED" audit list --subject "$OTHER" | awk -F'\t' -v s="$OTHER" 'NR > 1 && $6 != s {bad = 1} END {exit bad}' && ok || bad "audit list --subject shows other subjects"
 
 # the check: decision and reason codes, nothing else about the subject
@@ -198,14 +199,30 @@ eq "$?" "0" "server exit status after SIGTERM"
 has serve.err "SIGTERM: stopping"
 expect_rc 0 "$SOCRED" audit verify
 has out "audit log intact"
-n=$(sqlite3 socred.db "SELECT count(*) FROM audit WHERE action = 'file h1' AND subject = '$OTHER'")
+n=$(audit_count "\$5 == \"file h1\" && \$6 == \"$OTHER\"")
 eq "$n" "1" "the filed record is audited against its subject"
 
-# an altered audit row is detected and named
-seq=$(sqlite3 socred.db "SELECT seq FROM audit WHERE result LIKE 'deny%' LIMIT 1")
-sqlite3 socred.db "UPDATE audit SET result = 'allow' WHERE seq = $seq" 2> upd.err && bad "audit row updated" || ok
+# an altered audit block is detected and named by its first entry; so is
+# a removed one
+seq=$("$SOCRED" audit list | awk -F'\t' 'NR > 1 && $7 ~ /^deny/ {print $1; exit}')
+first=$(sqlite3 socred.db "SELECT max(seq) FROM audit_blocks WHERE seq <= $seq")
+sqlite3 socred.db "UPDATE audit_blocks SET n = n WHERE seq = $first" 2> upd.err && bad "audit block updated" || ok
 has upd.err "the audit log is append-only"
-sqlite3 socred.db "DROP TRIGGER audit_append_only_u; UPDATE audit SET result = 'allow' WHERE seq = $seq"
+sqlite3 socred.db "DELETE FROM audit_blocks WHERE seq = $first" 2> del.err && bad "audit block deleted" || ok
+has del.err "the audit log is append-only"
+cp socred.db kept.db
+hex=$(sqlite3 socred.db "SELECT hex(data) FROM audit_blocks WHERE seq = $first")
+case "$hex" in *64656E79*) ok ;; *) bad "no 'deny' in the block from $first" ;; esac
+sqlite3 socred.db "DROP TRIGGER audit_blocks_append_only_u; UPDATE audit_blocks SET data = X'${hex/64656E79/616C6C77}' WHERE seq = $first"
 expect_rc 1 "$SOCRED" audit verify
-has out "audit log broken at entry $seq"
+has out "audit log broken at entry $first"
+mv kept.db socred.db
+rm -f socred.db-wal socred.db-shm
+expect_rc 0 "$SOCRED" audit verify
+last=$(sqlite3 socred.db "SELECT max(seq) FROM audit_blocks")
+second=$(sqlite3 socred.db "SELECT min(seq) FROM audit_blocks WHERE seq > $first")
+sqlite3 socred.db "DROP TRIGGER audit_blocks_append_only_d; DELETE FROM audit_blocks WHERE seq = $first"
+expect_rc 1 "$SOCRED" audit verify
+has out "audit log broken at entry $first"
+[ "$second" -le "$last" ] && ok || bad "one block only"
 finish

@@ -17,6 +17,10 @@ if [ "${SOCRED_VALGRIND:-0}" = 1 ]; then
 fi
 PASS=0
 FAIL=0
+# audit_count CONDITION: how many audit entries meet an awk condition over
+# the fields of `socred audit list` ($1 seq, $2 at, $3 key, $4 role,
+# $5 action, $6 subject, $7 result)
+audit_count() { "$SOCRED" audit list | awk -F'\t' "NR > 1 && ($1) {n++} END {print n + 0}"; }
 
 ok() { PASS=$((PASS + 1)); }
 bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }

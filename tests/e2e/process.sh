@@ -158,6 +158,6 @@ req 400 "" GET "/v1/search?q=Z"
 req 404 "" GET "/v1/lists/no_such_list?q=Zhang"
 stop
 expect_rc 0 "$SOCRED" audit verify
-n=$(sqlite3 socred.db "SELECT count(*) FROM audit WHERE action IN ('dispute', 'dispute decision', 'statement', 'repair application', 'repair decision', 'consent', 'withdraw consent', 'share', 'share viewed')")
+n=$(audit_count '$5 ~ /^(dispute|dispute decision|statement|repair application|repair decision|consent|withdraw consent|share|share viewed)$/')
 [ "$n" -ge 14 ] && ok || bad "only $n due-process entries audited"
 finish

@@ -58,7 +58,7 @@ eq "$(metric "$SNAP" 'socred_checks_answered_total{from="snapshot"}')" "$N" "all
 eq "$(metric "$SNAP" 'socred_checks_answered_total{from="ledger"}')" "0" "none from the ledger"
 eq "$(metric "$LEDGER" 'socred_checks_answered_total{from="ledger"}')" "$N" "--no-snapshot reads the ledger"
 # the audit entries name the same records either way
-eq "$(sqlite3 "$SOCRED_DB" "SELECT count(*) FROM audit WHERE action = 'air_travel' AND result LIKE 'deny %'")" \
+eq "$(audit_count '$5 == "air_travel" && $7 ~ /^deny /')" \
    "$((2 * $(grep -c '"decision":"deny"' <(head -n "$(wc -l < subjects.txt)" snap.txt))))" "deny audits name records"
 
 # a record filed by another process counts at the next check

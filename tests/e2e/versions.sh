@@ -64,5 +64,5 @@ serve "$AFTER"
 curl -s "$B/v1/rulebook" > resp
 has resp '"version":"2027.2"'
 kill -TERM $SPID; wait $SPID
-eq "$(sqlite3 socred.db "SELECT count(*) FROM audit WHERE action = 'rulebook publish'")" "2" "publications audited"
+eq "$(audit_count '$5 == "rulebook publish"')" "2" "publications audited"
 finish

@@ -2,7 +2,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -101,6 +103,32 @@ static void chain(void **state)
 	e.result = "deny c1";
 	sc_audit_hash(&e, a, c);
 	assert_string_not_equal(a, c); /* and so does the previous hash */
+	/* seq and key id as printf writes them, at every width and sign */
+	{
+		static const int64_t v[] = {0, 9, 10, -1, 1234567, INT64_MAX, INT64_MIN};
+		for (size_t i = 0; i < 7; i++)
+			for (size_t j = 0; j < 7; j++) {
+				static const char sep = 0x1f;
+				char seq[24], key[24], want[SC_HASH_HEX];
+				unsigned char out[SC_SHA256_BYTES];
+				struct sc_bytes parts[16];
+				const char *f[8] = {a, seq, e.at, key, "enforcer", e.action, e.subject,
+						    e.result};
+				snprintf(seq, sizeof(seq), "%" PRId64, v[i]);
+				snprintf(key, sizeof(key), "%" PRId64, v[j]);
+				for (size_t k = 0; k < 8; k++) {
+					parts[2 * k] = (struct sc_bytes){f[k], strlen(f[k])};
+					parts[2 * k + 1] = (struct sc_bytes){&sep, 1};
+				}
+				sc_sha256_parts(parts, 16, out);
+				for (size_t k = 0; k < sizeof(out); k++)
+					snprintf(want + 2 * k, 3, "%02x", out[k]);
+				e.seq = v[i];
+				e.key_id = v[j];
+				sc_audit_hash(&e, a, c);
+				assert_string_equal(c, want);
+			}
+	}
 }
 
 static void sha256_vectors(void **state)

@@ -1,7 +1,9 @@
 /* The audit trail in the ledger: appends across the subject index's
  * segment boundaries (batches that end inside, on and past a boundary),
  * lookups by subject that merge the indexed segments with the tail, and
- * the chain over all of it. */
+ * the chain over all of it; every field read back as written from the
+ * blocks; a ledger whose older entries are rows of the audit table (before
+ * schema 10) going on in blocks; a damaged block named. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
+
+#include "socred/access.h"
 
 #include "socred/store.h"
 
@@ -36,6 +41,14 @@ static enum sc_status take(void *ctx, const struct sc_audit_entry *e)
 	    strcmp(e->subject, subjects[who(e->seq)]))
 		s->bad++;
 	s->last = e->seq;
+	s->n++;
+	return SC_OK;
+}
+
+static enum sc_status take_any(void *ctx, const struct sc_audit_entry *e)
+{
+	struct seen *s = ctx;
+	(void)e;
 	s->n++;
 	return SC_OK;
 }
@@ -114,8 +127,178 @@ static void segments(void **state)
 	}
 }
 
+static void remove_ledger(const char *path)
+{
+	static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
+	char p[96];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+		unlink(p);
+	}
+}
+
+/* what was appended, to compare with what is read back */
+struct want {
+	const struct sc_audit_entry *e;
+	size_t n, at;
+	int bad;
+};
+
+static enum sc_status same(void *ctx, const struct sc_audit_entry *e)
+{
+	struct want *w = ctx;
+	const struct sc_audit_entry *x = &w->e[w->at];
+
+	if (w->at >= w->n || e->seq != (int64_t)w->at + 1 || strcmp(e->at, x->at) ||
+	    e->key_id != x->key_id || e->role != x->role || strcmp(e->action, x->action) ||
+	    strcmp(e->subject, x->subject) || strcmp(e->result, x->result))
+		w->bad++;
+	w->at++;
+	return SC_OK;
+}
+
+static void fields(void **state)
+{
+	enum { N = 3000 };
+	static char text[N][3][400];
+	static const int64_t keys[] = {0, 1, 127, 128, 16383, 16384, (int64_t)1 << 40, -5, INT64_MAX};
+	struct sc_audit_entry *e = calloc(N, sizeof(*e));
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	struct want w = {.e = e, .n = N};
+	char path[64];
+	uint64_t count;
+	int64_t bad;
+	(void)state;
+
+	for (size_t i = 0; i < N; i++) {
+		/* shared prefixes of every length, empty strings, long ones */
+		snprintf(text[i][0], 400, "2026-01-%02zuT10:%02zu:%02zu.%03zuZ", 1 + i / 1000,
+			 i / 60 % 60, i % 60, i % 7);
+		if (i % 11 == 0)
+			snprintf(text[i][1], 400, "%s", "");
+		else if (i % 13 == 0)
+			snprintf(text[i][1], 400, "%0350zu", i);
+		else
+			snprintf(text[i][1], 400, "GET /v1/check %s", i % 3 ? "air_travel" : "rail");
+		snprintf(text[i][2], 400, i % 5 ? "1101011990%07zuX" : "", i % 17);
+		e[i] = (struct sc_audit_entry){.at = text[i][0], .key_id = keys[i % 9],
+			.role = (enum sc_role)(i % 5), .action = text[i][1], .subject = text[i][2],
+			.result = i % 4 ? "200 deny c1 c2" : "200 allow"};
+	}
+	snprintf(path, sizeof(path), "/tmp/socred-test-fields-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	for (size_t at = 0, n = 1; at < N; at += n, n = n * 3 + 1)
+		assert_int_equal(sc_store_audit_append(st, e + at, at + n > N ? N - at : n, &d), SC_OK);
+	assert_int_equal(sc_store_audit_subject(st, "", same, &w, &d), SC_OK);
+	assert_int_equal(w.at, N);
+	assert_int_equal(w.bad, 0);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_OK);
+	assert_int_equal(count, N);
+	/* one subject's: only its own, as written */
+	{
+		struct seen s = {0};
+		size_t n = 0;
+		for (size_t i = 0; i < N; i++)
+			n += !strcmp(e[i].subject, text[5 * 17 + 1][2]);
+		assert_int_equal(sc_store_audit_subject(st, text[5 * 17 + 1][2], take_any, &s, &d), SC_OK);
+		assert_int_equal(s.n, n);
+	}
+	sc_store_close(st);
+	remove_ledger(path);
+	free(e);
+}
+
+/* A ledger whose first entries are rows of the audit table, chained as
+ * before schema 10: new entries go on in blocks, in seq and in the chain;
+ * the segment that straddles both is indexed; a damaged block is named. */
+static void migrated(void **state)
+{
+	enum { OLD = 131000, NEW = 3000 };
+	struct sc_store *st = NULL;
+	struct sc_audit_entry *e = calloc(NEW, sizeof(*e));
+	struct sc_diag d;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char path[64], prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
+	int64_t expect[SUBJECTS] = {0}, bad;
+	uint64_t count;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-migrated-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO audit VALUES(?1, ?2, 1, 'enforcer',"
+					    " 'GET /v1/check air_travel', ?3, '200 allow', ?4, ?5)",
+					    -1, &s, NULL), SQLITE_OK);
+	for (int64_t seq = 1; seq <= OLD; seq++) {
+		struct sc_audit_entry x = {.seq = seq, .at = "2025-01-01T00:00:00.000Z",
+			.key_id = 1, .role = SC_ROLE_ENFORCER, .action = "GET /v1/check air_travel",
+			.subject = subjects[who(seq)], .result = "200 allow"};
+		sc_audit_hash(&x, prev, hash);
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, seq);
+		sqlite3_bind_text(s, 2, x.at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, x.subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 5, hash, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		memcpy(prev, hash, SC_HASH_HEX);
+		expect[who(seq)]++;
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	for (int64_t i = 0; i < NEW; i++) {
+		int w = who(OLD + i + 1);
+		e[i] = (struct sc_audit_entry){.at = "2026-01-01T00:00:00.000Z", .key_id = 1,
+			.role = SC_ROLE_ENFORCER, .action = "GET /v1/check air_travel",
+			.subject = subjects[w], .result = "200 allow"};
+		expect[w]++;
+	}
+	assert_int_equal(sc_store_audit_append(st, e, 1000, &d), SC_OK);
+	assert_int_equal(e[0].seq, OLD + 1);
+	assert_int_equal(sc_store_audit_append(st, e + 1000, NEW - 1000, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_OK);
+	assert_int_equal(count, OLD + NEW);
+	for (int k = 1; k < SUBJECTS; k++) {
+		struct seen x = {.subject = k};
+		assert_int_equal(sc_store_audit_subject(st, subjects[k], take, &x, &d), SC_OK);
+		assert_int_equal(x.bad, 0);
+		assert_int_equal(x.n, expect[k]);
+	}
+	sc_store_close(st);
+
+	/* the second block cut short: reading and verifying name it */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_blocks_append_only_u;"
+				      " UPDATE audit_blocks SET data = substr(data, 1, length(data) - 3)"
+				      " WHERE seq = 132001", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_ECORRUPT);
+	assert_int_equal(bad, 132001);
+	{
+		struct seen x = {0};
+		assert_int_equal(sc_store_audit_subject(st, "", take_any, &x, &d), SC_ECORRUPT);
+		assert_non_null(strstr(d.message, "132001"));
+	}
+	sc_store_close(st);
+	remove_ledger(path);
+	free(e);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(segments)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
+					   cmocka_unit_test(migrated)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,616 @@
+/* The SQLite backend's audit trail. The chain's hash function is the core's
+ * (sc_audit_hash), so every backend chains the same way.
+ *
+ * Entries are stored a batch at a time: one row of audit_blocks per append,
+ * (seq of its first entry, count, hash of its last entry, data), the data
+ * holding each entry's fields, every string as the length of the prefix it
+ * shares with the entry before and the rest. Consecutive checks share most
+ * of their stamp, action and result, so an entry takes about 40 bytes and an
+ * append one row, where a row per entry (the audit table, still read for the
+ * entries written before schema 10) took several hundred bytes with its
+ * hashes and cost a B-tree insert each. seq is implicit: the block's first
+ * plus the entry's place in it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+/* ---- encoding ---- */
+
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static bool buf_room(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	unsigned char *p;
+
+	if (b->len + more <= b->cap)
+		return true;
+	while (cap < b->len + more)
+		cap *= 2;
+	if (!(p = realloc(b->p, cap)))
+		return false;
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+/* LEB128; the caller made room for 10 bytes */
+static void put_varint(struct buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->p[b->len++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b->p[b->len++] = (unsigned char)v;
+}
+
+/* s as the length it shares with prev, the length of the rest, the rest */
+static bool put_str(struct buf *b, const char *prev, const char *s)
+{
+	size_t shared = 0, len = strlen(s);
+
+	while (prev[shared] && prev[shared] == s[shared])
+		shared++;
+	if (!buf_room(b, 20 + len - shared))
+		return false;
+	put_varint(b, shared);
+	put_varint(b, len - shared);
+	memcpy(b->p + b->len, s + shared, len - shared);
+	b->len += len - shared;
+	return true;
+}
+
+static bool put_entry(struct buf *b, const struct sc_audit_entry *prev,
+		      const struct sc_audit_entry *e)
+{
+	uint64_t key = ((uint64_t)e->key_id << 1) ^ (uint64_t)(e->key_id >> 63);
+
+	if (!put_str(b, prev->at, e->at) || !buf_room(b, 11))
+		return false;
+	put_varint(b, key);
+	b->p[b->len++] = (unsigned char)e->role;
+	return put_str(b, prev->action, e->action) && put_str(b, prev->subject, e->subject) &&
+	       put_str(b, prev->result, e->result);
+}
+
+/* ---- decoding ---- */
+
+struct field {
+	char *s;
+	size_t len, cap;
+};
+
+/* A block being read: its entries one by one. The strings handed out live
+ * in the fields until the next entry. */
+struct dec {
+	const unsigned char *p, *end;
+	int64_t seq; /* of the entry last read */
+	struct field f[4]; /* at, action, subject, result */
+};
+
+static bool get_varint(struct dec *x, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64 && x->p < x->end; shift += 7) {
+		unsigned char c = *x->p++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return true;
+	}
+	return false;
+}
+
+static bool get_str(struct dec *x, struct field *f)
+{
+	uint64_t shared, rest;
+
+	if (!get_varint(x, &shared) || !get_varint(x, &rest) || shared > f->len ||
+	    rest > (uint64_t)(x->end - x->p))
+		return false;
+	if (shared + rest + 1 > f->cap) {
+		size_t cap = shared + rest + 64;
+		char *s = realloc(f->s, cap);
+		if (!s)
+			return false;
+		f->s = s;
+		f->cap = cap;
+	}
+	memcpy(f->s + shared, x->p, rest);
+	x->p += rest;
+	f->len = shared + rest;
+	f->s[f->len] = '\0';
+	return true;
+}
+
+static void dec_start(struct dec *x, int64_t first, const void *data, int len)
+{
+	x->p = data;
+	x->end = x->p + (len > 0 ? len : 0);
+	x->seq = first - 1;
+	for (int i = 0; i < 4; i++) {
+		x->f[i].len = 0;
+		if (x->f[i].s)
+			x->f[i].s[0] = '\0';
+	}
+}
+
+static void dec_free(struct dec *x)
+{
+	for (int i = 0; i < 4; i++)
+		free(x->f[i].s);
+}
+
+/* 1: the next entry in e; 0: the block's end; -1: damaged (or no memory) */
+static int dec_next(struct dec *x, struct sc_audit_entry *e)
+{
+	uint64_t key;
+
+	if (x->p == x->end)
+		return 0;
+	if (!get_str(x, &x->f[0]) || !get_varint(x, &key) || x->p == x->end)
+		return -1;
+	e->role = (enum sc_role)*x->p++;
+	if (!get_str(x, &x->f[1]) || !get_str(x, &x->f[2]) || !get_str(x, &x->f[3]))
+		return -1;
+	e->seq = ++x->seq;
+	e->key_id = (int64_t)(key >> 1) ^ -(int64_t)(key & 1);
+	e->at = x->f[0].s;
+	e->action = x->f[1].s;
+	e->subject = x->f[2].s;
+	e->result = x->f[3].s;
+	return 1;
+}
+
+static enum sc_status damaged(struct lite *l, int64_t first, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+			   "the audit block from entry %lld is damaged", (long long)first);
+}
+
+/* ---- reading ---- */
+
+#define AUDIT_COLS "seq, at, key_id, role, action, subject, result, prev, hash"
+
+static void read_row(sqlite3_stmt *s, struct sc_audit_entry *e)
+{
+	e->seq = sqlite3_column_int64(s, 0);
+	e->at = (const char *)sqlite3_column_text(s, 1);
+	e->key_id = sqlite3_column_int64(s, 2);
+	e->role = SC_ROLE_PUBLIC;
+	sc_role_parse((const char *)sqlite3_column_text(s, 3), &e->role);
+	e->action = (const char *)sqlite3_column_text(s, 4);
+	e->subject = (const char *)sqlite3_column_text(s, 5);
+	e->result = (const char *)sqlite3_column_text(s, 6);
+}
+
+static enum sc_status last_entry(struct lite *l, int64_t *seq, char prev[SC_HASH_HEX],
+				 struct sc_diag *d)
+{
+	static const char *const sql[] = {
+		"SELECT seq + n - 1, hash FROM audit_blocks ORDER BY seq DESC LIMIT 1",
+		"SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
+	enum sc_status st = SC_OK;
+
+	*seq = 0;
+	prev[0] = '\0';
+	for (int i = 0; i < 2 && !st; i++) {
+		sqlite3_stmt *s = NULL;
+		int rc;
+		if ((st = sc_lite_prepare(l, sql[i], &s, d)))
+			return st;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*seq = sqlite3_column_int64(s, 0);
+			sc_lite_col(prev, SC_HASH_HEX, s, 1);
+			sqlite3_finalize(s);
+			return SC_OK;
+		}
+		if (rc != SQLITE_DONE)
+			st = sc_lite_db_err(l, d, "cannot read the audit log");
+		sqlite3_finalize(s);
+	}
+	return st;
+}
+
+/* Every entry after seq `after`, in order: the rows of the audit table
+ * (entries written before schema 10), then the blocks. subject non-NULL:
+ * only its entries. */
+static enum sc_status each(struct lite *l, int64_t after, const char *subject,
+			   sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	struct dec x = {0};
+	enum sc_status st;
+	int rc;
+
+	if ((st = sc_lite_prepare(l, subject ? "SELECT " AUDIT_COLS " FROM audit WHERE seq > ?1"
+					       " AND subject = ?2 ORDER BY seq"
+					     : "SELECT " AUDIT_COLS " FROM audit WHERE seq > ?1 ORDER BY seq",
+				  &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, after);
+	if (subject)
+		sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sc_audit_entry e;
+		read_row(s, &e);
+		st = cb(ctx, &e);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot read the audit log");
+	sqlite3_finalize(s);
+	s = NULL;
+	/* from the block holding entry after + 1 */
+	if (st || (st = sc_lite_prepare(l, "SELECT seq, n, data FROM audit_blocks WHERE seq >="
+					" coalesce((SELECT max(seq) FROM audit_blocks WHERE seq <= ?1), 0)"
+					" ORDER BY seq", &s, d)))
+		goto done;
+	sqlite3_bind_int64(s, 1, after + 1);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
+		struct sc_audit_entry e;
+		int got;
+		dec_start(&x, first, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
+		while (!st && (got = dec_next(&x, &e)) == 1)
+			if (e.seq > after && (!subject || !strcmp(e.subject, subject)))
+				st = cb(ctx, &e);
+		if (!st && (got < 0 || x.seq != first + n - 1))
+			st = damaged(l, first, d);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot read the audit log");
+done:
+	sqlite3_finalize(s);
+	dec_free(&x);
+	return st;
+}
+
+/* Entries by seq, in increasing order: the block a seq is in is read once
+ * for all the seqs asked of it in a row. */
+struct by_seq {
+	struct lite *l;
+	sqlite3_stmt *row, *blk;
+	bool open; /* blk holds a block, x reads it */
+	int64_t first, n;
+	struct dec x;
+};
+
+static enum sc_status by_seq_get(struct by_seq *b, int64_t seq, sc_store_audit_fn cb,
+				 void *ctx, struct sc_diag *d)
+{
+	struct sc_audit_entry e;
+	enum sc_status st;
+	int rc, got;
+
+	if (!b->row &&
+	    ((st = sc_lite_prepare(b->l, "SELECT " AUDIT_COLS " FROM audit WHERE seq = ?1", &b->row, d)) ||
+	     (st = sc_lite_prepare(b->l, "SELECT seq, n, data FROM audit_blocks WHERE seq <= ?1"
+				   " ORDER BY seq DESC LIMIT 1", &b->blk, d))))
+		return st;
+	if (!b->open || seq < b->first || seq >= b->first + b->n || seq <= b->x.seq) {
+		sqlite3_reset(b->blk);
+		b->open = false;
+		sqlite3_bind_int64(b->blk, 1, seq);
+		rc = sqlite3_step(b->blk);
+		if (rc == SQLITE_ROW) {
+			b->first = sqlite3_column_int64(b->blk, 0);
+			b->n = sqlite3_column_int64(b->blk, 1);
+		}
+		if (rc != SQLITE_ROW || seq >= b->first + b->n) {
+			/* not in a block: a row of the audit table */
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				return sc_lite_db_err(b->l, d, "cannot read the audit log");
+			sqlite3_reset(b->row);
+			sqlite3_bind_int64(b->row, 1, seq);
+			if ((rc = sqlite3_step(b->row)) == SQLITE_ROW) {
+				read_row(b->row, &e);
+				return cb(ctx, &e);
+			}
+			if (rc != SQLITE_DONE)
+				return sc_lite_db_err(b->l, d, "cannot read the audit log");
+			return sc_diag_set(d, SC_ECORRUPT, b->l->path, 0, 0, NULL,
+					   "audit entry %lld is indexed but missing", (long long)seq);
+		}
+		dec_start(&b->x, b->first, sqlite3_column_blob(b->blk, 2),
+			  sqlite3_column_bytes(b->blk, 2));
+		b->open = true;
+	}
+	while ((got = dec_next(&b->x, &e)) == 1 && e.seq < seq)
+		;
+	if (got != 1)
+		return damaged(b->l, b->first, d);
+	return cb(ctx, &e);
+}
+
+static void by_seq_free(struct by_seq *b)
+{
+	sqlite3_finalize(b->row);
+	sqlite3_finalize(b->blk);
+	dec_free(&b->x);
+}
+
+/* ---- the subject index ---- */
+
+struct indexing {
+	int64_t lo, hi; /* seqs (lo, hi] */
+	struct item {
+		int64_t seg, seq;
+		uint64_t head; /* the subject's first 8 bytes, big-endian: most
+				* comparisons end there */
+		size_t off; /* in pool while collecting */
+		const char *subject; /* once collected */
+	} *it;
+	size_t n, cap;
+	struct buf pool; /* subjects, NUL-terminated */
+};
+
+static enum sc_status collect(void *ctx, const struct sc_audit_entry *e)
+{
+	struct indexing *ix = ctx;
+	size_t len = strlen(e->subject) + 1;
+
+	if (e->seq <= ix->lo || e->seq > ix->hi || !e->subject[0])
+		return SC_OK;
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 1024;
+		struct item *it = realloc(ix->it, cap * sizeof(*it));
+		if (!it)
+			return SC_ENOMEM;
+		ix->it = it;
+		ix->cap = cap;
+	}
+	if (!buf_room(&ix->pool, len))
+		return SC_ENOMEM;
+	{
+		struct item *it = &ix->it[ix->n++];
+		*it = (struct item){.seg = (e->seq - 1) >> AUDIT_SEG_BITS, .seq = e->seq,
+				    .off = ix->pool.len};
+		for (size_t i = 0; i < 8; i++)
+			it->head = it->head << 8 | (i < len - 1 ? (unsigned char)e->subject[i] : 0);
+	}
+	memcpy(ix->pool.p + ix->pool.len, e->subject, len);
+	ix->pool.len += len;
+	return SC_OK;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int c;
+
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
+	if ((c = strcmp(x->subject, y->subject)))
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Indexes the segments that entries (from, to] filled, sorted by subject:
+ * the index B-tree grows at its right edge only. */
+static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
+				     struct sc_diag *d)
+{
+	struct indexing ix = {.lo = (from >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS,
+			      .hi = (to >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS};
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if (ix.lo == ix.hi)
+		return SC_OK;
+	if ((st = each(l, ix.lo, NULL, collect, &ix, d))) {
+		if (st == SC_ENOMEM)
+			sc_diag_set(d, st, l->path, 0, 0, NULL, "out of memory indexing the audit log");
+		goto done;
+	}
+	for (size_t i = 0; i < ix.n; i++)
+		ix.it[i].subject = (const char *)ix.pool.p + ix.it[i].off;
+	qsort(ix.it, ix.n, sizeof(*ix.it), item_cmp);
+	if ((st = sc_lite_prepare(l, "INSERT INTO audit_index(seg, subject, seq) VALUES(?1, ?2, ?3)",
+				  &s, d)))
+		goto done;
+	for (size_t i = 0; i < ix.n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, ix.it[i].seg);
+		sqlite3_bind_text(s, 2, ix.it[i].subject, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, ix.it[i].seq);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			st = sc_lite_db_err(l, d, "cannot index the audit log");
+			goto done;
+		}
+	}
+done:
+	sqlite3_finalize(s);
+	free(ix.it);
+	free(ix.pool.p);
+	return st;
+}
+
+/* ---- the calls ---- */
+
+enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
+				    size_t n, struct sc_diag *d)
+{
+	static const struct sc_audit_entry none = {.at = "", .action = "", .subject = "",
+						   .result = ""};
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	char prev[SC_HASH_HEX], hash[SC_HASH_HEX];
+	struct buf b = {0};
+	int64_t seq, first;
+	enum sc_status st;
+
+	if (!n)
+		return SC_OK;
+	switch (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+	case SQLITE_OK:
+		break;
+	case SQLITE_BUSY:
+		return sc_diag_set(d, SC_EBUSY, l->path, 0, 0, NULL,
+				   "another connection kept the ledger's write lock");
+	default:
+		return sc_lite_db_err(l, d, "cannot begin a transaction");
+	}
+	if ((st = last_entry(l, &seq, prev, d)))
+		goto fail;
+	first = seq + 1;
+	for (size_t i = 0; i < n; i++) {
+		e[i].seq = ++seq;
+		sc_audit_hash(&e[i], prev, hash);
+		memcpy(prev, hash, SC_HASH_HEX);
+		if (!put_entry(&b, i ? &e[i - 1] : &none, &e[i])) {
+			st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
+					 "out of memory writing the audit log");
+			goto fail;
+		}
+	}
+	if ((st = sc_lite_prepare(l, "INSERT INTO audit_blocks(seq, n, hash, data)"
+				  " VALUES(?1, ?2, ?3, ?4)", &s, d)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, first);
+	sqlite3_bind_int64(s, 2, (int64_t)n);
+	sqlite3_bind_text(s, 3, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, b.p, (int)b.len, SQLITE_STATIC);
+	if (b.len > INT32_MAX || sqlite3_step(s) != SQLITE_DONE) {
+		st = sc_lite_db_err(l, d, "cannot append to the audit log");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	free(b.p);
+	b.p = NULL;
+	if ((st = index_segments(l, first - 1, seq, d)))
+		goto fail;
+	l->quiet = true; /* the audit log is no subject's file */
+	st = sc_lite_exec(l, "COMMIT", d);
+	l->quiet = false;
+	return st;
+fail:
+	sqlite3_finalize(s);
+	free(b.p);
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
+}
+
+enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
+				    struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	char prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
+	struct dec x = {0};
+	int64_t expect = 1;
+	enum sc_status st;
+	int rc;
+
+	*count = 0;
+	*bad = 0;
+	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
+		return st;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sc_audit_entry e;
+		read_row(s, &e);
+		sc_audit_hash(&e, prev, hash);
+		/* a gap, a broken link or a changed field all break the chain */
+		if (e.seq != expect ||
+		    strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
+		    strcmp((const char *)sqlite3_column_text(s, 8), hash)) {
+			*bad = e.seq != expect && e.seq > expect ? expect : e.seq;
+			goto broken;
+		}
+		memcpy(prev, sqlite3_column_text(s, 8), SC_HASH_HEX);
+		expect++;
+		(*count)++;
+	}
+	if (rc != SQLITE_DONE)
+		goto db_err;
+	sqlite3_finalize(s);
+	s = NULL;
+	/* a block: its entries chained on from the entry before, to the hash
+	 * it stores */
+	if ((st = sc_lite_prepare(l, "SELECT seq, n, hash, data FROM audit_blocks ORDER BY seq",
+				  &s, d)))
+		goto done;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
+		struct sc_audit_entry e;
+		int got;
+		*bad = first == expect ? first : expect;
+		if (first != expect)
+			goto broken;
+		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
+		while ((got = dec_next(&x, &e)) == 1) {
+			sc_audit_hash(&e, prev, hash);
+			memcpy(prev, hash, SC_HASH_HEX);
+		}
+		if (got < 0 || x.seq != first + n - 1 || n < 1 ||
+		    strcmp((const char *)sqlite3_column_text(s, 2), prev))
+			goto broken;
+		expect += n;
+		*count += (uint64_t)n;
+	}
+	*bad = 0;
+	if (rc != SQLITE_DONE)
+		goto db_err;
+	goto done;
+broken:
+	st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+			 "audit log broken at entry %lld", (long long)*bad);
+	goto done;
+db_err:
+	st = sc_lite_db_err(l, d, "cannot read the audit log");
+done:
+	sqlite3_finalize(s);
+	dec_free(&x);
+	return st;
+}
+
+/* In one read transaction: the indexed segments, one seek each, then the
+ * unfilled tail by scan. Subject "": every entry. */
+enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
+				     sc_store_audit_fn cb, void *ctx,
+				     struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct by_seq b = {.l = impl};
+	sqlite3_stmt *s = NULL;
+	int64_t last, nseg;
+	char prev[SC_HASH_HEX];
+	enum sc_status st;
+	bool own_txn;
+	int rc = SQLITE_DONE;
+
+	own_txn = sc_lite_read_begin(l);
+	if (!*subject) {
+		st = each(l, 0, NULL, cb, ctx, d);
+		goto done;
+	}
+	if ((st = last_entry(l, &last, prev, d)))
+		goto done;
+	nseg = last >> AUDIT_SEG_BITS;
+	if ((st = sc_lite_prepare(l, "SELECT seq FROM audit_index WHERE seg = ?1 AND subject = ?2"
+				  " ORDER BY seq", &s, d)))
+		goto done;
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	for (int64_t k = 0; k < nseg && !st; k++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, k);
+		while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
+			st = by_seq_get(&b, sqlite3_column_int64(s, 0), cb, ctx, d);
+		if (!st && rc != SQLITE_DONE)
+			st = sc_lite_db_err(l, d, "cannot read the audit index");
+	}
+	if (!st)
+		st = each(l, nseg << AUDIT_SEG_BITS, subject, cb, ctx, d);
+done:
+	sqlite3_finalize(s);
+	by_seq_free(&b);
+	sc_lite_read_end(l, own_txn);
+	return st;
+}
