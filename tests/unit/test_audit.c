@@ -182,7 +182,7 @@ static void fields(void **state)
 			snprintf(text[i][1], 400, "%0350zu", i);
 		else
 			snprintf(text[i][1], 400, "GET /v1/check %s", i % 3 ? "air_travel" : "rail");
-		snprintf(text[i][2], 400, i % 5 ? "1101011990%07zuX" : "", i % 17);
+		snprintf(text[i][2], 400, i % 5 ? "1101011990%07zuX" : "%.0zu", i % 17);
 		e[i] = (struct sc_audit_entry){.at = text[i][0], .key_id = keys[i % 9],
 			.role = (enum sc_role)(i % 5), .action = text[i][1], .subject = text[i][2],
 			.result = i % 4 ? "200 deny c1 c2" : "200 allow"};
