@@ -296,9 +296,92 @@ static void migrated(void **state)
 	free(e);
 }
 
+/* Every single-byte change to a block: verify names it (or the block
+ * still reads as the same entries), and reading it is an error, never a
+ * crash or an overread (the suite runs under ASan). */
+static void flipped(void **state)
+{
+	enum { N = 600 };
+	static char subj[N][24], act[N][40];
+	struct sc_audit_entry *e = calloc(N, sizeof(*e));
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	unsigned char *orig;
+	char path[64];
+	int len;
+	(void)state;
+
+	for (size_t i = 0; i < N; i++) {
+		snprintf(subj[i], sizeof(subj[i]), i % 7 ? "P%zu" : "%.0zu", i % 37);
+		snprintf(act[i], sizeof(act[i]), "GET /v1/check %s", i % 3 ? "air_travel" : "rail");
+		e[i] = (struct sc_audit_entry){.at = i % 2 ? "2026-01-01T00:00:00.000Z" : "2026-01-01T00:00:01.500Z",
+			.key_id = (int64_t)(i % 300), .role = (enum sc_role)(i % 5), .action = act[i],
+			.subject = subj[i], .result = i % 4 ? "200 deny c1" : "200 allow"};
+	}
+	snprintf(path, sizeof(path), "/tmp/socred-test-flipped-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	for (size_t at = 0; at < N; at += 200)
+		assert_int_equal(sc_store_audit_append(st, e + at, 200, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_blocks_append_only_u", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM audit_blocks WHERE seq = 201",
+					    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	len = sqlite3_column_bytes(s, 0);
+	orig = malloc((size_t)len);
+	memcpy(orig, sqlite3_column_blob(s, 0), (size_t)len);
+	sqlite3_finalize(s);
+	assert_true(len > 1000);
+	srand(7);
+	int caught = 0;
+	for (int k = 0; k < 400; k++) {
+		int at = k < 64 ? k : rand() % len; /* the first entry's bytes, then anywhere */
+		unsigned char x = (unsigned char)(1 + rand() % 255);
+		uint64_t count;
+		int64_t bad;
+		struct want w = {.e = e, .n = N};
+		enum sc_status v, r;
+
+		orig[at] ^= x;
+		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit_blocks SET data = ?1 WHERE seq = 201",
+						    -1, &s, NULL), SQLITE_OK);
+		sqlite3_bind_blob(s, 1, orig, len, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_finalize(s);
+		orig[at] ^= x;
+		assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+		v = sc_store_audit_verify(st, &count, &bad, &d);
+		r = sc_store_audit_subject(st, "", same, &w, &d);
+		assert_true(r == SC_OK || r == SC_ECORRUPT);
+		if (v == SC_OK) {
+			assert_int_equal(r, SC_OK);
+			assert_int_equal(w.bad, 0);
+			assert_int_equal(w.at, N);
+		} else {
+			assert_int_equal(v, SC_ECORRUPT);
+			assert_int_equal(bad, 201);
+			caught++;
+		}
+		r = sc_store_audit_subject(st, "P1", take_any, &(struct seen){0}, &d);
+		assert_true(r == SC_OK || r == SC_ECORRUPT);
+		sc_store_close(st);
+	}
+	sqlite3_close(db);
+	fprintf(stderr, "flipped: %d of 400 changes caught by verify\n", caught);
+	assert_true(caught >= 390);
+	free(orig);
+	free(e);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
-					   cmocka_unit_test(migrated)};
+					   cmocka_unit_test(migrated), cmocka_unit_test(flipped)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
