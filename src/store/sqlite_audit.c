@@ -392,13 +392,17 @@ static int item_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Indexes the segments that entries (from, to] filled, sorted by subject:
- * the index B-tree grows at its right edge only. */
+/* Indexes the segments that entries (from, to] filled: their (subject,
+ * seq) sorted by subject, in rows of audit_subjects keyed by (segment,
+ * first subject), each a chunk of subjects coded as in a block and the
+ * entries' places in the segment. The index B-tree grows at its right edge
+ * only, by a row per AUDIT_CHUNK entries. */
 static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
 				     struct sc_diag *d)
 {
 	struct indexing ix = {.lo = (from >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS,
 			      .hi = (to >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS};
+	struct buf chunk = {0};
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
@@ -412,23 +416,83 @@ static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
 	for (size_t i = 0; i < ix.n; i++)
 		ix.it[i].subject = (const char *)ix.pool.p + ix.it[i].off;
 	qsort(ix.it, ix.n, sizeof(*ix.it), item_cmp);
-	if ((st = sc_lite_prepare(l, "INSERT INTO audit_index(seg, subject, seq) VALUES(?1, ?2, ?3)",
+	if ((st = sc_lite_prepare(l, "INSERT INTO audit_subjects(seg, low, data) VALUES(?1, ?2, ?3)",
 				  &s, d)))
 		goto done;
-	for (size_t i = 0; i < ix.n; i++) {
+	/* chunks of about AUDIT_CHUNK entries, cut only where the subject
+	 * changes: a subject's entries in a segment are in one chunk */
+	for (size_t i = 0, start = 0; i < ix.n; i++) {
+		const struct item *it = &ix.it[i], *prev = i > start ? &ix.it[i - 1] : NULL;
+		if (!buf_room(&chunk, 10) ||
+		    !put_str(&chunk, prev ? prev->subject : "", it->subject) || !buf_room(&chunk, 10)) {
+			st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
+					 "out of memory indexing the audit log");
+			goto done;
+		}
+		put_varint(&chunk, (uint64_t)(it->seq - (it->seg << AUDIT_SEG_BITS)));
+		if (i + 1 < ix.n && ix.it[i + 1].seg == it->seg &&
+		    (i + 1 - start < AUDIT_CHUNK || !strcmp(ix.it[i + 1].subject, it->subject)))
+			continue;
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, ix.it[i].seg);
-		sqlite3_bind_text(s, 2, ix.it[i].subject, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, ix.it[i].seq);
-		if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_bind_int64(s, 1, it->seg);
+		sqlite3_bind_text(s, 2, ix.it[start].subject, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, chunk.p, (int)chunk.len, SQLITE_STATIC);
+		if (chunk.len > INT32_MAX || sqlite3_step(s) != SQLITE_DONE) {
 			st = sc_lite_db_err(l, d, "cannot index the audit log");
 			goto done;
 		}
+		chunk.len = 0;
+		start = i + 1;
 	}
 done:
 	sqlite3_finalize(s);
+	free(chunk.p);
 	free(ix.it);
 	free(ix.pool.p);
+	return st;
+}
+
+/* The seqs of subject's entries in a chunk of segment seg, into h. */
+struct hits {
+	int64_t *seq;
+	size_t n, cap;
+};
+
+static enum sc_status chunk_hits(struct lite *l, int64_t seg, const void *data, int len,
+				 const char *subject, struct hits *h, struct sc_diag *d)
+{
+	struct dec x;
+	enum sc_status st = SC_OK;
+	uint64_t at;
+
+	memset(&x, 0, sizeof(x));
+	dec_start(&x, 1, data, len);
+	while (x.p < x.end) {
+		int c;
+		if (!get_str(&x, &x.f[0]) || !get_varint(&x, &at) || at < 1 ||
+		    at > ((uint64_t)1 << AUDIT_SEG_BITS)) {
+			st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+					 "the audit index of segment %lld is damaged", (long long)seg);
+			break;
+		}
+		if ((c = strcmp(x.f[0].s, subject)) > 0)
+			break; /* sorted: past it */
+		if (c)
+			continue;
+		if (h->n == h->cap) {
+			size_t cap = h->cap ? 2 * h->cap : 64;
+			int64_t *p = realloc(h->seq, cap * sizeof(*p));
+			if (!p) {
+				st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
+						 "out of memory reading the audit index");
+				break;
+			}
+			h->seq = p;
+			h->cap = cap;
+		}
+		h->seq[h->n++] = (seg << AUDIT_SEG_BITS) + (int64_t)at;
+	}
+	dec_free(&x);
 	return st;
 }
 
@@ -583,6 +647,8 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 	int64_t last, nseg;
 	char prev[SC_HASH_HEX];
 	enum sc_status st;
+	struct hits hits = {0};
+	int64_t old_segs;
 	bool own_txn;
 	int rc = SQLITE_DONE;
 
@@ -594,11 +660,21 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 	if ((st = last_entry(l, &last, prev, d)))
 		goto done;
 	nseg = last >> AUDIT_SEG_BITS;
+	/* segments indexed before schema 11: a row per entry */
+	if ((st = sc_lite_prepare(l, "SELECT coalesce(max(seg), -1) FROM audit_index", &s, d)))
+		goto done;
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		st = sc_lite_db_err(l, d, "cannot read the audit index");
+		goto done;
+	}
+	old_segs = sqlite3_column_int64(s, 0) + 1;
+	sqlite3_finalize(s);
+	s = NULL;
 	if ((st = sc_lite_prepare(l, "SELECT seq FROM audit_index WHERE seg = ?1 AND subject = ?2"
 				  " ORDER BY seq", &s, d)))
 		goto done;
 	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
-	for (int64_t k = 0; k < nseg && !st; k++) {
+	for (int64_t k = 0; k < old_segs && k < nseg && !st; k++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, k);
 		while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -606,10 +682,30 @@ enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 		if (!st && rc != SQLITE_DONE)
 			st = sc_lite_db_err(l, d, "cannot read the audit index");
 	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* then the chunk that would hold the subject, in each segment */
+	if (st || (st = sc_lite_prepare(l, "SELECT data FROM audit_subjects WHERE seg = ?1 AND low <= ?2"
+					" ORDER BY low DESC LIMIT 1", &s, d)))
+		goto done;
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	for (int64_t k = old_segs; k < nseg && !st; k++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, k);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			st = chunk_hits(l, k, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0),
+					subject, &hits, d);
+		else if (rc != SQLITE_DONE)
+			st = sc_lite_db_err(l, d, "cannot read the audit index");
+		for (size_t i = 0; i < hits.n && !st; i++)
+			st = by_seq_get(&b, hits.seq[i], cb, ctx, d);
+		hits.n = 0;
+	}
 	if (!st)
 		st = each(l, nseg << AUDIT_SEG_BITS, subject, cb, ctx, d);
 done:
 	sqlite3_finalize(s);
+	free(hits.seq);
 	by_seq_free(&b);
 	sc_lite_read_end(l, own_txn);
 	return st;

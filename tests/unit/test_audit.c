@@ -212,11 +212,13 @@ static void fields(void **state)
 }
 
 /* A ledger whose first entries are rows of the audit table, chained as
- * before schema 10: new entries go on in blocks, in seq and in the chain;
- * the segment that straddles both is indexed; a damaged block is named. */
+ * before schema 10, its first segment indexed a row per entry (audit_index,
+ * before schema 11): new entries go on in blocks, in seq and in the chain;
+ * the segment that straddles rows and blocks is indexed in chunks; lookups
+ * read both kinds of index; a damaged block is named. */
 static void migrated(void **state)
 {
-	enum { OLD = 131000, NEW = 3000 };
+	enum { OLD = 131072 + 1000, NEW = 135000 };
 	struct sc_store *st = NULL;
 	struct sc_audit_entry *e = calloc(NEW, sizeof(*e));
 	struct sc_diag d;
@@ -252,6 +254,9 @@ static void migrated(void **state)
 		expect[who(seq)]++;
 	}
 	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO audit_index SELECT 0, subject, seq FROM audit"
+				      " WHERE seq <= 131072 AND subject <> '' ORDER BY 2, 3",
+				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
@@ -265,7 +270,9 @@ static void migrated(void **state)
 	}
 	assert_int_equal(sc_store_audit_append(st, e, 1000, &d), SC_OK);
 	assert_int_equal(e[0].seq, OLD + 1);
-	assert_int_equal(sc_store_audit_append(st, e + 1000, NEW - 1000, &d), SC_OK);
+	for (int64_t at = 1000; at < NEW; at += 40000)
+		assert_int_equal(sc_store_audit_append(st, e + at, NEW - at < 40000 ? (size_t)(NEW - at) : 40000,
+						       &d), SC_OK);
 	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_OK);
 	assert_int_equal(count, OLD + NEW);
 	for (int k = 1; k < SUBJECTS; k++) {
@@ -280,16 +287,16 @@ static void migrated(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_blocks_append_only_u;"
 				      " UPDATE audit_blocks SET data = substr(data, 1, length(data) - 3)"
-				      " WHERE seq = 132001", NULL, NULL, NULL), SQLITE_OK);
+				      " WHERE seq = 133073", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_close(db);
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_ECORRUPT);
-	assert_int_equal(bad, 132001);
+	assert_int_equal(bad, 133073);
 	{
 		struct seen x = {0};
 		assert_int_equal(sc_store_audit_subject(st, "", take_any, &x, &d), SC_ECORRUPT);
-		assert_non_null(strstr(d.message, "132001"));
+		assert_non_null(strstr(d.message, "133073"));
 	}
 	sc_store_close(st);
 	remove_ledger(path);
