@@ -220,7 +220,7 @@ static yaml_node_t *item(struct cc *c, yaml_node_t *n, size_t i)
 static enum sc_status kinds(struct cc *c, yaml_node_t *n, const char *field,
 			    unsigned *out)
 {
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, field, 2, true, &cnt);
 
 	*out = 0;
@@ -277,7 +277,7 @@ static enum sc_status compile_sources(struct cc *c, yaml_node_t *n)
 {
 	static const char *const keys[] = {"name", "label", "may_file"};
 	struct sc_rulebook *rb = c->rb;
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, "sources", SC_LIMIT_SOURCES, true, &cnt);
 
 	if (st)
@@ -289,7 +289,7 @@ static enum sc_status compile_sources(struct cc *c, yaml_node_t *n)
 		struct sc_source_def *s = &rb->sources[i];
 		yaml_node_t *v[COUNT(keys)], *it = item(c, n, i);
 		char p[SC_DIAG_FIELD_MAX], f[SC_DIAG_FIELD_MAX];
-		size_t np;
+		size_t np = 0;
 
 		PATH(p, "sources[%zu]", i);
 		if ((st = fields(c, it, "source", p, keys, COUNT(keys), v)))
@@ -330,7 +330,7 @@ static enum sc_status compile_grades(struct cc *c, yaml_node_t *n,
 {
 	static const char *const keys[] = {"grade", "min"};
 	char f[SC_DIAG_FIELD_MAX];
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st;
 
 	PATH(f, "%s.grades", p);
@@ -470,7 +470,7 @@ static enum sc_status compile_scorecards(struct cc *c, yaml_node_t *n)
 					   "base", "min", "max", "grades",
 					   "rules"};
 	struct sc_rulebook *rb = c->rb;
-	size_t cnt, total = 0;
+	size_t cnt = 0, total = 0;
 	enum sc_status st = seq(c, n, "scorecards", SC_LIMIT_SCORECARDS, false, &cnt);
 
 	if (st)
@@ -500,7 +500,7 @@ static enum sc_status compile_scorecards(struct cc *c, yaml_node_t *n)
 		struct sc_scorecard_def *s = &rb->scorecards[i];
 		yaml_node_t *v[COUNT(keys)], *it = item(c, n, i);
 		char p[SC_DIAG_FIELD_MAX], f[SC_DIAG_FIELD_MAX];
-		size_t nr;
+		size_t nr = 0;
 
 		PATH(p, "scorecards[%zu]", i);
 		if ((st = fields(c, it, "scorecard", p, keys, COUNT(keys), v)))
@@ -573,7 +573,7 @@ static enum sc_status compile_lists(struct cc *c, yaml_node_t *n)
 		"name", "label", "kind", "applies_to", "entered_by", "grace_days",
 		"duration_days", "repair_min_days", "public", "basis", "disclose"};
 	struct sc_rulebook *rb = c->rb;
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, "lists", SC_LIMIT_LISTS, false, &cnt);
 
 	if (st)
@@ -585,7 +585,7 @@ static enum sc_status compile_lists(struct cc *c, yaml_node_t *n)
 		struct sc_list_def *l = &rb->lists[i];
 		yaml_node_t *v[COUNT(keys)], *it = item(c, n, i);
 		char p[SC_DIAG_FIELD_MAX], f[SC_DIAG_FIELD_MAX];
-		size_t ne;
+		size_t ne = 0;
 
 		PATH(p, "lists[%zu]", i);
 		if ((st = fields(c, it, "list", p, keys, COUNT(keys), v)))
@@ -669,7 +669,7 @@ static enum sc_status measure_lists(struct cc *c, yaml_node_t *n,
 				    enum sc_list_kind want)
 {
 	struct sc_rulebook *rb = c->rb;
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, f, SC_LIMIT_LISTS, true, &cnt);
 
 	if (st)
@@ -701,7 +701,7 @@ static enum sc_status compile_measures(struct cc *c, yaml_node_t *n)
 		"action", "label", "deny_if_listed", "grant_if_grade_at_least",
 		"scorecard", "grant_if_listed", "issued_by", "basis"};
 	struct sc_rulebook *rb = c->rb;
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, "measures", SC_LIMIT_MEASURES, false, &cnt);
 
 	if (st)
@@ -918,7 +918,7 @@ static enum sc_status build_actions(struct cc *c)
 
 static enum sc_status compile_schemes(struct cc *c, yaml_node_t *n)
 {
-	size_t cnt;
+	size_t cnt = 0;
 	enum sc_status st = seq(c, n, "id_schemes", 3, true, &cnt);
 
 	for (size_t i = 0; !st && i < cnt; i++) {

@@ -153,7 +153,7 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
 	"CREATE TRIGGER audit_blocks_append_only_d BEFORE DELETE ON audit_blocks"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n",
-	/* 10 -> 11: the audit log's subject index in chunks, a row per 512
+	/* 10 -> 11: the audit log's subject index in chunks, a row per 128
 	 * entries or more (sqlite_audit.c); audit_index keeps the segments
 	 * indexed before */
 	"CREATE TABLE audit_subjects(seg INTEGER NOT NULL, low TEXT NOT NULL, data BLOB NOT NULL,"

@@ -33,8 +33,9 @@ struct subj_slot {
  * seeks once per segment and scans the unfilled tail. */
 #define AUDIT_SEG_BITS 17
 #define AUDIT_SEG_STR "17"
-/* entries per row of the segment index (audit_subjects), at least */
-#define AUDIT_CHUNK 512
+/* entries per row of the segment index (audit_subjects), at least: 128
+ * keeps a lookup to decoding about a kilobyte per segment */
+#define AUDIT_CHUNK 128
 
 /* Interned names (types, sources): few, so a small linear table. */
 #define INTERN_MAX 512
