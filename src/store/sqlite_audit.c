@@ -5,7 +5,7 @@
  * (seq of its first entry, count, hash of its last entry, data), the data
  * holding each entry's fields, every string as the length of the prefix it
  * shares with the entry before and the rest. Consecutive checks share most
- * of their stamp, action and result, so an entry takes about 40 bytes and an
+ * of their stamp, action and result, so an entry takes about 16 bytes and an
  * append one row, where a row per entry (the audit table, still read for the
  * entries written before schema 10) took several hundred bytes with its
  * hashes and cost a B-tree insert each. seq is implicit: the block's first
