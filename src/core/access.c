@@ -106,25 +106,23 @@ static size_t decimal(char *buf, int64_t v)
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 		   char hex[SC_HASH_HEX])
 {
-	static const char sep = 0x1f, digits[] = "0123456789abcdef";
+	static const char sep = 0x1f;
 	unsigned char out[SC_SHA256_BYTES];
 	char seq[24], key[24];
 	const char *role = sc_role_name(e->role);
 	struct sc_bytes parts[16];
 	const char *fields[8] = {prev_hex, seq, e->at, key, role, e->action,
 				 e->subject, e->result};
-	size_t lens[8] = {0, decimal(seq, e->seq), 0, decimal(key, e->key_id)};
+	const size_t lens[8] = {strlen(prev_hex), decimal(seq, e->seq), strlen(e->at),
+				decimal(key, e->key_id), strlen(role), strlen(e->action),
+				strlen(e->subject), strlen(e->result)};
 
 	for (size_t i = 0; i < 8; i++) {
-		parts[2 * i] = (struct sc_bytes){fields[i], i == 1 || i == 3 ? lens[i] : strlen(fields[i])};
+		parts[2 * i] = (struct sc_bytes){fields[i], lens[i]};
 		parts[2 * i + 1] = (struct sc_bytes){&sep, 1};
 	}
 	sc_sha256_parts(parts, 16, out);
-	for (size_t i = 0; i < sizeof(out); i++) {
-		hex[2 * i] = digits[out[i] >> 4];
-		hex[2 * i + 1] = digits[out[i] & 15];
-	}
-	hex[2 * sizeof(out)] = '\0';
+	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
 }
 
 enum sc_status sc_key_binding(const struct sc_rulebook *rb, enum sc_role role,
