@@ -158,7 +158,16 @@ static const char *const migrations[] = {
 	 * indexed before */
 	"CREATE TABLE audit_subjects(seg INTEGER NOT NULL, low TEXT NOT NULL, data BLOB NOT NULL,"
 	" PRIMARY KEY(seg, low)) WITHOUT ROWID;\n",
+	/* 11 -> 12: the records' subject index in sorted runs, written at each
+	 * commit (sqlite_bysubject.c), in place of a B-tree insert per record;
+	 * migrate() fills it from records_subject, then drops that. A
+	 * consent's subject is looked up through its UNIQUE index. */
+	"CREATE TABLE subject_runs(run INTEGER PRIMARY KEY, pairs INTEGER NOT NULL);\n"
+	"CREATE TABLE subject_chunks(run INTEGER NOT NULL, low INTEGER NOT NULL,"
+	" data BLOB NOT NULL, PRIMARY KEY(run, low)) WITHOUT ROWID;\n"
+	"DROP INDEX consents_subject;\n",
 };
+#define SCHEMA_BYSUBJECT 12
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -193,7 +202,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " JOIN sources so ON so.id = r.source"
 			   " LEFT JOIN disputes d ON d.id = (SELECT max(id) FROM disputes x"
 			   "  WHERE x.rid = r.rid AND (x.decided IS NULL OR x.decided > x.deadline))"
-			   " WHERE r.subject = ?1 ORDER BY r.date, r.rid",
+			   " WHERE r.rid IN (SELECT rid FROM subject_rids(?1)) AND r.subject = ?1"
+			   " ORDER BY r.date, r.rid",
 	[S_SUBJ_CONSENTS] = "SELECT scorecard, granted, date FROM consents"
 			    " WHERE subject = ?1 ORDER BY seq",
 	[S_KEY_GET] = "SELECT id, role, name, binding, hash, revoked, created FROM keys WHERE id = ?1",
@@ -289,6 +299,7 @@ static void lite_close(void *impl)
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);
 	free(l->cache);
+	free(l->pend.v);
 	free(l);
 }
 
@@ -352,8 +363,11 @@ static enum sc_status migrate(struct lite *l, struct sc_diag *d)
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'", v + 1);
 		if (sc_lite_exec(l, "BEGIN IMMEDIATE", d))
 			return SC_ESTORE;
-		if (sc_lite_exec(l, migrations[v - 1], d) || sc_lite_exec(l, sql, d) ||
-		    sc_lite_exec(l, "COMMIT", d)) {
+		if (sc_lite_exec(l, migrations[v - 1], d) ||
+		    (v + 1 == SCHEMA_BYSUBJECT &&
+		     (sc_lite_bysubj_build(l, d) ||
+		      sc_lite_exec(l, "DROP INDEX records_subject", d))) ||
+		    sc_lite_exec(l, sql, d) || sc_lite_exec(l, "COMMIT", d)) {
 			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 			return SC_ESTORE;
 		}
@@ -435,7 +449,8 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 	l->cache_kib = l->base_kib = CACHE_KIB;
 	if (flags & SC_STORE_LEAN)
 		cache_set(l, l->base_kib = LEAN_CACHE_KIB);
-	if ((st = check_schema(l, flags, d)) || (st = migrate(l, d)))
+	if ((st = sc_lite_bysubj_register(l, d)) || (st = check_schema(l, flags, d)) ||
+	    (st = migrate(l, d)))
 		goto fail;
 	if (!mem) {
 		l->changes = sc_changes_open(path);
@@ -618,6 +633,7 @@ static void lite_rollback(void *impl)
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->in_txn = false;
 	checks_on(l);
+	sc_lite_bysubj_drop(l);
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
 	l->types.n = l->sources.n = 0;
@@ -626,8 +642,10 @@ static void lite_rollback(void *impl)
 static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	enum sc_status st = sc_lite_exec(l, "COMMIT", d);
+	enum sc_status st = sc_lite_bysubj_flush(l, d);
 
+	if (!st)
+		st = sc_lite_exec(l, "COMMIT", d);
 	if (st) {
 		/* the transaction is lost whole (SQLite may have rolled it back
 		 * already, e.g. on a full disk): end it, and forget the subject
@@ -815,8 +833,12 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 	bind_text(s, 7, r->ref);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot store record");
-	if (sqlite3_changes(l->db) == 1)
-		return SC_OK;
+	if (sqlite3_changes(l->db) == 1) {
+		/* into the subject index at the commit (outside a transaction:
+		 * now) */
+		st = sc_lite_bysubj_note(l, sid, sqlite3_last_insert_rowid(l->db));
+		return st || l->in_txn ? st : sc_lite_bysubj_flush(l, d);
+	}
 	st = compare_existing(l, r, d);
 	if (created) {
 		/* leave no trace of a subject named only by a refused line */

@@ -14,65 +14,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "sqlite_impl.h"
 
 /* ---- encoding ---- */
 
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static bool buf_room(struct buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	unsigned char *p;
-
-	if (b->len + more <= b->cap)
-		return true;
-	while (cap < b->len + more)
-		cap *= 2;
-	if (!(p = realloc(b->p, cap)))
-		return false;
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-/* LEB128; the caller made room for 10 bytes */
-static void put_varint(struct buf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		b->p[b->len++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->len++] = (unsigned char)v;
-}
-
 /* s as the length it shares with prev, the length of the rest, the rest */
-static bool put_str(struct buf *b, const char *prev, const char *s)
+static bool put_str(struct sc_buf *b, const char *prev, const char *s)
 {
 	size_t shared = 0, len = strlen(s);
 
 	while (prev[shared] && prev[shared] == s[shared])
 		shared++;
-	if (!buf_room(b, 20 + len - shared))
+	if (!sc_buf_room(b, 20 + len - shared))
 		return false;
-	put_varint(b, shared);
-	put_varint(b, len - shared);
+	sc_buf_varint(b, shared);
+	sc_buf_varint(b, len - shared);
 	memcpy(b->p + b->len, s + shared, len - shared);
 	b->len += len - shared;
 	return true;
 }
 
-static bool put_entry(struct buf *b, const struct sc_audit_entry *prev,
+static bool put_entry(struct sc_buf *b, const struct sc_audit_entry *prev,
 		      const struct sc_audit_entry *e)
 {
 	uint64_t key = ((uint64_t)e->key_id << 1) ^ (uint64_t)(e->key_id >> 63);
 
-	if (!put_str(b, prev->at, e->at) || !buf_room(b, 11))
+	if (!put_str(b, prev->at, e->at) || !sc_buf_room(b, 11))
 		return false;
-	put_varint(b, key);
+	sc_buf_varint(b, key);
 	b->p[b->len++] = (unsigned char)e->role;
 	return put_str(b, prev->action, e->action) && put_str(b, prev->subject, e->subject) &&
 	       put_str(b, prev->result, e->result);
@@ -95,14 +65,7 @@ struct dec {
 
 static bool get_varint(struct dec *x, uint64_t *v)
 {
-	*v = 0;
-	for (unsigned shift = 0; shift < 64 && x->p < x->end; shift += 7) {
-		unsigned char c = *x->p++;
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return true;
-	}
-	return false;
+	return sc_varint_get(&x->p, x->end, v);
 }
 
 static bool get_str(struct dec *x, struct field *f)
@@ -346,7 +309,7 @@ struct indexing {
 		const char *subject; /* once collected */
 	} *it;
 	size_t n, cap;
-	struct buf pool; /* subjects, NUL-terminated */
+	struct sc_buf pool; /* subjects, NUL-terminated */
 };
 
 static enum sc_status collect(void *ctx, const struct sc_audit_entry *e)
@@ -364,7 +327,7 @@ static enum sc_status collect(void *ctx, const struct sc_audit_entry *e)
 		ix->it = it;
 		ix->cap = cap;
 	}
-	if (!buf_room(&ix->pool, len))
+	if (!sc_buf_room(&ix->pool, len))
 		return SC_ENOMEM;
 	{
 		struct item *it = &ix->it[ix->n++];
@@ -402,7 +365,7 @@ static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
 {
 	struct indexing ix = {.lo = (from >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS,
 			      .hi = (to >> AUDIT_SEG_BITS) << AUDIT_SEG_BITS};
-	struct buf chunk = {0};
+	struct sc_buf chunk = {0};
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
@@ -423,13 +386,13 @@ static enum sc_status index_segments(struct lite *l, int64_t from, int64_t to,
 	 * changes: a subject's entries in a segment are in one chunk */
 	for (size_t i = 0, start = 0; i < ix.n; i++) {
 		const struct item *it = &ix.it[i], *prev = i > start ? &ix.it[i - 1] : NULL;
-		if (!buf_room(&chunk, 10) ||
-		    !put_str(&chunk, prev ? prev->subject : "", it->subject) || !buf_room(&chunk, 10)) {
+		if (!sc_buf_room(&chunk, 10) ||
+		    !put_str(&chunk, prev ? prev->subject : "", it->subject) || !sc_buf_room(&chunk, 10)) {
 			st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
 					 "out of memory indexing the audit log");
 			goto done;
 		}
-		put_varint(&chunk, (uint64_t)(it->seq - (it->seg << AUDIT_SEG_BITS)));
+		sc_buf_varint(&chunk, (uint64_t)(it->seq - (it->seg << AUDIT_SEG_BITS)));
 		if (i + 1 < ix.n && ix.it[i + 1].seg == it->seg &&
 		    (i + 1 - start < AUDIT_CHUNK || !strcmp(ix.it[i + 1].subject, it->subject)))
 			continue;
@@ -506,7 +469,7 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	char prev[SC_HASH_HEX], hash[SC_HASH_HEX];
-	struct buf b = {0};
+	struct sc_buf b = {0};
 	int64_t seq, first;
 	enum sc_status st;
 

@@ -37,6 +37,16 @@ struct subj_slot {
  * keeps a lookup to decoding about a kilobyte per segment */
 #define AUDIT_CHUNK 128
 
+/* (subject, rid) pairs a transaction filed, for the subject index
+ * (sqlite_bysubject.c); written at its commit. */
+struct sc_pair {
+	int64_t sid, rid;
+};
+struct sc_pairs {
+	struct sc_pair *v;
+	size_t n, cap;
+};
+
 /* Interned names (types, sources): few, so a small linear table. */
 #define INTERN_MAX 512
 struct intern {
@@ -57,6 +67,7 @@ struct lite {
 	int64_t base_kib;            /* and outside ingest transactions */
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
+	struct sc_pairs pend;        /* records filed since the last commit */
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -81,6 +92,16 @@ enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s
 void sc_lite_col(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* A prepared statement, reset and unbound. */
 sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
+
+/* sqlite_bysubject.c: the records' subject index. note: a record filed
+ * in the open transaction; flush: writes them, before its COMMIT; drop:
+ * forgets them (rollback); build: indexes every record (migration to 12);
+ * register: the table-valued function subject_rids(subject) on l->db. */
+enum sc_status sc_lite_bysubj_note(struct lite *l, int64_t sid, int64_t rid);
+enum sc_status sc_lite_bysubj_flush(struct lite *l, struct sc_diag *d);
+void sc_lite_bysubj_drop(struct lite *l);
+enum sc_status sc_lite_bysubj_build(struct lite *l, struct sc_diag *d);
+enum sc_status sc_lite_bysubj_register(struct lite *l, struct sc_diag *d);
 
 enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				    struct sc_text id, struct sc_loaded *out,

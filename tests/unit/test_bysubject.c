@@ -1,0 +1,257 @@
+/* The records' subject index in runs (sqlite_bysubject.c): a subject's
+ * records found after commits of 1 to 2,000 records (runs written and
+ * merged), never a rolled-back one, each once after a removed rid was
+ * given again, the same after a pre-schema-12 ledger migrates, a damaged
+ * chunk reported, not read past. Checked against the ledger's own rows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "socred/store.h"
+
+#define SUBJECTS 40
+
+static char path[64];
+static int64_t filed; /* records filed and kept */
+static int next_id;
+
+static struct sc_text txt(const char *s) { return (struct sc_text){s, strlen(s)}; }
+
+static void subject_name(char *buf, size_t size, int k) { snprintf(buf, size, "P%d", k); }
+
+/* Files n records in one transaction, committed or rolled back. */
+static void file_batch(struct sc_store *st, int n, bool commit)
+{
+	struct sc_diag d;
+	char rid[32], subj[16];
+
+	assert_int_equal(sc_store_begin(st, &d), SC_OK);
+	for (int i = 0; i < n; i++) {
+		int id = ++next_id;
+		snprintf(rid, sizeof(rid), "r%d", id);
+		subject_name(subj, sizeof(subj), id * 7 % SUBJECTS + 1);
+		struct sc_store_add a = {.record_id = txt(rid), .subject = txt(subj),
+					 .type = txt("tax.arrears"), .source = txt("tax"),
+					 .ref = txt(""), .kind = SC_KIND_PERSON, .date = 20000,
+					 .amount = SC_AMOUNT_NONE};
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+	}
+	if (commit) {
+		assert_int_equal(sc_store_commit(st, &d), SC_OK);
+		filed += n;
+	} else {
+		sc_store_rollback(st);
+	}
+}
+
+/* The rids SQL finds for subject k (a full scan of records). */
+static int64_t scan_rids(sqlite3 *db, int k, int64_t *out, int64_t max)
+{
+	sqlite3_stmt *s = NULL;
+	char subj[16];
+	int64_t n = 0;
+
+	subject_name(subj, sizeof(subj), k);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT r.rid FROM records r NOT INDEXED"
+					    " JOIN subjects s ON s.id = r.subject"
+					    " WHERE s.ext_id = ?1 ORDER BY r.rid", -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, subj, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		assert_true(n < max);
+		out[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Every subject's file as the index finds it equals the scan; returns the
+ * records seen. */
+static int64_t check_all(struct sc_store *st)
+{
+	const char *ids[SUBJECTS];
+	char names[SUBJECTS][16];
+	struct sc_pop p;
+	struct sc_diag d;
+	sqlite3 *db = NULL;
+	int64_t *want = calloc((size_t)filed + 8, sizeof(*want)), total = 0;
+
+	for (int k = 0; k < SUBJECTS; k++) {
+		subject_name(names[k], sizeof(names[k]), k + 1);
+		ids[k] = names[k];
+	}
+	assert_int_equal(sc_store_pop_load(st, ids, SUBJECTS, INT64_MAX, &p, NULL, NULL, &d), SC_OK);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (uint64_t i = 0; i < p.nsub; i++) {
+		const char *id = p.ids + p.idoff[i];
+		int64_t n = scan_rids(db, atoi(id + 1), want, (int64_t)filed + 8);
+		assert_int_equal((int64_t)(p.roff[i + 1] - p.roff[i]), n);
+		for (int64_t j = 0; j < n; j++)
+			assert_int_equal(p.recs[p.roff[i] + (uint64_t)j].rid, want[j]);
+		total += n;
+	}
+	sqlite3_close(db);
+	sc_pop_free(&p);
+	free(want);
+	return total;
+}
+
+static int64_t query_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* How many size classes (highest bit of the pair count) the runs span. */
+static int64_t size_classes(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	uint64_t seen = 0;
+	int64_t n = 0;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT pairs FROM subject_runs", -1, &s, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t pairs = sqlite3_column_int64(s, 0);
+		assert_true(pairs > 0);
+		seen |= 1ull << (63 - __builtin_clzll((unsigned long long)pairs));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	for (; seen; seen &= seen - 1)
+		n++;
+	return n;
+}
+
+static void exec(const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void cleanup(void)
+{
+	static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
+	char p[80];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+		unlink(p);
+	}
+}
+
+static void runs(void **state)
+{
+	static const int sizes[] = {1, 1, 1, 3, 500, 1, 1, 2000, 7, 1, 64, 65, 1, 1, 1, 300, 1};
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	int64_t nruns, gone;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-bysubject-%ld.db", (long)getpid());
+	cleanup();
+	filed = next_id = 0;
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	/* no B-tree index on records(subject) any more */
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'records_subject'"), 0);
+	for (size_t b = 0; b < sizeof(sizes) / sizeof(sizes[0]); b++) {
+		file_batch(st, sizes[b], true);
+		if (b == 4) /* a rolled-back transaction leaves no pair */
+			file_batch(st, 40, false);
+		assert_int_equal(check_all(st), filed);
+	}
+	/* a binary counter: at most one run per size class, every pair once */
+	nruns = query_int("SELECT count(*) FROM subject_runs");
+	assert_true(nruns >= 1 && nruns <= 12);
+	assert_int_equal(size_classes(), nruns);
+	assert_int_equal(query_int("SELECT sum(pairs) FROM subject_runs"), filed);
+
+	/* the highest rid removed, then given again to the same subject's and
+	 * to another's records: each found once, and only under its subject */
+	int64_t top = query_int("SELECT max(rid) FROM records");
+	assert_int_equal(sc_store_expire(st, &top, 1, &d), SC_OK);
+	filed--;
+	next_id += SUBJECTS - 1; /* the next record: the removed one's subject */
+	file_batch(st, 1, true);
+	assert_int_equal(query_int("SELECT max(rid) FROM records"), top);
+	file_batch(st, 3, true);
+	gone = query_int("SELECT max(rid) FROM records");
+	assert_int_equal(sc_store_expire(st, &gone, 1, &d), SC_OK);
+	filed--;
+	file_batch(st, 1, true); /* another subject now holds rid `gone` */
+	assert_int_equal(check_all(st), filed);
+	sc_store_close(st);
+
+	/* a ledger from before schema 12: records_subject, no runs */
+	exec("DROP TABLE subject_chunks; DROP TABLE subject_runs;"
+	     " CREATE INDEX records_subject ON records(subject);"
+	     " CREATE INDEX consents_subject ON consents(subject);"
+	     " UPDATE meta SET value = '11' WHERE key = 'schema'");
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'records_subject'"), 0);
+	assert_int_equal(query_int("SELECT count(*) FROM subject_runs"), 1);
+	assert_int_equal(query_int("SELECT sum(pairs) FROM subject_runs"), filed);
+	assert_int_equal(check_all(st), filed);
+	file_batch(st, 10, true);
+	assert_int_equal(check_all(st), filed);
+	sc_store_close(st);
+	cleanup();
+}
+
+/* A chunk cut short, or one whose varint never ends: the load fails and
+ * says so. */
+static void damaged(void **state)
+{
+	static const char *const bad[] = {"x'00'", "x'0080808080808080808080'"};
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	struct sc_pop p;
+	const char *ids[] = {"P8"};
+	char sql[160];
+	(void)state;
+
+	for (size_t k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "/tmp/socred-test-bysubject-%ld.db", (long)getpid());
+		cleanup();
+		filed = next_id = 0;
+		assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+		file_batch(st, 400, true);
+		assert_int_equal(check_all(st), filed);
+		sc_store_close(st);
+		snprintf(sql, sizeof(sql), "UPDATE subject_chunks SET data = %s", bad[k]);
+		exec(sql);
+		assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+		assert_int_not_equal(sc_store_pop_load(st, ids, 1, INT64_MAX, &p, NULL, NULL, &d), SC_OK);
+		assert_non_null(strstr(d.message, "subject index is damaged"));
+		sc_store_close(st);
+		cleanup();
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(runs), cmocka_unit_test(damaged)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
