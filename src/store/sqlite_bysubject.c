@@ -479,7 +479,8 @@ static enum sc_status rids_of(struct lite *l, sqlite3_stmt *q, int64_t sid, stru
 			st = SC_ENOMEM;
 			goto done;
 		}
-	qsort(out->v, out->n, sizeof(*out->v), rid_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), rid_cmp);
 	for (size_t i = 0; i < out->n; i++)
 		if (!k || out->v[k - 1] != out->v[i])
 			out->v[k++] = out->v[i];
