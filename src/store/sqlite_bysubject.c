@@ -587,10 +587,11 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idx, const char *idx_str, in
 	if (argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL)
 		return SQLITE_OK;
 	c->sid = sqlite3_value_int64(argv[0]);
-	/* a chunk per run: the last one that starts at or before the subject */
+	/* a chunk per run: the last one that starts at or before the subject
+	 * (CROSS JOIN: runs first, or SQLite scans every chunk) */
 	if (!v->q && sqlite3_prepare_v3(v->l->db,
 					"SELECT r.run, c.low, c.data FROM subject_runs r"
-					" JOIN subject_chunks c ON c.run = r.run AND c.low ="
+					" CROSS JOIN subject_chunks c ON c.run = r.run AND c.low ="
 					" (SELECT max(low) FROM subject_chunks WHERE run = r.run AND low <= ?1)",
 					-1, SQLITE_PREPARE_PERSISTENT, &v->q, NULL) != SQLITE_OK)
 		return SQLITE_ERROR;

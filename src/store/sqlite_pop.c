@@ -369,12 +369,14 @@ static enum sc_status load_some(struct lite *l, const char *const *ids, size_t n
 {
 	static const char *const sql[5] = {
 		"SELECT ext_id, kind FROM subjects WHERE id = ?1",
+		/* CROSS JOIN: the index first (SQLite keeps that order) */
 		"SELECT r.rid, r.type, r.date, r.amount FROM subject_rids(?1) i"
-		" JOIN records r ON r.rid = i.rid WHERE r.subject = ?1 ORDER BY r.rid",
-		"SELECT e.rid, e.op, e.date FROM subject_rids(?1) i JOIN records r ON r.rid = i.rid"
-		" JOIN events e ON e.rid = r.rid WHERE r.subject = ?1 ORDER BY e.seq",
+		" CROSS JOIN records r ON r.rid = i.rid WHERE r.subject = ?1 ORDER BY r.rid",
+		"SELECT e.rid, e.op, e.date FROM subject_rids(?1) i CROSS JOIN records r"
+		" ON r.rid = i.rid CROSS JOIN events e ON e.rid = r.rid WHERE r.subject = ?1"
+		" ORDER BY e.seq",
 		"SELECT x.rid, x.deadline, x.decided FROM subject_rids(?1) i"
-		" JOIN records r ON r.rid = i.rid JOIN disputes x ON x.rid = r.rid"
+		" CROSS JOIN records r ON r.rid = i.rid CROSS JOIN disputes x ON x.rid = r.rid"
 		" WHERE r.subject = ?1 AND" DISPUTE_OPEN " ORDER BY x.id",
 		"SELECT scorecard, granted, date FROM consents WHERE subject = ?1 ORDER BY seq"};
 	sqlite3_stmt *q[5] = {0}, *s = NULL;
