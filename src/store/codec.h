@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
+
+#include "socred/arena.h"
 
 /* Owns p (free it); len bytes used of cap. */
 struct sc_buf {
@@ -18,18 +19,7 @@ struct sc_buf {
 /* Room for `more` bytes past len; false when out of memory (b unchanged). */
 static inline bool sc_buf_room(struct sc_buf *b, size_t more)
 {
-	size_t cap = b->cap ? b->cap : 4096;
-	unsigned char *p;
-
-	if (b->len + more <= b->cap)
-		return true;
-	while (cap < b->len + more)
-		cap *= 2;
-	if (!(p = realloc(b->p, cap)))
-		return false;
-	b->p = p;
-	b->cap = cap;
-	return true;
+	return sc_grow((void **)&b->p, &b->cap, b->len + more, 1);
 }
 
 /* Appends v; the caller made room for 10 bytes. */

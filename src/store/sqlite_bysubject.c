@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "socred/arena.h"
 #include "sqlite_impl.h"
 
 #define RUN_CHUNK 128
@@ -87,14 +88,8 @@ enum sc_status sc_lite_bysubj_note(struct lite *l, int64_t sid, int64_t rid)
 {
 	struct sc_pairs *p = &l->pend;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 4096;
-		struct sc_pair *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return SC_ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (!sc_grow((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v)))
+		return SC_ENOMEM;
 	p->v[p->n++] = (struct sc_pair){sid, rid};
 	return SC_OK;
 }
@@ -254,14 +249,9 @@ static int in_next(struct in *x, enum sc_status *st, struct sc_diag *d)
 			return 0;
 		}
 		size_t n = (size_t)sqlite3_column_bytes(x->q, 1);
-		if (n > x->cap) {
-			unsigned char *p = realloc(x->data, n);
-			if (!p) {
-				*st = SC_ENOMEM;
-				return 0;
-			}
-			x->data = p;
-			x->cap = n;
+		if (!sc_grow((void **)&x->data, &x->cap, n, 1)) {
+			*st = SC_ENOMEM;
+			return 0;
 		}
 		if (n)
 			memcpy(x->data, sqlite3_column_blob(x->q, 1), n);
@@ -426,14 +416,8 @@ struct rids {
 
 static bool rids_add(struct rids *r, int64_t rid)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		int64_t *v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return false;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (!sc_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		return false;
 	r->v[r->n++] = rid;
 	return true;
 }
