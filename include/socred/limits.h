@@ -23,6 +23,10 @@
 /* SQLite page cache of a connection while it ingests, at most (MiB); an
  * ingest into a small ledger keeps the default 128 MiB */
 #define SC_LIMIT_INGEST_CACHE_MIB 1024
+/* the WAL an ingest lets grow while its checkpoints run on their own
+ * thread, at least (MiB; sqlite_ckpt.c): about the disk it may take
+ * beyond the ledger's size */
+#define SC_LIMIT_INGEST_WAL_MIB 256
 /* lines validated ahead of the writes, per batch (two batches) */
 #define SC_LIMIT_INGEST_AHEAD_LINES 4096
 #define SC_LIMIT_INGEST_AHEAD_BYTES (4 * 1024 * 1024)

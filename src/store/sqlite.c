@@ -294,6 +294,7 @@ static void lite_close(void *impl)
 
 	if (!l)
 		return;
+	sc_lite_ckpt_stop(l->ckpt); /* before the close's own checkpoint */
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(l->stmt[i]);
 	sqlite3_close(l->db);
@@ -385,16 +386,27 @@ static void configure(void)
 }
 
 /* After every commit (SQLite calls it once the commit is durable and the
- * write lock released): move the shared change counter, then checkpoint as
- * the default hook would. */
+ * write lock released): move the shared change counter, then checkpoint
+ * once the WAL holds 1,000 frames, as the default hook would: on the
+ * checkpointer's thread while an ingest has one, until the WAL reaches its
+ * bound (sqlite_ckpt.c). */
 static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 {
 	struct lite *l = ctx;
+	int added = pages > l->wal_frames ? pages - l->wal_frames : pages;
 
+	l->wal_frames = pages;
 	if (!l->quiet)
 		sc_changes_bump(l->changes);
-	if (pages >= 1000)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (pages < 1000)
+		return SQLITE_OK;
+	if (l->ckpt && !sc_lite_ckpt_due(pages, added, l->page_size)) {
+		sc_lite_ckpt_kick(l->ckpt);
+		return SQLITE_OK;
+	}
+	if (l->ckpt)
+		sc_lite_ckpt_wait(l->ckpt);
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
 
@@ -612,6 +624,14 @@ static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 
 	if (lines) { /* an ingest batch */
 		ingest_sizes(l, lines);
+		if (!l->ckpt && strcmp(l->path, ":memory:")) {
+			struct sc_diag ignored;
+			enum sc_status ps = SC_OK;
+			/* the thread is advice, like the sizes: none if this fails */
+			l->page_size = (int)sc_lite_int_query(l, "PRAGMA page_size", &ps, &ignored);
+			if (ps == SC_OK)
+				l->ckpt = sc_lite_ckpt_start(l->path);
+		}
 		if (!l->unchecked && (st = sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)))
 			return st;
 		l->unchecked = true;

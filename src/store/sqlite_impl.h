@@ -68,6 +68,9 @@ struct lite {
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 	struct sc_pairs pend;        /* records filed since the last commit */
+	struct sc_ckpt *ckpt;        /* NULL: checkpoints in the commit hook */
+	int wal_frames;              /* the WAL's frames at the last commit */
+	int page_size;
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -102,6 +105,18 @@ enum sc_status sc_lite_bysubj_flush(struct lite *l, struct sc_diag *d);
 void sc_lite_bysubj_drop(struct lite *l);
 enum sc_status sc_lite_bysubj_build(struct lite *l, struct sc_diag *d);
 enum sc_status sc_lite_bysubj_register(struct lite *l, struct sc_diag *d);
+
+/* sqlite_ckpt.c: a checkpointer thread for an ingesting connection.
+ * start: NULL when it cannot (checkpoints then stay in the hook); kick: a
+ * commit to copy; wait: until it is idle; due: the WAL holds frames enough
+ * that the writer should wait and copy the rest itself (last_commit: the
+ * frames the last commit appended); stop: joins and frees (NULL: nothing). */
+struct sc_ckpt;
+struct sc_ckpt *sc_lite_ckpt_start(const char *path);
+void sc_lite_ckpt_kick(struct sc_ckpt *c);
+void sc_lite_ckpt_wait(struct sc_ckpt *c);
+bool sc_lite_ckpt_due(int frames, int last_commit, int page_size);
+void sc_lite_ckpt_stop(struct sc_ckpt *c);
 
 enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
 				    struct sc_text id, struct sc_loaded *out,
