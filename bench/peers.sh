@@ -31,7 +31,12 @@ ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || need+=(postgresql)
 command -v node > /dev/null || need+=(nodejs npm)
 [ ${#need[@]} = 0 ] || { as_root apt-get update -qq; as_root apt-get install -y -qq "${need[@]}" > /dev/null; }
 PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
-(cd bench/peers && [ -d node_modules/@duckdb/node-api ] || npm ci --no-audit --no-fund --loglevel=error >&2)
+# npm 11 refuses this lock in `npm ci` (it wants entries for the other
+# platforms' optional DuckDB bindings, which `npm install` leaves out):
+# then `npm install`, which installs the same locked versions
+(cd bench/peers && [ -d node_modules/@duckdb/node-api ] ||
+	npm ci --no-audit --no-fund --loglevel=error 2> /dev/null ||
+	npm install --no-audit --no-fund --loglevel=error >&2)
 SOCRED_SETUP_TESTS=1 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 S=$PWD/build/socred
 PEERS="node $PWD/bench/peers/peers.mjs"

@@ -174,7 +174,8 @@ static const char *const migrations[] = {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE ext_id = ?1",
-	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)",
+	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)"
+		       " ON CONFLICT(ext_id) DO NOTHING",
 	[S_SUBJ_SETKIND] = "UPDATE subjects SET kind = ?2 WHERE id = ?1 AND kind = 0",
 	[S_SUBJ_DEL] = "DELETE FROM subjects WHERE id = ?1",
 	[S_TYPE_GET] = "SELECT id FROM types WHERE name = ?1",
@@ -707,13 +708,33 @@ static enum sc_status kind_conflict(struct sc_text id, enum sc_kind have,
 			   sc_kind_name(want));
 }
 
-/* Finds (or creates) a subject. *created is set when a row was inserted. */
+/* Adds a subject unless its ext_id is filed: true when it added it. */
+static enum sc_status subject_add(struct lite *l, struct sc_text id,
+				  enum sc_kind kind, bool *added, struct sc_diag *d)
+{
+	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_ADD);
+
+	bind_text(s, 1, id);
+	sqlite3_bind_int(s, 2, kind);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot add subject");
+	*added = sqlite3_changes(l->db) == 1;
+	return SC_OK;
+}
+
+/* Finds (or creates) a subject. *created is set when a row was inserted.
+ * Past the cache, a new subject took a lookup that failed, then an insert:
+ * two descents of the ext_id index. While the subjects met are new (a bulk
+ * load: the last one past the cache was), the insert goes first, and the
+ * lookup only when the subject turns out to be filed. */
 enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				  enum sc_kind kind, int64_t *sid,
 				  bool *created, struct sc_diag *d)
 {
 	struct subj_slot *slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
+	enum sc_status st;
 	sqlite3_stmt *s;
+	bool added;
 	int rc;
 
 	*created = false;
@@ -722,9 +743,19 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 		*sid = slot->sid;
 		return SC_OK;
 	}
+	if (l->subjects_new) {
+		if ((st = subject_add(l, id, kind, &added, d)))
+			return st;
+		if (added) {
+			*sid = sqlite3_last_insert_rowid(l->db);
+			*created = true;
+			goto cache;
+		}
+	}
 	s = sc_lite_stmt(l, S_SUBJ_GET);
 	bind_text(s, 1, id);
 	rc = sqlite3_step(s);
+	l->subjects_new = rc == SQLITE_DONE;
 	if (rc == SQLITE_ROW) {
 		enum sc_kind have = (enum sc_kind)sqlite3_column_int(s, 1);
 		*sid = sqlite3_column_int64(s, 0);
@@ -741,16 +772,16 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 			kind = have;
 		}
 	} else if (rc == SQLITE_DONE) {
-		s = sc_lite_stmt(l, S_SUBJ_ADD);
-		bind_text(s, 1, id);
-		sqlite3_bind_int(s, 2, kind);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return sc_lite_db_err(l, d, "cannot add subject");
+		if ((st = subject_add(l, id, kind, &added, d)))
+			return st;
+		if (!added) /* filed by another connection since the lookup */
+			return sc_lite_subject_get(l, id, kind, sid, created, d);
 		*sid = sqlite3_last_insert_rowid(l->db);
 		*created = true;
 	} else {
 		return sc_lite_db_err(l, d, "cannot look up subject");
 	}
+cache:
 	slot->sid = *sid;
 	slot->kind = (uint8_t)kind;
 	slot->len = (uint8_t)id.n;

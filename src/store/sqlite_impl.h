@@ -68,6 +68,7 @@ struct lite {
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 	struct sc_pairs pend;        /* records filed since the last commit */
+	bool subjects_new;           /* the last subject past the cache was new */
 	struct sc_ckpt *ckpt;        /* NULL: checkpoints in the commit hook */
 	int wal_frames;              /* the WAL's frames at the last commit */
 	int page_size;

@@ -1,5 +1,7 @@
 /* The ledger's own choices: how many lines an ingest transaction takes,
- * from the subjects the ledger holds (sqlite.c, ingest_sizes). */
+ * from the subjects the ledger holds (sqlite.c, ingest_sizes); a subject
+ * past the cache added before it is looked up while subjects come new,
+ * which must still find a filed one, its id and its kind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,8 +72,73 @@ static void ingest_transaction_grows_with_subjects(void **state)
 	}
 }
 
+static enum sc_status file_one(struct sc_store *st, const char *rid, const char *subj,
+			       enum sc_kind kind, struct sc_diag *d)
+{
+	struct sc_store_add a = {.record_id = {rid, strlen(rid)}, .subject = {subj, strlen(subj)},
+				 .type = {"tax.arrears", 11}, .source = {"tax", 3},
+				 .ref = {"", 0}, .kind = kind, .date = 20000,
+				 .amount = SC_AMOUNT_NONE};
+	return sc_store_record_add(st, &a, d);
+}
+
+static int64_t count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void subjects_added_first_while_new(void **state)
+{
+	char path[64];
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-s-%ld.db", (long)getpid());
+	unlink(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(file_one(st, "r1", "A", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "r2", "B", SC_KIND_ORG, &d), SC_OK);
+	sc_store_close(st);
+	/* a fresh cache: C is new (so the next subject is added first), then
+	 * A and B, filed, are found behind the refused insert */
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "r3", "C", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "r4", "A", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "r5", "D", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "r6", "B", SC_KIND_PERSON, &d), SC_ECONFLICT);
+	assert_string_equal(d.field, "kind");
+	assert_int_equal(file_one(st, "r7", "B", SC_KIND_ORG, &d), SC_OK);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(count(path, "SELECT count(*) FROM subjects"), 4);
+	assert_int_equal(count(path, "SELECT count(*) FROM records r JOIN subjects s"
+				     " ON s.id = r.subject WHERE s.ext_id = 'A'"), 2);
+	assert_int_equal(count(path, "SELECT count(*) FROM records r JOIN subjects s"
+				     " ON s.id = r.subject WHERE s.ext_id = 'B'"), 2);
+	assert_int_equal(count(path, "SELECT count(*) FROM records WHERE record_id = 'r6'"), 0);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
+		char p[80];
+		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+		unlink(p);
+	}
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
+					   cmocka_unit_test(subjects_added_first_while_new)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
