@@ -19,6 +19,7 @@
 #include "socred/access.h"
 
 #include "socred/store.h"
+#include "ledger_files.h"
 
 #define SUBJECTS 5
 #define TOTAL 300001 /* > 2 segments of 2^17, and a tail */
@@ -124,17 +125,6 @@ static void segments(void **state)
 		unlink(side);
 		snprintf(side, sizeof(side), "%s.changes", path);
 		unlink(side);
-	}
-}
-
-static void remove_ledger(const char *path)
-{
-	static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
-	char p[96];
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
 	}
 }
 

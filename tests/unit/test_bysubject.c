@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "socred/store.h"
+#include "ledger_files.h"
 
 #define SUBJECTS 40
 
@@ -151,16 +152,7 @@ static void exec(const char *sql)
 	sqlite3_close(db);
 }
 
-static void cleanup(void)
-{
-	static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
-	char p[80];
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
-}
+static void cleanup(void) { remove_ledger(path); }
 
 static void runs(void **state)
 {

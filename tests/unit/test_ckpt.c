@@ -21,19 +21,11 @@
 #include "socred/limits.h"
 #include "socred/store.h"
 #include "store/sqlite_impl.h"
+#include "ledger_files.h"
 
 static char path[80];
 
-static void cleanup(void)
-{
-	static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
-	char p[100];
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
-}
+static void cleanup(void) { remove_ledger(path); }
 
 static int64_t file_size(const char *suffix)
 {

@@ -15,6 +15,7 @@
 
 #include "socred/limits.h"
 #include "socred/store.h"
+#include "ledger_files.h"
 
 /* A subject row with this id, written by another connection, as a ledger
  * that already holds that many subjects would have. */
@@ -64,12 +65,7 @@ static void ingest_transaction_grows_with_subjects(void **state)
 	assert_int_equal(sc_store_begin(st, &d), SC_OK);
 	assert_int_equal(sc_store_commit(st, &d), SC_OK);
 	sc_store_close(st);
-	for (size_t i = 0; i < 4; i++) {
-		static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
+	remove_ledger(path);
 }
 
 static enum sc_status file_one(struct sc_store *st, const char *rid, const char *subj,
@@ -128,12 +124,7 @@ static void subjects_added_first_while_new(void **state)
 	assert_int_equal(count(path, "SELECT count(*) FROM records r JOIN subjects s"
 				     " ON s.id = r.subject WHERE s.ext_id = 'B'"), 2);
 	assert_int_equal(count(path, "SELECT count(*) FROM records WHERE record_id = 'r6'"), 0);
-	for (size_t i = 0; i < 4; i++) {
-		static const char *const ext[] = {"", "-wal", "-shm", ".changes"};
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
+	remove_ledger(path);
 }
 
 int main(void)
