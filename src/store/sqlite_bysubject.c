@@ -10,7 +10,8 @@
  * where the subject changes, so one subject's pairs of a run sit in one
  * chunk. A pair is coded as varints: the subject's increase over the pair
  * before, then the rid, or, for the same subject, the rid's increase (a
- * chunk starts from subject low, rid 0). About 3 bytes a pair.
+ * chunk starts from subject low, rid 0): 2.2 bytes a pair on generated
+ * data (bench/README.md, eleventh session).
  *
  * Runs are merged two at a time while two are of one size class (the same
  * highest bit) and the result holds at most RUN_MAX pairs: a binary
