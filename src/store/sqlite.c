@@ -303,6 +303,7 @@ static void lite_close(void *impl)
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);
 	free(l->cache);
+	free(l->recent);
 	free(l->pend.v);
 	free(l);
 }
@@ -480,7 +481,8 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 		}
 	}
 	l->cache = calloc(SUBJ_CACHE_SLOTS, sizeof(*l->cache));
-	if (!l->cache) {
+	l->recent = calloc(RECENT_SLOTS, sizeof(*l->recent));
+	if (!l->cache || !l->recent) {
 		st = SC_ENOMEM;
 		goto fail;
 	}
@@ -587,6 +589,58 @@ static void checks_on(struct lite *l)
 	}
 }
 
+/* ---- records filed in the open transaction (struct recent) ---- */
+
+/* The slot of a record_id: both ends of it mixed (ids of one authority
+ * share their start, ids of several may share their end), no loop. */
+static struct recent *recent_slot(struct lite *l, struct sc_text id)
+{
+	uint64_t a = 0, b = 0;
+
+	if (id.n >= 8) {
+		memcpy(&a, id.p, 8);
+		memcpy(&b, id.p + id.n - 8, 8);
+	} else {
+		memcpy(&a, id.p, id.n);
+	}
+	a = ((a * 0x9E3779B97F4A7C15u) ^ (b * 0xC2B2AE3D27D4EB4Fu) ^ id.n) * 0x9E3779B97F4A7C15u;
+	return &l->recent[(a >> 40) % RECENT_SLOTS];
+}
+
+static void recent_put(struct lite *l, const struct sc_store_add *r, int64_t rid)
+{
+	struct recent *slot;
+
+	if (!l->in_txn || r->record_id.n > sizeof(slot->id) || r->source.n > sizeof(slot->src))
+		return;
+	slot = recent_slot(l, r->record_id);
+	slot->rid = rid;
+	slot->date = r->date;
+	slot->ops = 0;
+	slot->len = (uint8_t)r->record_id.n;
+	slot->src_len = (uint8_t)r->source.n;
+	memcpy(slot->id, r->record_id.p, r->record_id.n);
+	memcpy(slot->src, r->source.p, r->source.n);
+	l->recent_any = true;
+}
+
+static struct recent *recent_find(struct lite *l, struct sc_text id)
+{
+	struct recent *slot;
+
+	if (!l->recent_any || !l->in_txn || id.n > sizeof(slot->id))
+		return NULL;
+	slot = recent_slot(l, id);
+	return slot->rid && slot->len == id.n && !memcmp(slot->id, id.p, id.n) ? slot : NULL;
+}
+
+static void recent_clear(struct lite *l)
+{
+	if (l->recent_any)
+		memset(l->recent, 0, RECENT_SLOTS * sizeof(*l->recent));
+	l->recent_any = false;
+}
+
 /* An ingest transaction's size and page cache, from the subjects the
  * ledger holds. A new subject lands at a random place in the
  * subjects.ext_id index, and a commit writes every page the transaction
@@ -647,6 +701,7 @@ static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 		checks_on(l);
 		cache_set(l, l->base_kib);
 	}
+	recent_clear(l);
 	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;
 	if (st)
@@ -662,9 +717,10 @@ static void lite_rollback(void *impl)
 	l->in_txn = false;
 	checks_on(l);
 	sc_lite_bysubj_drop(l);
+	recent_clear(l);
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
-	l->types.n = l->sources.n = 0;
+	l->types.n = l->sources.n = l->types.last = l->sources.last = 0;
 }
 
 static enum sc_status lite_commit(void *impl, struct sc_diag *d)
@@ -684,6 +740,7 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	}
 	l->in_txn = false;
 	checks_on(l);
+	recent_clear(l);
 	return SC_OK;
 }
 
@@ -731,13 +788,16 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				  enum sc_kind kind, int64_t *sid,
 				  bool *created, struct sc_diag *d)
 {
-	struct subj_slot *slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
+	struct subj_slot *slot = l->last;
 	enum sc_status st;
 	sqlite3_stmt *s;
 	bool added;
 	int rc;
 
 	*created = false;
+	/* a file's lines come by subject: the last one first, then its slot */
+	if (!slot || !slot->sid || slot->len != id.n || memcmp(slot->id, id.p, id.n))
+		l->last = slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
 	if (slot->sid && slot->len == id.n && !memcmp(slot->id, id.p, id.n) &&
 	    (slot->kind == kind || kind == SC_KIND_NONE)) {
 		*sid = slot->sid;
@@ -797,12 +857,14 @@ static enum sc_status intern(struct lite *l, struct intern *t,
 	sqlite3_stmt *s;
 	int rc;
 
-	for (int i = 0; i < t->n; i++)
-		if (strlen(t->names[i]) == name.n &&
-		    !memcmp(t->names[i], name.p, name.n)) {
+	for (int k = 0; k < t->n; k++) {
+		int i = (t->last + k) % t->n;
+		if (t->lens[i] == name.n && !memcmp(t->names[i], name.p, name.n)) {
 			*out = t->ids[i];
+			t->last = i;
 			return SC_OK;
 		}
+	}
 	s = sc_lite_stmt(l, get);
 	bind_text(s, 1, name);
 	rc = sqlite3_step(s);
@@ -821,6 +883,8 @@ static enum sc_status intern(struct lite *l, struct intern *t,
 	if (t->n < INTERN_MAX && name.n <= SC_LIMIT_TYPE) {
 		memcpy(t->names[t->n], name.p, name.n);
 		t->names[t->n][name.n] = '\0';
+		t->lens[t->n] = (uint8_t)name.n;
+		t->last = t->n;
 		t->ids[t->n++] = *out;
 	}
 	return SC_OK;
@@ -892,9 +956,11 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot store record");
 	if (sqlite3_changes(l->db) == 1) {
+		int64_t rid = sqlite3_last_insert_rowid(l->db);
+		recent_put(l, r, rid);
 		/* into the subject index at the commit (outside a transaction:
 		 * now) */
-		st = sc_lite_bysubj_note(l, sid, sqlite3_last_insert_rowid(l->db));
+		st = sc_lite_bysubj_note(l, sid, rid);
 		return st || l->in_txn ? st : sc_lite_bysubj_flush(l, d);
 	}
 	st = compare_existing(l, r, d);
@@ -909,42 +975,16 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 	return st;
 }
 
-static enum sc_status lite_record_event(void *impl,
-					const struct sc_store_event *e,
-					struct sc_diag *d)
+/* The record's events admit this one: not the same op again (the same
+ * line again is a duplicate), no rectify after a revoke. */
+static enum sc_status events_check(struct lite *l, const struct sc_store_event *e,
+				   int64_t rid, struct sc_diag *d)
 {
-	struct lite *l = impl;
 	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
-	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_FIND);
-	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
-	int64_t rid;
-	sc_day rdate;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_EV_LIST);
+	char day[SC_DATE_LEN + 1];
 	int rc;
 
-	bind_text(s, 1, e->record_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
-				   "unknown record_id '%.*s': a %s must follow the add of its record",
-				   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
-	if (rc != SQLITE_ROW)
-		return sc_lite_db_err(l, d, "cannot look up record");
-	rid = sqlite3_column_int64(s, 0);
-	rdate = sqlite3_column_int(s, 1);
-	snprintf(filer, sizeof(filer), "%s", (const char *)sqlite3_column_text(s, 2));
-	sqlite3_reset(s);
-	if (e->source.n && (strlen(filer) != e->source.n || memcmp(filer, e->source.p, e->source.n)))
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
-				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
-				   (int)e->record_id.n, e->record_id.p, filer,
-				   (int)e->source.n, e->source.p, sc_op_name(e->op));
-	if (e->date < rdate) {
-		sc_date_format(rdate, day);
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
-				   "a %s cannot precede the record's date %s",
-				   sc_op_name(e->op), day);
-	}
-	s = sc_lite_stmt(l, S_EV_LIST);
 	sqlite3_bind_int64(s, 1, rid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		enum sc_op op = (enum sc_op)sqlite3_column_int(s, 0);
@@ -966,15 +1006,67 @@ static enum sc_status lite_record_event(void *impl,
 					   (int)e->record_id.n, e->record_id.p, day);
 		}
 	}
-	if (rc != SQLITE_DONE)
-		return sc_lite_db_err(l, d, "cannot read events");
+	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot read events");
+}
+
+static enum sc_status lite_record_event(void *impl,
+					const struct sc_store_event *e,
+					struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct recent *known = recent_find(l, e->record_id);
+	sqlite3_stmt *s;
+	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
+	enum sc_status st;
+	int64_t rid;
+	sc_day rdate;
+	int rc;
+
+	if (known) { /* filed in this transaction: no need to read it back */
+		rid = known->rid;
+		rdate = known->date;
+		memcpy(filer, known->src, known->src_len);
+		filer[known->src_len] = '\0';
+	} else {
+		s = sc_lite_stmt(l, S_REC_FIND);
+		bind_text(s, 1, e->record_id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
+					   "unknown record_id '%.*s': a %s must follow the add of its record",
+					   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
+		if (rc != SQLITE_ROW)
+			return sc_lite_db_err(l, d, "cannot look up record");
+		rid = sqlite3_column_int64(s, 0);
+		rdate = sqlite3_column_int(s, 1);
+		snprintf(filer, sizeof(filer), "%s", (const char *)sqlite3_column_text(s, 2));
+		sqlite3_reset(s);
+	}
+	if (e->source.n && (strlen(filer) != e->source.n || memcmp(filer, e->source.p, e->source.n)))
+		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
+				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
+				   (int)e->record_id.n, e->record_id.p, filer,
+				   (int)e->source.n, e->source.p, sc_op_name(e->op));
+	if (e->date < rdate) {
+		sc_date_format(rdate, day);
+		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
+				   "a %s cannot precede the record's date %s",
+				   sc_op_name(e->op), day);
+	}
+	/* a record filed in this transaction has only the events filed for it
+	 * since: none, then none to read */
+	if ((!known || known->ops) && (st = events_check(l, e, rid, d)))
+		return st;
 	s = sc_lite_stmt(l, S_EV_ADD);
 	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_int(s, 2, e->op);
 	sqlite3_bind_int(s, 3, e->date);
 	bind_text(s, 4, e->ref);
-	return sqlite3_step(s) == SQLITE_DONE ? SC_OK
-					      : sc_lite_db_err(l, d, "cannot store event");
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot store event");
+	if (known)
+		known->ops |= (uint8_t)(1u << e->op);
+	return SC_OK;
 }
 
 static enum sc_status lite_consent(void *impl, struct sc_text subject,

@@ -47,12 +47,30 @@ struct sc_pairs {
 	size_t n, cap;
 };
 
-/* Interned names (types, sources): few, so a small linear table. */
+/* Interned names (types, sources): few, so a small linear table, tried
+ * from the last name found (a file's lines mostly repeat it). */
 #define INTERN_MAX 512
 struct intern {
-	int n;
+	int n, last;
 	int64_t ids[INTERN_MAX];
+	uint8_t lens[INTERN_MAX];
 	char names[INTERN_MAX][SC_LIMIT_TYPE + 1];
+};
+
+/* Records this connection filed in the open transaction, by record_id,
+ * direct-mapped: a rectify or revoke that follows its record (an
+ * authority's file gives them together) is checked without reading the
+ * record and its events back. Emptied at every begin, commit and rollback,
+ * so it never holds a record another connection could have touched: the
+ * transaction holds the write lock. */
+#define RECENT_SLOTS 256
+struct recent {
+	int64_t rid;                 /* 0: empty */
+	sc_day date;
+	uint8_t ops;                 /* events filed for it since: 1 << op */
+	uint8_t len, src_len;
+	char id[SC_LIMIT_RECORD_ID];
+	char src[SC_LIMIT_NAME];     /* the filing source */
 };
 
 struct lite {
@@ -60,6 +78,9 @@ struct lite {
 	char path[SC_DIAG_SOURCE_MAX];
 	sqlite3_stmt *stmt[S_COUNT];
 	struct subj_slot *cache;
+	struct subj_slot *last;      /* the slot the last lookup ended on */
+	struct recent *recent;       /* RECENT_SLOTS */
+	bool recent_any;             /* some slot is filled */
 	struct intern types, sources;
 	bool in_txn;
 	bool unchecked;              /* an ingest batch: foreign keys off */

@@ -1,7 +1,10 @@
 /* The ledger's own choices: how many lines an ingest transaction takes,
  * from the subjects the ledger holds (sqlite.c, ingest_sizes); a subject
  * past the cache added before it is looked up while subjects come new,
- * which must still find a filed one, its id and its kind. */
+ * which must still find a filed one, its id and its kind; a rectify or
+ * revoke of a record filed in the same transaction, checked from what the
+ * transaction remembers (struct recent), must give exactly the answers the
+ * ledger gives once the record is committed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,9 +130,94 @@ static void subjects_added_first_while_new(void **state)
 	remove_ledger(path);
 }
 
+static enum sc_status event(struct sc_store *st, enum sc_op op, const char *rid,
+			    const char *source, sc_day date, const char *ref, struct sc_diag *d)
+{
+	struct sc_store_event e = {.op = op, .record_id = {rid, strlen(rid)},
+				   .source = {source, strlen(source)}, .ref = {ref, strlen(ref)},
+				   .date = date};
+	return sc_store_record_event(st, &e, d);
+}
+
+/* The same events, in the transaction that filed their record, then
+ * again (as duplicates or conflicts) once it is committed. */
+static void events_of_one_record(struct sc_store *st, bool same_txn)
+{
+	struct sc_diag d;
+
+	/* the record's source, or none, may rectify; not another, not before */
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e1", "bank", 20010, "", &d), SC_ECONFLICT);
+	assert_string_equal(d.field, "source");
+	assert_non_null(strstr(d.message, "was filed by 'tax', not 'bank'"));
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e1", "tax", 19999, "", &d), SC_ECONFLICT);
+	assert_string_equal(d.field, "date");
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e1", "tax", 20010, "R-1", &d),
+			 same_txn ? SC_OK : SC_EDUPLICATE);
+	/* the same rectify is a duplicate; another is a conflict */
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e1", "", 20010, "R-1", &d), SC_EDUPLICATE);
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e1", "tax", 20011, "R-1", &d), SC_ECONFLICT);
+	assert_non_null(strstr(d.message, "was already rectified on"));
+	assert_int_equal(event(st, SC_OP_REVOKE, "e1", "", 20020, "", &d),
+			 same_txn ? SC_OK : SC_EDUPLICATE);
+	assert_int_equal(event(st, SC_OP_REVOKE, "e1", "tax", 20020, "", &d), SC_EDUPLICATE);
+	/* a revoke first, then a rectify: refused */
+	assert_int_equal(event(st, SC_OP_REVOKE, "e2", "tax", 20001, "", &d),
+			 same_txn ? SC_OK : SC_EDUPLICATE);
+	assert_int_equal(event(st, SC_OP_RECTIFY, "e2", "tax", 20002, "", &d), SC_ECONFLICT);
+	assert_non_null(strstr(d.message, "was revoked on"));
+	assert_int_equal(event(st, SC_OP_RECTIFY, "nope", "tax", 20002, "", &d), SC_ENOTFOUND);
+}
+
+static void events_follow_their_record(void **state)
+{
+	char path[64], rid[16];
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-e-%ld.db", (long)getpid());
+	unlink(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "e1", "A", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "e2", "A", SC_KIND_PERSON, &d), SC_OK);
+	events_of_one_record(st, true);
+	/* more records than the transaction remembers, then a rectify each:
+	 * the ones it forgot are read back, and every one is stored once */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(rid, sizeof(rid), "m%d", i);
+		assert_int_equal(file_one(st, rid, "B", SC_KIND_PERSON, &d), SC_OK);
+	}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(rid, sizeof(rid), "m%d", i);
+		assert_int_equal(event(st, SC_OP_RECTIFY, rid, "tax", 20001, "", &d), SC_OK);
+		assert_int_equal(event(st, SC_OP_RECTIFY, rid, "tax", 20001, "", &d), SC_EDUPLICATE);
+	}
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	/* the next transaction reads them from the ledger: the same answers */
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	events_of_one_record(st, false);
+	assert_int_equal(event(st, SC_OP_RECTIFY, "m7", "tax", 20001, "", &d), SC_EDUPLICATE);
+	/* a record whose transaction rolled back is forgotten with it */
+	assert_int_equal(file_one(st, "gone", "C", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(event(st, SC_OP_REVOKE, "gone", "tax", 20001, "", &d), SC_OK);
+	sc_store_rollback(st);
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(event(st, SC_OP_REVOKE, "gone", "tax", 20001, "", &d), SC_ENOTFOUND);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(count(path, "SELECT count(*) FROM events"), 1003);
+	assert_int_equal(count(path, "SELECT count(*) FROM events e JOIN records r USING (rid)"
+				     " WHERE r.record_id = 'e1' AND e.op = 1 AND e.date = 20010"
+				     " AND e.ref = 'R-1'"), 1);
+	assert_int_equal(count(path, "SELECT count(*) FROM records WHERE record_id = 'gone'"), 0);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
-					   cmocka_unit_test(subjects_added_first_while_new)};
+					   cmocka_unit_test(subjects_added_first_while_new),
+					   cmocka_unit_test(events_follow_their_record)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
