@@ -168,6 +168,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE subject_chunks(run INTEGER NOT NULL, low INTEGER NOT NULL,"
 	" data BLOB NOT NULL, PRIMARY KEY(run, low)) WITHOUT ROWID;\n"
 	"DROP INDEX consents_subject;\n",
+	/* 12 -> 13: a source's open repair applications through an index of
+	 * the open ones, as its open disputes (disputes_open) */
+	"CREATE INDEX repairs_open ON repairs(applied) WHERE decided IS NULL;\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)

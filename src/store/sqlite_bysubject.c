@@ -47,19 +47,24 @@ static int pair_cmp(const void *a, const void *b)
 /* Sorts by (sid, rid). A transaction's rids ascend in the order it filed
  * them, so a stable sort by sid is enough: LSD radix, 11 bits a pass, as
  * many passes as the largest sid needs; qsort when the rids did not ascend
- * (never seen; kept for safety). */
+ * (never seen; kept for safety); nothing when the sids ascend too (a bulk
+ * load of new subjects, each filed once). */
 static enum sc_status pairs_sort(struct sc_pairs *p)
 {
 	struct sc_pair *tmp, *a = p->v, *b;
 	int64_t max = 0;
-	bool ascending = true;
+	bool ascending = true, sorted = true;
 
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].sid > max)
 			max = p->v[i].sid;
 		if (i && p->v[i].rid <= p->v[i - 1].rid)
 			ascending = false;
+		if (i && p->v[i].sid < p->v[i - 1].sid)
+			sorted = false;
 	}
+	if (ascending && sorted)
+		return SC_OK;
 	if (!ascending || max < 0 || p->n < 64) {
 		qsort(p->v, p->n, sizeof(*p->v), pair_cmp);
 		return SC_OK;

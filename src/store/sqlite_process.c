@@ -143,8 +143,34 @@ static enum sc_status decision_event(struct lite *l, const char *subject,
 
 typedef enum sc_status (*row_fn)(sqlite3_stmt *s, void *ctx);
 
+/* The ledger id of a subject: SC_OK, SC_ENOTFOUND (never filed), SC_ESTORE. */
+static enum sc_status subject_id(struct lite *l, const char *subject, int64_t *sid,
+				 struct sc_diag *d)
+{
+	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_GET);
+	int rc;
+
+	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*sid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? SC_OK
+	       : rc == SQLITE_DONE ? SC_ENOTFOUND
+				   : sc_lite_db_err(l, d, "cannot look up the subject");
+}
+
+/* The items of one subject: found through its records (the subject index,
+ * then the items' rid index), never by reading every item. ?1 is the
+ * subject's ledger id; r is the items' records. */
+#define OF_SUBJECT " x.rid IN (SELECT rid FROM subject_rids(?1)) AND r.subject = ?1"
+
 /* Rows of `select` (which ends in a FROM with aliases su and so, and x for
- * the item) for a subject and a source (NULL: any), oldest first. */
+ * the item) for a subject and a source (NULL: any), oldest first. Each
+ * filter given is written into the statement, not tested against NULL when
+ * it runs, so that SQLite plans it: a subject's items through its records,
+ * open ones through their partial index, disputes_open or repairs_open
+ * (tests/unit/test_plans.c). */
 static enum sc_status list_rows(struct lite *l, const char *select,
 				const char *subject, const char *source,
 				bool open_only, row_fn fn, void *ctx,
@@ -153,16 +179,22 @@ static enum sc_status list_rows(struct lite *l, const char *select,
 	char sql[1024];
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
+	int64_t sid = 0;
 	int rc = SQLITE_DONE;
 
-	snprintf(sql, sizeof(sql), "%s WHERE (?1 IS NULL OR su.ext_id = ?1)"
-		 " AND (?2 IS NULL OR so.name = ?2) AND (?3 = 0 OR x.decided IS NULL)"
-		 " ORDER BY x.id", select);
+	if (subject && (st = subject_id(l, subject, &sid, d)))
+		return st == SC_ENOTFOUND ? SC_OK : st; /* never filed: no items */
+	/* the open ones: through the partial index of open items, sorted
+	 * after (ORDER BY +x.id: not the whole table in id order instead) */
+	snprintf(sql, sizeof(sql), "%s WHERE 1%s%s%s ORDER BY %sx.id", select,
+		 subject ? " AND" OF_SUBJECT : "", source ? " AND so.name = ?2" : "",
+		 open_only ? " AND x.decided IS NULL" : "", open_only ? "+" : "");
 	if ((st = sc_lite_prepare(l, sql, &s, d)))
 		return st;
-	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, open_only);
+	if (subject)
+		sqlite3_bind_int64(s, 1, sid);
+	if (source)
+		sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		st = fn(s, ctx);
 	if (!st && rc != SQLITE_DONE)
@@ -370,15 +402,20 @@ static enum sc_status lite_statement_list(void *impl, const char *subject,
 	sqlite3_stmt *s = NULL;
 	struct sc_statement *x = malloc(sizeof(*x));
 	enum sc_status st;
+	int64_t sid = 0;
 	int rc = SQLITE_DONE;
 
 	if (!x)
 		return SC_ENOMEM;
-	if ((st = sc_lite_prepare(l, "SELECT t.id, r.record_id, t.text, t.date FROM statements t"
-			  " JOIN records r ON r.rid = t.rid JOIN subjects su ON su.id = r.subject"
-			  " WHERE su.ext_id = ?1 ORDER BY t.id", &s, d)))
+	if ((st = subject_id(l, subject, &sid, d))) {
+		if (st == SC_ENOTFOUND) /* never filed: no statements */
+			st = SC_OK;
 		goto out;
-	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
+	}
+	if ((st = sc_lite_prepare(l, "SELECT x.id, r.record_id, x.text, x.date FROM statements x"
+			  " JOIN records r ON r.rid = x.rid WHERE" OF_SUBJECT " ORDER BY x.id", &s, d)))
+		goto out;
+	sqlite3_bind_int64(s, 1, sid);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		x->id = sqlite3_column_int64(s, 0);
 		sc_lite_col(x->record_id, sizeof(x->record_id), s, 1);
@@ -673,14 +710,24 @@ static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 	enum sc_status st;
 	int rc = SQLITE_DONE;
 
-	/* exact id, or a name prefix (bound, so no pattern characters leak in) */
+	char above[SC_LIMIT_PERSON_NAME + 1];
+	size_t n = strlen(q);
+
+	/* exact id, or a name prefix: the names from q up to, not including,
+	 * q followed by the byte 0xff, which no UTF-8 text holds; a range of
+	 * the names_name index (bound, so no pattern characters leak in) */
+	if (n > SC_LIMIT_PERSON_NAME) /* longer than any name or id: none */
+		return SC_OK;
+	memcpy(above, q, n);
+	above[n] = (char)0xff;
 	if ((st = sc_lite_prepare(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
 			  " LEFT JOIN names n ON n.subject = su.id WHERE su.ext_id = ?1"
 			  " UNION SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"
-			  " WHERE substr(n.name, 1, length(?1)) = ?1 LIMIT ?2", &s, d)))
+			  " WHERE n.name >= ?1 AND n.name < ?3 LIMIT ?2", &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	sqlite3_bind_text(s, 3, above, (int)n + 1, SQLITE_STATIC);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		st = cb(ctx, (const char *)sqlite3_column_text(s, 0),
 			(const char *)sqlite3_column_text(s, 1));

@@ -199,7 +199,7 @@ static void runs(void **state)
 	/* a ledger from before schema 12: records_subject, no runs */
 	exec("DROP TABLE subject_chunks; DROP TABLE subject_runs;"
 	     " CREATE INDEX records_subject ON records(subject);"
-	     " CREATE INDEX consents_subject ON consents(subject);"
+	     " CREATE INDEX consents_subject ON consents(subject); DROP INDEX repairs_open;"
 	     " UPDATE meta SET value = '11' WHERE key = 'schema'");
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'records_subject'"), 0);

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "socred/limits.h"
+#include "socred/process.h"
 #include "socred/store.h"
 #include "ledger_files.h"
 
@@ -214,10 +215,84 @@ static void events_follow_their_record(void **state)
 	remove_ledger(path);
 }
 
+struct found {
+	char v[8][160];
+	int n;
+};
+
+static enum sc_status collect_name(void *ctx, const char *subject, const char *name)
+{
+	struct found *f = ctx;
+
+	if (f->n < 8)
+		snprintf(f->v[f->n++], sizeof(f->v[0]), "%s=%s", subject, name);
+	return SC_OK;
+}
+
+static bool has_found(const struct found *f, const char *s)
+{
+	for (int i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i], s))
+			return true;
+	return false;
+}
+
+/* A name search is a range of the names index, from the prefix to the
+ * prefix followed by 0xff (sqlite_process.c): every name that starts with
+ * it, the prefix itself and those going on with the highest code point
+ * included, and no other; or the subject whose id it is. */
+static void names_found_by_prefix(void **state)
+{
+	static const char *const names[][2] = {
+		{"S1", "Li"}, {"S2", "Li Lei"}, {"S3", "Li\xf4\x8f\xbf\xbf"},
+		{"S4", "Lj"}, {"S5", "L"}, {"S6", "\xe6\x9d\x8e\xe9\x9b\xb7"}, {"S7", "Mi"}};
+	char path[64];
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	struct found f = {0};
+	char longq[SC_LIMIT_PERSON_NAME + 2];
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-n-%ld.db", (long)getpid());
+	unlink(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char rid[8];
+		snprintf(rid, sizeof(rid), "n%zu", i);
+		assert_int_equal(file_one(st, rid, names[i][0], SC_KIND_PERSON, &d), SC_OK);
+		assert_int_equal(sc_store_name_set(st, (struct sc_text){names[i][0], 2}, SC_KIND_PERSON,
+						   (struct sc_text){names[i][1], strlen(names[i][1])},
+						   20000, &d), SC_OK);
+	}
+	assert_int_equal(sc_store_name_search(st, "Li", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 3);
+	assert_true(has_found(&f, "S1=Li"));
+	assert_true(has_found(&f, "S2=Li Lei"));
+	assert_true(has_found(&f, "S3=Li\xf4\x8f\xbf\xbf"));
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "\xe6\x9d\x8e", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "S6=\xe6\x9d\x8e\xe9\x9b\xb7"));
+	/* an id: its subject, whatever its name */
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "S7", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "S7=Mi"));
+	/* longer than any name: none */
+	f.n = 0;
+	memset(longq, 'L', sizeof(longq) - 1);
+	longq[sizeof(longq) - 1] = '\0';
+	assert_int_equal(sc_store_name_search(st, longq, 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 0);
+	sc_store_close(st);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
 					   cmocka_unit_test(subjects_added_first_while_new),
-					   cmocka_unit_test(events_follow_their_record)};
+					   cmocka_unit_test(events_follow_their_record),
+					   cmocka_unit_test(names_found_by_prefix)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
