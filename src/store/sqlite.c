@@ -171,6 +171,12 @@ static const char *const migrations[] = {
 	/* 12 -> 13: a source's open repair applications through an index of
 	 * the open ones, as its open disputes (disputes_open) */
 	"CREATE INDEX repairs_open ON repairs(applied) WHERE decided IS NULL;\n",
+	/* 13 -> 14: row counts, moved by each commit (sqlite_counts.c) */
+	"CREATE TABLE counts(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;\n"
+	"INSERT INTO counts SELECT 'subjects', count(*) FROM subjects"
+	" UNION ALL SELECT 'records', count(*) FROM records"
+	" UNION ALL SELECT 'events', count(*) FROM events"
+	" UNION ALL SELECT 'consents', count(*) FROM consents;\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
@@ -720,6 +726,7 @@ static void lite_rollback(void *impl)
 	l->in_txn = false;
 	checks_on(l);
 	sc_lite_bysubj_drop(l);
+	sc_lite_counts_drop(l);
 	recent_clear(l);
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
@@ -731,6 +738,8 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	struct lite *l = impl;
 	enum sc_status st = sc_lite_bysubj_flush(l, d);
 
+	if (!st)
+		st = sc_lite_counts_flush(l, d);
 	if (!st)
 		st = sc_lite_exec(l, "COMMIT", d);
 	if (st) {
@@ -745,6 +754,30 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	checks_on(l);
 	recent_clear(l);
 	return SC_OK;
+}
+
+/* A write outside any transaction is made inside one of its own, so that
+ * what it counts (sqlite_counts.c) and indexes (sqlite_bysubject.c) is
+ * committed with it, or not at all. */
+enum sc_status sc_lite_own_begin(struct lite *l, bool *own, struct sc_diag *d)
+{
+	*own = !l->in_txn && sqlite3_get_autocommit(l->db);
+	return *own ? lite_begin(l, NULL, d) : SC_OK;
+}
+
+enum sc_status sc_lite_own_end(struct lite *l, bool own, enum sc_status st,
+			       struct sc_diag *d)
+{
+	enum sc_status cs;
+
+	if (!own)
+		return st;
+	if (st == SC_ESTORE || st == SC_ENOMEM) {
+		lite_rollback(l);
+		return st;
+	}
+	cs = lite_commit(l, d); /* a refused line changed nothing: commit too */
+	return cs ? cs : st;
 }
 
 /* ---- subjects and names ---- */
@@ -779,6 +812,8 @@ static enum sc_status subject_add(struct lite *l, struct sc_text id,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot add subject");
 	*added = sqlite3_changes(l->db) == 1;
+	if (*added)
+		sc_lite_count(l, SC_COUNT_SUBJECTS, 1);
 	return SC_OK;
 }
 
@@ -934,10 +969,9 @@ static enum sc_status compare_existing(struct lite *l,
 			   (int)r->record_id.n, r->record_id.p, field);
 }
 
-static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
-				      struct sc_diag *d)
+static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
+				 struct sc_diag *d)
 {
-	struct lite *l = impl;
 	int64_t sid, type, source;
 	bool created;
 	sqlite3_stmt *s;
@@ -961,10 +995,9 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 	if (sqlite3_changes(l->db) == 1) {
 		int64_t rid = sqlite3_last_insert_rowid(l->db);
 		recent_put(l, r, rid);
-		/* into the subject index at the commit (outside a transaction:
-		 * now) */
-		st = sc_lite_bysubj_note(l, sid, rid);
-		return st || l->in_txn ? st : sc_lite_bysubj_flush(l, d);
+		sc_lite_count(l, SC_COUNT_RECORDS, 1);
+		/* into the subject index at the commit */
+		return sc_lite_bysubj_note(l, sid, rid);
 	}
 	st = compare_existing(l, r, d);
 	if (created) {
@@ -972,10 +1005,23 @@ static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
 		struct subj_slot *slot = &l->cache[hash(r->subject.p, r->subject.n) % SUBJ_CACHE_SLOTS];
 		s = sc_lite_stmt(l, S_SUBJ_DEL);
 		sqlite3_bind_int64(s, 1, sid);
-		sqlite3_step(s);
+		if (sqlite3_step(s) == SQLITE_DONE)
+			sc_lite_count(l, SC_COUNT_SUBJECTS, -sqlite3_changes(l->db));
 		slot->sid = 0;
 	}
 	return st;
+}
+
+static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
+				      struct sc_diag *d)
+{
+	struct lite *l = impl;
+	bool own;
+	enum sc_status st = sc_lite_own_begin(l, &own, d);
+
+	if (!st)
+		st = record_add(l, r, d);
+	return sc_lite_own_end(l, own, st, d);
 }
 
 /* The record's events admit this one: not the same op again (the same
@@ -1012,11 +1058,9 @@ static enum sc_status events_check(struct lite *l, const struct sc_store_event *
 	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot read events");
 }
 
-static enum sc_status lite_record_event(void *impl,
-					const struct sc_store_event *e,
-					struct sc_diag *d)
+static enum sc_status record_event(struct lite *l, const struct sc_store_event *e,
+				   struct sc_diag *d)
 {
-	struct lite *l = impl;
 	struct recent *known = recent_find(l, e->record_id);
 	sqlite3_stmt *s;
 	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
@@ -1067,16 +1111,28 @@ static enum sc_status lite_record_event(void *impl,
 	bind_text(s, 4, e->ref);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot store event");
+	sc_lite_count(l, SC_COUNT_EVENTS, 1);
 	if (known)
 		known->ops |= (uint8_t)(1u << e->op);
 	return SC_OK;
 }
 
-static enum sc_status lite_consent(void *impl, struct sc_text subject,
-				   enum sc_kind kind, struct sc_text scorecard,
-				   bool granted, sc_day date, struct sc_diag *d)
+static enum sc_status lite_record_event(void *impl, const struct sc_store_event *e,
+					struct sc_diag *d)
 {
 	struct lite *l = impl;
+	bool own;
+	enum sc_status st = sc_lite_own_begin(l, &own, d);
+
+	if (!st)
+		st = record_event(l, e, d);
+	return sc_lite_own_end(l, own, st, d);
+}
+
+static enum sc_status consent(struct lite *l, struct sc_text subject,
+			      enum sc_kind kind, struct sc_text scorecard,
+			      bool granted, sc_day date, struct sc_diag *d)
+{
 	int64_t sid;
 	bool created;
 	sqlite3_stmt *s;
@@ -1091,7 +1147,23 @@ static enum sc_status lite_consent(void *impl, struct sc_text subject,
 	sqlite3_bind_int(s, 4, date);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot store consent");
-	return sqlite3_changes(l->db) ? SC_OK : SC_EDUPLICATE;
+	if (!sqlite3_changes(l->db))
+		return SC_EDUPLICATE;
+	sc_lite_count(l, SC_COUNT_CONSENTS, 1);
+	return SC_OK;
+}
+
+static enum sc_status lite_consent(void *impl, struct sc_text subject,
+				   enum sc_kind kind, struct sc_text scorecard,
+				   bool granted, sc_day date, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	bool own;
+	enum sc_status st = sc_lite_own_begin(l, &own, d);
+
+	if (!st)
+		st = consent(l, subject, kind, scorecard, granted, date, d);
+	return sc_lite_own_end(l, own, st, d);
 }
 
 const struct sc_store_ops sc_store_sqlite_ops = {

@@ -154,18 +154,24 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 				st = sc_lite_db_err(l, d, "cannot remove an expired record");
 				goto fail;
 			}
+			if (k == 0)
+				sc_lite_count(l, SC_COUNT_EVENTS, -sqlite3_changes(l->db));
+			else if (k == 4)
+				sc_lite_count(l, SC_COUNT_RECORDS, -sqlite3_changes(l->db));
 		}
 	}
 	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
 	if ((st = expired_max_note(l, rids, n, d)) ||
-	    (st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)))
+	    (st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)) ||
+	    (st = sc_lite_counts_flush(l, d)) || (st = sc_lite_exec(l, "COMMIT", d)))
 		goto fail_stmts_done;
-	return sc_lite_exec(l, "COMMIT", d);
+	return SC_OK;
 fail:
 	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
 fail_stmts_done:
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	sc_lite_counts_drop(l);
 	return st;
 }

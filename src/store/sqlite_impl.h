@@ -73,6 +73,11 @@ struct recent {
 	char src[SC_LIMIT_NAME];     /* the filing source */
 };
 
+/* Rows counted in the counts table (sqlite_counts.c). */
+enum sc_count_id {
+	SC_COUNT_SUBJECTS, SC_COUNT_RECORDS, SC_COUNT_EVENTS, SC_COUNT_CONSENTS, SC_COUNT_N
+};
+
 struct lite {
 	sqlite3 *db;
 	char path[SC_DIAG_SOURCE_MAX];
@@ -92,6 +97,7 @@ struct lite {
 	bool subjects_new;           /* the last subject past the cache was new */
 	struct sc_ckpt *ckpt;        /* NULL: checkpoints in the commit hook */
 	int wal_frames;              /* the WAL's frames at the last commit */
+	int64_t counted[SC_COUNT_N]; /* rows added (removed) since the last commit */
 	int page_size;
 };
 
@@ -158,6 +164,14 @@ enum sc_status sc_lite_identity(void *impl, char *ledger_id, int64_t *expired_ma
 				struct sc_diag *d);
 enum sc_status sc_lite_record_names(void *impl, const int64_t *rids, size_t n,
 				    sc_store_record_name_fn cb, void *ctx, struct sc_diag *d);
+/* sqlite.c: a write outside any transaction in one of its own. */
+enum sc_status sc_lite_own_begin(struct lite *l, bool *own, struct sc_diag *d);
+enum sc_status sc_lite_own_end(struct lite *l, bool own, enum sc_status st,
+			       struct sc_diag *d);
+/* sqlite_counts.c: the ledger's row counts, moved with each commit. */
+void sc_lite_count(struct lite *l, enum sc_count_id k, int64_t n);
+enum sc_status sc_lite_counts_flush(struct lite *l, struct sc_diag *d);
+void sc_lite_counts_drop(struct lite *l);
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 			      struct sc_diag *d);
 enum sc_status sc_lite_run_save(void *impl, sc_day at, uint64_t subjects,

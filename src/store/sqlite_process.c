@@ -69,6 +69,8 @@ static enum sc_status add_event(struct lite *l, int64_t rid, enum sc_op op,
 	sqlite3_bind_text(s, 4, ref, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the event");
+	else
+		sc_lite_count(l, SC_COUNT_EVENTS, 1);
 	sqlite3_finalize(s);
 	return st;
 }
@@ -80,11 +82,11 @@ static enum sc_status begin(struct lite *l, struct sc_diag *d)
 
 static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *d)
 {
-	if (st) {
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-		return st;
-	}
-	return sc_lite_exec(l, "COMMIT", d);
+	if (!st && !(st = sc_lite_counts_flush(l, d)) && !(st = sc_lite_exec(l, "COMMIT", d)))
+		return SC_OK;
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	sc_lite_counts_drop(l);
+	return st;
 }
 
 /* ---- shared by disputes and repair applications ---- */
@@ -651,11 +653,10 @@ static enum sc_status lite_share_get(void *impl, const unsigned char *hash,
 
 /* ---- names ---- */
 
-static enum sc_status lite_name_set(void *impl, struct sc_text subject,
-				    enum sc_kind kind, struct sc_text name,
-				    sc_day date, struct sc_diag *d)
+static enum sc_status name_set(struct lite *l, struct sc_text subject,
+			       enum sc_kind kind, struct sc_text name,
+			       sc_day date, struct sc_diag *d)
 {
-	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	int64_t sid;
 	bool created;
@@ -676,6 +677,19 @@ static enum sc_status lite_name_set(void *impl, struct sc_text subject,
 		st = SC_EDUPLICATE;
 	sqlite3_finalize(s);
 	return st;
+}
+
+static enum sc_status lite_name_set(void *impl, struct sc_text subject,
+				    enum sc_kind kind, struct sc_text name,
+				    sc_day date, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	bool own;
+	enum sc_status st = sc_lite_own_begin(l, &own, d);
+
+	if (!st)
+		st = name_set(l, subject, kind, name, date, d);
+	return sc_lite_own_end(l, own, st, d);
 }
 
 static enum sc_status lite_name_get(void *impl, const char *subject, char *name,

@@ -286,21 +286,6 @@ enum sc_status sc_lite_identity(void *impl, char *ledger_id, int64_t *expired_ma
 	return st;
 }
 
-enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
-			      struct sc_diag *d)
-{
-	struct lite *l = impl;
-	enum sc_status st = SC_OK;
-
-	c->subjects = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM subjects", &st, d);
-	if (!st)
-		c->records = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM records", &st, d);
-	if (!st)
-		c->events = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM events", &st, d);
-	if (!st)
-		c->consents = (uint64_t)sc_lite_int_query(l, "SELECT count(*) FROM consents", &st, d);
-	return st;
-}
 
 /* ---- runs ---- */
 

@@ -200,6 +200,7 @@ static void runs(void **state)
 	exec("DROP TABLE subject_chunks; DROP TABLE subject_runs;"
 	     " CREATE INDEX records_subject ON records(subject);"
 	     " CREATE INDEX consents_subject ON consents(subject); DROP INDEX repairs_open;"
+	     " DROP TABLE counts;"
 	     " UPDATE meta SET value = '11' WHERE key = 'schema'");
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 	assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'records_subject'"), 0);

@@ -288,11 +288,109 @@ static void names_found_by_prefix(void **state)
 	remove_ledger(path);
 }
 
+static void counts_match(struct sc_store *st, const char *path)
+{
+	struct sc_store_counts c;
+	struct sc_diag d;
+
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.subjects, count(path, "SELECT count(*) FROM subjects"));
+	assert_int_equal(c.records, count(path, "SELECT count(*) FROM records"));
+	assert_int_equal(c.events, count(path, "SELECT count(*) FROM events"));
+	assert_int_equal(c.consents, count(path, "SELECT count(*) FROM consents"));
+}
+
+/* The counts `GET /metrics` reads are kept by each commit, not counted
+ * (sqlite_counts.c): after every kind of write, in a transaction or
+ * outside one, refused, rolled back, decided or expired, they are what
+ * count(*) says. */
+static void counts_follow_every_write(void **state)
+{
+	struct sc_decider who = {.by = "admin key 1", .only_source = NULL};
+	struct sc_dispute dis;
+	struct sc_repair rep;
+	struct sc_store_counts c;
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	char path[64];
+	int64_t gone[1];
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-c-%ld.db", (long)getpid());
+	unlink(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.subjects + c.records + c.events + c.consents, 0);
+	/* an ingest batch: records, a duplicate, a refused line whose new
+	 * subject is removed again, events, consents */
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "c1", "A", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "c2", "A", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "c3", "B", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "c1", "A", SC_KIND_PERSON, &d), SC_EDUPLICATE);
+	assert_int_equal(file_one(st, "c1", "NEW", SC_KIND_PERSON, &d), SC_ECONFLICT);
+	assert_int_equal(event(st, SC_OP_RECTIFY, "c1", "tax", 20010, "", &d), SC_OK);
+	assert_int_equal(event(st, SC_OP_RECTIFY, "c1", "tax", 20010, "", &d), SC_EDUPLICATE);
+	assert_int_equal(sc_store_consent(st, (struct sc_text){"A", 1}, SC_KIND_PERSON,
+					  (struct sc_text){"public", 6}, true, 19000, &d), SC_OK);
+	assert_int_equal(sc_store_consent(st, (struct sc_text){"A", 1}, SC_KIND_PERSON,
+					  (struct sc_text){"public", 6}, true, 19000, &d), SC_EDUPLICATE);
+	/* counted at the commit, not before */
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.records, 0);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	counts_match(st, path);
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.subjects, 2);
+	assert_int_equal(c.records, 3);
+	assert_int_equal(c.events, 1);
+	assert_int_equal(c.consents, 1);
+	/* a rolled-back batch counts nothing */
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "c4", "C", SC_KIND_PERSON, &d), SC_OK);
+	sc_store_rollback(st);
+	counts_match(st, path);
+	/* writes outside any transaction: each in one of its own */
+	assert_int_equal(file_one(st, "c5", "D", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "c5", "D", SC_KIND_PERSON, &d), SC_EDUPLICATE);
+	assert_int_equal(file_one(st, "c5", "E", SC_KIND_PERSON, &d), SC_ECONFLICT);
+	assert_int_equal(event(st, SC_OP_REVOKE, "c5", "tax", 20010, "", &d), SC_OK);
+	assert_int_equal(sc_store_consent(st, (struct sc_text){"F", 1}, SC_KIND_PERSON,
+					  (struct sc_text){"public", 6}, true, 19000, &d), SC_OK);
+	assert_int_equal(sc_store_name_set(st, (struct sc_text){"G", 1}, SC_KIND_PERSON,
+					   (struct sc_text){"Gao", 3}, 20000, &d), SC_OK);
+	counts_match(st, path);
+	/* a dispute corrected and a repair approved: an event each */
+	assert_int_equal(sc_store_dispute_open(st, "A", "c2", "not mine", 20100, 30, &dis, &d), SC_OK);
+	assert_int_equal(sc_store_dispute_decide(st, dis.id, "corrected", "", 20110, &who, &dis, &d),
+			 SC_OK);
+	assert_int_equal(sc_store_repair_apply(st, "B", "c3", "will pay", 20100, &rep, &d), SC_OK);
+	assert_int_equal(sc_store_repair_decide(st, rep.id, "approved", "", 20500, &who, &rep, &d),
+			 SC_OK);
+	counts_match(st, path);
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.events, 4);
+	/* expiry removes a record with its events */
+	gone[0] = count(path, "SELECT rid FROM records WHERE record_id = 'c1'");
+	assert_int_equal(sc_store_expire(st, gone, 1, &d), SC_OK);
+	counts_match(st, path);
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	assert_int_equal(c.records, 3);
+	assert_int_equal(c.events, 3);
+	sc_store_close(st);
+	/* and they are the ledger's: read again by a new connection */
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	counts_match(st, path);
+	sc_store_close(st);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
 					   cmocka_unit_test(subjects_added_first_while_new),
 					   cmocka_unit_test(events_follow_their_record),
-					   cmocka_unit_test(names_found_by_prefix)};
+					   cmocka_unit_test(names_found_by_prefix),
+					   cmocka_unit_test(counts_follow_every_write)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
