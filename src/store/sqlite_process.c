@@ -721,11 +721,10 @@ static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
-	enum sc_status st;
-	int rc = SQLITE_DONE;
-
 	char above[SC_LIMIT_PERSON_NAME + 1];
 	size_t n = strlen(q);
+	enum sc_status st;
+	int rc = SQLITE_DONE;
 
 	/* exact id, or a name prefix: the names from q up to, not including,
 	 * q followed by the byte 0xff, which no UTF-8 text holds; a range of
