@@ -801,6 +801,11 @@ static enum sc_status kind_conflict(struct sc_text id, enum sc_kind have,
 			   sc_kind_name(want));
 }
 
+static bool slot_holds(const struct subj_slot *slot, struct sc_text id)
+{
+	return slot->sid && slot->len == id.n && !memcmp(slot->id, id.p, id.n);
+}
+
 /* Adds a subject unless its ext_id is filed: true when it added it. */
 static enum sc_status subject_add(struct lite *l, struct sc_text id,
 				  enum sc_kind kind, bool *added, struct sc_diag *d)
@@ -827,17 +832,19 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				  bool *created, struct sc_diag *d)
 {
 	struct subj_slot *slot = l->last;
+	bool hit = slot && slot_holds(slot, id), added;
 	enum sc_status st;
 	sqlite3_stmt *s;
-	bool added;
 	int rc;
 
 	*created = false;
-	/* a file's lines come by subject: the last one first, then its slot */
-	if (!slot || !slot->sid || slot->len != id.n || memcmp(slot->id, id.p, id.n))
+	/* a file's lines come by subject: the last one first, then its slot
+	 * (where l->last stays, for the caller too) */
+	if (!hit) {
 		l->last = slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
-	if (slot->sid && slot->len == id.n && !memcmp(slot->id, id.p, id.n) &&
-	    (slot->kind == kind || kind == SC_KIND_NONE)) {
+		hit = slot_holds(slot, id);
+	}
+	if (hit && (slot->kind == kind || kind == SC_KIND_NONE)) {
 		*sid = slot->sid;
 		return SC_OK;
 	}
@@ -1001,13 +1008,13 @@ static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
 	}
 	st = compare_existing(l, r, d);
 	if (created) {
-		/* leave no trace of a subject named only by a refused line */
-		struct subj_slot *slot = &l->cache[hash(r->subject.p, r->subject.n) % SUBJ_CACHE_SLOTS];
+		/* leave no trace of a subject named only by a refused line (its
+		 * cache slot is the one the lookup left in l->last) */
 		s = sc_lite_stmt(l, S_SUBJ_DEL);
 		sqlite3_bind_int64(s, 1, sid);
 		if (sqlite3_step(s) == SQLITE_DONE)
 			sc_lite_count(l, SC_COUNT_SUBJECTS, -sqlite3_changes(l->db));
-		slot->sid = 0;
+		l->last->sid = 0;
 	}
 	return st;
 }
