@@ -177,16 +177,33 @@ static const char *const migrations[] = {
 	" UNION ALL SELECT 'records', count(*) FROM records"
 	" UNION ALL SELECT 'events', count(*) FROM events"
 	" UNION ALL SELECT 'consents', count(*) FROM consents;\n",
+	/* 14 -> 15: subjects found by ext_id through two tiers of keys
+	 * (sqlite_keys.c) in place of the UNIQUE index, which a new subject
+	 * wrote a random page of at every commit; subjects is rebuilt without
+	 * it (migrate() turns foreign keys off around this) */
+	"CREATE TABLE subject_keys(ext_id TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;\n"
+	"CREATE TABLE subject_keys_new(ext_id TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;\n"
+	"INSERT INTO subject_keys SELECT ext_id, id FROM subjects ORDER BY ext_id;\n"
+	"CREATE TABLE subjects_v15(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL,"
+	" kind INTEGER NOT NULL);\n"
+	"INSERT INTO subjects_v15 SELECT id, ext_id, kind FROM subjects ORDER BY id;\n"
+	"DROP TABLE subjects;\n"
+	"ALTER TABLE subjects_v15 RENAME TO subjects;\n"
+	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
+	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
+	"INSERT INTO counts VALUES('subject_keys_new', 0);\n",
 };
 #define SCHEMA_BYSUBJECT 12
+#define SCHEMA_KEYS 15
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE ext_id = ?1",
-	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)"
-		       " ON CONFLICT(ext_id) DO NOTHING",
+	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE id = " SC_SUBJECT_ID("?1"),
+	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)",
+	[S_KEY_ADD] = "INSERT INTO subject_keys_new(ext_id, id) VALUES(?1, ?2)",
 	[S_SUBJ_SETKIND] = "UPDATE subjects SET kind = ?2 WHERE id = ?1 AND kind = 0",
 	[S_SUBJ_DEL] = "DELETE FROM subjects WHERE id = ?1",
+	[S_KEY_DEL] = "DELETE FROM subject_keys_new WHERE ext_id = ?1",
 	[S_TYPE_GET] = "SELECT id FROM types WHERE name = ?1",
 	[S_TYPE_ADD] = "INSERT INTO types(name) VALUES(?1)",
 	[S_SRC_GET] = "SELECT id FROM sources WHERE name = ?1",
@@ -374,19 +391,30 @@ static enum sc_status migrate(struct lite *l, struct sc_diag *d)
 				   "ledger schema version %d: this socred knows 1 to %d",
 				   v, SCHEMA_VERSION);
 	for (; v < SCHEMA_VERSION; v++) {
+		/* rebuilding subjects drops the table others refer to: no
+		 * checks (a no-op inside a transaction, so before it), which
+		 * would read every referring row */
+		bool fk_off = v + 1 == SCHEMA_KEYS;
+
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'", v + 1);
-		if (sc_lite_exec(l, "BEGIN IMMEDIATE", d))
-			return SC_ESTORE;
+		if ((fk_off && sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)) ||
+		    sc_lite_exec(l, "BEGIN IMMEDIATE", d))
+			goto fail;
 		if (sc_lite_exec(l, migrations[v - 1], d) ||
 		    (v + 1 == SCHEMA_BYSUBJECT &&
 		     (sc_lite_bysubj_build(l, d) ||
 		      sc_lite_exec(l, "DROP INDEX records_subject", d))) ||
 		    sc_lite_exec(l, sql, d) || sc_lite_exec(l, "COMMIT", d)) {
 			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-			return SC_ESTORE;
+			goto fail;
 		}
+		if (fk_off && sc_lite_exec(l, "PRAGMA foreign_keys=ON", d))
+			return SC_ESTORE;
 	}
 	return SC_OK;
+fail:
+	sqlite3_exec(l->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	return SC_ESTORE;
 }
 
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
@@ -739,6 +767,8 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	enum sc_status st = sc_lite_bysubj_flush(l, d);
 
 	if (!st)
+		st = sc_lite_keys_merge(l, d);
+	if (!st)
 		st = sc_lite_counts_flush(l, d);
 	if (!st)
 		st = sc_lite_exec(l, "COMMIT", d);
@@ -806,9 +836,10 @@ static bool slot_holds(const struct subj_slot *slot, struct sc_text id)
 	return slot->sid && slot->len == id.n && !memcmp(slot->id, id.p, id.n);
 }
 
-/* Adds a subject unless its ext_id is filed: true when it added it. */
+/* Files a new subject (its ext_id found in neither tier of keys): its
+ * row, appended, and its key, in the small tier (sqlite_keys.c). */
 static enum sc_status subject_add(struct lite *l, struct sc_text id,
-				  enum sc_kind kind, bool *added, struct sc_diag *d)
+				  enum sc_kind kind, int64_t *sid, struct sc_diag *d)
 {
 	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_ADD);
 
@@ -816,23 +847,28 @@ static enum sc_status subject_add(struct lite *l, struct sc_text id,
 	sqlite3_bind_int(s, 2, kind);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot add subject");
-	*added = sqlite3_changes(l->db) == 1;
-	if (*added)
-		sc_lite_count(l, SC_COUNT_SUBJECTS, 1);
+	*sid = sqlite3_last_insert_rowid(l->db);
+	s = sc_lite_stmt(l, S_KEY_ADD);
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, *sid);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot add subject");
+	sc_lite_count(l, SC_COUNT_SUBJECTS, 1);
+	sc_lite_count(l, SC_COUNT_KEYS_NEW, 1);
 	return SC_OK;
 }
 
 /* Finds (or creates) a subject. *created is set when a row was inserted.
- * Past the cache, a new subject took a lookup that failed, then an insert:
- * two descents of the ext_id index. While the subjects met are new (a bulk
- * load: the last one past the cache was), the insert goes first, and the
- * lookup only when the subject turns out to be filed. */
+ * Past the cache, one lookup through both tiers of keys (the small one
+ * first), then an insert when it is new. Writers hold the write lock
+ * (BEGIN IMMEDIATE, or sc_lite_own_begin), so no other connection files
+ * the subject between the two. */
 enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				  enum sc_kind kind, int64_t *sid,
 				  bool *created, struct sc_diag *d)
 {
 	struct subj_slot *slot = l->last;
-	bool hit = slot && slot_holds(slot, id), added;
+	bool hit = slot && slot_holds(slot, id);
 	enum sc_status st;
 	sqlite3_stmt *s;
 	int rc;
@@ -848,19 +884,9 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 		*sid = slot->sid;
 		return SC_OK;
 	}
-	if (l->subjects_new) {
-		if ((st = subject_add(l, id, kind, &added, d)))
-			return st;
-		if (added) {
-			*sid = sqlite3_last_insert_rowid(l->db);
-			*created = true;
-			goto cache;
-		}
-	}
 	s = sc_lite_stmt(l, S_SUBJ_GET);
 	bind_text(s, 1, id);
 	rc = sqlite3_step(s);
-	l->subjects_new = rc == SQLITE_DONE;
 	if (rc == SQLITE_ROW) {
 		enum sc_kind have = (enum sc_kind)sqlite3_column_int(s, 1);
 		*sid = sqlite3_column_int64(s, 0);
@@ -877,16 +903,12 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 			kind = have;
 		}
 	} else if (rc == SQLITE_DONE) {
-		if ((st = subject_add(l, id, kind, &added, d)))
+		if ((st = subject_add(l, id, kind, sid, d)))
 			return st;
-		if (!added) /* filed by another connection since the lookup */
-			return sc_lite_subject_get(l, id, kind, sid, created, d);
-		*sid = sqlite3_last_insert_rowid(l->db);
 		*created = true;
 	} else {
 		return sc_lite_db_err(l, d, "cannot look up subject");
 	}
-cache:
 	slot->sid = *sid;
 	slot->kind = (uint8_t)kind;
 	slot->len = (uint8_t)id.n;
@@ -1014,6 +1036,11 @@ static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
 		sqlite3_bind_int64(s, 1, sid);
 		if (sqlite3_step(s) == SQLITE_DONE)
 			sc_lite_count(l, SC_COUNT_SUBJECTS, -sqlite3_changes(l->db));
+		/* its key is in the small tier: merges come at commits only */
+		s = sc_lite_stmt(l, S_KEY_DEL);
+		bind_text(s, 1, r->subject);
+		if (sqlite3_step(s) == SQLITE_DONE)
+			sc_lite_count(l, SC_COUNT_KEYS_NEW, -sqlite3_changes(l->db));
 		l->last->sid = 0;
 	}
 	return st;

@@ -10,7 +10,7 @@
 #include "socred/limits.h"
 
 enum stmt_id {
-	S_SUBJ_GET, S_SUBJ_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL,
+	S_SUBJ_GET, S_SUBJ_ADD, S_KEY_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL, S_KEY_DEL,
 	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
 	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD,
 	S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
@@ -75,7 +75,9 @@ struct recent {
 
 /* Rows counted in the counts table (sqlite_counts.c). */
 enum sc_count_id {
-	SC_COUNT_SUBJECTS, SC_COUNT_RECORDS, SC_COUNT_EVENTS, SC_COUNT_CONSENTS, SC_COUNT_N
+	SC_COUNT_SUBJECTS, SC_COUNT_RECORDS, SC_COUNT_EVENTS, SC_COUNT_CONSENTS,
+	SC_COUNT_KEYS_NEW, /* subject_keys_new's rows (sqlite_keys.c) */
+	SC_COUNT_N
 };
 
 struct lite {
@@ -94,7 +96,6 @@ struct lite {
 	bool quiet;                  /* this commit changes no subject's file */
 	struct sc_changes *changes;  /* NULL: none (:memory:, read-only dir) */
 	struct sc_pairs pend;        /* records filed since the last commit */
-	bool subjects_new;           /* the last subject past the cache was new */
 	struct sc_ckpt *ckpt;        /* NULL: checkpoints in the commit hook */
 	int wal_frames;              /* the WAL's frames at the last commit */
 	int64_t counted[SC_COUNT_N]; /* rows added (removed) since the last commit */
@@ -123,6 +124,20 @@ enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s
 void sc_lite_col(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* A prepared statement, reset and unbound. */
 sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
+
+/* sqlite_keys.c: subjects by ext_id. SC_SUBJECT_ID(p) is an SQL
+ * expression: the id of the subject whose ext_id is the parameter p (NULL:
+ * none), looked up in both tiers of keys. merge: moves the small tier into
+ * the large one when it has grown past its share, before a COMMIT. */
+#define SC_SUBJECT_ID(p)                                                   \
+	"(SELECT id FROM subject_keys_new WHERE ext_id = " p                   \
+	" UNION ALL SELECT id FROM subject_keys WHERE ext_id = " p ")"
+enum sc_status sc_lite_keys_merge(struct lite *l, struct sc_diag *d);
+/* keys in the small tier before any merge (a merge of fewer writes most of
+ * the large tier's pages for little), and its share: it merges once it
+ * holds a quarter of the large tier's keys */
+#define SC_KEYS_MIN 65536
+#define SC_KEYS_SHARE 4
 
 /* sqlite_bysubject.c: the records' subject index. note: a record filed
  * in the open transaction; flush: writes them, before its COMMIT; drop:

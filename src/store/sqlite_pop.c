@@ -387,7 +387,7 @@ static enum sc_status load_some(struct lite *l, const char *const *ids, size_t n
 	enum sc_status st = SC_OK;
 	int rc;
 
-	if ((st = sc_lite_prepare(l, "SELECT id FROM subjects WHERE ext_id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, "SELECT id FROM subjects WHERE id = " SC_SUBJECT_ID("?1"), &s, d)))
 		return st;
 	for (size_t i = 0; i < nids; i++) {
 		sqlite3_reset(s);

@@ -34,7 +34,7 @@ static enum sc_status find_record(struct lite *l, const char *subject,
 			  " EXISTS(SELECT 1 FROM events e WHERE e.rid = r.rid AND e.op = 2)"
 			  " FROM records r JOIN subjects su ON su.id = r.subject"
 			  " JOIN sources so ON so.id = r.source"
-			  " WHERE r.record_id = ?1 AND su.ext_id = ?2", &s, d)))
+			  " WHERE r.record_id = ?1 AND su.id = " SC_SUBJECT_ID("?2"), &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
@@ -610,7 +610,7 @@ static enum sc_status lite_share_add(void *impl, const char *subject,
 	enum sc_status st;
 
 	if ((st = sc_lite_prepare(l, "INSERT INTO shares(hash, subject, created, expires)"
-			  " SELECT ?1, id, ?3, ?4 FROM subjects WHERE ext_id = ?2", &s, d)))
+			  " SELECT ?1, id, ?3, ?4 FROM subjects WHERE id = " SC_SUBJECT_ID("?2"), &s, d)))
 		return st;
 	sqlite3_bind_blob(s, 1, hash, SC_KEY_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
@@ -701,7 +701,7 @@ static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
 	int rc;
 
 	if ((st = sc_lite_prepare(l, "SELECT n.name FROM names n JOIN subjects su ON su.id = n.subject"
-			  " WHERE su.ext_id = ?1", &s, d)))
+			  " WHERE su.id = " SC_SUBJECT_ID("?1"), &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -734,7 +734,7 @@ static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 	memcpy(above, q, n);
 	above[n] = (char)0xff;
 	if ((st = sc_lite_prepare(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
-			  " LEFT JOIN names n ON n.subject = su.id WHERE su.ext_id = ?1"
+			  " LEFT JOIN names n ON n.subject = su.id WHERE su.id = " SC_SUBJECT_ID("?1")
 			  " UNION SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"
 			  " WHERE n.name >= ?1 AND n.name < ?3 LIMIT ?2", &s, d)))
 		return st;

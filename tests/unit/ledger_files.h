@@ -17,4 +17,17 @@ static inline void remove_ledger(const char *path)
 	}
 }
 
+/* Turns a ledger's subjects back to what schema 14 had (one table, its
+ * ext_id UNIQUE; no tiers of keys: sqlite_keys.c), on a connection
+ * without foreign key checks, to test the migrations from before 15. */
+#define LEDGER_SUBJECTS_V14                                                      \
+	"CREATE TABLE s14(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"  \
+	" kind INTEGER NOT NULL);"                                               \
+	" INSERT INTO s14 SELECT id, ext_id, kind FROM subjects;"                \
+	" DROP TABLE subjects; ALTER TABLE s14 RENAME TO subjects;"              \
+	" CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN" \
+	" INSERT INTO changes(subject) VALUES(NEW.id); END;"                     \
+	" DROP TABLE subject_keys; DROP TABLE subject_keys_new;"                 \
+	" DELETE FROM counts WHERE name = 'subject_keys_new';"
+
 #endif

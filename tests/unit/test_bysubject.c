@@ -197,7 +197,8 @@ static void runs(void **state)
 	sc_store_close(st);
 
 	/* a ledger from before schema 12: records_subject, no runs */
-	exec("DROP TABLE subject_chunks; DROP TABLE subject_runs;"
+	exec(LEDGER_SUBJECTS_V14
+	     " DROP TABLE subject_chunks; DROP TABLE subject_runs;"
 	     " CREATE INDEX records_subject ON records(subject);"
 	     " CREATE INDEX consents_subject ON consents(subject); DROP INDEX repairs_open;"
 	     " DROP TABLE counts;"

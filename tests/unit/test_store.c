@@ -20,6 +20,7 @@
 #include "socred/process.h"
 #include "socred/store.h"
 #include "ledger_files.h"
+#include "store/sqlite_impl.h"
 
 /* A subject row with this id, written by another connection, as a ledger
  * that already holds that many subjects would have. */
@@ -385,12 +386,107 @@ static void counts_follow_every_write(void **state)
 	remove_ledger(path);
 }
 
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Every subject has exactly one key, in one tier or the other, naming
+ * its own id; the small tier's count is its row count. */
+static void keys_one_each(const char *path, int64_t subjects)
+{
+	assert_int_equal(count(path, "SELECT count(*) FROM subjects"), subjects);
+	assert_int_equal(count(path, "SELECT (SELECT count(*) FROM subject_keys)"
+				     " + (SELECT count(*) FROM subject_keys_new)"), subjects);
+	assert_int_equal(count(path, "SELECT count(*) FROM subjects s WHERE s.id ="
+				     " (SELECT id FROM subject_keys_new WHERE ext_id = s.ext_id"
+				     " UNION ALL SELECT id FROM subject_keys WHERE ext_id = s.ext_id)"),
+			 subjects);
+	assert_int_equal(count(path, "SELECT n FROM counts WHERE name = 'subject_keys_new'"),
+			 count(path, "SELECT count(*) FROM subject_keys_new"));
+}
+
+/* Subjects are found by ext_id through two tiers of keys (sqlite_keys.c):
+ * a commit that takes the small tier to SC_KEYS_MIN moves it into the
+ * large one; a subject is then found in whichever tier holds it and never
+ * filed twice; a refused line's new subject leaves no key; a ledger from
+ * schema 14 (one UNIQUE index) migrates with every subject keyed. */
+static void subjects_keyed_in_tiers(void **state)
+{
+	struct sc_dispute dis;
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	char path[64], sql[512];
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-k-%ld.db", (long)getpid());
+	unlink(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	sc_store_close(st);
+	/* one key short of a merge, filed as the store files them */
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		 " INSERT INTO subjects(id, ext_id, kind) SELECT i, 'K' || i, 1 FROM n;"
+		 " INSERT INTO subject_keys_new SELECT ext_id, id FROM subjects;"
+		 " UPDATE counts SET n = n + %d WHERE name IN ('subjects', 'subject_keys_new');",
+		 SC_KEYS_MIN - 1, SC_KEYS_MIN - 1);
+	exec_sql(path, sql);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "k1", "NEW1", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), 0); /* not before */
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), SC_KEYS_MIN);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys_new"), 0);
+	keys_one_each(path, SC_KEYS_MIN);
+	/* a subject of the large tier, a new one, and a refused line's new one */
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "k2", "K5", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "k3", "NEW2", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "k2", "NEW3", SC_KIND_PERSON, &d), SC_ECONFLICT);
+	assert_int_equal(file_one(st, "k5", "K5", SC_KIND_ORG, &d), SC_ECONFLICT);
+	assert_string_equal(d.field, "kind");
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	keys_one_each(path, SC_KEYS_MIN + 1);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys_new"), 1);
+	/* found through either tier by the statements that take an ext_id */
+	assert_int_equal(sc_store_dispute_open(st, "K5", "k2", "not mine", 20100, 30, &dis, &d),
+			 SC_OK);
+	assert_int_equal(sc_store_dispute_open(st, "NEW2", "k3", "not mine", 20100, 30, &dis, &d),
+			 SC_OK);
+	assert_int_equal(sc_store_dispute_open(st, "NEW3", "k2", "not mine", 20100, 30, &dis, &d),
+			 SC_ENOTFOUND);
+	sc_store_close(st);
+
+	/* a ledger from schema 14 */
+	exec_sql(path, LEDGER_SUBJECTS_V14 " UPDATE meta SET value = '14' WHERE key = 'schema';");
+	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'subject_keys'"), 0);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), SC_KEYS_MIN + 1);
+	keys_one_each(path, SC_KEYS_MIN + 1);
+	assert_int_equal(count(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+				     " AND tbl_name = 'subjects'"), 0);
+	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master"
+				     " WHERE name = 'subjects_kind_u'"), 1);
+	assert_int_equal(file_one(st, "k4", "NEW2", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "k6", "K7", SC_KIND_PERSON, &d), SC_OK);
+	keys_one_each(path, SC_KEYS_MIN + 1);
+	sc_store_close(st);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
 					   cmocka_unit_test(subjects_added_first_while_new),
 					   cmocka_unit_test(events_follow_their_record),
 					   cmocka_unit_test(names_found_by_prefix),
-					   cmocka_unit_test(counts_follow_every_write)};
+					   cmocka_unit_test(counts_follow_every_write),
+					   cmocka_unit_test(subjects_keyed_in_tiers)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
