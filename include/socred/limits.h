@@ -23,6 +23,10 @@
 /* SQLite page cache of a connection while it ingests, at most (MiB); an
  * ingest into a small ledger takes 32 MiB (src/store/sqlite.c) */
 #define SC_LIMIT_INGEST_CACHE_MIB 1024
+/* the filter of the large tier of subject keys a writing connection
+ * keeps, at most (MiB, a byte per key it holds; sqlite_keys.c): past it,
+ * every new subject is looked up in that tier */
+#define SC_LIMIT_KEY_FILTER_MIB 512
 /* the WAL an ingest lets grow while its checkpoints run on their own
  * thread, at least (MiB; sqlite_ckpt.c): about the disk it may take
  * beyond the ledger's size */

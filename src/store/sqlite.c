@@ -191,7 +191,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE subjects_v15 RENAME TO subjects;\n"
 	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
-	"INSERT INTO counts VALUES('subject_keys_new', 0);\n",
+	"INSERT INTO counts VALUES('subject_keys_new', 0), ('subject_key_merges', 0);\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
@@ -199,6 +199,8 @@ static const char *const migrations[] = {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE id = " SC_SUBJECT_ID("?1"),
+	[S_SUBJ_GET_NEW] = "SELECT id, kind FROM subjects WHERE id ="
+			   " (SELECT id FROM subject_keys_new WHERE ext_id = ?1)",
 	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)",
 	[S_KEY_ADD] = "INSERT INTO subject_keys_new(ext_id, id) VALUES(?1, ?2)",
 	[S_SUBJ_SETKIND] = "UPDATE subjects SET kind = ?2 WHERE id = ?1 AND kind = 0",
@@ -330,6 +332,7 @@ static void lite_close(void *impl)
 	sc_changes_close(l->changes);
 	free(l->cache);
 	free(l->recent);
+	free(l->filter.bits);
 	free(l->pend.v);
 	free(l);
 }
@@ -693,7 +696,10 @@ static void recent_clear(struct lite *l)
  * fault each as it fills, and a 1.1 M-line ingest measured 12% faster
  * with 32 MiB than with 128 MiB (bench/README.md). The ingest's cache stays
  * with this connection until its next transaction that is not an ingest
- * one. */
+ * one. Since schema 15 a new subject's key lands in the small tier of keys
+ * (sqlite_keys.c), and the large tier is written at merges only; the
+ * sizes still serve the records' own pages and the lookups of filed
+ * subjects, and were kept. */
 static void ingest_sizes(struct lite *l, size_t *lines)
 {
 	struct sc_diag ignored;
@@ -739,6 +745,7 @@ static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 		cache_set(l, l->base_kib);
 	}
 	recent_clear(l);
+	l->filter.checked = false;
 	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;
 	if (st)
@@ -756,6 +763,7 @@ static void lite_rollback(void *impl)
 	sc_lite_bysubj_drop(l);
 	sc_lite_counts_drop(l);
 	recent_clear(l);
+	l->filter.checked = false;
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
 	l->types.n = l->sources.n = l->types.last = l->sources.last = 0;
@@ -783,6 +791,7 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	l->in_txn = false;
 	checks_on(l);
 	recent_clear(l);
+	l->filter.checked = false;
 	return SC_OK;
 }
 
@@ -884,7 +893,8 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 		*sid = slot->sid;
 		return SC_OK;
 	}
-	s = sc_lite_stmt(l, S_SUBJ_GET);
+	/* the large tier only when its filter cannot rule it out */
+	s = sc_lite_stmt(l, sc_lite_keys_maybe_large(l, id) ? S_SUBJ_GET : S_SUBJ_GET_NEW);
 	bind_text(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -903,6 +913,7 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 			kind = have;
 		}
 	} else if (rc == SQLITE_DONE) {
+		sc_lite_keys_missed(l);
 		if ((st = subject_add(l, id, kind, sid, d)))
 			return st;
 		*created = true;

@@ -20,7 +20,7 @@
 static const char *const names[SC_COUNT_N] = {
 	[SC_COUNT_SUBJECTS] = "subjects", [SC_COUNT_RECORDS] = "records",
 	[SC_COUNT_EVENTS] = "events", [SC_COUNT_CONSENTS] = "consents",
-	[SC_COUNT_KEYS_NEW] = "subject_keys_new"};
+	[SC_COUNT_KEYS_NEW] = "subject_keys_new", [SC_COUNT_KEY_MERGES] = "subject_key_merges"};
 
 void sc_lite_count(struct lite *l, enum sc_count_id k, int64_t n)
 {

@@ -10,7 +10,7 @@
 #include "socred/limits.h"
 
 enum stmt_id {
-	S_SUBJ_GET, S_SUBJ_ADD, S_KEY_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL, S_KEY_DEL,
+	S_SUBJ_GET, S_SUBJ_GET_NEW, S_SUBJ_ADD, S_KEY_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL, S_KEY_DEL,
 	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
 	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD,
 	S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
@@ -76,8 +76,22 @@ struct recent {
 /* Rows counted in the counts table (sqlite_counts.c). */
 enum sc_count_id {
 	SC_COUNT_SUBJECTS, SC_COUNT_RECORDS, SC_COUNT_EVENTS, SC_COUNT_CONSENTS,
-	SC_COUNT_KEYS_NEW, /* subject_keys_new's rows (sqlite_keys.c) */
+	SC_COUNT_KEYS_NEW,   /* subject_keys_new's rows (sqlite_keys.c) */
+	SC_COUNT_KEY_MERGES, /* merges of it into subject_keys, ever */
 	SC_COUNT_N
+};
+
+/* A blocked Bloom filter of the large tier of subject keys
+ * (sqlite_keys.c): a new subject's lookup skips that tier when the filter
+ * rules its ext_id out. It reflects the tier as of `gen` merges; a
+ * transaction compares that with the ledger's count before it trusts it. */
+struct sc_keyfilter {
+	uint64_t *bits;   /* NULL: none; else nblocks blocks of 8 words */
+	size_t nblocks;   /* a power of two */
+	int64_t gen;      /* the merges it has seen */
+	int64_t keys, capacity;
+	int64_t misses;   /* new subjects looked up in both tiers, since */
+	bool checked;     /* gen compared in this transaction */
 };
 
 struct lite {
@@ -100,6 +114,7 @@ struct lite {
 	int wal_frames;              /* the WAL's frames at the last commit */
 	int64_t counted[SC_COUNT_N]; /* rows added (removed) since the last commit */
 	int page_size;
+	struct sc_keyfilter filter;
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -133,6 +148,11 @@ sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
 	"(SELECT id FROM subject_keys_new WHERE ext_id = " p                   \
 	" UNION ALL SELECT id FROM subject_keys WHERE ext_id = " p ")"
 enum sc_status sc_lite_keys_merge(struct lite *l, struct sc_diag *d);
+/* maybe_large: false when the ext_id is not in the large tier (the filter
+ * rules it out), true when it may be; missed: a lookup of both tiers found
+ * nothing (a new subject), which builds the filter once they are many */
+bool sc_lite_keys_maybe_large(struct lite *l, struct sc_text id);
+void sc_lite_keys_missed(struct lite *l);
 /* keys in the small tier before any merge (a merge of fewer writes most of
  * the large tier's pages for little), and its share: it merges once it
  * holds a quarter of the large tier's keys */

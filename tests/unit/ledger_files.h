@@ -28,6 +28,6 @@ static inline void remove_ledger(const char *path)
 	" CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN" \
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;"                     \
 	" DROP TABLE subject_keys; DROP TABLE subject_keys_new;"                 \
-	" DELETE FROM counts WHERE name = 'subject_keys_new';"
+	" DELETE FROM counts WHERE name IN ('subject_keys_new', 'subject_key_merges');"
 
 #endif

@@ -79,13 +79,15 @@ static bool small_table(const char *name, size_t n)
  * building the records' subject index, counting the rows, and rebuilding
  * subjects with its keys in tiers (migrations, once per ledger); moving
  * the small tier of subject keys into the large one (sqlite_keys.c, a
- * merge); the last entry of an append-only log (a scan from its end, one
+ * merge), and reading a tier's keys into a writer's filter (built again
+ * only as the tier doubles); the last entry of an append-only log (a scan from its end, one
  * row). */
 static bool whole_by_design(const char *sql)
 {
 	return !strcmp(sql, "SELECT subject, rid FROM records ORDER BY subject, rid") ||
 	       !strncmp(sql, "INSERT INTO counts SELECT", 25) ||
 	       !strncmp(sql, "INSERT INTO subject_keys SELECT", 31) ||
+	       !strncmp(sql, "SELECT ext_id FROM subject_keys", 31) ||
 	       !strncmp(sql, "INSERT INTO subjects_v15 SELECT", 31) ||
 	       strstr(sql, "ORDER BY seq DESC LIMIT 1");
 }

@@ -395,6 +395,21 @@ static void exec_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* SC_KEYS_MIN subjects named `prefix` and a number, filed into the small
+ * tier of keys as the store files them, by another connection. */
+static void small_tier_of(const char *path, char prefix)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		 " INSERT INTO subjects(ext_id, kind) SELECT '%c' || i, 1 FROM n;"
+		 " INSERT INTO subject_keys_new SELECT ext_id, id FROM subjects WHERE ext_id LIKE '%c%%';"
+		 " UPDATE counts SET n = n + %d WHERE name IN ('subjects', 'subject_keys_new');",
+		 SC_KEYS_MIN, prefix, prefix, SC_KEYS_MIN);
+	exec_sql(path, sql);
+}
+
 /* Every subject has exactly one key, in one tier or the other, naming
  * its own id; the small tier's count is its row count. */
 static void keys_one_each(const char *path, int64_t subjects)
@@ -413,28 +428,28 @@ static void keys_one_each(const char *path, int64_t subjects)
 /* Subjects are found by ext_id through two tiers of keys (sqlite_keys.c):
  * a commit that takes the small tier to SC_KEYS_MIN moves it into the
  * large one; a subject is then found in whichever tier holds it and never
- * filed twice; a refused line's new subject leaves no key; a ledger from
- * schema 14 (one UNIQUE index) migrates with every subject keyed. */
+ * filed twice, through this connection's filter of the large tier and
+ * past another connection's merge; a refused line's new subject leaves no
+ * key; a ledger from schema 14 (one UNIQUE index) migrates with every
+ * subject keyed. */
 static void subjects_keyed_in_tiers(void **state)
 {
 	struct sc_dispute dis;
-	struct sc_store *st = NULL;
+	struct sc_store *st = NULL, *other = NULL;
+	int64_t n;
 	struct sc_diag d;
-	char path[64], sql[512];
+	char path[64];
 	(void)state;
 
 	snprintf(path, sizeof(path), "/tmp/socred-test-store-k-%ld.db", (long)getpid());
 	unlink(path);
 	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
 	sc_store_close(st);
-	/* one key short of a merge, filed as the store files them */
-	snprintf(sql, sizeof(sql),
-		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
-		 " INSERT INTO subjects(id, ext_id, kind) SELECT i, 'K' || i, 1 FROM n;"
-		 " INSERT INTO subject_keys_new SELECT ext_id, id FROM subjects;"
-		 " UPDATE counts SET n = n + %d WHERE name IN ('subjects', 'subject_keys_new');",
-		 SC_KEYS_MIN - 1, SC_KEYS_MIN - 1);
-	exec_sql(path, sql);
+	/* one key short of a merge (K1 taken out again) */
+	small_tier_of(path, 'K');
+	exec_sql(path, "DELETE FROM subjects WHERE ext_id = 'K1';"
+		       " DELETE FROM subject_keys_new WHERE ext_id = 'K1';"
+		       " UPDATE counts SET n = n - 1 WHERE name IN ('subjects', 'subject_keys_new');");
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
 	assert_int_equal(file_one(st, "k1", "NEW1", SC_KIND_PERSON, &d), SC_OK);
@@ -460,14 +475,43 @@ static void subjects_keyed_in_tiers(void **state)
 			 SC_OK);
 	assert_int_equal(sc_store_dispute_open(st, "NEW3", "k2", "not mine", 20100, 30, &dis, &d),
 			 SC_ENOTFOUND);
+
+	/* a merge past the filter's room, which it is built again for */
+	small_tier_of(path, 'G');
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "kg", "NEWG", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys_new"), 0);
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "kg2", "G5", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "kg3", "NEW2", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	n = 2 * SC_KEYS_MIN + 2;
+	keys_one_each(path, n);
+
+	/* another connection merges keys this one's filter never saw: it
+	 * must look them up in the large tier again, not file them anew */
+	small_tier_of(path, 'M');
+	assert_int_equal(sc_store_open(path, 0, &other, &d), SC_OK);
+	assert_int_equal(file_one(other, "k7", "NEW4", SC_KIND_PERSON, &d), SC_OK);
+	sc_store_close(other);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys_new"), 0);
+	assert_int_equal(count(path, "SELECT n FROM counts WHERE name = 'subject_key_merges'"), 3);
+	n += SC_KEYS_MIN + 1;
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	assert_int_equal(file_one(st, "k8", "M7", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "k9", "NEW4", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "k10", "K9", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	keys_one_each(path, n);
 	sc_store_close(st);
 
 	/* a ledger from schema 14 */
 	exec_sql(path, LEDGER_SUBJECTS_V14 " UPDATE meta SET value = '14' WHERE key = 'schema';");
 	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'subject_keys'"), 0);
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
-	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), SC_KEYS_MIN + 1);
-	keys_one_each(path, SC_KEYS_MIN + 1);
+	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), n);
+	keys_one_each(path, n);
 	assert_int_equal(count(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 				     " AND tbl_name = 'subjects'"), 0);
@@ -475,7 +519,7 @@ static void subjects_keyed_in_tiers(void **state)
 				     " WHERE name = 'subjects_kind_u'"), 1);
 	assert_int_equal(file_one(st, "k4", "NEW2", SC_KIND_PERSON, &d), SC_OK);
 	assert_int_equal(file_one(st, "k6", "K7", SC_KIND_PERSON, &d), SC_OK);
-	keys_one_each(path, SC_KEYS_MIN + 1);
+	keys_one_each(path, n);
 	sc_store_close(st);
 	remove_ledger(path);
 }
