@@ -14,21 +14,21 @@
  * ledger: 60-73% of the WAL frames of an 11.2 M-line ingest
  * (bench/README.md). Now a commit writes pages of the small tier; the
  * large one is written only when the small one has grown to a quarter of
- * it (SC_KEYS_SHARE), and at least SC_KEYS_MIN keys. Then every key moves over
- * in one pass in key order (subject_keys_new is ordered by ext_id), which
- * writes each page of the large tier at most once: a log-structured merge
- * of two levels.
+ * it (SC_KEYS_SHARE), and at least SC_KEYS_MIN keys. Then every key moves
+ * over in one pass in key order (subject_keys_new is ordered by ext_id),
+ * which writes each page of the large tier at most once: a log-structured
+ * merge of two levels.
  *
  * The small tier's size is kept in the counts table (sqlite_counts.c), so
  * deciding costs two row reads, and only at a commit that filed subjects.
  *
  * A new subject's lookup, in both tiers, costs a descent of each: with
  * the insert, a quarter of an ingest's writing thread when subjects come
- * new (bench/README.md).
- * So a connection that has looked up many new subjects (an eighth of the
- * large tier's keys) keeps a blocked Bloom filter of that tier (a byte per
- * key at most, 7 bits of one 64-byte block each), and a
- * lookup skips the large tier when the filter rules the ext_id out. Keys
+ * new (bench/README.md). So a connection that has looked up many new
+ * subjects (an eighth of the large tier's keys) keeps a blocked Bloom
+ * filter of that tier (a byte per key at most, 7 bits of one 64-byte block
+ * each), and a lookup skips the large tier when the filter rules the
+ * ext_id out. Keys
  * enter the large tier only by a merge: the connection adds the keys it
  * moves itself, and a merge by any other connection (the count
  * subject_key_merges moves) discards the filter, which the first lookup of
