@@ -91,10 +91,13 @@ static bool filter_has(const struct sc_keyfilter *f, const char *p, size_t n)
 	return true;
 }
 
+/* No filter; the misses counted stay, so a connection that keeps filing
+ * new subjects builds one again soon, and one past the limit tries again
+ * only every 1,024 of them. */
 static void filter_drop(struct sc_keyfilter *f)
 {
 	free(f->bits);
-	*f = (struct sc_keyfilter){.checked = f->checked};
+	*f = (struct sc_keyfilter){.checked = f->checked, .misses = f->misses};
 }
 
 /* Adds each ext_id `sql` selects; false when a read fails. */
