@@ -112,6 +112,7 @@ struct lite {
 	struct sc_pairs pend;        /* records filed since the last commit */
 	struct sc_ckpt *ckpt;        /* NULL: checkpoints in the commit hook */
 	int wal_frames;              /* the WAL's frames at the last commit */
+	bool subjects_new;           /* the last subject past the cache was new */
 	int64_t counted[SC_COUNT_N]; /* rows added (removed) since the last commit */
 	int page_size;
 	struct sc_keyfilter filter;

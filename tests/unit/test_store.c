@@ -1,7 +1,7 @@
 /* The ledger's own choices: how many lines an ingest transaction takes,
  * from the subjects the ledger holds (sqlite.c, ingest_sizes); a subject
- * past the cache, met after new ones, must still be found filed, with its
- * id and its kind; subjects are keyed in two tiers (sqlite_keys.c); a rectify or
+ * past the cache, added before it is looked up while subjects come new,
+ * must still be found filed, with its id and its kind; subjects are keyed in two tiers (sqlite_keys.c); a rectify or
  * revoke of a record filed in the same transaction, checked from what the
  * transaction remembers (struct recent), must give exactly the answers the
  * ledger gives once the record is committed. */
@@ -111,7 +111,8 @@ static void subjects_added_first_while_new(void **state)
 	assert_int_equal(file_one(st, "r1", "A", SC_KIND_PERSON, &d), SC_OK);
 	assert_int_equal(file_one(st, "r2", "B", SC_KIND_ORG, &d), SC_OK);
 	sc_store_close(st);
-	/* a fresh cache: C is new, then A and B, filed, are found after it */
+	/* a fresh cache: C is new (so the next subject is added first), then
+	 * A and B, filed, are found behind the refused insert */
 	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
 	assert_int_equal(file_one(st, "r3", "C", SC_KIND_PERSON, &d), SC_OK);
