@@ -199,8 +199,7 @@ static const char *const migrations[] = {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_GET] = "SELECT id, kind FROM subjects WHERE id = " SC_SUBJECT_ID("?1"),
-	[S_SUBJ_GET_NEW] = "SELECT id, kind FROM subjects WHERE id ="
-			   " (SELECT id FROM subject_keys_new WHERE ext_id = ?1)",
+	[S_SUBJ_GET_NEW] = "SELECT id, kind FROM subjects WHERE id = " SC_SUBJECT_ID_NEW("?1"),
 	[S_SUBJ_ADD] = "INSERT INTO subjects(ext_id, kind) VALUES(?1, ?2)",
 	[S_KEY_ADD] = "INSERT INTO subject_keys_new(ext_id, id) VALUES(?1, ?2)"
 		      " ON CONFLICT(ext_id) DO NOTHING",

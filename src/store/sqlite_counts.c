@@ -55,6 +55,23 @@ enum sc_status sc_lite_counts_flush(struct lite *l, struct sc_diag *d)
 	return st;
 }
 
+enum sc_status sc_lite_count_now(struct lite *l, enum sc_count_id k, int64_t *n,
+				 struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "SELECT n FROM counts WHERE name = ?1", &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, names[k], -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0) + l->counted[k];
+	else
+		st = sc_lite_db_err(l, d, "cannot read the counts");
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 			      struct sc_diag *d)
 {

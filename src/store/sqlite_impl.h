@@ -148,6 +148,8 @@ sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id);
 #define SC_SUBJECT_ID(p)                                                   \
 	"(SELECT id FROM subject_keys_new WHERE ext_id = " p                   \
 	" UNION ALL SELECT id FROM subject_keys WHERE ext_id = " p ")"
+/* the same, in the small tier only (the large one ruled out) */
+#define SC_SUBJECT_ID_NEW(p) "(SELECT id FROM subject_keys_new WHERE ext_id = " p ")"
 enum sc_status sc_lite_keys_merge(struct lite *l, struct sc_diag *d);
 /* maybe_large: false when the ext_id is not in the large tier (the filter
  * rules it out), true when it may be; missed: a lookup of both tiers found
@@ -208,6 +210,9 @@ enum sc_status sc_lite_own_end(struct lite *l, bool own, enum sc_status st,
 void sc_lite_count(struct lite *l, enum sc_count_id k, int64_t n);
 enum sc_status sc_lite_counts_flush(struct lite *l, struct sc_diag *d);
 void sc_lite_counts_drop(struct lite *l);
+/* One count as the open transaction sees it (written, plus noted since). */
+enum sc_status sc_lite_count_now(struct lite *l, enum sc_count_id k, int64_t *n,
+				 struct sc_diag *d);
 enum sc_status sc_lite_counts(void *impl, struct sc_store_counts *c,
 			      struct sc_diag *d);
 enum sc_status sc_lite_run_save(void *impl, sc_day at, uint64_t subjects,

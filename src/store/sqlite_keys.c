@@ -115,32 +115,14 @@ static bool filter_fill(struct lite *l, const char *sql)
 	return rc == SQLITE_DONE;
 }
 
-static enum sc_status count_of(struct lite *l, const char *name, int64_t *n,
-			       struct sc_diag *d)
-{
-	sqlite3_stmt *s = NULL;
-	enum sc_status st;
-
-	if ((st = sc_lite_prepare(l, "SELECT n FROM counts WHERE name = ?1", &s, d)))
-		return st;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		st = sc_lite_db_err(l, d, "cannot read the counts");
-	sqlite3_finalize(s);
-	return st;
-}
-
-/* A count as the open transaction sees it (-1: unreadable). */
-static int64_t count_now(struct lite *l, const char *name, enum sc_count_id k)
+/* A count as the open transaction sees it (-1: unreadable: the filter is
+ * advice, and goes without). */
+static int64_t count_now(struct lite *l, enum sc_count_id k)
 {
 	struct sc_diag ignored;
 	int64_t n = -1;
 
-	if (count_of(l, name, &n, &ignored))
-		return -1;
-	return n + l->counted[k];
+	return sc_lite_count_now(l, k, &n, &ignored) ? -1 : n;
 }
 
 /* The filter, if it still reflects the large tier; NULL bits otherwise. */
@@ -149,7 +131,7 @@ static struct sc_keyfilter *filter_ready(struct lite *l)
 	struct sc_keyfilter *f = &l->filter;
 
 	if (f->bits && !f->checked && l->in_txn) {
-		if (count_now(l, "subject_key_merges", SC_COUNT_KEY_MERGES) != f->gen)
+		if (count_now(l, SC_COUNT_KEY_MERGES) != f->gen)
 			filter_drop(f);
 		f->checked = true;
 	}
@@ -196,9 +178,9 @@ void sc_lite_keys_missed(struct lite *l)
 
 	if (f->bits || !l->in_txn || (++f->misses & 1023) != 1)
 		return; /* the sizes below are read at the first miss of 1,024 */
-	small = count_now(l, "subject_keys_new", SC_COUNT_KEYS_NEW);
-	all = count_now(l, "subjects", SC_COUNT_SUBJECTS);
-	gen = count_now(l, "subject_key_merges", SC_COUNT_KEY_MERGES);
+	small = count_now(l, SC_COUNT_KEYS_NEW);
+	all = count_now(l, SC_COUNT_SUBJECTS);
+	gen = count_now(l, SC_COUNT_KEY_MERGES);
 	if (small >= 0 && all >= 0 && gen >= 0 && f->misses >= (all - small) / 8)
 		filter_build(l, all - small, gen);
 }
@@ -212,11 +194,9 @@ enum sc_status sc_lite_keys_merge(struct lite *l, struct sc_diag *d)
 
 	if (l->counted[SC_COUNT_KEYS_NEW] <= 0) /* no new subject since */
 		return SC_OK;
-	if ((st = count_of(l, "subject_keys_new", &small, d)) ||
-	    (st = count_of(l, "subjects", &all, d)))
+	if ((st = sc_lite_count_now(l, SC_COUNT_KEYS_NEW, &small, d)) ||
+	    (st = sc_lite_count_now(l, SC_COUNT_SUBJECTS, &all, d)))
 		return st;
-	small += l->counted[SC_COUNT_KEYS_NEW];
-	all += l->counted[SC_COUNT_SUBJECTS];
 	if (small < SC_KEYS_MIN || small * SC_KEYS_SHARE < all - small)
 		return SC_OK;
 	/* the filter takes the keys this merge moves, or is built again
@@ -234,6 +214,6 @@ enum sc_status sc_lite_keys_merge(struct lite *l, struct sc_diag *d)
 	if (f && f->bits)
 		f->gen++;
 	else if (grow)
-		filter_build(l, all, count_now(l, "subject_key_merges", SC_COUNT_KEY_MERGES));
+		filter_build(l, all, count_now(l, SC_COUNT_KEY_MERGES));
 	return SC_OK;
 }
