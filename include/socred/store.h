@@ -94,6 +94,18 @@ enum sc_status sc_store_record_add(struct sc_store *st,
 				   const struct sc_store_add *r,
 				   struct sc_diag *d);
 
+/* Files records r[0 .. n) in order, as n calls of sc_store_record_add
+ * would: out[i] is record i's outcome, ds[i] its diagnostic when it is not
+ * SC_OK. The same ledger results, with fewer statements: an ingest's lines
+ * come as runs of records (bench/README.md). SC_OK once every record has
+ * its outcome (*done == n); else the ledger's failure (SC_ESTORE,
+ * SC_ENOMEM), in d, at record *done: the records before it have theirs,
+ * and the caller rolls the transaction back. */
+enum sc_status sc_store_record_add_run(struct sc_store *st,
+				       const struct sc_store_add *const *r, size_t n,
+				       enum sc_status *out, struct sc_diag *ds,
+				       size_t *done, struct sc_diag *d);
+
 struct sc_store_event {
 	enum sc_op op;       /* SC_OP_RECTIFY or SC_OP_REVOKE */
 	struct sc_text record_id, source, ref; /* source may be empty */

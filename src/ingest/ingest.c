@@ -85,6 +85,8 @@ static enum sc_format detect(const char *name, FILE *in)
 }
 
 #define BATCH_LINES SC_LIMIT_INGEST_AHEAD_LINES
+/* lines filed by one store call at most (write_run) */
+#define RUN_LINES 32
 #define BATCH_BYTES ((size_t)SC_LIMIT_INGEST_AHEAD_BYTES)
 /* room a line may need in a batch's bytes: its copy, and its fields (no
  * longer than the line, and 512 bytes more for sc_jsonl_parse's scratch) */
@@ -268,24 +270,21 @@ static void report(const char *name, const struct sc_ingest_opts *o,
 		o->report(o->ctx, d, pl->raw, pl->len);
 }
 
-/* Files one validated line and reports its outcome. SC_OK, or the
- * ledger's failure (SC_ESTORE, SC_ENOMEM: the ingest stops). */
-static enum sc_status write_line(struct sc_store *st, const char *name,
-				 const struct sc_ingest_opts *o, struct sc_ingest_stats *stats,
-				 struct batch *b, struct pline *pl, struct sc_diag *d)
+/* Reports a line's outcome: ls, the ledger's (ad: its diagnostic) or the
+ * reader's. SC_OK, or the ledger's failure (SC_ESTORE, SC_ENOMEM: the
+ * ingest stops, d says why). */
+static enum sc_status settle(const char *name, const struct sc_ingest_opts *o,
+			     struct sc_ingest_stats *stats, struct batch *b,
+			     struct pline *pl, enum sc_status ls, struct sc_diag *ad,
+			     struct sc_diag *d)
 {
-	struct sc_diag ad, *ld = pl->diag >= 0 ? &b->diags[pl->diag] : NULL;
+	struct sc_diag *ld = pl->diag >= 0 ? &b->diags[pl->diag] : NULL;
 	enum sc_line_status outcome;
-	enum sc_status ls = pl->st;
 
 	stats->lines++;
 	stats->bytes_done = pl->consumed;
-	if (ls == SC_OK) {
-		sc_diag_clear(&ad);
-		ls = sc_prep_apply(st, &pl->prep, &ad);
-		if (ls)
-			ld = &ad;
-	}
+	if (pl->st == SC_OK && ls)
+		ld = ad;
 	if (ls == SC_ESTORE || ls == SC_ENOMEM) {
 		*d = *ld;
 		snprintf(d->source, sizeof(d->source), "%s", name);
@@ -313,6 +312,58 @@ static enum sc_status write_line(struct sc_store *st, const char *name,
 			pl->parsed ? pl->subject : (struct sc_text){"", 0},
 			pl->parsed ? pl->record_id : (struct sc_text){"", 0});
 	return SC_OK;
+}
+
+/* Files one validated line and reports its outcome (settle). */
+static enum sc_status write_line(struct sc_store *st, const char *name,
+				 const struct sc_ingest_opts *o, struct sc_ingest_stats *stats,
+				 struct batch *b, struct pline *pl, struct sc_diag *d)
+{
+	struct sc_diag ad;
+	enum sc_status ls = pl->st;
+
+	if (ls == SC_OK) {
+		sc_diag_clear(&ad);
+		ls = sc_prep_apply(st, &pl->prep, &ad);
+	}
+	return settle(name, o, stats, b, pl, ls, &ad, d);
+}
+
+/* Lines from pl on that each file a record (a run, up to n), for
+ * write_run. */
+static size_t run_length(const struct pline *pl, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && k < RUN_LINES && pl[k].st == SC_OK && pl[k].prep.op == SC_OP_ADD)
+		k++;
+	return k;
+}
+
+/* Files a run of k lines that each file a record, by one store call
+ * (fewer SQLite statements), and reports their outcomes as write_line. */
+static enum sc_status write_run(struct sc_store *st, const char *name,
+				const struct sc_ingest_opts *o, struct sc_ingest_stats *stats,
+				struct batch *b, struct pline *pl, size_t k, struct sc_diag *d)
+{
+	const struct sc_store_add *r[RUN_LINES] = {0};
+	enum sc_status out[RUN_LINES], rc;
+	struct sc_diag ds[RUN_LINES];
+	size_t done;
+
+	for (size_t j = 0; j < k; j++) {
+		r[j] = &pl[j].prep.u.add;
+		sc_diag_clear(&ds[j]);
+	}
+	rc = sc_store_record_add_run(st, r, k, out, ds, &done, d);
+	for (size_t j = 0; j < done; j++)
+		if ((rc = settle(name, o, stats, b, &pl[j], out[j], &ds[j], d)))
+			return rc;
+	if (done < k) {
+		snprintf(d->source, sizeof(d->source), "%s", name);
+		d->line = pl[done].line;
+	}
+	return rc;
 }
 
 static void batches_free(struct pipe *p)
@@ -376,10 +427,19 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		} else {
 			fill(&p, b);
 		}
-		for (size_t i = 0; i < b->n; i++) {
-			if ((rc = write_line(st, name, opts, stats, b, &b->lines[i], d)))
+		for (size_t i = 0, run; i < b->n; i += run) {
+			/* a run of records stays within the transaction */
+			run = run_length(&b->lines[i], b->n - i < batch_lines - in_batch
+								   ? b->n - i : batch_lines - in_batch);
+			if (run > 1) {
+				rc = write_run(st, name, opts, stats, b, &b->lines[i], run, d);
+			} else {
+				run = 1;
+				rc = write_line(st, name, opts, stats, b, &b->lines[i], d);
+			}
+			if (rc)
 				goto fail;
-			if (++in_batch >= batch_lines) {
+			if ((in_batch += run) >= batch_lines) {
 				if ((rc = sc_store_commit(st, d)) ||
 				    (rc = sc_store_begin_ingest(st, &batch_lines, d)))
 					goto out;

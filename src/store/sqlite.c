@@ -311,14 +311,6 @@ sqlite3_stmt *sc_lite_stmt(struct lite *l, enum stmt_id id)
 	return s;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, struct sc_text t)
-{
-	if (t.n)
-		sqlite3_bind_text(s, i, t.p, (int)t.n, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 static void lite_close(void *impl)
 {
 	struct lite *l = impl;
@@ -328,6 +320,8 @@ static void lite_close(void *impl)
 	sc_lite_ckpt_stop(l->ckpt); /* before the close's own checkpoint */
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(l->stmt[i]);
+	for (int i = 0; i < SC_ADD_RUN_STMTS; i++)
+		sqlite3_finalize(l->runs[i]);
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);
 	free(l->cache);
@@ -520,6 +514,7 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 			goto fail;
 		}
 	}
+	l->run_rows = SC_ADD_RUN;
 	l->cache = calloc(SUBJ_CACHE_SLOTS, sizeof(*l->cache));
 	l->recent = calloc(RECENT_SLOTS, sizeof(*l->recent));
 	if (!l->cache || !l->recent) {
@@ -629,58 +624,6 @@ static void checks_on(struct lite *l)
 	}
 }
 
-/* ---- records filed in the open transaction (struct recent) ---- */
-
-/* The slot of a record_id: both ends of it mixed (ids of one authority
- * share their start, ids of several may share their end), no loop. */
-static struct recent *recent_slot(struct lite *l, struct sc_text id)
-{
-	uint64_t a = 0, b = 0;
-
-	if (id.n >= 8) {
-		memcpy(&a, id.p, 8);
-		memcpy(&b, id.p + id.n - 8, 8);
-	} else {
-		memcpy(&a, id.p, id.n);
-	}
-	a = ((a * 0x9E3779B97F4A7C15u) ^ (b * 0xC2B2AE3D27D4EB4Fu) ^ id.n) * 0x9E3779B97F4A7C15u;
-	return &l->recent[(a >> 40) % RECENT_SLOTS];
-}
-
-static void recent_put(struct lite *l, const struct sc_store_add *r, int64_t rid)
-{
-	struct recent *slot;
-
-	if (!l->in_txn || r->record_id.n > sizeof(slot->id) || r->source.n > sizeof(slot->src))
-		return;
-	slot = recent_slot(l, r->record_id);
-	slot->rid = rid;
-	slot->date = r->date;
-	slot->ops = 0;
-	slot->len = (uint8_t)r->record_id.n;
-	slot->src_len = (uint8_t)r->source.n;
-	memcpy(slot->id, r->record_id.p, r->record_id.n);
-	memcpy(slot->src, r->source.p, r->source.n);
-	l->recent_any = true;
-}
-
-static struct recent *recent_find(struct lite *l, struct sc_text id)
-{
-	struct recent *slot;
-
-	if (!l->recent_any || !l->in_txn || id.n > sizeof(slot->id))
-		return NULL;
-	slot = recent_slot(l, id);
-	return slot->rid && slot->len == id.n && !memcmp(slot->id, id.p, id.n) ? slot : NULL;
-}
-
-static void recent_clear(struct lite *l)
-{
-	if (l->recent_any)
-		memset(l->recent, 0, RECENT_SLOTS * sizeof(*l->recent));
-	l->recent_any = false;
-}
-
 /* An ingest transaction's size and page cache, from the subjects the
  * ledger holds. A new subject lands at a random place in the
  * subjects.ext_id index, and a commit writes every page the transaction
@@ -744,7 +687,7 @@ static enum sc_status lite_begin(void *impl, size_t *lines, struct sc_diag *d)
 		checks_on(l);
 		cache_set(l, l->base_kib);
 	}
-	recent_clear(l);
+	sc_lite_recent_clear(l);
 	l->filter.checked = false;
 	st = sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 	l->in_txn = st == SC_OK;
@@ -762,7 +705,7 @@ static void lite_rollback(void *impl)
 	checks_on(l);
 	sc_lite_bysubj_drop(l);
 	sc_lite_counts_drop(l);
-	recent_clear(l);
+	sc_lite_recent_clear(l);
 	l->filter.checked = false;
 	/* subjects created in the transaction are gone: forget them */
 	memset(l->cache, 0, SUBJ_CACHE_SLOTS * sizeof(*l->cache));
@@ -790,7 +733,7 @@ static enum sc_status lite_commit(void *impl, struct sc_diag *d)
 	}
 	l->in_txn = false;
 	checks_on(l);
-	recent_clear(l);
+	sc_lite_recent_clear(l);
 	l->filter.checked = false;
 	return SC_OK;
 }
@@ -855,13 +798,13 @@ static enum sc_status subject_add(struct lite *l, struct sc_text id,
 {
 	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_ADD);
 
-	bind_text(s, 1, id);
+	sc_lite_bind_text(s, 1, id);
 	sqlite3_bind_int(s, 2, kind);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot add subject");
 	*sid = sqlite3_last_insert_rowid(l->db);
 	s = sc_lite_stmt(l, S_KEY_ADD);
-	bind_text(s, 1, id);
+	sc_lite_bind_text(s, 1, id);
 	sqlite3_bind_int64(s, 2, *sid);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot add subject");
@@ -920,7 +863,7 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 	}
 	/* the large tier only when its filter cannot rule it out */
 	s = sc_lite_stmt(l, large ? S_SUBJ_GET : S_SUBJ_GET_NEW);
-	bind_text(s, 1, id);
+	sc_lite_bind_text(s, 1, id);
 	rc = sqlite3_step(s);
 	l->subjects_new = rc == SQLITE_DONE;
 	if (rc == SQLITE_ROW) {
@@ -957,7 +900,30 @@ cache:
 	return SC_OK;
 }
 
-static enum sc_status intern(struct lite *l, struct intern *t,
+/* Leaves no trace of a subject filed for a record that was not: its row,
+ * its key (in the small tier: merges come at commits only) and its cache
+ * slot. */
+enum sc_status sc_lite_subject_unfile(struct lite *l, struct sc_text id, int64_t sid,
+				      struct sc_diag *d)
+{
+	struct subj_slot *slot = &l->cache[hash(id.p, id.n) % SUBJ_CACHE_SLOTS];
+	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_DEL);
+
+	sqlite3_bind_int64(s, 1, sid);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot remove subject");
+	sc_lite_count(l, SC_COUNT_SUBJECTS, -sqlite3_changes(l->db));
+	s = sc_lite_stmt(l, S_KEY_DEL);
+	sc_lite_bind_text(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot remove subject key");
+	sc_lite_count(l, SC_COUNT_KEYS_NEW, -sqlite3_changes(l->db));
+	if (slot->sid == sid)
+		slot->sid = 0;
+	return SC_OK;
+}
+
+enum sc_status sc_lite_intern(struct lite *l, struct intern *t,
 			     enum stmt_id get, enum stmt_id add,
 			     struct sc_text name, int64_t *out,
 			     struct sc_diag *d)
@@ -974,14 +940,14 @@ static enum sc_status intern(struct lite *l, struct intern *t,
 		}
 	}
 	s = sc_lite_stmt(l, get);
-	bind_text(s, 1, name);
+	sc_lite_bind_text(s, 1, name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	} else if (rc == SQLITE_DONE) {
 		s = sc_lite_stmt(l, add);
-		bind_text(s, 1, name);
+		sc_lite_bind_text(s, 1, name);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return sc_lite_db_err(l, d, "cannot add name");
 		*out = sqlite3_last_insert_rowid(l->db);
@@ -998,249 +964,6 @@ static enum sc_status intern(struct lite *l, struct intern *t,
 	return SC_OK;
 }
 
-/* ---- records ---- */
-
-static bool text_eq(const unsigned char *a, struct sc_text b)
-{
-	return strlen((const char *)a) == b.n && !memcmp(a, b.p, b.n);
-}
-
-/* The stored record with this record_id differs: name the first field. */
-static enum sc_status compare_existing(struct lite *l,
-				       const struct sc_store_add *r,
-				       struct sc_diag *d)
-{
-	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_CMP);
-	const char *field = NULL;
-	int64_t amount;
-
-	bind_text(s, 1, r->record_id);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		return sc_lite_db_err(l, d, "cannot read stored record");
-	amount = sqlite3_column_type(s, 3) == SQLITE_NULL ? SC_AMOUNT_NONE
-							   : sqlite3_column_int64(s, 3);
-	if (!text_eq(sqlite3_column_text(s, 0), r->subject))
-		field = "subject";
-	else if (!text_eq(sqlite3_column_text(s, 1), r->type))
-		field = "type";
-	else if (sqlite3_column_int(s, 2) != r->date)
-		field = "date";
-	else if (amount != r->amount)
-		field = "amount";
-	else if (!text_eq(sqlite3_column_text(s, 4), r->source))
-		field = "source";
-	else if (!text_eq(sqlite3_column_text(s, 5), r->ref))
-		field = "ref";
-	sqlite3_reset(s);
-	if (!field)
-		return SC_EDUPLICATE;
-	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, field,
-			   "record_id '%.*s' is already filed with a different %s",
-			   (int)r->record_id.n, r->record_id.p, field);
-}
-
-static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
-				 struct sc_diag *d)
-{
-	int64_t sid, type, source;
-	bool created;
-	sqlite3_stmt *s;
-	enum sc_status st;
-
-	if ((st = sc_lite_subject_get(l, r->subject, r->kind, &sid, &created, d)) ||
-	    (st = intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, r->type, &type, d)) ||
-	    (st = intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, r->source, &source, d)))
-		return st;
-	s = sc_lite_stmt(l, S_REC_ADD);
-	bind_text(s, 1, r->record_id);
-	sqlite3_bind_int64(s, 2, sid);
-	sqlite3_bind_int64(s, 3, type);
-	sqlite3_bind_int(s, 4, r->date);
-	if (r->amount != SC_AMOUNT_NONE)
-		sqlite3_bind_int64(s, 5, r->amount);
-	sqlite3_bind_int64(s, 6, source);
-	bind_text(s, 7, r->ref);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sc_lite_db_err(l, d, "cannot store record");
-	if (sqlite3_changes(l->db) == 1) {
-		int64_t rid = sqlite3_last_insert_rowid(l->db);
-		recent_put(l, r, rid);
-		sc_lite_count(l, SC_COUNT_RECORDS, 1);
-		/* into the subject index at the commit */
-		return sc_lite_bysubj_note(l, sid, rid);
-	}
-	st = compare_existing(l, r, d);
-	if (created) {
-		/* leave no trace of a subject named only by a refused line (its
-		 * cache slot is the one the lookup left in l->last) */
-		s = sc_lite_stmt(l, S_SUBJ_DEL);
-		sqlite3_bind_int64(s, 1, sid);
-		if (sqlite3_step(s) == SQLITE_DONE)
-			sc_lite_count(l, SC_COUNT_SUBJECTS, -sqlite3_changes(l->db));
-		/* its key is in the small tier: merges come at commits only */
-		s = sc_lite_stmt(l, S_KEY_DEL);
-		bind_text(s, 1, r->subject);
-		if (sqlite3_step(s) == SQLITE_DONE)
-			sc_lite_count(l, SC_COUNT_KEYS_NEW, -sqlite3_changes(l->db));
-		l->last->sid = 0;
-	}
-	return st;
-}
-
-static enum sc_status lite_record_add(void *impl, const struct sc_store_add *r,
-				      struct sc_diag *d)
-{
-	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = record_add(l, r, d);
-	return sc_lite_own_end(l, own, st, d);
-}
-
-/* The record's events admit this one: not the same op again (the same
- * line again is a duplicate), no rectify after a revoke. */
-static enum sc_status events_check(struct lite *l, const struct sc_store_event *e,
-				   int64_t rid, struct sc_diag *d)
-{
-	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
-	sqlite3_stmt *s = sc_lite_stmt(l, S_EV_LIST);
-	char day[SC_DATE_LEN + 1];
-	int rc;
-
-	sqlite3_bind_int64(s, 1, rid);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		enum sc_op op = (enum sc_op)sqlite3_column_int(s, 0);
-		sc_day when = sqlite3_column_int(s, 1);
-		sc_date_format(when, day);
-		if (op == e->op) {
-			bool same = when == e->date && text_eq(sqlite3_column_text(s, 2), e->ref);
-			sqlite3_reset(s);
-			if (same)
-				return SC_EDUPLICATE;
-			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
-					   "record '%.*s' was already %s on %s",
-					   (int)e->record_id.n, e->record_id.p, verb, day);
-		}
-		if (op == SC_OP_REVOKE && e->op == SC_OP_RECTIFY) {
-			sqlite3_reset(s);
-			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record_id",
-					   "record '%.*s' was revoked on %s and cannot be rectified",
-					   (int)e->record_id.n, e->record_id.p, day);
-		}
-	}
-	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot read events");
-}
-
-static enum sc_status record_event(struct lite *l, const struct sc_store_event *e,
-				   struct sc_diag *d)
-{
-	struct recent *known = recent_find(l, e->record_id);
-	sqlite3_stmt *s;
-	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
-	enum sc_status st;
-	int64_t rid;
-	sc_day rdate;
-	int rc;
-
-	if (known) { /* filed in this transaction: no need to read it back */
-		rid = known->rid;
-		rdate = known->date;
-		memcpy(filer, known->src, known->src_len);
-		filer[known->src_len] = '\0';
-	} else {
-		s = sc_lite_stmt(l, S_REC_FIND);
-		bind_text(s, 1, e->record_id);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE)
-			return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
-					   "unknown record_id '%.*s': a %s must follow the add of its record",
-					   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
-		if (rc != SQLITE_ROW)
-			return sc_lite_db_err(l, d, "cannot look up record");
-		rid = sqlite3_column_int64(s, 0);
-		rdate = sqlite3_column_int(s, 1);
-		snprintf(filer, sizeof(filer), "%s", (const char *)sqlite3_column_text(s, 2));
-		sqlite3_reset(s);
-	}
-	if (e->source.n && (strlen(filer) != e->source.n || memcmp(filer, e->source.p, e->source.n)))
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
-				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
-				   (int)e->record_id.n, e->record_id.p, filer,
-				   (int)e->source.n, e->source.p, sc_op_name(e->op));
-	if (e->date < rdate) {
-		sc_date_format(rdate, day);
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
-				   "a %s cannot precede the record's date %s",
-				   sc_op_name(e->op), day);
-	}
-	/* a record filed in this transaction has only the events filed for it
-	 * since: none, then none to read */
-	if ((!known || known->ops) && (st = events_check(l, e, rid, d)))
-		return st;
-	s = sc_lite_stmt(l, S_EV_ADD);
-	sqlite3_bind_int64(s, 1, rid);
-	sqlite3_bind_int(s, 2, e->op);
-	sqlite3_bind_int(s, 3, e->date);
-	bind_text(s, 4, e->ref);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sc_lite_db_err(l, d, "cannot store event");
-	sc_lite_count(l, SC_COUNT_EVENTS, 1);
-	if (known)
-		known->ops |= (uint8_t)(1u << e->op);
-	return SC_OK;
-}
-
-static enum sc_status lite_record_event(void *impl, const struct sc_store_event *e,
-					struct sc_diag *d)
-{
-	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = record_event(l, e, d);
-	return sc_lite_own_end(l, own, st, d);
-}
-
-static enum sc_status consent(struct lite *l, struct sc_text subject,
-			      enum sc_kind kind, struct sc_text scorecard,
-			      bool granted, sc_day date, struct sc_diag *d)
-{
-	int64_t sid;
-	bool created;
-	sqlite3_stmt *s;
-	enum sc_status st = sc_lite_subject_get(l, subject, kind, &sid, &created, d);
-
-	if (st)
-		return st;
-	s = sc_lite_stmt(l, S_CONSENT_ADD);
-	sqlite3_bind_int64(s, 1, sid);
-	bind_text(s, 2, scorecard);
-	sqlite3_bind_int(s, 3, granted);
-	sqlite3_bind_int(s, 4, date);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sc_lite_db_err(l, d, "cannot store consent");
-	if (!sqlite3_changes(l->db))
-		return SC_EDUPLICATE;
-	sc_lite_count(l, SC_COUNT_CONSENTS, 1);
-	return SC_OK;
-}
-
-static enum sc_status lite_consent(void *impl, struct sc_text subject,
-				   enum sc_kind kind, struct sc_text scorecard,
-				   bool granted, sc_day date, struct sc_diag *d)
-{
-	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = consent(l, subject, kind, scorecard, granted, date, d);
-	return sc_lite_own_end(l, own, st, d);
-}
-
 const struct sc_store_ops sc_store_sqlite_ops = {
 	.version = SC_STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -1252,9 +975,10 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.begin = lite_begin,
 	.commit = lite_commit,
 	.rollback = lite_rollback,
-	.record_add = lite_record_add,
-	.record_event = lite_record_event,
-	.consent = lite_consent,
+	.record_add = sc_lite_record_add,
+	.record_add_run = sc_lite_record_add_run,
+	.record_event = sc_lite_record_event,
+	.consent = sc_lite_consent,
 	.subject_load = sc_lite_subject_load,
 	.scan = sc_lite_scan,
 	.changed_since = sc_lite_changed_since,

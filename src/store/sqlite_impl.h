@@ -17,6 +17,12 @@ enum stmt_id {
 	S_KEY_GET, S_COUNT
 };
 
+/* Records filed by one statement: up to SC_ADD_RUN rows, by statements
+ * of 1, 2, 4, .. SC_ADD_RUN rows (sqlite.c, lite_record_add_run). */
+#define SC_ADD_RUN 32
+#define SC_ADD_RUN_STMTS 6
+_Static_assert(1 << (SC_ADD_RUN_STMTS - 1) == SC_ADD_RUN, "a statement per power of two");
+
 /* A bounded, direct-mapped cache of subject ids: memory stays flat. */
 #define SUBJ_CACHE_SLOTS 65536
 struct subj_slot {
@@ -98,6 +104,8 @@ struct lite {
 	sqlite3 *db;
 	char path[SC_DIAG_SOURCE_MAX];
 	sqlite3_stmt *stmt[S_COUNT];
+	sqlite3_stmt *runs[SC_ADD_RUN_STMTS]; /* 1 << i records each; NULL: not yet */
+	int run_rows;                /* rows a run resolves at most, now */
 	struct subj_slot *cache;
 	struct subj_slot *last;      /* the slot the last lookup ended on */
 	struct recent *recent;       /* RECENT_SLOTS */
@@ -132,6 +140,40 @@ int64_t sc_lite_int_query(struct lite *l, const char *sql, enum sc_status *st,
 enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 				   enum sc_kind kind, int64_t *sid,
 				   bool *created, struct sc_diag *d);
+/* Undoes the filing of subject sid, named id, for a record that was not
+ * filed after all: its row, its key (in the small tier: merges come at
+ * commits only) and its cache slot. */
+enum sc_status sc_lite_subject_unfile(struct lite *l, struct sc_text id, int64_t sid,
+				      struct sc_diag *d);
+/* The id of a type or source name (t: l->types or l->sources), filed
+ * with statement add when statement get finds none. */
+enum sc_status sc_lite_intern(struct lite *l, struct intern *t, enum stmt_id get,
+			      enum stmt_id add, struct sc_text name, int64_t *out,
+			      struct sc_diag *d);
+/* Binds a text, NULL when empty; borrowed until the statement's reset. */
+static inline void sc_lite_bind_text(sqlite3_stmt *s, int i, struct sc_text t)
+{
+	if (t.n)
+		sqlite3_bind_text(s, i, t.p, (int)t.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* sqlite_records.c: the store's record, event and consent ops, and the
+ * transaction's memory of its records (emptied at every begin, commit and
+ * rollback). */
+enum sc_status sc_lite_record_add(void *impl, const struct sc_store_add *r,
+				  struct sc_diag *d);
+enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *const *r,
+				      size_t n, enum sc_status *out, struct sc_diag *ds,
+				      size_t *done, struct sc_diag *d);
+enum sc_status sc_lite_record_event(void *impl, const struct sc_store_event *e,
+				    struct sc_diag *d);
+enum sc_status sc_lite_consent(void *impl, struct sc_text subject, enum sc_kind kind,
+			       struct sc_text scorecard, bool granted, sc_day date,
+			       struct sc_diag *d);
+void sc_lite_recent_clear(struct lite *l);
+
 /* A statement prepared for one use (caller finalizes); SC_ESTORE names the
  * problem. */
 enum sc_status sc_lite_prepare(struct lite *l, const char *sql, sqlite3_stmt **s,

@@ -3,6 +3,8 @@
 #ifndef SOCRED_TEST_LEDGER_FILES_H
 #define SOCRED_TEST_LEDGER_FILES_H
 
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -15,6 +17,29 @@ static inline void remove_ledger(const char *path)
 		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
 		unlink(p);
 	}
+}
+
+/* The first column of a one-row query on the ledger at path, with the
+ * ledger at `attach` (NULL: none) attached as b; -1 when it fails. */
+static inline int64_t ledger_count(const char *path, const char *attach, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char at[4200];
+	int64_t n = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		goto done;
+	snprintf(at, sizeof(at), "ATTACH '%s' AS b", attach ? attach : "");
+	if ((attach && sqlite3_exec(db, at, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+done:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
 }
 
 /* Turns a ledger's subjects back to what schema 14 had (one table, its
