@@ -217,11 +217,13 @@ static enum sc_status run_insert(struct lite *l, const struct sc_store_add *cons
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE)
 			k = m;
-		else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		else if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
 			k = (size_t)sqlite3_changes(l->db);
 		else
 			return sc_lite_db_err(l, d, "cannot store records");
-		/* rows get consecutive rids: one past the highest, in turn */
+		/* OR FAIL keeps the rows before the conflicting one, and
+		 * sqlite3_changes() counts them (test_runs checks both); rows get
+		 * consecutive rids, one past the highest in turn */
 		last = sqlite3_last_insert_rowid(l->db);
 		sqlite3_reset(s);
 		for (size_t j = 0; j < k; j++) {
@@ -275,11 +277,11 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 			enum sc_status rs = sc_lite_subject_get(l, a->subject, a->kind, &w->sid,
 								&w->created, &ds[i + k]);
 			if (!rs)
-				rs = sc_lite_intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, a->type, &w->type,
-					    &ds[i + k]);
+				rs = sc_lite_intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, a->type,
+						    &w->type, &ds[i + k]);
 			if (!rs)
 				rs = sc_lite_intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, a->source,
-					    &w->source, &ds[i + k]);
+						    &w->source, &ds[i + k]);
 			if (rs == SC_ESTORE || rs == SC_ENOMEM) {
 				st = rs;
 				*d = ds[i + k];
