@@ -320,7 +320,7 @@ static void lite_close(void *impl)
 	sc_lite_ckpt_stop(l->ckpt); /* before the close's own checkpoint */
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(l->stmt[i]);
-	for (int i = 0; i < SC_ADD_RUN_STMTS; i++)
+	for (int i = 0; i <= SC_ADD_RUN; i++)
 		sqlite3_finalize(l->runs[i]);
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);

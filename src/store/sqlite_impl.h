@@ -17,11 +17,9 @@ enum stmt_id {
 	S_KEY_GET, S_COUNT
 };
 
-/* Records filed by one statement: up to SC_ADD_RUN rows, by statements
- * of 1, 2, 4, .. SC_ADD_RUN rows (sqlite.c, lite_record_add_run). */
+/* Records filed by one statement, at most (sqlite_records.c,
+ * sc_lite_record_add_run) */
 #define SC_ADD_RUN 32
-#define SC_ADD_RUN_STMTS 6
-_Static_assert(1 << (SC_ADD_RUN_STMTS - 1) == SC_ADD_RUN, "a statement per power of two");
 
 /* A bounded, direct-mapped cache of subject ids: memory stays flat. */
 #define SUBJ_CACHE_SLOTS 65536
@@ -104,7 +102,7 @@ struct lite {
 	sqlite3 *db;
 	char path[SC_DIAG_SOURCE_MAX];
 	sqlite3_stmt *stmt[S_COUNT];
-	sqlite3_stmt *runs[SC_ADD_RUN_STMTS]; /* 1 << i records each; NULL: not yet */
+	sqlite3_stmt *runs[SC_ADD_RUN + 1]; /* [m]: files m records; NULL: not yet */
 	int run_rows;                /* rows a run resolves at most, now */
 	struct subj_slot *cache;
 	struct subj_slot *last;      /* the slot the last lookup ended on */

@@ -153,8 +153,9 @@ struct add_row {
 	bool created;       /* its subject was filed for it */
 };
 
-/* The statement that files 1 << lg records, prepared on first use. */
-static sqlite3_stmt *run_stmt(struct lite *l, int lg, struct sc_diag *d)
+/* The statement that files m records (1 <= m <= SC_ADD_RUN), prepared on
+ * first use. */
+static sqlite3_stmt *run_stmt(struct lite *l, size_t m, struct sc_diag *d)
 {
 	static const char head[] = "INSERT OR FAIL INTO records(record_id, subject, type,"
 				   " date, amount, source, ref) VALUES";
@@ -162,83 +163,75 @@ static sqlite3_stmt *run_stmt(struct lite *l, int lg, struct sc_diag *d)
 	char sql[sizeof(head) + (sizeof(row) - 1) * SC_ADD_RUN];
 	size_t n = sizeof(head) - 1;
 
-	if (l->runs[lg]) {
-		sqlite3_reset(l->runs[lg]);
-		return l->runs[lg];
+	if (l->runs[m]) {
+		sqlite3_reset(l->runs[m]);
+		return l->runs[m];
 	}
 	memcpy(sql, head, n);
-	for (int i = 0; i < 1 << lg; i++, n += sizeof(row) - 1)
+	for (size_t i = 0; i < m; i++, n += sizeof(row) - 1)
 		memcpy(sql + n, row, sizeof(row) - 1);
 	sql[n - 1] = '\0'; /* the last comma */
-	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->runs[lg],
+	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->runs[m],
 			       NULL) != SQLITE_OK) {
 		sc_lite_db_err(l, d, "cannot prepare statement");
 		return NULL;
 	}
-	return l->runs[lg];
+	return l->runs[m];
 }
 
-/* Files records r[0 .. n), resolved in rows, by statements of up to
- * SC_ADD_RUN rows (1 << lg each). *done: those filed, in order; fewer
- * than n when record *done has a record_id filed already (nothing of it
- * is stored: OR FAIL keeps the rows before it and stops). */
+/* Files records r[0 .. n), resolved in rows, by one statement
+ * (n <= SC_ADD_RUN). *done: those filed, in order; fewer than n when
+ * record *done has a record_id filed already (nothing of it is stored:
+ * OR FAIL keeps the rows before it and stops). */
 static enum sc_status run_insert(struct lite *l, const struct sc_store_add *const *r,
 				 const struct add_row *rows, size_t n, size_t *done,
 				 struct sc_diag *d)
 {
-	size_t i = 0;
+	sqlite3_stmt *s;
+	int64_t last;
+	size_t k;
+	int rc;
 
-	while (i < n) {
-		int lg = 0;
-		size_t m, k;
-		sqlite3_stmt *s;
-		int64_t last;
-		int rc;
-
-		while ((size_t)2 << lg <= n - i && 2 << lg <= SC_ADD_RUN)
-			lg++;
-		m = (size_t)1 << lg;
-		if (!(s = run_stmt(l, lg, d)))
-			return SC_ESTORE;
-		for (size_t j = 0; j < m; j++) {
-			const struct sc_store_add *a = r[i + j];
-			int p = (int)j * 7;
-			sc_lite_bind_text(s, p + 1, a->record_id);
-			sqlite3_bind_int64(s, p + 2, rows[i + j].sid);
-			sqlite3_bind_int64(s, p + 3, rows[i + j].type);
-			sqlite3_bind_int(s, p + 4, a->date);
-			if (a->amount != SC_AMOUNT_NONE)
-				sqlite3_bind_int64(s, p + 5, a->amount);
-			else
-				sqlite3_bind_null(s, p + 5);
-			sqlite3_bind_int64(s, p + 6, rows[i + j].source);
-			sc_lite_bind_text(s, p + 7, a->ref);
-		}
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE)
-			k = m;
-		else if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
-			k = (size_t)sqlite3_changes(l->db);
+	*done = 0;
+	if (!n)
+		return SC_OK;
+	if (!(s = run_stmt(l, n, d)))
+		return SC_ESTORE;
+	for (size_t j = 0; j < n; j++) {
+		const struct sc_store_add *a = r[j];
+		int p = (int)j * 7;
+		sc_lite_bind_text(s, p + 1, a->record_id);
+		sqlite3_bind_int64(s, p + 2, rows[j].sid);
+		sqlite3_bind_int64(s, p + 3, rows[j].type);
+		sqlite3_bind_int(s, p + 4, a->date);
+		if (a->amount != SC_AMOUNT_NONE)
+			sqlite3_bind_int64(s, p + 5, a->amount);
 		else
-			return sc_lite_db_err(l, d, "cannot store records");
-		/* OR FAIL keeps the rows before the conflicting one, and
-		 * sqlite3_changes() counts them (test_runs checks both); rows get
-		 * consecutive rids, one past the highest in turn */
-		last = sqlite3_last_insert_rowid(l->db);
-		sqlite3_reset(s);
-		for (size_t j = 0; j < k; j++) {
-			int64_t rid = last - (int64_t)(k - 1 - j);
-			enum sc_status st;
-			recent_put(l, r[i + j], rid);
-			if ((st = sc_lite_bysubj_note(l, rows[i + j].sid, rid)))
-				return st;
-		}
-		sc_lite_count(l, SC_COUNT_RECORDS, (int64_t)k);
-		i += k;
-		if (k < m)
-			break;
+			sqlite3_bind_null(s, p + 5);
+		sqlite3_bind_int64(s, p + 6, rows[j].source);
+		sc_lite_bind_text(s, p + 7, a->ref);
 	}
-	*done = i;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		k = n;
+	else if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
+		k = (size_t)sqlite3_changes(l->db);
+	else
+		return sc_lite_db_err(l, d, "cannot store records");
+	/* OR FAIL keeps the rows before the conflicting one, and
+	 * sqlite3_changes() counts them (test_runs checks both); rows get
+	 * consecutive rids, one past the highest in turn */
+	last = sqlite3_last_insert_rowid(l->db);
+	sqlite3_reset(s);
+	for (size_t j = 0; j < k; j++) {
+		int64_t rid = last - (int64_t)(k - 1 - j);
+		enum sc_status st;
+		recent_put(l, r[j], rid);
+		if ((st = sc_lite_bysubj_note(l, rows[j].sid, rid)))
+			return st;
+	}
+	sc_lite_count(l, SC_COUNT_RECORDS, (int64_t)k);
+	*done = k;
 	return SC_OK;
 }
 
