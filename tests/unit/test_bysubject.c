@@ -1,8 +1,9 @@
 /* The records' subject index in runs (sqlite_bysubject.c): a subject's
  * records found after commits of 1 to 2,000 records (runs written and
  * merged), never a rolled-back one, each once after a removed rid was
- * given again, the same after a pre-schema-12 ledger migrates, a damaged
- * chunk reported, not read past. Checked against the ledger's own rows. */
+ * given again, the same after a pre-schema-12 ledger migrates, after
+ * merges that copy whole chunks of runs of new subjects, a damaged chunk
+ * reported, not read past. Checked against the ledger's own rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +27,10 @@ static int next_id;
 
 static struct sc_text txt(const char *s) { return (struct sc_text){s, strlen(s)}; }
 
-static void subject_name(char *buf, size_t size, int k) { snprintf(buf, size, "P%d", k); }
+static char prefix = 'P';     /* of the subjects' names */
+static int nsubjects = SUBJECTS;
+
+static void subject_name(char *buf, size_t size, int k) { snprintf(buf, size, "%c%d", prefix, k); }
 
 /* Files n records in one transaction, committed or rolled back. */
 static void file_batch(struct sc_store *st, int n, bool commit)
@@ -78,22 +82,24 @@ static int64_t scan_rids(sqlite3 *db, int k, int64_t *out, int64_t max)
  * records seen. */
 static int64_t check_all(struct sc_store *st)
 {
-	const char *ids[SUBJECTS];
-	char names[SUBJECTS][16];
+	const char **ids = calloc((size_t)nsubjects, sizeof(*ids));
+	char (*names)[16] = calloc((size_t)nsubjects, sizeof(*names));
 	struct sc_pop p;
 	struct sc_diag d;
 	sqlite3 *db = NULL;
 	int64_t *want = calloc((size_t)filed + 8, sizeof(*want)), total = 0;
 
-	for (int k = 0; k < SUBJECTS; k++) {
+	for (int k = 0; k < nsubjects; k++) {
 		subject_name(names[k], sizeof(names[k]), k + 1);
 		ids[k] = names[k];
 	}
-	assert_int_equal(sc_store_pop_load(st, ids, SUBJECTS, INT64_MAX, &p, NULL, NULL, &d), SC_OK);
+	assert_int_equal(sc_store_pop_load(st, ids, (size_t)nsubjects, INT64_MAX, &p, NULL, NULL, &d),
+			 SC_OK);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	for (uint64_t i = 0; i < p.nsub; i++) {
 		const char *id = p.ids + p.idoff[i];
 		int64_t n = scan_rids(db, atoi(id + 1), want, (int64_t)filed + 8);
+		assert_int_equal(id[0], prefix);
 		assert_int_equal((int64_t)(p.roff[i + 1] - p.roff[i]), n);
 		for (int64_t j = 0; j < n; j++)
 			assert_int_equal(p.recs[p.roff[i] + (uint64_t)j].rid, want[j]);
@@ -102,6 +108,8 @@ static int64_t check_all(struct sc_store *st)
 	sqlite3_close(db);
 	sc_pop_free(&p);
 	free(want);
+	free(names);
+	free(ids);
 	return total;
 }
 
@@ -214,6 +222,115 @@ static void runs(void **state)
 	cleanup();
 }
 
+/* Files n records for subject k, named with the current prefix. */
+static void file_for(struct sc_store *st, int k, int n, int *id)
+{
+	struct sc_diag d;
+	char rid[32], subj[16];
+
+	subject_name(subj, sizeof(subj), k);
+	for (int i = 0; i < n; i++) {
+		snprintf(rid, sizeof(rid), "b%d", ++*id);
+		struct sc_store_add a = {.record_id = txt(rid), .subject = txt(subj),
+					 .type = txt("tax.arrears"), .source = txt("tax"),
+					 .ref = txt(""), .kind = SC_KIND_PERSON, .date = 20000,
+					 .amount = SC_AMOUNT_NONE};
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+	}
+}
+
+/* Runs of new subjects, as a bulk load files them: each transaction's
+ * subjects follow the last one's, its first one the last one's last (a
+ * subject cut by a commit). Merges then copy whole chunks (out_copy)
+ * where a run's chunk comes before the other run's next pair; every
+ * subject is still found whole, in one chunk per run. */
+static void runs_apart(void **state)
+{
+	static const int sizes[] = {700, 300, 1200, 90, 2000, 129, 640, 1, 3000, 256, 512, 5, 1500};
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	int subject = 1, id = 0;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-bysubject-a-%ld.db", (long)getpid());
+	cleanup();
+	filed = 0;
+	prefix = 'Q';
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	for (size_t b = 0; b < sizeof(sizes) / sizeof(sizes[0]); b++) {
+		assert_int_equal(sc_store_begin(st, &d), SC_OK);
+		for (int i = 0; i < sizes[b]; i++) {
+			if (i && i % 3 == 0)
+				subject++; /* three records a subject */
+			file_for(st, subject, 1, &id);
+		}
+		assert_int_equal(sc_store_commit(st, &d), SC_OK);
+		filed += sizes[b];
+		nsubjects = subject;
+		assert_int_equal(check_all(st), filed);
+	}
+	assert_int_equal(query_int("SELECT sum(pairs) FROM subject_runs"), filed);
+	assert_int_equal(size_classes(), query_int("SELECT count(*) FROM subject_runs"));
+	/* and runs that interleave again: subjects from the start */
+	assert_int_equal(sc_store_begin(st, &d), SC_OK);
+	for (int i = 0; i < 900; i++)
+		file_for(st, 1 + i * 5 % nsubjects, 1, &id);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	filed += 900;
+	assert_int_equal(check_all(st), filed);
+	sc_store_close(st);
+	cleanup();
+	prefix = 'P';
+	nsubjects = SUBJECTS;
+}
+
+/* The edge of a whole-chunk copy: a run whose next pair is the last
+ * subject of the other run's chunk. That chunk must not go whole, or the
+ * subject would be cut in two chunks of the merged run. */
+static void chunk_edge(void **state)
+{
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	int64_t lows[64];
+	int nlows = 0, id = 0;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-bysubject-e-%ld.db", (long)getpid());
+	cleanup();
+	prefix = 'E';
+	nsubjects = 300;
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(sc_store_begin(st, &d), SC_OK);
+	for (int k = 1; k <= nsubjects; k++)
+		file_for(st, k, 3, &id);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	filed = 3 * nsubjects;
+	/* the run's chunks; subject k has id k */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT low FROM subject_chunks ORDER BY low", -1, &s,
+					    NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW && nlows < 64)
+		lows[nlows++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_true(nlows >= 4);
+	/* a run of the same size class: the last subject of every chunk but
+	 * the last, 100 records each */
+	assert_int_equal(sc_store_begin(st, &d), SC_OK);
+	for (int c = 1; c < nlows; c++)
+		file_for(st, (int)lows[c] - 1, 100, &id);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	filed += 100 * (nlows - 1);
+	assert_int_equal(query_int("SELECT count(*) FROM subject_runs"), 1); /* merged */
+	assert_int_equal(check_all(st), filed);
+	sc_store_close(st);
+	cleanup();
+	prefix = 'P';
+	nsubjects = SUBJECTS;
+}
+
 /* A chunk cut short, or one whose varint never ends: the load fails and
  * says so. */
 static void damaged(void **state)
@@ -246,6 +363,8 @@ static void damaged(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(runs), cmocka_unit_test(damaged)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(runs), cmocka_unit_test(runs_apart),
+					   cmocka_unit_test(chunk_edge),
+					   cmocka_unit_test(damaged)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
