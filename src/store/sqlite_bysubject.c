@@ -21,9 +21,9 @@
  * without decoding it, when all of it comes before the other run's next
  * pair and after every pair written (out_copy): runs of new subjects, as
  * a bulk load files them, mostly lie apart, and their merges were 8% of
- * an ingest's writing thread (bench/README.md, fifteenth session). A lookup (the table-valued function
- * subject_rids(subject), for SQL) seeks one chunk per run and adds the
- * pairs of the open transaction.
+ * an ingest's writing thread (bench/README.md, fifteenth session). A
+ * lookup (the table-valued function subject_rids(subject), for SQL) seeks
+ * one chunk per run and adds the pairs of the open transaction.
  *
  * Removed records (expire) leave their pairs behind, and SQLite may give a
  * removed highest rid to the next record: so the function returns each rid
@@ -126,16 +126,27 @@ struct out {
 	uint64_t pairs;
 };
 
-static enum sc_status out_chunk(struct out *o, struct sc_diag *d)
+/* One row of the run: a chunk from subject low. */
+static enum sc_status out_row(struct out *o, int64_t low, const void *data, size_t len,
+			      struct sc_diag *d)
 {
-	if (!o->in_chunk)
-		return SC_OK;
 	sqlite3_reset(o->ins);
 	sqlite3_bind_int64(o->ins, 1, o->run);
-	sqlite3_bind_int64(o->ins, 2, o->low);
-	sqlite3_bind_blob(o->ins, 3, o->b.p, (int)o->b.len, SQLITE_STATIC);
+	sqlite3_bind_int64(o->ins, 2, low);
+	sqlite3_bind_blob(o->ins, 3, data, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(o->ins) != SQLITE_DONE)
 		return sc_lite_db_err(o->l, d, "cannot write the subject index");
+	return SC_OK;
+}
+
+static enum sc_status out_chunk(struct out *o, struct sc_diag *d)
+{
+	enum sc_status st;
+
+	if (!o->in_chunk)
+		return SC_OK;
+	if ((st = out_row(o, o->low, o->b.p, o->b.len, d)))
+		return st;
 	o->b.len = 0;
 	o->in_chunk = 0;
 	return SC_OK;
@@ -173,14 +184,8 @@ static enum sc_status out_copy(struct out *o, int64_t low, const unsigned char *
 {
 	enum sc_status st;
 
-	if ((st = out_chunk(o, d)))
+	if ((st = out_chunk(o, d)) || (st = out_row(o, low, data, len, d)))
 		return st;
-	sqlite3_reset(o->ins);
-	sqlite3_bind_int64(o->ins, 1, o->run);
-	sqlite3_bind_int64(o->ins, 2, low);
-	sqlite3_bind_blob(o->ins, 3, data, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(o->ins) != SQLITE_DONE)
-		return sc_lite_db_err(o->l, d, "cannot write the subject index");
 	o->pairs += pairs;
 	/* a bound, not the last pair: what comes next starts a chunk */
 	o->sid = below - 1;

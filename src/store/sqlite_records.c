@@ -103,55 +103,84 @@ static enum sc_status compare_existing(struct lite *l,
 			   (int)r->record_id.n, r->record_id.p, field);
 }
 
-static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
-				 struct sc_diag *d)
-{
-	int64_t sid, type, source;
-	bool created;
-	sqlite3_stmt *s;
-	enum sc_status st;
-
-	if ((st = sc_lite_subject_get(l, r->subject, r->kind, &sid, &created, d)) ||
-	    (st = sc_lite_intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, r->type, &type, d)) ||
-	    (st = sc_lite_intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, r->source, &source, d)))
-		return st;
-	s = sc_lite_stmt(l, S_REC_ADD);
-	sc_lite_bind_text(s, 1, r->record_id);
-	sqlite3_bind_int64(s, 2, sid);
-	sqlite3_bind_int64(s, 3, type);
-	sqlite3_bind_int(s, 4, r->date);
-	if (r->amount != SC_AMOUNT_NONE)
-		sqlite3_bind_int64(s, 5, r->amount);
-	sqlite3_bind_int64(s, 6, source);
-	sc_lite_bind_text(s, 7, r->ref);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return sc_lite_db_err(l, d, "cannot store record");
-	if (sqlite3_changes(l->db) == 1) {
-		int64_t rid = sqlite3_last_insert_rowid(l->db);
-		recent_put(l, r, rid);
-		sc_lite_count(l, SC_COUNT_RECORDS, 1);
-		/* into the subject index at the commit */
-		return sc_lite_bysubj_note(l, sid, rid);
-	}
-	st = compare_existing(l, r, d);
-	/* leave no trace of a subject named only by a refused line */
-	if (created && st != SC_ESTORE) {
-		struct sc_diag ud;
-		if (sc_lite_subject_unfile(l, r->subject, sid, &ud)) {
-			*d = ud;
-			return SC_ESTORE;
-		}
-	}
-	return st;
-}
-
-/* ---- records in runs ---- */
-
-/* One record of a run, resolved before its statement. */
+/* A record's ledger ids, resolved before its statement. */
 struct add_row {
 	int64_t sid, type, source;
 	bool created;       /* its subject was filed for it */
 };
+
+/* Resolves a record's subject (filing it when new), type and source. */
+static enum sc_status resolve(struct lite *l, const struct sc_store_add *a, struct add_row *w,
+			      struct sc_diag *d)
+{
+	enum sc_status st;
+
+	if ((st = sc_lite_subject_get(l, a->subject, a->kind, &w->sid, &w->created, d)) ||
+	    (st = sc_lite_intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, a->type, &w->type, d)))
+		return st;
+	return sc_lite_intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, a->source, &w->source, d);
+}
+
+/* Binds a record's seven values from parameter p + 1 on. */
+static void bind_record(sqlite3_stmt *s, int p, const struct sc_store_add *a,
+			const struct add_row *w)
+{
+	sc_lite_bind_text(s, p + 1, a->record_id);
+	sqlite3_bind_int64(s, p + 2, w->sid);
+	sqlite3_bind_int64(s, p + 3, w->type);
+	sqlite3_bind_int(s, p + 4, a->date);
+	if (a->amount != SC_AMOUNT_NONE)
+		sqlite3_bind_int64(s, p + 5, a->amount);
+	else
+		sqlite3_bind_null(s, p + 5);
+	sqlite3_bind_int64(s, p + 6, w->source);
+	sc_lite_bind_text(s, p + 7, a->ref);
+}
+
+/* A record stored with rid: remembered for its events, counted, and
+ * noted for the subject index (written at the commit). */
+static enum sc_status stored(struct lite *l, const struct sc_store_add *a,
+			     const struct add_row *w, int64_t rid)
+{
+	recent_put(l, a, rid);
+	sc_lite_count(l, SC_COUNT_RECORDS, 1);
+	return sc_lite_bysubj_note(l, w->sid, rid);
+}
+
+/* A record whose record_id is filed already: *out is SC_EDUPLICATE or
+ * SC_ECONFLICT (ds names the field), and a subject filed for it alone is
+ * removed again. SC_OK, or the ledger's failure in d. */
+static enum sc_status refused(struct lite *l, const struct sc_store_add *a,
+			      const struct add_row *w, enum sc_status *out,
+			      struct sc_diag *ds, struct sc_diag *d)
+{
+	*out = compare_existing(l, a, ds);
+	if (*out == SC_ESTORE) {
+		*d = *ds;
+		return SC_ESTORE;
+	}
+	return w->created ? sc_lite_subject_unfile(l, a->subject, w->sid, d) : SC_OK;
+}
+
+static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
+				 struct sc_diag *d)
+{
+	struct add_row w;
+	sqlite3_stmt *s;
+	enum sc_status st, out;
+
+	if ((st = resolve(l, r, &w, d)))
+		return st;
+	s = sc_lite_stmt(l, S_REC_ADD);
+	bind_record(s, 0, r, &w);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot store record");
+	if (sqlite3_changes(l->db) == 1)
+		return stored(l, r, &w, sqlite3_last_insert_rowid(l->db));
+	return (st = refused(l, r, &w, &out, d, d)) ? st : out;
+}
+
+/* ---- records in runs ---- */
 
 /* The statement that files m records (1 <= m <= SC_ADD_RUN), prepared on
  * first use. */
@@ -197,20 +226,8 @@ static enum sc_status run_insert(struct lite *l, const struct sc_store_add *cons
 		return SC_OK;
 	if (!(s = run_stmt(l, n, d)))
 		return SC_ESTORE;
-	for (size_t j = 0; j < n; j++) {
-		const struct sc_store_add *a = r[j];
-		int p = (int)j * 7;
-		sc_lite_bind_text(s, p + 1, a->record_id);
-		sqlite3_bind_int64(s, p + 2, rows[j].sid);
-		sqlite3_bind_int64(s, p + 3, rows[j].type);
-		sqlite3_bind_int(s, p + 4, a->date);
-		if (a->amount != SC_AMOUNT_NONE)
-			sqlite3_bind_int64(s, p + 5, a->amount);
-		else
-			sqlite3_bind_null(s, p + 5);
-		sqlite3_bind_int64(s, p + 6, rows[j].source);
-		sc_lite_bind_text(s, p + 7, a->ref);
-	}
+	for (size_t j = 0; j < n; j++)
+		bind_record(s, (int)j * 7, r[j], &rows[j]);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		k = n;
@@ -224,13 +241,10 @@ static enum sc_status run_insert(struct lite *l, const struct sc_store_add *cons
 	last = sqlite3_last_insert_rowid(l->db);
 	sqlite3_reset(s);
 	for (size_t j = 0; j < k; j++) {
-		int64_t rid = last - (int64_t)(k - 1 - j);
-		enum sc_status st;
-		recent_put(l, r[j], rid);
-		if ((st = sc_lite_bysubj_note(l, rows[j].sid, rid)))
+		enum sc_status st = stored(l, r[j], &rows[j], last - (int64_t)(k - 1 - j));
+		if (st)
 			return st;
 	}
-	sc_lite_count(l, SC_COUNT_RECORDS, (int64_t)k);
 	*done = k;
 	return SC_OK;
 }
@@ -248,7 +262,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 
 	while (!st && i < n) {
 		size_t k = 0, filed = 0;
-		bool refused = false; /* record i + k: its subject is */
+		bool unresolved = false; /* record i + k: its subject, type or source is */
 
 		if (l->run_rows <= 1) {
 			/* after a record_id filed already: one at a time, as a
@@ -265,16 +279,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 		}
 		/* resolve up to a run's rows: a kind conflict ends it */
 		while (i + k < n && k < (size_t)l->run_rows) {
-			const struct sc_store_add *a = r[i + k];
-			struct add_row *w = &rows[k];
-			enum sc_status rs = sc_lite_subject_get(l, a->subject, a->kind, &w->sid,
-								&w->created, &ds[i + k]);
-			if (!rs)
-				rs = sc_lite_intern(l, &l->types, S_TYPE_GET, S_TYPE_ADD, a->type,
-						    &w->type, &ds[i + k]);
-			if (!rs)
-				rs = sc_lite_intern(l, &l->sources, S_SRC_GET, S_SRC_ADD, a->source,
-						    &w->source, &ds[i + k]);
+			enum sc_status rs = resolve(l, r[i + k], &rows[k], &ds[i + k]);
 			if (rs == SC_ESTORE || rs == SC_ENOMEM) {
 				st = rs;
 				*d = ds[i + k];
@@ -282,7 +287,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 			}
 			if (rs) { /* this one's outcome, after those before it */
 				out[i + k] = rs;
-				refused = true;
+				unresolved = true;
 				break;
 			}
 			k++;
@@ -302,14 +307,8 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 					break;
 			if (st)
 				break;
-			out[i + filed] = compare_existing(l, r[i + filed], &ds[i + filed]);
-			if (out[i + filed] == SC_ESTORE) {
-				st = SC_ESTORE;
-				*d = ds[i + filed];
-				break;
-			}
-			if (rows[filed].created &&
-			    (st = sc_lite_subject_unfile(l, r[i + filed]->subject, rows[filed].sid, d)))
+			if ((st = refused(l, r[i + filed], &rows[filed], &out[i + filed],
+					  &ds[i + filed], d)))
 				break;
 			l->last = NULL;
 			l->run_rows = 1;
@@ -317,7 +316,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 		} else {
 			if (l->run_rows < SC_ADD_RUN)
 				l->run_rows *= 2;
-			i += k + refused;
+			i += k + unresolved;
 		}
 	}
 	*done = i;

@@ -55,26 +55,10 @@ void sc_store_rollback(struct sc_store *st)
 { st->ops->rollback(st->impl); }
 enum sc_status sc_store_record_add(struct sc_store *st, const struct sc_store_add *r, struct sc_diag *d)
 { return st->ops->record_add(st->impl, r, d); }
-enum sc_status sc_store_record_add_run(struct sc_store *st,
-					const struct sc_store_add *const *r, size_t n,
-					enum sc_status *out, struct sc_diag *ds,
-					size_t *done, struct sc_diag *d)
-{
-	size_t i = 0;
-
-	if (st->ops->record_add_run)
-		return st->ops->record_add_run(st->impl, r, n, out, ds, done, d);
-	for (; i < n; i++) {
-		out[i] = st->ops->record_add(st->impl, r[i], &ds[i]);
-		if (out[i] == SC_ESTORE || out[i] == SC_ENOMEM) {
-			*d = ds[i];
-			*done = i;
-			return out[i];
-		}
-	}
-	*done = n;
-	return SC_OK;
-}
+enum sc_status sc_store_record_add_run(struct sc_store *st, const struct sc_store_add *const *r,
+				       size_t n, enum sc_status *out, struct sc_diag *ds,
+				       size_t *done, struct sc_diag *d)
+{ return st->ops->record_add_run(st->impl, r, n, out, ds, done, d); }
 enum sc_status sc_store_record_event(struct sc_store *st, const struct sc_store_event *e, struct sc_diag *d)
 { return st->ops->record_event(st->impl, e, d); }
 enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enum sc_kind kind,

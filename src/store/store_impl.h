@@ -76,7 +76,6 @@ struct sc_store_ops {
 	void (*rollback)(void *impl);
 	enum sc_status (*record_add)(void *impl, const struct sc_store_add *r,
 				     struct sc_diag *d);
-	/* NULL: sc_store_record_add_run calls record_add for each */
 	enum sc_status (*record_add_run)(void *impl, const struct sc_store_add *const *r,
 					 size_t n, enum sc_status *out,
 					 struct sc_diag *ds, size_t *done,
