@@ -20,9 +20,10 @@
  * these bounds, more as its subject index grows (see sqlite.c). */
 #define SC_LIMIT_INGEST_BATCH 100000
 #define SC_LIMIT_INGEST_BATCH_MAX 1000000
-/* SQLite page cache of a connection while it ingests, at most (MiB); an
- * ingest into a small ledger takes 32 MiB (src/store/sqlite.c) */
-#define SC_LIMIT_INGEST_CACHE_MIB 1024
+/* SQLite page cache of a connection while it ingests, at most (MiB): an
+ * ingest into a small ledger takes 32 MiB, one into 1 M subjects about 80
+ * (src/store/sqlite.c); this bounds an ingest's memory at any scale */
+#define SC_LIMIT_INGEST_CACHE_MIB 128
 /* the filter of the large tier of subject keys a writing connection
  * keeps, at most (MiB, a byte per key it holds; sqlite_keys.c): past it,
  * every new subject is looked up in that tier */
