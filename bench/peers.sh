@@ -10,11 +10,15 @@
 # answers are compared line by line with `socred results`; the script fails
 # if any engine disagrees. The SQL is bench/peers/peers.mjs, written from
 # the rulebook's JSON (`socred rulebook show --json`).
-# socred's run, the short one, runs five times and the median counts.
+# Every timed step runs ROUNDS times (default 3; socred's run, the short
+# one, five) and its median counts: this host's noise alone moved one
+# `.import` from 174 to 260 s (bench/README.md, sixteenth session). socred's
+# ingest and sqlite3's .import alternate, each into a fresh file.
 # Then checks over HTTP next to nginx serving a static file (bench/http.sh,
 # same run) unless HTTP=0.
 # Usage: bench/peers.sh [PEOPLE]     (default 1000000: about 10 M records)
 #        HTTP=0 bench/peers.sh ...    skip the HTTP part
+#        ROUNDS=1 bench/peers.sh ...  time each step once
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEOPLE=${1:-1000000}
@@ -22,6 +26,7 @@ ORGS=$((PEOPLE / 20))
 AT=2025-12-31
 OUT=$PWD/bench/out/peers-$PEOPLE
 PORT=${PGPORT_BENCH:-54329}
+ROUNDS=${ROUNDS:-3}
 mkdir -p "$OUT"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -42,14 +47,22 @@ SOCRED_SETUP_TESTS=1 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 S=$PWD/build/socred
 PEERS="node $PWD/bench/peers/peers.mjs"
 RES=$OUT/times
+ALL=$OUT/rounds
 : > "$RES"
+: > "$ALL"
 
-# step NAME CMD...: wall seconds and peak RSS (MiB) of one command
+# step NAME CMD...: wall seconds and peak RSS (MiB) of one command, a line
+# of $ALL
 step() {
 	local name=$1; shift
 	/usr/bin/time -f "%e %M" -o "$OUT/$name.time" "$@"
 	read -r secs kib < "$OUT/$name.time"
-	echo "$name $secs $((kib / 1024))" | tee -a "$RES"
+	echo "$name $secs $((kib / 1024))" | tee -a "$ALL" >&2
+}
+# settle NAME: NAME's median round (by seconds) is its line of $RES
+settle() {
+	awk -v k="$1" '$1 == k' "$ALL" | sort -k2,2n |
+		awk '{a[NR] = $0} END {print a[int((NR + 1) / 2)]}' | tee -a "$RES"
 }
 # agree NAME FILE: compares an engine's results with socred's
 agree() {
@@ -73,11 +86,19 @@ CSV=$OUT/city.csv
 records=$(grep -c '^,' "$CSV")
 "$S" rulebook show rulebooks/default.yaml --json > "$OUT/rulebook.json"
 
-echo "== socred: ingest into a fresh ledger, run (building the image), run again, results" >&2
-rm -f "$OUT"/ledger.db*
-"$S" --db "$OUT/ledger.db" init > /dev/null
-step socred_ingest sh -c "'$S' --db '$OUT/ledger.db' ingest '$CSV' > /dev/null"
+echo "== socred ingest and sqlite3 .import, alternating, $ROUNDS rounds" >&2
+for r in $(seq "$ROUNDS"); do
+	rm -f "$OUT"/ledger.db* "$OUT"/peer.sqlite*
+	"$S" --db "$OUT/ledger.db" init > /dev/null
+	step socred_ingest sh -c "'$S' --db '$OUT/ledger.db' ingest '$CSV' > /dev/null"
+	step sqlite_load sqlite3 "$OUT/peer.sqlite" ".import --csv $CSV city"
+done
+settle socred_ingest
+settle sqlite_load
+
+echo "== socred: run (building the image), run again, results" >&2
 step socred_run_build sh -c "'$S' --db '$OUT/ledger.db' run --at $AT > /dev/null"
+settle socred_run_build
 # a run takes about half a second, where this host's noise alone moved it
 # from 0.50 to 0.92 s (bench/README.md, thirteenth session): five runs, the
 # median is the one the ratios use
@@ -87,22 +108,24 @@ for k in 1 2 3 4 5; do
 		sh -c "'$S' --db '$OUT/ledger.db' run --at $AT --json > '$OUT/run.json'"
 	runs+=("$(cat "$OUT/socred_run.time")")
 done
-printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p | {
-	read -r secs kib
+printf '%s\n' "${runs[@]}" | while read -r secs kib; do
 	echo "socred_run $secs $((kib / 1024))"
-} | tee -a "$RES"
-echo "socred run, five times (s): $(printf '%s\n' "${runs[@]}" | awk '{printf "%s ", $1}')(median above)" > "$OUT/socred_runs"
+done >> "$ALL"
+settle socred_run
 "$S" --db "$OUT/ledger.db" results | tail -n +2 > "$OUT/socred.tsv"
 LC_ALL=C sort "$OUT/socred.tsv" > "$OUT/socred.sorted"
 
-echo "== sqlite3: .import, then the job in SQL" >&2
-rm -f "$OUT"/peer.sqlite*
+echo "== sqlite3: the job in SQL on the last round's .import, $ROUNDS rounds" >&2
 $PEERS sql sqlite "$OUT/rulebook.json" $AT > "$OUT/job.sqlite.sql"
-step sqlite_load sqlite3 "$OUT/peer.sqlite" ".import --csv $CSV city"
-step sqlite_job sh -c "sqlite3 '$OUT/peer.sqlite' < '$OUT/job.sqlite.sql'"
-sqlite3 -tabs "$OUT/peer.sqlite" "$($PEERS export sqlite)" > "$OUT/sqlite.tsv"
+for r in $(seq "$ROUNDS"); do
+	rm -f "$OUT"/jobdb.sqlite*
+	cp "$OUT/peer.sqlite" "$OUT/jobdb.sqlite"
+	step sqlite_job sh -c "sqlite3 '$OUT/jobdb.sqlite' < '$OUT/job.sqlite.sql'"
+done
+settle sqlite_job
+sqlite3 -tabs "$OUT/jobdb.sqlite" "$($PEERS export sqlite)" > "$OUT/sqlite.tsv"
 agree sqlite3 "$OUT/sqlite.tsv"
-rm -f "$OUT"/peer.sqlite*
+rm -f "$OUT"/peer.sqlite* "$OUT"/jobdb.sqlite*
 
 echo "== PostgreSQL $(basename "$(dirname "$PGBIN")"): COPY, then the job in SQL" >&2
 PGD=$OUT/pg
@@ -118,20 +141,35 @@ if [ "$(id -u)" = 0 ]; then chown postgres "$PGD"; PGRUN=(runuser -u postgres --
 trap '"${PGRUN[@]}" "$PGBIN/pg_ctl" -D "$PGD/data" -w stop > /dev/null 2>&1 || true' EXIT
 PSQL=(psql -X -q -h "$PGD" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 $PEERS sql postgres "$OUT/rulebook.json" $AT > "$OUT/job.pg.sql"
-step postgres_load "${PSQL[@]}" -c "CREATE UNLOGGED TABLE city(op text, record_id text, subject text,
-	type text, date date, amount bigint, source text, ref text)" \
-	-c "COPY city FROM '$CSV' WITH (FORMAT csv, HEADER true)"
-step postgres_job "${PSQL[@]}" -f "$OUT/job.pg.sql"
-"${PSQL[@]}" -A -t -F $'\t' -c "$($PEERS export postgres)" > "$OUT/postgres.tsv"
+for r in $(seq "$ROUNDS"); do
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS city"
+	step postgres_load "${PSQL[@]}" -c "CREATE UNLOGGED TABLE city(op text, record_id text, subject text,
+		type text, date date, amount bigint, source text, ref text)" \
+		-c "COPY city FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+done
+settle postgres_load
+# each round's result tables in a schema of their own
+for r in $(seq "$ROUNDS"); do
+	"${PSQL[@]}" -c "CREATE SCHEMA r$r"
+	step postgres_job "${PSQL[@]}" -c "SET search_path = r$r, public" -f "$OUT/job.pg.sql"
+done
+settle postgres_job
+"${PSQL[@]}" -A -t -F $'\t' -c "SET search_path = r$ROUNDS, public" \
+	-c "$($PEERS export postgres)" > "$OUT/postgres.tsv"
 agree PostgreSQL "$OUT/postgres.tsv"
 "${PGRUN[@]}" "$PGBIN/pg_ctl" -D "$PGD/data" -w stop > /dev/null
 trap - EXIT
 rm -rf "$PGD"
 
 echo "== DuckDB $(node -p 'require("./bench/peers/node_modules/@duckdb/node-api/package.json").version'): read_csv into a table, then the job in SQL" >&2
-step duckdb_total sh -c "$PEERS duckdb '$CSV' '$OUT/rulebook.json' $AT '$OUT/duckdb.tsv' > '$OUT/duckdb.json'"
-node -e 'const j = require(process.argv[1]); console.log(`duckdb_load ${j.load.toFixed(2)} -`); console.log(`duckdb_job ${j.job.toFixed(2)} -`)' \
-	"$OUT/duckdb.json" | tee -a "$RES"
+for r in $(seq "$ROUNDS"); do
+	step duckdb_total sh -c "$PEERS duckdb '$CSV' '$OUT/rulebook.json' $AT '$OUT/duckdb.tsv' > '$OUT/duckdb.json'"
+	node -e 'const j = require(process.argv[1]); console.log(`duckdb_load ${j.load.toFixed(2)} -`); console.log(`duckdb_job ${j.job.toFixed(2)} -`)' \
+		"$OUT/duckdb.json" >> "$ALL"
+done
+settle duckdb_total
+settle duckdb_load
+settle duckdb_job
 agree DuckDB "$OUT/duckdb.tsv"
 
 {
@@ -142,7 +180,9 @@ agree DuckDB "$OUT/duckdb.tsv"
 	echo
 	cat "$OUT/agreement"
 	echo
-	cat "$OUT/socred_runs"
+	echo "each step's rounds (s), the median above:"
+	awk '{t[$1] = t[$1] " " $2} !($1 in o) {o[$1] = n++; k[n - 1] = $1}
+	     END {for (i = 0; i < n; i++) printf "  %-16s%s\n", k[i], t[k[i]]}' "$ALL"
 	t() { awk -v k="$1" '$1 == k {print $2}' "$RES"; }
 	run=$(t socred_run)
 	echo "run phases (s): $(grep -o '"phases":{[^}]*}' "$OUT/run.json")"

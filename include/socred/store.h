@@ -33,6 +33,15 @@ struct sc_store;
  * naming the file when it cannot be opened or is not a socred ledger. */
 enum sc_status sc_store_open(const char *path, unsigned flags,
 			     struct sc_store **out, struct sc_diag *d);
+/* Told before each step that brings an older ledger's schema up to date,
+ * each in its own transaction: from (the ledger's version before the
+ * step) and to (this socred's). A step can take minutes on a large
+ * ledger: schema 15 rewrites the subjects and sorts their keys. */
+typedef void (*sc_store_upgrade_fn)(void *ctx, int from, int to);
+/* sc_store_open, telling upgrade (may be NULL) with ctx of each step. */
+enum sc_status sc_store_open_upgrading(const char *path, unsigned flags,
+				       sc_store_upgrade_fn upgrade, void *ctx,
+				       struct sc_store **out, struct sc_diag *d);
 void sc_store_close(struct sc_store *st);
 
 /* Rulebook versions. put: publishes rb, in force from `effective`

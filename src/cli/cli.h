@@ -52,8 +52,12 @@ void cli_diag(const struct sc_diag *d);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 
-/* Opens the ledger and compiles the rulebook in force at `at`. Prints
- * errors. */
+/* Opens the ledger (flags: SC_STORE_*), saying on stderr when it brings
+ * an older ledger's schema up to date. Prints errors: EXIT_OK or
+ * EXIT_FATAL. */
+int cli_store_open(struct cli *cli, unsigned flags, struct sc_store **st);
+/* Opens the ledger (cli_store_open) and compiles the rulebook in force at
+ * `at`. Prints errors. */
 int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 	     struct sc_rulebook **rb);
 

@@ -27,8 +27,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli_diag(&d);
 		return EXIT_FATAL;
 	}
-	if (sc_store_open(cli->db, SC_STORE_CREATE, &st, &d)) {
-		cli_diag(&d);
+	if (cli_store_open(cli, SC_STORE_CREATE, &st)) {
 		rc = EXIT_FATAL;
 		goto out;
 	}

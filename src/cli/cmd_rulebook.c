@@ -118,10 +118,8 @@ static int list(struct cli *cli)
 	int rc;
 
 	sc_diag_clear(&d);
-	if (sc_store_open(cli->db, 0, &st, &d)) {
-		cli_diag(&d);
+	if (cli_store_open(cli, 0, &st))
 		return EXIT_FATAL;
-	}
 	printf("id\trulebook\tversion\tin force from\tpublished\n");
 	rc = sc_store_rulebook_list(st, print_version, NULL, &d) ? EXIT_FATAL : EXIT_OK;
 	if (rc)

@@ -28,6 +28,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	const char *colon;
 	sigset_t set;
 	struct sc_diag d;
+	struct sc_store *st;
 	int sig, n, rc = cli_parse(cli, &cmd_serve, argc, argv, opts, NULL, 0, &n);
 	long port, nthreads = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -58,6 +59,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* an older ledger is brought up to date here, where it can be said */
+	if (cli_store_open(cli, 0, &st))
+		return EXIT_FATAL;
+	sc_store_close(st);
 	sc_diag_clear(&d);
 	if (sc_server_start(&so, &srv, &d)) {
 		cli_diag(&d);

@@ -149,6 +149,25 @@ void cli_subject_close(struct cli_subject *s)
 	sc_rulebook_free(s->rb);
 }
 
+/* A line per step, before it: a step can take minutes (store.h). */
+static void on_upgrade(void *ctx, int from, int to)
+{
+	fprintf(stderr, "socred: ledger %s: upgrading its schema from version %d to %d (of %d), once\n",
+		((const struct cli *)ctx)->db, from, from + 1, to);
+}
+
+int cli_store_open(struct cli *cli, unsigned flags, struct sc_store **st)
+{
+	struct sc_diag d;
+
+	sc_diag_clear(&d);
+	if (sc_store_open_upgrading(cli->db, flags, on_upgrade, cli, st, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	return EXIT_OK;
+}
+
 int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 	     struct sc_rulebook **rb)
 {
@@ -156,11 +175,9 @@ int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 	char *text = NULL;
 	size_t len;
 
-	sc_diag_clear(&d);
-	if (sc_store_open(cli->db, 0, st, &d)) {
-		cli_diag(&d);
+	if (cli_store_open(cli, 0, st))
 		return EXIT_FATAL;
-	}
+	sc_diag_clear(&d);
 	if (sc_store_rulebook_get(*st, at, &text, &len, &d) ||
 	    sc_rulebook_compile(text, len, "ledger rulebook", rb, &d)) {
 		cli_diag(&d);

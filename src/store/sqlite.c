@@ -331,7 +331,8 @@ static void lite_close(void *impl)
 	free(l);
 }
 
-static enum sc_status check_schema(struct lite *l, unsigned flags,
+/* Creates the first schema in an empty file (*created) when flags allow. */
+static enum sc_status check_schema(struct lite *l, unsigned flags, bool *created,
 				   struct sc_diag *d)
 {
 	sqlite3_stmt *s = NULL;
@@ -362,6 +363,7 @@ static enum sc_status check_schema(struct lite *l, unsigned flags,
 		if (n)
 			return sc_diag_set(d, SC_ESTORE, l->path, 0, 0, NULL,
 					   "database holds other tables: not a socred ledger");
+		*created = true;
 		return sc_lite_exec(l, "BEGIN IMMEDIATE", d) ||
 				       sc_lite_exec(l, schema_sql, d) || sc_lite_exec(l, "COMMIT", d)
 			       ? SC_ESTORE
@@ -370,8 +372,10 @@ static enum sc_status check_schema(struct lite *l, unsigned flags,
 	return SC_OK;
 }
 
-/* Brings the schema up to SCHEMA_VERSION, one transaction per step. */
-static enum sc_status migrate(struct lite *l, struct sc_diag *d)
+/* Brings the schema up to SCHEMA_VERSION, one transaction per step,
+ * telling upgrade (may be NULL) before each. */
+static enum sc_status migrate(struct lite *l, sc_store_upgrade_fn upgrade, void *ctx,
+			      struct sc_diag *d)
 {
 	sqlite3_stmt *s = NULL;
 	int v = 0;
@@ -393,6 +397,8 @@ static enum sc_status migrate(struct lite *l, struct sc_diag *d)
 		 * would read every referring row */
 		bool fk_off = v + 1 == SCHEMA_KEYS;
 
+		if (upgrade)
+			upgrade(ctx, v, SCHEMA_VERSION);
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%d' WHERE key = 'schema'", v + 1);
 		if ((fk_off && sc_lite_exec(l, "PRAGMA foreign_keys=OFF", d)) ||
 		    sc_lite_exec(l, "BEGIN IMMEDIATE", d))
@@ -459,12 +465,13 @@ static void cache_set(struct lite *l, int64_t kib)
 		l->cache_kib = kib;
 }
 
-static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
+static enum sc_status lite_open(const char *path, unsigned flags,
+				sc_store_upgrade_fn upgrade, void *ctx, void **impl,
 				struct sc_diag *d)
 {
 	struct lite *l = calloc(1, sizeof(*l));
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	bool mem = !strcmp(path, ":memory:");
+	bool mem = !strcmp(path, ":memory:"), created = false;
 	enum sc_status st;
 	struct stat sb;
 
@@ -499,8 +506,9 @@ static enum sc_status lite_open(const char *path, unsigned flags, void **impl,
 	l->cache_kib = l->base_kib = CACHE_KIB;
 	if (flags & SC_STORE_LEAN)
 		cache_set(l, l->base_kib = LEAN_CACHE_KIB);
-	if ((st = sc_lite_bysubj_register(l, d)) || (st = check_schema(l, flags, d)) ||
-	    (st = migrate(l, d)))
+	/* a ledger created now is brought up to date untold */
+	if ((st = sc_lite_bysubj_register(l, d)) || (st = check_schema(l, flags, &created, d)) ||
+	    (st = migrate(l, created ? NULL : upgrade, ctx, d)))
 		goto fail;
 	if (!mem) {
 		l->changes = sc_changes_open(path);

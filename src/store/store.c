@@ -13,13 +13,20 @@ struct sc_store {
 enum sc_status sc_store_open(const char *path, unsigned flags,
 			     struct sc_store **out, struct sc_diag *d)
 {
+	return sc_store_open_upgrading(path, flags, NULL, NULL, out, d);
+}
+
+enum sc_status sc_store_open_upgrading(const char *path, unsigned flags,
+				       sc_store_upgrade_fn upgrade, void *ctx,
+				       struct sc_store **out, struct sc_diag *d)
+{
 	struct sc_store *st = calloc(1, sizeof(*st));
 	enum sc_status rc;
 
 	if (!st)
 		return SC_ENOMEM;
 	st->ops = &sc_store_sqlite_ops; /* postgres:// URIs: a later backend */
-	rc = st->ops->open(path, flags, &st->impl, d);
+	rc = st->ops->open(path, flags, upgrade, ctx, &st->impl, d);
 	if (rc) {
 		free(st);
 		return rc;

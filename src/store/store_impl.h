@@ -60,7 +60,8 @@ struct sc_store_process_ops {
 struct sc_store_ops {
 	int version;
 	const char *name;
-	enum sc_status (*open)(const char *path, unsigned flags, void **impl,
+	enum sc_status (*open)(const char *path, unsigned flags,
+			       sc_store_upgrade_fn upgrade, void *ctx, void **impl,
 			       struct sc_diag *d);
 	void (*close)(void *impl);
 	enum sc_status (*rulebook_put)(void *impl, const struct sc_rulebook *rb,

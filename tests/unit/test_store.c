@@ -425,8 +425,22 @@ static void keys_one_each(const char *path, int64_t subjects)
  * past another connection's merge; a refused line's new subject leaves no
  * key; a ledger from schema 14 (one UNIQUE index) migrates with every
  * subject keyed. */
+/* steps: calls, the last from and to, and the schema the ledger had then
+ * (read by another connection: told before the step) */
+static const char *upgrade_path;
+static void on_upgrade(void *ctx, int from, int to)
+{
+	int64_t *steps = ctx;
+
+	steps[0]++;
+	steps[1] = from;
+	steps[2] = to;
+	steps[3] = count(upgrade_path, "SELECT value FROM meta WHERE key = 'schema'");
+}
+
 static void subjects_keyed_in_tiers(void **state)
 {
+	int64_t steps[4] = {0};
 	struct sc_dispute dis;
 	struct sc_store *st = NULL, *other = NULL;
 	int64_t n;
@@ -436,7 +450,11 @@ static void subjects_keyed_in_tiers(void **state)
 
 	snprintf(path, sizeof(path), "/tmp/socred-test-store-k-%ld.db", (long)getpid());
 	unlink(path);
-	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	upgrade_path = path;
+	/* a ledger created now is brought up to date untold */
+	assert_int_equal(sc_store_open_upgrading(path, SC_STORE_CREATE, on_upgrade, steps, &st, &d),
+			 SC_OK);
+	assert_int_equal(steps[0], 0);
 	sc_store_close(st);
 	/* one key short of a merge (K1 taken out again) */
 	small_tier_of(path, 'K');
@@ -502,7 +520,13 @@ static void subjects_keyed_in_tiers(void **state)
 	/* a ledger from schema 14 */
 	exec_sql(path, LEDGER_SUBJECTS_V14 " UPDATE meta SET value = '14' WHERE key = 'schema';");
 	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'subject_keys'"), 0);
-	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_open_upgrading(path, 0, on_upgrade, steps, &st, &d), SC_OK);
+	/* told once, before the one step, which was then done */
+	assert_int_equal(steps[0], 1);
+	assert_int_equal(steps[1], 14);
+	assert_int_equal(steps[2], 15);
+	assert_int_equal(steps[3], 14);
+	assert_int_equal(count(path, "SELECT value FROM meta WHERE key = 'schema'"), 15);
 	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), n);
 	keys_one_each(path, n);
 	assert_int_equal(count(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -513,6 +537,10 @@ static void subjects_keyed_in_tiers(void **state)
 	assert_int_equal(file_one(st, "k4", "NEW2", SC_KIND_PERSON, &d), SC_OK);
 	assert_int_equal(file_one(st, "k6", "K7", SC_KIND_PERSON, &d), SC_OK);
 	keys_one_each(path, n);
+	sc_store_close(st);
+	/* up to date: nothing to tell */
+	assert_int_equal(sc_store_open_upgrading(path, 0, on_upgrade, steps, &st, &d), SC_OK);
+	assert_int_equal(steps[0], 1);
 	sc_store_close(st);
 	remove_ledger(path);
 }
