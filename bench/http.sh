@@ -75,9 +75,11 @@ lua /static.txt > "$OUT/static.lua"
 
 SPID=
 NPID=
+# (ifs, not &&: a trap's last status becomes the script's, and a finished
+# run has neither server left)
 cleanup() {
-	[ -n "$SPID" ] && { kill -TERM "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null || true; }
-	[ -n "$NPID" ] && { kill "$NPID" 2> /dev/null || true; }
+	if [ -n "$SPID" ]; then kill -TERM "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null || true; fi
+	if [ -n "$NPID" ]; then kill "$NPID" 2> /dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -168,7 +170,7 @@ BATCHED=1 THREADS=$(nproc) build/bench_checks "$DB.snap" rulebooks/default.yaml 
 
 echo
 echo "== summary (requests/s, p50, p99)"
-column -t "$RES" | cut -c1-160
+grep -v '^[a-z]*: checks\|^one by one' "$RES" | column -t
 python3 - "$RES" <<'PY'
 import statistics, sys
 rows = {}
