@@ -326,6 +326,7 @@ static void lite_close(void *impl)
 	sc_changes_close(l->changes);
 	free(l->cache);
 	free(l->recent);
+	sc_lite_audit_free(l->audit);
 	free(l->filter.bits);
 	free(l->pend.v);
 	free(l);

@@ -122,6 +122,7 @@ struct lite {
 	int64_t counted[SC_COUNT_N]; /* rows added (removed) since the last commit */
 	int page_size;
 	struct sc_keyfilter filter;
+	struct sc_lite_audit *audit; /* the open audit segment's keys; NULL: none yet */
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -270,6 +271,7 @@ enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
 enum sc_status sc_lite_key_revoke(void *impl, int64_t id, struct sc_diag *d);
 enum sc_status sc_lite_key_list(void *impl, sc_store_key_fn cb, void *ctx,
 				struct sc_diag *d);
+void sc_lite_audit_free(struct sc_lite_audit *a);
 enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 				    size_t n, struct sc_diag *d);
 enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,

@@ -5,6 +5,7 @@
  * blocks; a ledger whose older entries are rows of the audit table (before
  * schema 10) going on in blocks; a damaged block named. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -376,9 +377,103 @@ static void flipped(void **state)
 	remove_ledger(path);
 }
 
+/* Subjects that tie on their first 8 and 16 bytes, shorter and longer,
+ * appended by two handles in turn and by a handle reopened mid-segment:
+ * each append merges its entries into the open segment's keys that the
+ * handle kept, or reads them back when another handle appended since;
+ * every subject's entries are found, complete and in order, through the
+ * index of each filled segment. */
+#define MIXED 700
+static char mixed[MIXED][48];
+
+static enum sc_status take_mixed(void *ctx, const struct sc_audit_entry *e)
+{
+	struct seen *s = ctx;
+	if (e->seq <= s->last || strcmp(e->subject, mixed[s->subject]))
+		s->bad++;
+	s->last = e->seq;
+	s->n++;
+	return SC_OK;
+}
+
+static void handles(void **state)
+{
+	enum { N = 400000 }; /* 3 segments filled, and a tail */
+	struct sc_store *h[2] = {NULL, NULL};
+	struct sc_audit_entry *e = calloc(5000, sizeof(*e));
+	int64_t *expect = calloc(MIXED, sizeof(*expect)), done = 0, bad;
+	uint64_t count;
+	struct sc_diag d;
+	char path[64];
+	unsigned r = 11;
+	int which = 0;
+	(void)state;
+
+	for (int i = 0; i < MIXED; i++) {
+		switch (i % 7) {
+		case 0: snprintf(mixed[i], sizeof(mixed[i]), "%d", i); break; /* shorter than 8 */
+		case 1: snprintf(mixed[i], sizeof(mixed[i]), "11010119%04d", i); break; /* 12 */
+		case 2: snprintf(mixed[i], sizeof(mixed[i]), "1101011990%06d", i); break; /* 16 */
+		case 3: snprintf(mixed[i], sizeof(mixed[i]), "1101011990010%05d", i); break; /* 18 */
+		case 4: /* the same 16 bytes, then anything */
+			snprintf(mixed[i], sizeof(mixed[i]), "ABCDEFGHIJKLMNOP%.*d", i % 30, i);
+			break;
+		case 5: snprintf(mixed[i], sizeof(mixed[i]), "ABCDEFGHIJKLMNO%d", i); break;
+		default: snprintf(mixed[i], sizeof(mixed[i]), "ABCDEFGH%d", i); break;
+		}
+	}
+	snprintf(mixed[MIXED - 1], sizeof(mixed[0]), "ABCDEFGHIJKLMNOP"); /* the 16 alone */
+	snprintf(path, sizeof(path), "/tmp/socred-test-handles-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &h[0], &d), SC_OK);
+	assert_int_equal(sc_store_open(path, 0, &h[1], &d), SC_OK);
+	for (int step = 0; done < N; step++) {
+		int64_t n = 1 + (r = r * 1103515245u + 12345u) % 5000;
+		/* the same handle for a few appends, then the other; but one
+		 * handle alone from the first segment's end to past the second's,
+		 * so the keys a crossing append leaves for the next segment are
+		 * kept through that segment's appends until it fills */
+		bool mix = done < 131072 - 5000 || done > 262144 + 5000;
+		if (mix && (r >> 7) % 4 == 0)
+			which = !which;
+		if (n > N - done)
+			n = N - done;
+		for (int64_t i = 0; i < n; i++) {
+			int w = (int)((r = r * 1103515245u + 12345u) % (MIXED + 40));
+			e[i] = (struct sc_audit_entry){.at = "2026-01-01T00:00:00.000Z", .key_id = 3,
+				.role = SC_ROLE_ENFORCER, .action = "GET /v1/check rail",
+				.subject = w < MIXED ? mixed[w] : "", .result = "200 allow"};
+			if (w < MIXED)
+				expect[w]++;
+		}
+		assert_int_equal(sc_store_audit_append(h[which], e, (size_t)n, &d), SC_OK);
+		assert_int_equal(e[0].seq, done + 1);
+		done += n;
+		if (mix && step % 23 == 22) { /* a handle starting mid-segment */
+			sc_store_close(h[0]);
+			assert_int_equal(sc_store_open(path, 0, &h[0], &d), SC_OK);
+		}
+	}
+	assert_true(ledger_count(path, NULL, "SELECT count(DISTINCT seg) FROM audit_subjects") == 3);
+	for (int k = 0; k < MIXED; k++) {
+		struct seen s = {.subject = k};
+		assert_int_equal(sc_store_audit_subject(h[k % 2], mixed[k], take_mixed, &s, &d), SC_OK);
+		assert_int_equal(s.bad, 0);
+		assert_int_equal(s.n, expect[k]);
+	}
+	assert_int_equal(sc_store_audit_verify(h[1], &count, &bad, &d), SC_OK);
+	assert_int_equal(count, N);
+	sc_store_close(h[0]);
+	sc_store_close(h[1]);
+	remove_ledger(path);
+	free(expect);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
-					   cmocka_unit_test(migrated), cmocka_unit_test(flipped)};
+					   cmocka_unit_test(migrated), cmocka_unit_test(flipped),
+					   cmocka_unit_test(handles)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
