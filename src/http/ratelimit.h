@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 /* Buckets a limiter keeps, by default: its memory is fixed at creation
- * (about 48 bytes a bucket), whatever the number of addresses seen. */
+ * (45 bytes a bucket), whatever the number of addresses seen. */
 #define SC_RATELIMIT_BUCKETS 65536
 
 struct sc_ratelimit;
