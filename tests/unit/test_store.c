@@ -317,6 +317,21 @@ static void names_found_by_key(void **state)
 	assert_int_equal(f.n, 2);
 	assert_false(has_found(&f, "O1=Lijiang Trading/2"));
 	sc_store_close(st);
+	/* a ledger from schema 15: its names get their keys on upgrade */
+	exec_sql(path, LEDGER_NAMES_V15 " UPDATE meta SET value = '15' WHERE key = 'schema';");
+	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'names_key'"), 0);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM names WHERE key IS NULL"), 0);
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "li lei", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "S2=Li Lei/1"));
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "lijiang", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "O2=" "\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xaa\xef\xbc\xa9"
+				  "\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xa7 Water/2"));
+	sc_store_close(st);
 	remove_ledger(path);
 }
 
