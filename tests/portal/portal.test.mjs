@@ -131,7 +131,7 @@ test('keyboard: the skip link and the search form work without a mouse', async (
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
   await page.getByLabel('Name or identity number').focus();
-  await page.keyboard.type('Zhang');
+  await page.keyboard.type('Zhang San');
   await page.keyboard.press('Enter');
   await page.locator('article.result').first().waitFor();
 });
