@@ -15,10 +15,12 @@ has run.out "decision snapshot for checks: $SOCRED_DB.snap"
 ENF=$("$SOCRED" keys add --role enforcer --actions "$(echo $ACTIONS | tr ' ' ,)" 2> /dev/null)
 PROV=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
 
-# start NAME ARGS...: a server; its base URL in $NAME
+# start NAME ARGS...: a server; its base URL in $NAME. No limit on requests
+# without a key: /metrics is polled ten times a second while a snapshot is
+# built (the limit: ratelimit.sh)
 start() {
 	local name=$1; shift
-	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 "$@" > "$name.out" 2> "$name.err" &
+	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --rate 0 "$@" > "$name.out" 2> "$name.err" &
 	echo $! > "$name.pid"
 	for i in $(seq 50); do grep -q serving "$name.out" 2> /dev/null && break; sleep 0.1; done
 	local port; port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$name.out")
