@@ -127,10 +127,11 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	for (size_t a = 0; a < sc_rulebook_action_count(rb); a++) {
 		enum sc_decision dec;
 		json_t *c = sc_report_check(rb, &l, ev, (int)a, at, &dec);
-		if (c && (dec == SC_DECISION_GRANT || dec == SC_DECISION_NOT_ELIGIBLE))
-			json_array_append_new(incentives, json_pack("{s:s,s:s,s:O}",
+		if (c && sc_rulebook_action_is_benefit(rb, (int)a))
+			json_array_append_new(incentives, json_pack("{s:s,s:s,s:s,s:O}",
 				"action", sc_rulebook_action_name(rb, (int)a),
 				"decision", sc_decision_name(dec),
+				"standard_terms", sc_rulebook_action_standard_terms(rb, (int)a),
 				"reasons", json_object_get(c, "reasons")));
 		json_decref(c);
 	}

@@ -121,10 +121,17 @@ json_t *sc_report_check(const struct sc_rulebook *rb, const struct sc_loaded *l,
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, reason_json(rb, l, &rs[i]));
-	o = json_pack("{s:s,s:s,s:o,s:s,s:o}", "subject", l->id, "action",
+	o = json_pack("{s:s,s:s,s:o,s:s}", "subject", l->id, "action",
 		      sc_rulebook_action_name(rb, action), "at", sc_report_day(at),
-		      "decision", sc_decision_name(*decision), "reasons",
-		      arr ? arr : json_array());
+		      "decision", sc_decision_name(*decision));
+	/* a benefit says what the subject gets without it */
+	if (o && sc_rulebook_action_is_benefit(rb, action))
+		json_object_set_new(o, "standard_terms",
+				    json_string(sc_rulebook_action_standard_terms(rb, action)));
+	if (o)
+		json_object_set_new(o, "reasons", arr ? arr : json_array());
+	else
+		json_decref(arr);
 	return o;
 }
 
@@ -350,6 +357,7 @@ json_t *sc_report_rulebook(const struct sc_rulebook *rb)
 		} else {
 			json_object_set_new(m, "grant_if_listed", ls);
 		}
+		set_opt_str(m, "standard_terms", mi.standard_terms);
 		json_object_set_new(m, "issued_by", json_string(mi.issued_by));
 		json_object_set_new(m, "basis", json_string(mi.basis));
 		json_array_append_new(measures, m);
