@@ -47,7 +47,7 @@ eq "$(sqlite3 :memory: "SELECT json_extract(readfile('w.json'), '\$.changed')")"
 expect_rc 0 "$SOCRED" whatif draft.yaml --at $AT
 has out "air_travel                   allow->grant 1, allow->standard 1, deny->standard 1"
 
-# under the draft: standard with its terms, exit 0; never not_eligible
+# under the draft: standard with its terms, exit 0, never a refusal
 export SOCRED_DB=$T/draft.db
 "$SOCRED" init --rulebook draft.yaml > /dev/null
 "$SOCRED" ingest r.csv > /dev/null 2>&1
