@@ -72,4 +72,22 @@ hasnt resp "deny"
 curl -s "$B/metrics" > metrics
 has metrics 'decision="standard"'
 kill -TERM $SPID; wait $SPID
+
+# a ledger whose rulebook was published before standard_terms existed (and
+# mixed a grant into a restriction) keeps working: the benefit's terms read
+# "the standard terms"; a new publication must state them
+export SOCRED_DB=$T/old.db
+"$SOCRED" init > /dev/null
+"$SOCRED" ingest r.csv > /dev/null 2>&1
+sqlite3 "$SOCRED_DB" "UPDATE rulebooks SET text = replace(text, '     standard_terms: \"the standard heating tariff\",' || char(10), '')"
+sqlite3 "$SOCRED_DB" "UPDATE rulebooks SET text = text || '  - {action: air_travel, grant_if_listed: [tax_a_grade], issued_by: \"x\", basis: \"y\"}' || char(10)"
+eq "$(sqlite3 "$SOCRED_DB" "SELECT count(*) FROM rulebooks WHERE text LIKE '%standard heating tariff%'")" 0 "an old rulebook"
+expect_rc 0 "$SOCRED" check $P1 heating_discount --at $AT --json
+has out '"decision":"standard","standard_terms":"the standard terms"'
+expect_rc 1 "$SOCRED" check $P1 air_travel --at $AT
+expect_rc 0 "$SOCRED" check $P2 air_travel --at $AT
+expect_rc 0 "$SOCRED" rulebook list
+sqlite3 "$SOCRED_DB" "SELECT text FROM rulebooks" > old.yaml
+expect_rc 1 "$SOCRED" rulebook check old.yaml
+has err "standard_terms"
 finish
