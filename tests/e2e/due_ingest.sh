@@ -1,6 +1,7 @@
 # Due process at the door: the subject's consent acts over HTTP on one day
-# (the last one filed is in force, as the API answered), and `expire`, which
-# never removes a record whose retention has not ended at the real date.
+# (the last one filed is in force, as the API answered); `expire`, which
+# never removes a record whose retention has not ended at the real date; the
+# generator, which files nothing the ingest would refuse.
 . "$(dirname "$0")/lib.bash"
 
 P=360426199101010071
@@ -91,4 +92,13 @@ expect_rc 0 "$SOCRED" expire --json
 has out '"dry_run":false'
 has out '"record":"old"'
 eq "$(sqlite3 socred.db "SELECT group_concat(record_id) FROM records")" "recent" "only the old record went"
+
+# the generator files nothing before a person's birth nor after today
+rm -f socred.db*
+"$SOCRED" init > /dev/null
+"$SOCRED" generate --people 300 --orgs 30 --from 1950-01-01 --to 2025-12-31 > town.csv 2> /dev/null
+expect_rc 0 "$SOCRED" ingest town.csv
+has out "rejected 0, warnings 0"
+expect_rc 2 "$SOCRED" generate --people 3 --to "$FUTURE"
+has err "generate: --to $FUTURE is after today"
 finish
