@@ -140,6 +140,25 @@ static enum sc_status check_source(const struct sc_rulebook *rb, struct sc_text 
 	return SC_OK;
 }
 
+/* A type the rulebook's catalogue holds; otherwise refused, with the
+ * nearest known type when it looks like a typo of one. */
+static enum sc_status check_catalogue(const struct sc_rulebook *rb, struct sc_text t,
+				      struct sc_diag *d)
+{
+	const char *near;
+
+	if (sc_rulebook_type_known(rb, t.p, t.n))
+		return SC_OK;
+	near = sc_rulebook_type_suggest(rb, t.p, t.n);
+	if (near)
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
+				   "unknown record type '%.*s': not in the rulebook's catalogue; did you mean '%s'?",
+				   (int)t.n, t.p, near);
+	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
+			   "unknown record type '%.*s': not in the rulebook's catalogue (socred rulebook show lists it)",
+			   (int)t.n, t.p);
+}
+
 /* A provider's batch: its own source only. An empty source on a rectify or
  * revoke becomes the provider's, so the ledger checks it filed the record. */
 static enum sc_status own_source(const char *src, enum sc_op op,
@@ -184,7 +203,8 @@ static enum sc_status check_add(const struct sc_rulebook *rb, sc_day today,
 		*d = warn;
 		return st;
 	}
-	if ((st = sc_type_check(v[SC_COL_TYPE].p, v[SC_COL_TYPE].n, d)))
+	if ((st = sc_type_check(v[SC_COL_TYPE].p, v[SC_COL_TYPE].n, d)) ||
+	    (st = check_catalogue(rb, v[SC_COL_TYPE], d)))
 		return st;
 	if ((st = check_source(rb, v[SC_COL_SOURCE], d, &src)))
 		return st;

@@ -37,6 +37,16 @@ status() { # status WANT: the report's status for the public scorecard
 	req 200 "$SUBJ" GET "/v1/subjects/$P/report"
 	has resp "\"scorecard\":\"public\",\"status\":\"$1\""
 }
+# a provider's batch over HTTP: dated after the server's today, or a
+# mistyped type, refused with the reason
+COURT=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
+printf 'op,record_id,subject,type,date,source,ref\n,h1,%s,court.judgment_default,2026-01-05,court,\n,h2,%s,court.judgement_default,2025-12-01,court,\n,h3,%s,court.judgment_default,1991-01-01,court,\n' \
+	"$P" "$P" "$P" > batch.csv
+eq "$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $COURT" -H 'Content-Type: text/csv' \
+	--data-binary @batch.csv "$B/v1/records")" 200 "a provider's batch"
+has resp '"accepted":1,"duplicates":0,"rejected":2'
+has resp '"field":"date","message":"date 2026-01-05 is after today (2025-12-31): nothing is filed before it happens"'
+has resp "\"field\":\"type\",\"message\":\"unknown record type 'court.judgement_default': not in the rulebook's catalogue; did you mean 'court.judgment_default'?\""
 # withdraw, consent, withdraw on one day: withdrawn, as the last answer said
 consent false
 status no_consent
@@ -64,6 +74,11 @@ scorecards:
      grades: [{grade: A, min: -1000}],
      rules: [{type: court.x, points: -10, lapse_days: 10, basis: b}]}
 YAML
+# a rulebook without a catalogue still loads, with a warning
+expect_rc 0 "$SOCRED" rulebook check rb.yaml
+has err "rb.yaml declares no catalogue of record types ('types'): it accepts only the 1 types"
+expect_rc 0 "$SOCRED" rulebook check "$SRC/rulebooks/default.yaml"
+hasnt err "warning"
 rm -f socred.db*
 "$SOCRED" init --rulebook rb.yaml > /dev/null
 TODAY=$(date +%F)
