@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "socred/date.h"
 #include "socred/status.h"
 
 enum sc_kind {
@@ -32,6 +33,20 @@ enum sc_kind sc_kind_parse(const char *s, size_t len);
  * SC_EINVAL: not a valid id; d->message says why. */
 enum sc_status sc_id_classify(unsigned schemes, const char *id, size_t len,
 			      enum sc_kind *kind, struct sc_diag *d);
+/* The same, with `today` for the birth date check (sc_id_classify: the
+ * real date, sc_date_today()).
+ *
+ * Under cn_ric, 18 characters of 17 digits and a digit or X whose
+ * characters 7-14 could be a birth date (YYYYMMDD: 1900 <= YYYY <= 2099,
+ * MM 01-12, DD 01-31) are a resident identity number attempt, never an
+ * organisation: SC_EINVAL when the birth date is no real day (19900230),
+ * is after today, or the check character is wrong. */
+enum sc_status sc_id_classify_at(unsigned schemes, const char *id, size_t len, sc_day today,
+				 enum sc_kind *kind, struct sc_diag *d);
+/* The birth date of a resident identity number attempt (len bytes) whose
+ * characters 7-14 are a real day; false otherwise. The check character is
+ * not checked. */
+bool sc_id_ric_birth(const char *id, size_t len, sc_day *out);
 
 /* The ISO 7064 MOD 11-2 check character of 17 digits. */
 char sc_id_ric_check(const char *first17);

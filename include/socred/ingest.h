@@ -59,6 +59,8 @@ struct sc_ingest_opts {
 	/* non-NULL: a provider's batch; every line must be this source's
 	 * record or event, and consents are refused (the subject gives them) */
 	const char *only_source;
+	/* lines dated after it are refused; 0: today (sc_date_today) */
+	sc_day today;
 	void *ctx;
 };
 

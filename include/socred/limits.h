@@ -48,6 +48,7 @@
 #define SC_LIMIT_LISTS 256
 #define SC_LIMIT_MEASURES 1024
 #define SC_LIMIT_PATTERNS 64              /* may_file / entered_by entries */
+#define SC_LIMIT_CATALOGUE 4096           /* record types a rulebook declares */
 #define SC_LIMIT_POINTS 1000000           /* |points|, |cap|, |base| ... */
 #define SC_LIMIT_DAYS 36500               /* lapse, grace, duration ... */
 

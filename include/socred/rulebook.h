@@ -70,12 +70,28 @@ const char *sc_rulebook_type_name(const struct sc_rulebook *rb, int type);
 /* Does some rule of this type count per unit of amount? */
 bool sc_rulebook_type_needs_amount(const struct sc_rulebook *rb, int type);
 
+/* The catalogue: every record type the rulebook accepts (`types`; when
+ * absent, the types its rules and lists use and its exact may_file entries
+ * name). A type outside it is refused at ingest. */
+bool sc_rulebook_type_known(const struct sc_rulebook *rb, const char *type, size_t len);
+/* Was the catalogue declared (`types`), rather than implied? */
+bool sc_rulebook_types_declared(const struct sc_rulebook *rb);
+size_t sc_rulebook_catalogue_count(const struct sc_rulebook *rb);
+/* Catalogue types in alphabetical order; borrowed from rb. */
+const char *sc_rulebook_catalogue_type(const struct sc_rulebook *rb, size_t i);
+/* The catalogue type nearest to type (len bytes) by edit distance, when
+ * near enough to be a likely typo (at most 3 edits, or a quarter of its
+ * length); NULL otherwise. Borrowed from rb. */
+const char *sc_rulebook_type_suggest(const struct sc_rulebook *rb, const char *type,
+				     size_t len);
+
 /* Sources. */
 int sc_rulebook_source_find(const struct sc_rulebook *rb, const char *name,
 			    size_t len);
 size_t sc_rulebook_source_count(const struct sc_rulebook *rb);
 const char *sc_rulebook_source_name(const struct sc_rulebook *rb, int source);
-/* Does the source's mandate cover the type? */
+/* Does the source's mandate cover the type? A wildcard ("court.*")
+ * covers catalogue types only. */
 bool sc_rulebook_source_may_file(const struct sc_rulebook *rb, int source,
 				 const char *type, size_t len);
 

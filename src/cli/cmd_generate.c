@@ -34,6 +34,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail("generate: --people, --orgs and --seed take whole numbers");
 	if (!sc_date_parse(from, strlen(from), &o.from) || !sc_date_parse(to, strlen(to), &o.to))
 		return cli_fail("generate: --from and --to take real days as YYYY-MM-DD");
+	if (o.to > sc_date_today())
+		return cli_fail("generate: --to %s is after today: ingest refuses lines dated after today", to);
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	sc_diag_clear(&d);
 	if (sc_generate(&o, stdout, &gs, &d)) {

@@ -7,6 +7,15 @@
 #include "cli.h"
 #include "socred/report.h"
 
+/* A rulebook without a `types` catalogue still compiles (ledgers keep
+ * those published before catalogues), with the implied one. */
+static void catalogue_warning(const char *file, const struct sc_rulebook *rb)
+{
+	if (!sc_rulebook_types_declared(rb))
+		fprintf(stderr, "socred: warning: %s declares no catalogue of record types ('types'): it accepts only the %zu types its rules and lists use and its exact may_file entries name\n",
+			file, sc_rulebook_catalogue_count(rb));
+}
+
 static int check(const char *file)
 {
 	struct sc_rulebook *rb = NULL;
@@ -22,6 +31,7 @@ static int check(const char *file)
 	       sc_rulebook_source_count(rb), sc_rulebook_scorecard_count(rb),
 	       sc_rulebook_rule_count(rb), sc_rulebook_list_count(rb),
 	       sc_rulebook_measure_count(rb), sc_rulebook_action_count(rb));
+	catalogue_warning(file, rb);
 	sc_rulebook_free(rb);
 	return EXIT_OK;
 }
@@ -76,6 +86,7 @@ static int publish(struct cli *cli, const char *file, const char *effective_s)
 		cli_diag(&d);
 		return EXIT_SOME;
 	}
+	catalogue_warning(file, rb);
 	if ((rc = cli_open(cli, SC_DAY_NONE, &st, &cur)))
 		goto out;
 	if (sc_store_rulebook_put(st, rb, effective, &d)) {

@@ -78,7 +78,7 @@ void sc_date_format(sc_day day, char buf[SC_DATE_LEN + 1])
 {
 	int y, m, d;
 
-	sc_date_to_ymd(day, &y, &m, &d);
+	sc_date_to_ymd(day > SC_DAY_LAST ? SC_DAY_LAST : day, &y, &m, &d);
 	buf[0] = (char)('0' + y / 1000 % 10);
 	buf[1] = (char)('0' + y / 100 % 10);
 	buf[2] = (char)('0' + y / 10 % 10);

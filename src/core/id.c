@@ -71,23 +71,39 @@ static bool all_digits(const char *s, size_t n)
 	return true;
 }
 
-/* 17 digits, then a digit or X, with a real date in 7-14 from 1900 to 2099:
- * a birth date. Later "dates" are an all-digit unified social credit code's
- * region and code (913604260002237818: 2600-02-23), whatever its check. */
+/* A resident identity number attempt: 17 digits, then a digit or X, whose
+ * characters 7-14 could be a birth date: YYYYMMDD with 1900 <= YYYY <= 2099,
+ * MM 01-12 and DD 01-31, the day not yet checked against its month. Such an
+ * id is never taken for an organisation: its birth date must be a real day
+ * not after today and its check character must hold. Years from 2100 are an
+ * all-digit unified social credit code's region and code
+ * (913604260002237818: 2600-02-23). The window is fixed, not "up to next
+ * year", so that an id classifies the same way whatever the year. */
 static bool looks_like_ric(const char *id, size_t len)
 {
-	sc_day day;
-	char date[SC_DATE_LEN];
+	int y, m, d;
 
 	if (len != 18 || !all_digits(id, 17) ||
 	    !((id[17] >= '0' && id[17] <= '9') || id[17] == 'X'))
+		return false;
+	y = (id[6] - '0') * 1000 + (id[7] - '0') * 100 + (id[8] - '0') * 10 + (id[9] - '0');
+	m = (id[10] - '0') * 10 + (id[11] - '0');
+	d = (id[12] - '0') * 10 + (id[13] - '0');
+	return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+bool sc_id_ric_birth(const char *id, size_t len, sc_day *out)
+{
+	char date[SC_DATE_LEN];
+
+	if (!looks_like_ric(id, len))
 		return false;
 	memcpy(date, id + 6, 4);
 	date[4] = '-';
 	memcpy(date + 5, id + 10, 2);
 	date[7] = '-';
 	memcpy(date + 8, id + 12, 2);
-	return memcmp(id + 6, "2100", 4) < 0 && sc_date_parse(date, SC_DATE_LEN, &day);
+	return sc_date_parse(date, SC_DATE_LEN, out);
 }
 
 static bool looks_like_uscc(const char *id, size_t len)
@@ -117,6 +133,12 @@ static bool opaque_ok(const char *id, size_t len)
 enum sc_status sc_id_classify(unsigned schemes, const char *id, size_t len,
 			      enum sc_kind *kind, struct sc_diag *d)
 {
+	return sc_id_classify_at(schemes, id, len, sc_date_today(), kind, d);
+}
+
+enum sc_status sc_id_classify_at(unsigned schemes, const char *id, size_t len, sc_day today,
+				 enum sc_kind *kind, struct sc_diag *d)
+{
 	if (len == 0)
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
 				   "subject id is empty");
@@ -129,16 +151,18 @@ enum sc_status sc_id_classify(unsigned schemes, const char *id, size_t len,
 		return SC_OK;
 	}
 	if ((schemes & SC_SCHEME_CN_RIC) && looks_like_ric(id, len)) {
+		/* a resident identity number attempt, even if the string
+		 * could pass as a unified social credit code */
 		char want = sc_id_ric_check(id);
-		/* An all-digit unified social credit code can carry a date in
-		 * characters 7-14 (region 360426 + code 000101...: 2600-01-01).
-		 * When the RIC check fails and the USCC check holds, it is an
-		 * organisation. */
-		if (want != id[17] && (schemes & SC_SCHEME_CN_USCC) &&
-		    looks_like_uscc(id, len) && sc_id_uscc_check(id) == id[17]) {
-			*kind = SC_KIND_ORG;
-			return SC_OK;
-		}
+		sc_day birth;
+		if (!sc_id_ric_birth(id, len, &birth))
+			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
+					   "resident identity number '%.18s' has an impossible birth date: %.4s-%.2s-%.2s",
+					   id, id + 6, id + 10, id + 12);
+		if (birth > today)
+			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
+					   "resident identity number '%.18s' has a birth date in the future: %.4s-%.2s-%.2s",
+					   id, id + 6, id + 10, id + 12);
 		if (want != id[17])
 			return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
 					   "resident identity number '%.18s' has a wrong check character: '%c', expected '%c'",

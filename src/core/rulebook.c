@@ -343,6 +343,11 @@ char *sc_rulebook_dump(const struct sc_rulebook *rb)
 				m->issued_by, m->basis);
 		}
 	}
+	fprintf(f, "\ncatalogue (%u types, %s):", rb->ncatalogue,
+		rb->catalogue_declared ? "declared" : "implied: no 'types' key");
+	for (uint32_t i = 0; i < rb->ncatalogue; i++)
+		fprintf(f, " %s", rb->catalogue[i]);
+	fprintf(f, "\n");
 	fprintf(f, "\ndispatch: record type -> rules, lists (%u types):\n", rb->ntypes);
 	for (uint32_t i = 0; i < rb->ntypes; i++) {
 		const struct sc_type_def *t = &rb->types[i];

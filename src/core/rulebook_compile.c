@@ -843,7 +843,8 @@ bool sc_rulebook_source_may_file(const struct sc_rulebook *rb, int source,
 {
 	char buf[SC_LIMIT_TYPE + 1];
 
-	if (source < 0 || (uint32_t)source >= rb->nsources || len > SC_LIMIT_TYPE)
+	if (source < 0 || (uint32_t)source >= rb->nsources || len > SC_LIMIT_TYPE ||
+	    !sc_rulebook_type_known(rb, type, len))
 		return false;
 	memcpy(buf, type, len);
 	buf[len] = '\0';
@@ -905,6 +906,133 @@ static enum sc_status build_types(struct cc *c, yaml_node_t *root)
 				continue; /* named twice in one list */
 			t->lists[t->nlists++] = (int)i;
 		}
+	}
+	return SC_OK;
+}
+
+/* ---- the catalogue of record types ---- */
+
+static bool is_pattern(const char *p)
+{
+	size_t pl = strlen(p);
+	return pl > 2 && !strcmp(p + pl - 2, ".*");
+}
+
+/* The implied catalogue: the types rules and lists use (rb->types) and the
+ * exact may_file entries. */
+static enum sc_status implied_catalogue(struct cc *c)
+{
+	struct sc_rulebook *rb = c->rb;
+	size_t max = rb->ntypes;
+	const char **names;
+
+	for (uint32_t s = 0; s < rb->nsources; s++)
+		max += rb->sources[s].npatterns;
+	names = sc_arena_calloc(&rb->arena, max ? max : 1, sizeof(char *));
+	if (!names)
+		return SC_ENOMEM;
+	for (uint32_t i = 0; i < rb->ntypes; i++)
+		names[rb->ncatalogue++] = rb->types[i].name;
+	for (uint32_t s = 0; s < rb->nsources; s++)
+		for (uint32_t j = 0; j < rb->sources[s].npatterns; j++)
+			if (!is_pattern(rb->sources[s].patterns[j]))
+				names[rb->ncatalogue++] = rb->sources[s].patterns[j];
+	qsort(names, rb->ncatalogue, sizeof(char *), cmp_str);
+	rb->catalogue = names;
+	if (rb->ncatalogue) {
+		uint32_t n = 1;
+		for (uint32_t i = 1; i < rb->ncatalogue; i++)
+			if (strcmp(names[i], names[n - 1]))
+				names[n++] = names[i];
+		rb->ncatalogue = n;
+	}
+	return SC_OK;
+}
+
+/* The value of key in a mapping node; NULL when absent. */
+static yaml_node_t *value_of(struct cc *c, yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp(scalar(k), key))
+			return node(c, p->value);
+	}
+	return NULL;
+}
+
+/* " (did you mean 'x'?)" for a type outside the catalogue, or "". */
+static const char *near_note(const struct sc_rulebook *rb, const char *type, char *buf,
+			     size_t size)
+{
+	const char *near = sc_rulebook_type_suggest(rb, type, strlen(type));
+
+	if (!near)
+		return "";
+	snprintf(buf, size, " (did you mean '%s'?)", near);
+	return buf;
+}
+
+/* `types`: every record type the rulebook accepts. Each type a rule or list
+ * uses and each exact may_file entry must be in it, and some source must
+ * be able to file each. Absent: the implied catalogue. */
+static enum sc_status compile_catalogue(struct cc *c, yaml_node_t *root, yaml_node_t *n)
+{
+	struct sc_rulebook *rb = c->rb;
+	char note[SC_LIMIT_TYPE + 32], f[SC_DIAG_FIELD_MAX];
+	size_t cnt = 0;
+	enum sc_status st;
+	const char **names;
+
+	if (!n)
+		return implied_catalogue(c);
+	if ((st = seq(c, n, "types", SC_LIMIT_CATALOGUE, true, &cnt)))
+		return st;
+	names = sc_arena_calloc(&rb->arena, cnt, sizeof(char *));
+	if (!names)
+		return SC_ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		PATH(f, "types[%zu]", i);
+		if ((st = type_name(c, item(c, n, i), f, false, &names[i])))
+			return st;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[j], names[i]))
+				return err(c, item(c, n, i), SC_ESYNTAX, f,
+					   "type '%s' is listed twice", names[i]);
+	}
+	qsort(names, cnt, sizeof(char *), cmp_str);
+	rb->catalogue = names;
+	rb->ncatalogue = (uint32_t)cnt;
+	rb->catalogue_declared = true;
+	for (uint32_t i = 0; i < rb->ntypes; i++)
+		if (!sc_rulebook_type_known(rb, rb->types[i].name, strlen(rb->types[i].name)))
+			return err(c, n, SC_ESYNTAX, "types",
+				   "type '%s', which a rule or list uses, is not in the catalogue%s",
+				   rb->types[i].name,
+				   near_note(rb, rb->types[i].name, note, sizeof(note)));
+	for (uint32_t s = 0; s < rb->nsources; s++)
+		for (uint32_t j = 0; j < rb->sources[s].npatterns; j++) {
+			const char *p = rb->sources[s].patterns[j];
+			if (is_pattern(p) || sc_rulebook_type_known(rb, p, strlen(p)))
+				continue;
+			/* the entry's node, for its line (sources and may_file
+			 * are sequences: compile_sources checked them) */
+			yaml_node_t *src = value_of(c, root, "sources");
+			src = value_of(c, item(c, src, s), "may_file");
+			PATH(f, "sources[%u].may_file", s);
+			return err(c, src ? item(c, src, j) : root, SC_ESYNTAX, f,
+				   "source '%s' may file '%s', which is not in the catalogue%s",
+				   rb->sources[s].name, p, near_note(rb, p, note, sizeof(note)));
+		}
+	for (size_t i = 0; i < cnt; i++) {
+		bool fileable = false;
+		for (uint32_t s = 0; s < rb->nsources; s++)
+			fileable |= mandate_covers(&rb->sources[s], names[i]);
+		if (!fileable)
+			return err(c, n, SC_ESYNTAX, "types",
+				   "no source may file type '%s' of the catalogue", names[i]);
 	}
 	return SC_OK;
 }
@@ -1006,7 +1134,8 @@ static enum sc_status compile_root(struct cc *c, yaml_node_t *root)
 {
 	static const char *const keys[] = {"rulebook", "version", "id_schemes",
 					   "sources", "scorecards", "lists",
-					   "measures", "review_days", "retention_days"};
+					   "measures", "review_days", "retention_days",
+					   "types"};
 	yaml_node_t *v[COUNT(keys)];
 	enum sc_status st;
 
@@ -1032,7 +1161,7 @@ static enum sc_status compile_root(struct cc *c, yaml_node_t *root)
 		return st;
 	if (v[8] && (st = days(c, v[8], "retention_days", 0, &c->rb->retention_days)))
 		return st;
-	if ((st = build_types(c, root)))
+	if ((st = build_types(c, root)) || (st = compile_catalogue(c, root, v[9])))
 		return st;
 	return build_actions(c);
 }

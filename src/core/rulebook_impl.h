@@ -129,6 +129,11 @@ struct sc_rulebook {
 	uint32_t ntypes;
 	struct sc_action_def *actions; /* sorted by name */
 	uint32_t nactions;
+	/* the record types it accepts, sorted: `types`, or when absent the
+	 * types its rules and lists use and its exact may_file entries name */
+	const char **catalogue;
+	uint32_t ncatalogue;
+	bool catalogue_declared;
 };
 
 #endif

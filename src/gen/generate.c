@@ -170,15 +170,22 @@ static void subject_lines(FILE *out, const char *id, bool person,
 {
 	const struct kind_rate *mix = person ? person_mix : org_mix;
 	size_t nmix = person ? COUNT(person_mix) : COUNT(org_mix);
-	double years = (double)(o->to - o->from + 1) / 365.25;
 	struct pending p[MAX_PER_SUBJECT];
 	size_t n = 0, nadd;
+	sc_day from = o->from, birth;
+	double years;
 
+	/* nothing a person did before being born */
+	if (person && sc_id_ric_birth(id, strlen(id), &birth) && birth > from)
+		from = birth;
+	if (from > o->to)
+		return;
+	years = (double)(o->to - from + 1) / 365.25;
 	for (size_t k = 0; k < nmix; k++) {
 		unsigned cnt = poisson(rng, mix[k].per_year * years);
 		for (unsigned j = 0; j < cnt && n < MAX_PER_SUBJECT / 2; j++) {
 			p[n++] = (struct pending){
-				.date = o->from + (sc_day)below(rng, (uint64_t)(o->to - o->from + 1)),
+				.date = from + (sc_day)below(rng, (uint64_t)(o->to - from + 1)),
 				.op = 0, .rec = (*recno)++, .k = &mix[k],
 				.amount = mix[k].amount_max ? 1 + (int)below(rng, (uint64_t)mix[k].amount_max) : 0};
 		}
@@ -229,7 +236,7 @@ static void subject_lines(FILE *out, const char *id, bool person,
 		st->lines++;
 	}
 	if (person && below(rng, 4) != 0) {
-		sc_day when = o->from + (sc_day)below(rng, 365);
+		sc_day when = from + (sc_day)below(rng, 365);
 		fprintf(out, "consent,,%s,public,", id);
 		put_date(out, when > o->to ? o->to : when);
 		fputs(",,,\n", out);

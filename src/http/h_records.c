@@ -56,6 +56,7 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 		o.format = SC_FORMAT_JSONL;
 	else if (type && strstr(type, "csv"))
 		o.format = SC_FORMAT_CSV;
+	o.today = sc_req_today(r); /* the server's today (serve --today) */
 	f = fmemopen(r->body, r->body_len, "rb");
 	if (!f) {
 		json_decref(b.lines);

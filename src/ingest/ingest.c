@@ -124,6 +124,7 @@ struct batch {
 struct pipe {
 	const struct sc_rulebook *rb;
 	const char *only_source, *name;
+	sc_day today;                /* lines dated after it are refused */
 	enum sc_format fmt;
 	struct sc_reader r;
 	bool header;                 /* CSV: the header is still to come */
@@ -218,7 +219,7 @@ static bool read_line(struct pipe *p, struct batch *b)
 		}
 		b->used += end;
 		pl->parsed = true;
-		ls = sc_line_validate(p->rb, p->only_source, v, &pl->prep, &ld);
+		ls = sc_line_validate(p->rb, p->only_source, p->today, v, &pl->prep, &ld);
 		pl->subject = v[SC_COL_SUBJECT];
 		pl->record_id = v[SC_COL_RECORD_ID];
 	}
@@ -402,6 +403,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	bool threaded = false;
 	enum sc_status rc;
 
+	p.today = opts && opts->today ? opts->today : sc_date_today();
 	p.fmt = opts && opts->format ? opts->format : detect(name, in);
 	p.header = p.fmt == SC_FORMAT_CSV;
 	if (!batches_alloc(&p)) {

@@ -38,15 +38,40 @@ static enum sc_status need(const struct sc_text *v, enum sc_col c,
 			   "field is required for op '%s'", sc_op_name(op));
 }
 
-static enum sc_status parse_date(const struct sc_text *v, struct sc_diag *d,
+/* The line's date: a real day, not after today. */
+static enum sc_status parse_date(const struct sc_text *v, sc_day today, struct sc_diag *d,
 				 sc_day *out)
 {
-	if (sc_date_parse(v[SC_COL_DATE].p, v[SC_COL_DATE].n, out))
+	char day[SC_DATE_LEN + 1];
+
+	if (!sc_date_parse(v[SC_COL_DATE].p, v[SC_COL_DATE].n, out))
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "date",
+				   "invalid date '%.*s': expected a real day as YYYY-MM-DD",
+				   (int)(v[SC_COL_DATE].n > 32 ? 32 : v[SC_COL_DATE].n),
+				   v[SC_COL_DATE].p);
+	if (*out <= today)
 		return SC_OK;
+	sc_date_format(today, day);
 	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "date",
-			   "invalid date '%.*s': expected a real day as YYYY-MM-DD",
-			   (int)(v[SC_COL_DATE].n > 32 ? 32 : v[SC_COL_DATE].n),
-			   v[SC_COL_DATE].p);
+			   "date %.10s is after today (%s): nothing is filed before it happens",
+			   v[SC_COL_DATE].p, day);
+}
+
+/* A person's line dated before the birth its resident identity number
+ * gives (kind: the subject's, from subject_kind). */
+static enum sc_status after_birth(const struct sc_text *v, enum sc_kind kind, sc_day date,
+				  struct sc_diag *d)
+{
+	char day[SC_DATE_LEN + 1];
+	sc_day birth;
+
+	if (kind != SC_KIND_PERSON ||
+	    !sc_id_ric_birth(v[SC_COL_SUBJECT].p, v[SC_COL_SUBJECT].n, &birth) || date >= birth)
+		return SC_OK;
+	sc_date_format(birth, day);
+	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "date",
+			   "date %.10s is before the subject's birth (%s, from the resident identity number)",
+			   v[SC_COL_DATE].p, day);
 }
 
 /* A free-text field (ref, name): valid UTF-8, no control characters, at
@@ -62,14 +87,14 @@ static enum sc_status text_field(const struct sc_text *v, enum sc_col c, size_t 
 }
 
 /* Subject id and kind under the rulebook's schemes. */
-static enum sc_status subject_kind(const struct sc_rulebook *rb, const struct sc_text *v,
-				   bool kind_required, enum sc_kind *kind,
-				   struct sc_diag *d)
+static enum sc_status subject_kind(const struct sc_rulebook *rb, sc_day today,
+				   const struct sc_text *v, bool kind_required,
+				   enum sc_kind *kind, struct sc_diag *d)
 {
 	unsigned schemes = sc_rulebook_id_schemes(rb);
 	enum sc_status st;
 
-	st = sc_id_classify(schemes, v[SC_COL_SUBJECT].p, v[SC_COL_SUBJECT].n, kind, d);
+	st = sc_id_classify_at(schemes, v[SC_COL_SUBJECT].p, v[SC_COL_SUBJECT].n, today, kind, d);
 	if (st) {
 		snprintf(d->field, sizeof(d->field), "subject");
 		return st;
@@ -115,6 +140,25 @@ static enum sc_status check_source(const struct sc_rulebook *rb, struct sc_text 
 	return SC_OK;
 }
 
+/* A type the rulebook's catalogue holds; otherwise refused, with the
+ * nearest known type when it looks like a typo of one. */
+static enum sc_status check_catalogue(const struct sc_rulebook *rb, struct sc_text t,
+				      struct sc_diag *d)
+{
+	const char *near;
+
+	if (sc_rulebook_type_known(rb, t.p, t.n))
+		return SC_OK;
+	near = sc_rulebook_type_suggest(rb, t.p, t.n);
+	if (near)
+		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
+				   "unknown record type '%.*s': not in the rulebook's catalogue; did you mean '%s'?",
+				   (int)t.n, t.p, near);
+	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
+			   "unknown record type '%.*s': not in the rulebook's catalogue (socred rulebook show lists it)",
+			   (int)t.n, t.p);
+}
+
 /* A provider's batch: its own source only. An empty source on a rectify or
  * revoke becomes the provider's, so the ledger checks it filed the record. */
 static enum sc_status own_source(const char *src, enum sc_op op,
@@ -138,8 +182,9 @@ static enum sc_status own_source(const char *src, enum sc_op op,
 	return SC_OK;
 }
 
-static enum sc_status check_add(const struct sc_rulebook *rb, const struct sc_text *v,
-				struct sc_store_add *a, struct sc_diag *d)
+static enum sc_status check_add(const struct sc_rulebook *rb, sc_day today,
+				const struct sc_text *v, struct sc_store_add *a,
+				struct sc_diag *d)
 {
 	enum sc_status st;
 	int src, type;
@@ -154,11 +199,12 @@ static enum sc_status check_add(const struct sc_rulebook *rb, const struct sc_te
 	if ((st = sc_record_id_check(v[SC_COL_RECORD_ID].p, v[SC_COL_RECORD_ID].n, d)))
 		return st;
 	sc_diag_clear(&warn);
-	if ((st = subject_kind(rb, v, true, &a->kind, &warn))) {
+	if ((st = subject_kind(rb, today, v, true, &a->kind, &warn))) {
 		*d = warn;
 		return st;
 	}
-	if ((st = sc_type_check(v[SC_COL_TYPE].p, v[SC_COL_TYPE].n, d)))
+	if ((st = sc_type_check(v[SC_COL_TYPE].p, v[SC_COL_TYPE].n, d)) ||
+	    (st = check_catalogue(rb, v[SC_COL_TYPE], d)))
 		return st;
 	if ((st = check_source(rb, v[SC_COL_SOURCE], d, &src)))
 		return st;
@@ -167,7 +213,8 @@ static enum sc_status check_add(const struct sc_rulebook *rb, const struct sc_te
 				   "source '%s' has no mandate to file '%.*s'",
 				   sc_rulebook_source_name(rb, src),
 				   (int)v[SC_COL_TYPE].n, v[SC_COL_TYPE].p);
-	if ((st = parse_date(v, d, &a->date)))
+	if ((st = parse_date(v, today, d, &a->date)) ||
+	    (st = after_birth(v, a->kind, a->date, d)))
 		return st;
 	a->amount = SC_AMOUNT_NONE;
 	if (v[SC_COL_AMOUNT].n &&
@@ -191,7 +238,7 @@ static enum sc_status check_add(const struct sc_rulebook *rb, const struct sc_te
 	return SC_OK;
 }
 
-static enum sc_status check_event(const struct sc_rulebook *rb, enum sc_op op,
+static enum sc_status check_event(const struct sc_rulebook *rb, sc_day today, enum sc_op op,
 				  const struct sc_text *v, struct sc_store_event *e,
 				  struct sc_diag *d)
 {
@@ -204,7 +251,7 @@ static enum sc_status check_event(const struct sc_rulebook *rb, enum sc_op op,
 	if ((st = need(v, SC_COL_RECORD_ID, op, d)) || (st = need(v, SC_COL_DATE, op, d)) ||
 	    (st = unused(v, op, unused_cols, 5, d)) ||
 	    (st = sc_record_id_check(v[SC_COL_RECORD_ID].p, v[SC_COL_RECORD_ID].n, d)) ||
-	    (st = parse_date(v, d, &e->date)))
+	    (st = parse_date(v, today, d, &e->date)))
 		return st;
 	if (v[SC_COL_SOURCE].n && (st = check_source(rb, v[SC_COL_SOURCE], d, &src)))
 		return st;
@@ -216,7 +263,7 @@ static enum sc_status check_event(const struct sc_rulebook *rb, enum sc_op op,
 	return SC_OK;
 }
 
-static enum sc_status check_consent(const struct sc_rulebook *rb, enum sc_op op,
+static enum sc_status check_consent(const struct sc_rulebook *rb, sc_day today, enum sc_op op,
 				    const struct sc_text *v, struct sc_prep *p,
 				    struct sc_diag *d)
 {
@@ -231,7 +278,7 @@ static enum sc_status check_consent(const struct sc_rulebook *rb, enum sc_op op,
 	    (st = need(v, SC_COL_DATE, op, d)) || (st = unused(v, op, unused_cols, 5, d)))
 		return st;
 	sc_diag_clear(&warn);
-	if ((st = subject_kind(rb, v, false, &kind, &warn))) {
+	if ((st = subject_kind(rb, today, v, false, &kind, &warn))) {
 		*d = warn;
 		return st;
 	}
@@ -245,7 +292,8 @@ static enum sc_status check_consent(const struct sc_rulebook *rb, enum sc_op op,
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
 				   "scorecard '%s' does not apply to %s subjects",
 				   sc_rulebook_scorecard_name(rb, sc), sc_kind_name(kind));
-	if ((st = parse_date(v, d, &p->u.consent.date)))
+	if ((st = parse_date(v, today, d, &p->u.consent.date)) ||
+	    (st = after_birth(v, kind, p->u.consent.date, d)))
 		return st;
 	p->u.consent.subject = v[SC_COL_SUBJECT];
 	p->u.consent.scorecard = v[SC_COL_TYPE];
@@ -253,8 +301,9 @@ static enum sc_status check_consent(const struct sc_rulebook *rb, enum sc_op op,
 	return SC_OK;
 }
 
-static enum sc_status check_register(const struct sc_rulebook *rb, const struct sc_text *v,
-				     struct sc_prep *p, struct sc_diag *d)
+static enum sc_status check_register(const struct sc_rulebook *rb, sc_day today,
+				     const struct sc_text *v, struct sc_prep *p,
+				     struct sc_diag *d)
 {
 	static const enum sc_col unused_cols[] = {SC_COL_RECORD_ID, SC_COL_TYPE,
 						  SC_COL_AMOUNT, SC_COL_SOURCE, SC_COL_REF};
@@ -268,13 +317,14 @@ static enum sc_status check_register(const struct sc_rulebook *rb, const struct 
 	    (st = unused(v, SC_OP_REGISTER, unused_cols, 5, d)))
 		return st;
 	sc_diag_clear(&warn);
-	if ((st = subject_kind(rb, v, false, &kind, &warn))) {
+	if ((st = subject_kind(rb, today, v, false, &kind, &warn))) {
 		*d = warn;
 		return st;
 	}
 	if ((st = text_field(v, SC_COL_NAME, SC_LIMIT_PERSON_NAME, d)))
 		return st;
-	if ((st = parse_date(v, d, &p->u.reg.date)))
+	if ((st = parse_date(v, today, d, &p->u.reg.date)) ||
+	    (st = after_birth(v, kind, p->u.reg.date, d)))
 		return st;
 	p->u.reg.subject = v[SC_COL_SUBJECT];
 	p->u.reg.name = v[SC_COL_NAME];
@@ -283,7 +333,8 @@ static enum sc_status check_register(const struct sc_rulebook *rb, const struct 
 }
 
 enum sc_status sc_line_validate(const struct sc_rulebook *rb, const char *only_source,
-				struct sc_text *v, struct sc_prep *p, struct sc_diag *d)
+				sc_day today, struct sc_text *v, struct sc_prep *p,
+				struct sc_diag *d)
 {
 	enum sc_status st;
 
@@ -298,15 +349,15 @@ enum sc_status sc_line_validate(const struct sc_rulebook *rb, const char *only_s
 		return st;
 	switch (p->op) {
 	case SC_OP_ADD:
-		return check_add(rb, v, &p->u.add, d);
+		return check_add(rb, today, v, &p->u.add, d);
 	case SC_OP_RECTIFY:
 	case SC_OP_REVOKE:
-		return check_event(rb, p->op, v, &p->u.event, d);
+		return check_event(rb, today, p->op, v, &p->u.event, d);
 	case SC_OP_CONSENT:
 	case SC_OP_WITHDRAW:
-		return check_consent(rb, p->op, v, p, d);
+		return check_consent(rb, today, p->op, v, p, d);
 	case SC_OP_REGISTER:
-		return check_register(rb, v, p, d);
+		return check_register(rb, today, v, p, d);
 	}
 	return SC_EINVAL;
 }

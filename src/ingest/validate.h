@@ -30,12 +30,15 @@ struct sc_prep {
 
 /* Checks the fields v of one line (v[c] for every column; an absent one
  * empty) under rb. only_source: a provider's batch (NULL otherwise); an
- * empty source on its rectify or revoke becomes only_source, in v.
+ * empty source on its rectify or revoke becomes only_source, in v. A line
+ * dated after `today`, or a person's dated before the birth its resident
+ * identity number gives, is refused.
  * SC_OK fills *p, and d->warning is 1 when the line is to be accepted with
  * a warning (d says why); otherwise d names the field at fault. Pure:
  * safe on any thread. */
 enum sc_status sc_line_validate(const struct sc_rulebook *rb, const char *only_source,
-				struct sc_text *v, struct sc_prep *p, struct sc_diag *d);
+				sc_day today, struct sc_text *v, struct sc_prep *p,
+				struct sc_diag *d);
 
 /* Files a validated line in the ledger: SC_OK, SC_EDUPLICATE, or the
  * ledger's refusal (d says why). */

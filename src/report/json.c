@@ -383,9 +383,19 @@ json_t *sc_report_rulebook(const struct sc_rulebook *rb)
 		json_array_append_new(schemes, json_string("cn_uscc"));
 	if (sch & SC_SCHEME_ANY)
 		json_array_append_new(schemes, json_string("any"));
-	return json_pack("{s:s,s:s,s:o,s:i,s:i,s:o,s:o,s:o,s:o}", "rulebook", sc_rulebook_name(rb),
-			 "version", sc_rulebook_version(rb), "id_schemes", schemes,
-			 "review_days", (int)sc_rulebook_review_days(rb),
-			 "retention_days", (int)sc_rulebook_retention_days(rb), "sources", sources,
-			 "scorecards", cards, "lists", lists, "measures", measures);
+	/* the catalogue when declared: the output compiles back to the same
+	 * program (an implied one stays implied) */
+	json_t *types = NULL;
+
+	if (sc_rulebook_types_declared(rb)) {
+		types = json_array();
+		for (size_t i = 0; i < sc_rulebook_catalogue_count(rb); i++)
+			json_array_append_new(types, json_string(sc_rulebook_catalogue_type(rb, i)));
+	}
+	return json_pack("{s:s,s:s,s:o,s:i,s:i,s:o,s:o,s:o,s:o,s:o*}", "rulebook",
+			 sc_rulebook_name(rb), "version", sc_rulebook_version(rb),
+			 "id_schemes", schemes, "review_days", (int)sc_rulebook_review_days(rb),
+			 "retention_days", (int)sc_rulebook_retention_days(rb),
+			 "sources", sources, "scorecards", cards, "lists", lists,
+			 "measures", measures, "types", types);
 }

@@ -204,6 +204,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX names_org ON names(key) WHERE org = 1;\n"
 	"CREATE TRIGGER names_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" UPDATE names SET org = (NEW.kind = " SC_KIND_ORG_STR ") WHERE subject = NEW.id; END;\n",
+	/* 16 -> 17: consent events in filing order, without UNIQUE(subject,
+	 * scorecard, granted, date), which took a consent filed after a
+	 * withdrawal on the same day for a duplicate of an earlier consent;
+	 * sqlite_records.c now compares with the day's last event for the
+	 * scorecard, found through consents_day */
+	"CREATE TABLE consents_v16(seq INTEGER PRIMARY KEY,"
+	" subject INTEGER NOT NULL REFERENCES subjects(id), scorecard TEXT NOT NULL,"
+	" granted INTEGER NOT NULL, date INTEGER NOT NULL);\n"
+	"INSERT INTO consents_v16 SELECT seq, subject, scorecard, granted, date FROM consents"
+	" ORDER BY seq;\n"
+	"DROP TABLE consents;\n"
+	"ALTER TABLE consents_v16 RENAME TO consents;\n"
+	"CREATE INDEX consents_day ON consents(subject, scorecard, date);\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
@@ -234,7 +247,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EV_LIST] = "SELECT op, date, coalesce(ref, '') FROM events WHERE rid = ?1",
 	[S_EV_ADD] = "INSERT INTO events(rid, op, date, ref) VALUES(?1, ?2, ?3, ?4)",
 	[S_CONSENT_ADD] = "INSERT INTO consents(subject, scorecard, granted, date)"
-			  " VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+			  " VALUES(?1, ?2, ?3, ?4)",
+	[S_CONSENT_LAST] = "SELECT granted FROM consents WHERE subject = ?1 AND scorecard = ?2"
+			   " AND date = ?3 ORDER BY seq DESC LIMIT 1",
 	[S_REC_NAME] = "SELECT record_id FROM records WHERE rid = ?1",
 	[S_SUBJ_RECORDS] = "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
 			   " coalesce(r.ref, ''),"

@@ -451,6 +451,23 @@ static enum sc_status consent(struct lite *l, struct sc_text subject,
 
 	if (st)
 		return st;
+	/* a repeat of the day's last act for the scorecard changes nothing:
+	 * consent, withdraw, consent on one day is three acts, the last in
+	 * force (as the evaluator reads them: the later filed on a tie) */
+	if (!created) {
+		int rc, last;
+		s = sc_lite_stmt(l, S_CONSENT_LAST);
+		sqlite3_bind_int64(s, 1, sid);
+		sc_lite_bind_text(s, 2, scorecard);
+		sqlite3_bind_int(s, 3, date);
+		rc = sqlite3_step(s);
+		last = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return sc_lite_db_err(l, d, "cannot read consents");
+		if (last == (int)granted)
+			return SC_EDUPLICATE;
+	}
 	s = sc_lite_stmt(l, S_CONSENT_ADD);
 	sqlite3_bind_int64(s, 1, sid);
 	sc_lite_bind_text(s, 2, scorecard);
@@ -458,8 +475,6 @@ static enum sc_status consent(struct lite *l, struct sc_text subject,
 	sqlite3_bind_int(s, 4, date);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return sc_lite_db_err(l, d, "cannot store consent");
-	if (!sqlite3_changes(l->db))
-		return SC_EDUPLICATE;
 	sc_lite_count(l, SC_COUNT_CONSENTS, 1);
 	return SC_OK;
 }

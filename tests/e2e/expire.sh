@@ -8,6 +8,7 @@ rulebook: ret
 version: "1"
 id_schemes: [any]
 retention_days: 100
+types: [court.x, court.y, court.z, civic.forever]
 sources: [{name: court, may_file: ["court.*"]}, {name: civil, may_file: ["civic.*"]}]
 scorecards:
   - {name: s, applies_to: [person], consent: not_required, base: 0, min: -1000, max: 1000,

@@ -6,6 +6,8 @@
  *   %% records.jsonl        JSONL lines to ingest
  *   %% rejects              every reject and warning, exactly, in order
  *   %% summary              accepted=N duplicates=N rejected=N warnings=N
+ *   %% today DATE           ingest's today (lines dated after it are refused;
+ *                           default: the real date)
  *   %% expect               queries "QUERY = RESULT", one per line:
  *        score SUBJECT SCORECARD DATE = scored 995 A | no_consent | not_applicable
  *        lists SUBJECT DATE = LIST SINCE..UNTIL RECORD; ... | none
@@ -253,6 +255,7 @@ static void run_case(const char *path)
 	char *rbtext = NULL;
 	size_t rblen = 0;
 	const struct section *rbs = NULL, *cerr = NULL;
+	sc_day today = 0;
 
 	if (!text) {
 		fail("%s: cannot read\n", path);
@@ -315,8 +318,14 @@ static void run_case(const char *path)
 	}
 	got_len = 0;
 	got_rejects[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s[i].name, "today") &&
+		    !sc_date_parse(s[i].arg, strlen(s[i].arg), &today)) {
+			fail("%s: bad date in today: %s\n", path, s[i].arg);
+			goto out;
+		}
 	for (size_t i = 0; i < n; i++) {
-		struct sc_ingest_opts o = {.report = on_report};
+		struct sc_ingest_opts o = {.report = on_report, .today = today};
 		FILE *f;
 		bool jsonl = !strcmp(s[i].name, "records.jsonl");
 		if (strcmp(s[i].name, "records") && !jsonl)

@@ -55,6 +55,22 @@ static void saturating_add(void **state)
 	assert_int_equal(sc_day_add(SC_DAY_NONE, 5), SC_DAY_NONE);
 	assert_int_equal(sc_day_add(10, 5), 15);
 	assert_int_equal(sc_day_add(SC_DAY_NONE - 1, 5), SC_DAY_NONE);
+	/* the calendar ends on 9999-12-31: past it, a window never ends */
+	assert_int_equal(sc_date_from_ymd(9999, 12, 31), SC_DAY_LAST);
+	assert_int_equal(sc_day_add(SC_DAY_LAST - 5, 5), SC_DAY_LAST);
+	assert_int_equal(sc_day_add(SC_DAY_LAST - 5, 6), SC_DAY_NONE);
+}
+
+/* A year past 9999 is never written modulo 10,000. */
+static void no_year_modulo(void **state)
+{
+	char buf[11];
+
+	(void)state;
+	sc_date_format(SC_DAY_LAST + 400, buf);
+	assert_string_equal(buf, "9999-12-31");
+	sc_date_format(SC_DAY_NONE, buf);
+	assert_string_equal(buf, "9999-12-31");
 }
 
 static void now_iso(void **state)
@@ -85,7 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_valid), cmocka_unit_test(parse_invalid),
-		cmocka_unit_test(round_trip), cmocka_unit_test(saturating_add),
+		cmocka_unit_test(round_trip), cmocka_unit_test(saturating_add), cmocka_unit_test(no_year_modulo),
 		cmocka_unit_test(now_iso)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,10 +46,52 @@ static void ric_bad_date_is_not_a_ric(void **state)
 	struct sc_diag d;
 
 	(void)state;
-	/* 1899 and February 30th are not dates from 1900 on: not a person */
+	/* 1899 is no birth year from 1900 on: not a person */
 	assert_int_equal(classify("360426189901010071", &k, &d), SC_EINVAL);
-	assert_int_equal(classify("360426202502300071", &k, &d), SC_EINVAL);
 	assert_non_null(strstr(d.message, "invalid subject id"));
+	/* February 30th could be a birth date, and is none */
+	assert_int_equal(classify("360426202502300071", &k, &d), SC_EINVAL);
+	assert_string_equal(d.message,
+			    "resident identity number '360426202502300071' has an impossible birth date: 2025-02-30");
+}
+
+/* A mistyped resident identity number never becomes an organisation, even
+ * when the string passes as a unified social credit code: characters 7-14
+ * that could be a birth date make it a person's id, whose birth date must
+ * be real and not after today and whose check character must hold. */
+static void ric_attempt_never_an_org(void **state)
+{
+	enum sc_kind k;
+	struct sc_diag d;
+	sc_day birth, today = sc_date_from_ymd(2026, 12, 7);
+
+	(void)state;
+	/* 110105199003071239 with its 4th digit mistyped: the USCC check holds */
+	assert_int_equal(sc_id_uscc_check("11040519900307123"), '9');
+	assert_int_equal(classify("110405199003071239", &k, &d), SC_EINVAL);
+	assert_string_equal(d.message,
+			    "resident identity number '110405199003071239' has a wrong check character: '9', expected '5'");
+	/* an impossible birth date, though the USCC check holds */
+	assert_int_equal(sc_id_uscc_check("91101919900230000"), '9');
+	assert_int_equal(classify("911019199002300009", &k, &d), SC_EINVAL);
+	assert_non_null(strstr(d.message, "impossible birth date: 1990-02-30"));
+	/* day 31 of a 30-day month */
+	assert_int_equal(classify("110105199004310011", &k, &d), SC_EINVAL);
+	assert_non_null(strstr(d.message, "impossible birth date: 1990-04-31"));
+	/* a birth date after today: rejected, valid from that day on */
+	assert_int_equal(sc_id_classify_at(SC_SCHEME_CN_RIC | SC_SCHEME_CN_USCC,
+					   "110101202612080017", 18, today, &k, &d), SC_EINVAL);
+	assert_string_equal(d.message,
+			    "resident identity number '110101202612080017' has a birth date in the future: 2026-12-08");
+	assert_int_equal(sc_id_ric_check("11010120261208001"), '7');
+	assert_int_equal(sc_id_classify_at(SC_SCHEME_CN_RIC | SC_SCHEME_CN_USCC,
+					   "110101202612080017", 18, today + 1, &k, &d), SC_OK);
+	assert_int_equal(k, SC_KIND_PERSON);
+	/* the birth date of an attempt */
+	assert_true(sc_id_ric_birth("110105199003071239", 18, &birth));
+	assert_int_equal(birth, sc_date_from_ymd(1990, 3, 7));
+	assert_false(sc_id_ric_birth("911019199002300009", 18, &birth));
+	assert_false(sc_id_ric_birth("913604260002237818", 18, &birth));
 }
 
 static void uscc(void **state)
@@ -92,9 +134,12 @@ static void date_shaped_uscc(void **state)
 	/* a generated organisation whose RIC check holds by chance */
 	assert_int_equal(classify("913604260002237818", &k, &d), SC_OK);
 	assert_int_equal(k, SC_KIND_ORG);
-	/* 2099 is still a birth year: a person */
+	/* 2099 is still a birth year: a person's id, valid from that day */
 	snprintf(ric, sizeof(ric), "11010120991231001%c", sc_id_ric_check("11010120991231001"));
-	assert_int_equal(classify(ric, &k, &d), SC_OK);
+	assert_int_equal(classify(ric, &k, &d), SC_EINVAL);
+	assert_non_null(strstr(d.message, "birth date in the future: 2099-12-31"));
+	assert_int_equal(sc_id_classify_at(SC_SCHEME_CN_RIC | SC_SCHEME_CN_USCC, ric, 18,
+					   sc_date_from_ymd(2099, 12, 31), &k, &d), SC_OK);
 	assert_int_equal(k, SC_KIND_PERSON);
 	/* neither check holds on a real birth date: rejected as a resident
 	 * identity number */
@@ -133,7 +178,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ric_valid), cmocka_unit_test(ric_wrong_check),
-		cmocka_unit_test(ric_bad_date_is_not_a_ric), cmocka_unit_test(uscc),
+		cmocka_unit_test(ric_bad_date_is_not_a_ric), cmocka_unit_test(ric_attempt_never_an_org),
+		cmocka_unit_test(uscc),
 		cmocka_unit_test(date_shaped_uscc), cmocka_unit_test(opaque),
 		cmocka_unit_test(kinds)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
