@@ -15,11 +15,13 @@ extern const unsigned long sc_openapi_yaml_len;
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL, *maxconn = NULL;
-	bool ledger_only = false;
+	bool ledger_only = false, reuse_port = false, metrics_key_only = false;
 	const struct opt opts[] = {{"--listen", &listen, NULL}, {"--today", &today, NULL},
 				   {"--threads", &threads, NULL},
 				   {"--max-connections", &maxconn, NULL},
-				   {"--no-snapshot", NULL, &ledger_only}, {0}};
+				   {"--no-snapshot", NULL, &ledger_only},
+				   {"--reuse-port", NULL, &reuse_port},
+				   {"--metrics-key-only", NULL, &metrics_key_only}, {0}};
 	struct sc_server_opts so = {.db = cli->db, .today = SC_DAY_NONE,
 				    .openapi = (const char *)sc_openapi_yaml,
 				    .openapi_len = sc_openapi_yaml_len};
@@ -53,6 +55,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	so.port = (uint16_t)port;
 	so.threads = nthreads > 0 ? (unsigned)nthreads : 2;
 	so.no_snapshot = ledger_only;
+	so.reuse_port = reuse_port;
+	so.metrics_key_only = metrics_key_only;
 	/* signals are taken synchronously by this thread; workers never see them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -80,10 +84,16 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmd_serve = {
 	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]\n"
-	"      [--max-connections N]",
+	"      [--max-connections N] [--reuse-port] [--metrics-key-only]",
 	"Serve the HTTP API (default 127.0.0.1:8080; port 0 picks a free one). --today\n"
 	"      fixes the date for demos and tests. Checks are answered from the decision\n"
 	"      snapshot (<ledger>.snap, built by `socred run` or by the server) for\n"
 	"      subjects unchanged since it was built; --no-snapshot reads the ledger for\n"
 	"      every check. Beyond --max-connections open at once (default 4096) a new\n"
-	"      connection is closed at once. SIGTERM stops it gracefully."};
+	"      connection is closed at once. A port in use is an error (\"address already\n"
+	"      in use\"); --reuse-port shares it with other servers started with\n"
+	"      --reuse-port (the kernel splits connections among them). /metrics answers\n"
+	"      an admin or monitor key, or a request from loopback without a key;\n"
+	"      --metrics-key-only asks for a key from loopback too (behind a reverse\n"
+	"      proxy on this host, every client comes from loopback). SIGTERM stops it\n"
+	"      gracefully."};

@@ -60,3 +60,53 @@ run_strip() {
 	     s/,"threads":[0-9]*//; s/,"phases":{[^}]*}//; s/,"image":{[^}]*}//; s/,"image":null//;
 	     s/,"record_ids":{[^}]*}//'
 }
+
+# serve_start NAME [ARGS...]: the one way a test starts a server. Runs
+# `socred serve ARGS` (with --listen 127.0.0.1:0 unless ARGS has --listen),
+# output in NAME.out and NAME.err, and waits until it answers HTTP, for up to
+# SERVE_WAIT seconds (default 60: a sanitizer or valgrind build on a loaded
+# machine starts slowly). Sets SPID, PORT and B (its base URL; 127.0.0.1 for
+# a server on 0.0.0.0). A server that exits or never answers fails the test
+# and ends it.
+serve_start() {
+	local name=$1 a host= code deadline=$((SECONDS + ${SERVE_WAIT:-60}))
+	local listen=(--listen 127.0.0.1:0)
+	shift
+	for a in "$@"; do [ "$a" = --listen ] && listen=(); done
+	"$SOCRED" serve "${listen[@]}" "$@" > "$name.out" 2> "$name.err" &
+	SPID=$!
+	PORT=
+	B=
+	while [ "$SECONDS" -le "$deadline" ]; do
+		if [ -z "$PORT" ]; then
+			PORT=$(sed -n 's|^socred: serving http://.*:\([0-9][0-9]*\)/.*|\1|p' "$name.out" 2> /dev/null)
+			host=$(sed -n 's|^socred: serving http://\(.*\):[0-9][0-9]*/.*|\1|p' "$name.out" 2> /dev/null)
+			[ "$host" = 0.0.0.0 ] && host=127.0.0.1
+			[ -n "$PORT" ] && B=http://$host:$PORT
+		fi
+		# any answer will do (a day without a rulebook answers 503)
+		if [ -n "$B" ]; then
+			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$B/healthz")
+			[ "$code" != 000 ] && return 0
+		fi
+		kill -0 "$SPID" 2> /dev/null || break
+		sleep 0.1
+	done
+	bad "socred serve $* did not answer within ${SERVE_WAIT:-60} s"
+	sed 's/^/  | /' "$name.err" | head -20
+	kill -TERM "$SPID" 2> /dev/null
+	wait "$SPID" 2> /dev/null
+	SPID=
+	finish
+	exit 1
+}
+# serve_stop: stops the server serve_start started (SIGTERM, graceful) and
+# waits for it; its exit status
+serve_stop() {
+	local rc=0
+	[ -n "${SPID:-}" ] || return 0
+	kill -TERM "$SPID" 2> /dev/null
+	wait "$SPID" || rc=$?
+	SPID=
+	return "$rc"
+}
