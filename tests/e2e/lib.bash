@@ -92,7 +92,7 @@ serve_start() {
 		kill -0 "$SPID" 2> /dev/null || break
 		sleep 0.1
 	done
-	bad "socred serve $* did not answer within ${SERVE_WAIT:-60} s"
+	bad "socred serve $* exited or did not answer within ${SERVE_WAIT:-60} s"
 	sed 's/^/  | /' "$name.err" | head -20
 	kill -TERM "$SPID" 2> /dev/null
 	wait "$SPID" 2> /dev/null
