@@ -525,7 +525,7 @@ static enum sc_status listen_socket(const struct sc_server_opts *opts,
 				    struct sc_diag *d)
 {
 	const char *host = opts->host ? opts->host : "127.0.0.1";
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, err;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
 
 	if (fd < 0) {
 		err = errno;

@@ -69,20 +69,28 @@ run_strip() {
 # a server on 0.0.0.0). A server that exits or never answers fails the test
 # and ends it.
 serve_start() {
-	local name=$1 a host= code deadline=$((SECONDS + ${SERVE_WAIT:-60}))
+	local name=$1 a host= code= deadline=$((SECONDS + ${SERVE_WAIT:-60}))
 	local listen=(--listen 127.0.0.1:0)
 	shift
 	for a in "$@"; do [ "$a" = --listen ] && listen=(); done
-	"$SOCRED" serve "${listen[@]}" "$@" > "$name.out" 2> "$name.err" &
+	# emptied here, not by the redirection in the child: a previous
+	# server's line must not be read as this one's
+	: > "$name.out"
+	: > "$name.err"
+	"$SOCRED" serve "${listen[@]}" "$@" >> "$name.out" 2>> "$name.err" &
 	SPID=$!
 	PORT=
 	B=
 	while [ "$SECONDS" -le "$deadline" ]; do
 		if [ -z "$PORT" ]; then
-			PORT=$(sed -n 's|^socred: serving http://.*:\([0-9][0-9]*\)/.*|\1|p' "$name.out" 2> /dev/null)
-			host=$(sed -n 's|^socred: serving http://\(.*\):[0-9][0-9]*/.*|\1|p' "$name.out" 2> /dev/null)
-			[ "$host" = 0.0.0.0 ] && host=127.0.0.1
-			[ -n "$PORT" ] && B=http://$host:$PORT
+			# "socred: serving http://HOST:PORT/ (...)", read once
+			a=$(sed -n 's|^socred: serving http://\(.*\):\([0-9][0-9]*\)/ .*|\1 \2|p' "$name.out")
+			if [ -n "$a" ]; then
+				host=${a% *}
+				PORT=${a#* }
+				[ "$host" = 0.0.0.0 ] && host=127.0.0.1
+				B=http://$host:$PORT
+			fi
 		fi
 		# any answer will do (a day without a rulebook answers 503)
 		if [ -n "$B" ]; then
@@ -92,8 +100,12 @@ serve_start() {
 		kill -0 "$SPID" 2> /dev/null || break
 		sleep 0.1
 	done
-	bad "socred serve $* exited or did not answer within ${SERVE_WAIT:-60} s"
-	sed 's/^/  | /' "$name.err" | head -20
+	if kill -0 "$SPID" 2> /dev/null; then
+		bad "socred serve $* did not answer within ${SERVE_WAIT:-60} s (at ${B:-no address yet}: ${code:-no request})"
+	else
+		bad "socred serve $* exited before it answered"
+	fi
+	sed 's/^/  | /' "$name.out" "$name.err" | head -20
 	kill -TERM "$SPID" 2> /dev/null
 	wait "$SPID" 2> /dev/null
 	SPID=
