@@ -55,6 +55,9 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
            '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // waits are on conditions; their bound is generous for a loaded machine
+  // (a sanitizer build of the server beside Chromium)
+  page.setDefaultTimeout(120000);
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', e => problems.push(String(e)));
 });
