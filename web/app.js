@@ -106,7 +106,7 @@ function logout(role, then) {
 /* ---- public search ---- */
 
 function viewSearch() {
-  const q = h('input', { id: 'q', name: 'q', required: true, minlength: 2, size: 32 });
+  const q = h('input', { id: 'q', name: 'q', required: true, size: 32 });
   const out = h('div', { id: 'results' });
   const form = h('form', { role: 'search', 'aria-label': 'Search the public lists', onsubmit: async ev => {
     ev.preventDefault();
@@ -123,7 +123,7 @@ function viewSearch() {
     } catch (e) { out.replaceChildren(errorBox(e)); }
   } }, h('label', { for: 'q' }, 'Name or identity number', q), h('button', { type: 'submit' }, 'Search'));
   show(h('h2', {}, 'Public search'),
-       h('p', {}, 'Look up a person or an organisation on the public lists. Persons are shown masked.'), form, out);
+       h('p', {}, 'Look up a person by the whole name or identity number, or an organisation by its name or the start of it. Persons are shown masked.'), form, out);
 }
 
 /* ---- my credit ---- */

@@ -118,9 +118,20 @@ enum sc_status sc_store_name_set(struct sc_store *st, struct sc_text subject,
 /* SC_OK or SC_ENOTFOUND (none registered). */
 enum sc_status sc_store_name_get(struct sc_store *st, const char *subject,
 				 char *name, size_t size, struct sc_diag *d);
+/* How a search found a subject: what the caller supplied of it. */
+enum sc_name_match {
+	SC_NAME_BY_ID = 0,     /* q is its id */
+	SC_NAME_BY_NAME = 1,   /* q is its whole name (the same search key) */
+	SC_NAME_BY_PREFIX = 2, /* an organisation whose name starts with q */
+};
 typedef enum sc_status (*sc_store_name_fn)(void *ctx, const char *subject,
-					   const char *name);
-/* Subjects whose id or registered name starts with q (at most `limit`). */
+					   const char *name,
+					   enum sc_name_match how);
+/* Subjects found by q (at most `limit`, each once, by its first way here):
+ * the subject whose id is q (as given, or folded by sc_text_fold with its
+ * ASCII letters in upper or in lower case); every subject whose registered
+ * name has q's search key (sc_text_fold); organisations whose name's key
+ * starts with q's. Never a person by the start of its name or id. */
 enum sc_status sc_store_name_search(struct sc_store *st, const char *q,
 				    size_t limit, sc_store_name_fn cb, void *ctx,
 				    struct sc_diag *d);

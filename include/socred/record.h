@@ -44,5 +44,13 @@ size_t sc_text_repair(char *s, size_t len);
 /* Free text (ref): valid UTF-8, no control characters, <= max bytes. */
 enum sc_status sc_text_check(const char *s, size_t len, size_t max,
 			     struct sc_diag *d);
+/* The search key of a name or an id (len bytes): Unicode NFKC with case
+ * folding, so that full-width and half-width forms, composed and decomposed
+ * forms, and upper and lower case give the same key; runs of spaces (any
+ * Unicode space) as one, none at either end. SC_OK: *out (caller frees
+ * with free()) holds *outlen bytes and a NUL. SC_EINVAL (not UTF-8 text
+ * without control characters), SC_ENOMEM. */
+enum sc_status sc_text_fold(const char *s, size_t len, char **out,
+			    size_t *outlen);
 
 #endif

@@ -18,6 +18,10 @@ struct sc_server_opts {
 	sc_day today;             /* SC_DAY_NONE: the clock's date */
 	bool no_snapshot;         /* checks read the ledger (to compare, to measure) */
 	unsigned max_connections; /* open at once; beyond, refused (0: 4096) */
+	/* requests without a valid API key, per client address (IPv4, IPv6
+	 * /64): rate a second, in bursts of up to burst (>= 1); beyond, 429
+	 * with Retry-After. rate 0: no limit */
+	double rate, burst;
 	bool reuse_port;          /* SO_REUSEPORT: share the port with other servers */
 	bool metrics_key_only;    /* /metrics needs a key from loopback too */
 	const char *openapi;      /* the OpenAPI document (borrowed) */

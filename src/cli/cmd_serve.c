@@ -9,22 +9,45 @@
 #include "cli.h"
 #include "socred/server.h"
 
+/* Requests a second, and in a burst, per client address without an API
+ * key, by default: a person at the portal never meets the limit; trying
+ * resident ids at it takes longer than a year per address for as few as
+ * 63 M ids (docs/socred.1). */
+#define RATE_DEFAULT 2
+#define BURST_DEFAULT 40
+#define RATE_MAX 1e6
+
+/* a number from lo to RATE_MAX, into *out; false if s is not one */
+static bool parse_number(const char *s, double lo, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= lo && v <= RATE_MAX))
+		return false;
+	*out = v;
+	return true;
+}
+
 extern const unsigned char sc_openapi_yaml[];
 extern const unsigned long sc_openapi_yaml_len;
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL, *maxconn = NULL;
+	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL, *maxconn = NULL,
+		   *rate = NULL, *burst = NULL;
 	bool ledger_only = false, reuse_port = false, metrics_key_only = false;
 	const struct opt opts[] = {{"--listen", &listen, NULL}, {"--today", &today, NULL},
 				   {"--threads", &threads, NULL},
 				   {"--max-connections", &maxconn, NULL},
+				   {"--rate", &rate, NULL}, {"--burst", &burst, NULL},
 				   {"--no-snapshot", NULL, &ledger_only},
 				   {"--reuse-port", NULL, &reuse_port},
 				   {"--metrics-key-only", NULL, &metrics_key_only}, {0}};
 	struct sc_server_opts so = {.db = cli->db, .today = SC_DAY_NONE,
 				    .openapi = (const char *)sc_openapi_yaml,
-				    .openapi_len = sc_openapi_yaml_len};
+				    .openapi_len = sc_openapi_yaml_len,
+				    .rate = RATE_DEFAULT, .burst = BURST_DEFAULT};
 	struct sc_server *srv = NULL;
 	char host[64];
 	const char *colon;
@@ -49,6 +72,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (maxconn && (strtol(maxconn, NULL, 10) < 1 || strtol(maxconn, NULL, 10) > 65536))
 		return cli_fail("--max-connections takes a whole number from 1 to 65536");
 	so.max_connections = maxconn ? (unsigned)strtol(maxconn, NULL, 10) : 0;
+	if (rate && !parse_number(rate, 0, &so.rate))
+		return cli_fail("--rate takes requests a second from 0 (no limit) to 1000000, e.g. 2 or 0.5");
+	if (burst && !parse_number(burst, 1, &so.burst))
+		return cli_fail("--burst takes a number of requests from 1 to 1000000");
 	if (today && !sc_date_parse(today, strlen(today), &so.today))
 		return cli_fail("--today '%s' is not a real day as YYYY-MM-DD", today);
 	so.host = host;
@@ -84,16 +111,19 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmd_serve = {
 	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]\n"
-	"      [--max-connections N] [--reuse-port] [--metrics-key-only]",
+	"      [--max-connections N] [--rate N] [--burst N] [--reuse-port] [--metrics-key-only]",
 	"Serve the HTTP API (default 127.0.0.1:8080; port 0 picks a free one). --today\n"
 	"      fixes the date for demos and tests. Checks are answered from the decision\n"
 	"      snapshot (<ledger>.snap, built by `socred run` or by the server) for\n"
 	"      subjects unchanged since it was built; --no-snapshot reads the ledger for\n"
 	"      every check. Beyond --max-connections open at once (default 4096) a new\n"
-	"      connection is closed at once. A port in use is an error (\"address already\n"
-	"      in use\"); --reuse-port shares it with other servers started with\n"
-	"      --reuse-port (the kernel splits connections among them). /metrics answers\n"
-	"      an admin or monitor key, or a request from loopback without a key;\n"
-	"      --metrics-key-only asks for a key from loopback too (behind a reverse\n"
-	"      proxy on this host, every client comes from loopback). SIGTERM stops it\n"
-	"      gracefully."};
+	"      connection is closed at once. Requests without a valid API key are\n"
+	"      limited per client address (IPv4, IPv6 /64), loopback included, to\n"
+	"      --rate a second (default 2; 0: no limit) in bursts of up to --burst\n"
+	"      (default 40); beyond, 429 with Retry-After. A port in use is an error\n"
+	"      (\"address already in use\"); --reuse-port shares it with other servers\n"
+	"      started with --reuse-port (the kernel splits connections among them).\n"
+	"      /metrics answers an admin or monitor key, or a request from loopback\n"
+	"      without a key; --metrics-key-only asks for a key from loopback too\n"
+	"      (behind a reverse proxy on this host, every client comes from\n"
+	"      loopback). SIGTERM stops it gracefully."};

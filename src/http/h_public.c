@@ -1,44 +1,37 @@
-/* Public search of the public lists (like Credit China): by id or by a
- * registered name's prefix. Each entry shows the finding, the issuing body,
- * the case number, since, until and the list's basis. Persons' names and
- * ids are masked unless the list says `disclose: full`; organisations are
- * shown in full. */
+/* Public search of the public lists (like Credit China): by an id, by a
+ * whole name, or by the start of an organisation's name. Each entry shows
+ * the finding, the issuing body, the case number, since, until and the
+ * list's basis. Organisations are shown in full (their records are public
+ * by law), and so are persons on a list that says `disclose: full`. Other
+ * persons are masked: an anonymous caller learns nothing of them that it
+ * did not supply. A person is found only by the whole id or the whole
+ * name (sc_text_fold: any case, width or Unicode form), never by a
+ * prefix, and a masked entry shows a fixed mask in place of the id, and of
+ * the name the first character of the caller's own query, when the query
+ * was the name: neither the name's length nor any digit of the id. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 #include "socred/eval.h"
+#include "socred/record.h"
 #include "socred/report.h"
 
 #define SEARCH_MATCHES_MAX 50
-#define SEARCH_QUERY_MIN 2
+#define MASK "\xc2\xb7" /* U+00B7 middle dot: what is withheld */
 
-/* "360426199101010071" -> "3604**********0071" */
-static void mask_id(const char *id, char *out, size_t size)
+/* The masked name: the first character of q (UTF-8), then the mask. */
+static void mask_name(const char *q, enum sc_name_match how, char *out, size_t size)
 {
-	size_t n = strlen(id);
+	size_t k = 0;
 
-	snprintf(out, size, "%s", id);
-	for (size_t i = 4; i + 4 < n && i < size - 1; i++)
-		out[i] = '*';
-}
-
-/* Keeps the first character (UTF-8 aware), one '*' for each of the rest. */
-static void mask_name(const char *name, char *out, size_t size)
-{
-	size_t i = 0, o = 0;
-
-	if (!*name || size < 8) {
-		if (size)
-			out[0] = '\0';
-		return;
-	}
-	do
-		out[o++] = name[i++];
-	while (name[i] && ((unsigned char)name[i] & 0xC0) == 0x80 && o < size - 1);
-	for (; name[i] && o < size - 1; i++)
-		if (((unsigned char)name[i] & 0xC0) != 0x80 && name[i] != ' ')
-			out[o++] = '*';
-	out[o] = '\0';
+	while (q[k] == ' ')
+		q++;
+	if (how == SC_NAME_BY_NAME && q[k])
+		do
+			k++;
+		while (((unsigned char)q[k] & 0xC0) == 0x80);
+	snprintf(out, size, "%.*s" MASK, (int)k, q);
 }
 
 struct search {
@@ -48,9 +41,11 @@ struct search {
 	json_t *results;
 	struct sc_eval *ev;
 	size_t seen;
+	const char *q;
 };
 
-static enum sc_status visit(void *ctx, const char *subject, const char *name)
+static enum sc_status visit(void *ctx, const char *subject, const char *name,
+			    enum sc_name_match how)
 {
 	struct search *s = ctx;
 	const struct sc_rulebook *rb = s->r->rb;
@@ -77,8 +72,8 @@ static enum sc_status visit(void *ctx, const char *subject, const char *name)
 		sc_rulebook_list_info(rb, h[i].list, &li);
 		mask = l.view.kind != SC_KIND_ORG && !li.disclose_full;
 		if (mask) {
-			mask_id(subject, id, sizeof(id));
-			mask_name(name, nm, sizeof(nm));
+			snprintf(id, sizeof(id), MASK);
+			mask_name(s->q, how, nm, sizeof(nm));
 		} else {
 			snprintf(id, sizeof(id), "%s", subject);
 			snprintf(nm, sizeof(nm), "%s", name);
@@ -102,17 +97,24 @@ static void search(struct sc_req *r, struct sc_store *st, int list)
 {
 	const char *q = sc_req_query(r, "q");
 	struct search s = {.r = r, .st = st, .list = list, .results = json_array(),
-			   .ev = sc_eval_new(r->rb)};
+			   .ev = sc_eval_new(r->rb), .q = q};
 	struct sc_diag d;
+	char *key = NULL;
+	size_t n = 0;
 
-	if (!q || strlen(q) < SEARCH_QUERY_MIN || strlen(q) > SC_LIMIT_PERSON_NAME) {
-		sc_reply_errorf(r, 400, "q", "query parameter 'q' is required: an id or the start of a name, %d to %d bytes",
-				SEARCH_QUERY_MIN, SC_LIMIT_PERSON_NAME);
+	if (!q || strlen(q) > SC_LIMIT_PERSON_NAME) {
+		sc_reply_errorf(r, 400, "q", "query parameter 'q' is required: an id, a whole name or the"
+				" start of an organisation's name, 1 to %d bytes", SC_LIMIT_PERSON_NAME);
 		goto out;
 	}
 	sc_diag_clear(&d);
 	if (sc_text_check(q, strlen(q), SC_LIMIT_PERSON_NAME, &d)) {
 		sc_reply_errorf(r, 400, "q", "query parameter 'q': %s", d.message);
+		goto out;
+	}
+	if (sc_text_fold(q, strlen(q), &key, &n) || n == 0) {
+		sc_reply_errorf(r, 400, "q", "query parameter 'q' is blank: give an id, a whole name or the"
+				" start of an organisation's name");
 		goto out;
 	}
 	if (!s.ev || sc_store_name_search(st, q, SEARCH_MATCHES_MAX + 1, visit, &s, &d)) {
@@ -123,6 +125,7 @@ static void search(struct sc_req *r, struct sc_store *st, int list)
 					"at", sc_report_day(sc_req_today(r)), "results", s.results,
 					"truncated", s.seen > SEARCH_MATCHES_MAX));
 out:
+	free(key);
 	json_decref(s.results);
 	sc_eval_free(s.ev);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "decisions.h"
+#include "ratelimit.h"
 #include "socred/access.h"
 #include "socred/arena.h"
 #include "socred/process.h"
@@ -66,6 +67,7 @@ struct sc_metrics {
 	atomic_ulong records_filed;
 	atomic_ulong connections_open;    /* now */
 	atomic_ulong connections_refused; /* beyond the limit, since start */
+	atomic_ulong rate_limited;        /* keyless requests over --rate: 429 */
 };
 
 /* ---- keys read recently (see auth.c) ---- */
@@ -99,6 +101,7 @@ struct sc_server {
 	struct sc_decisions decisions;
 	struct sc_keycache keys;
 	unsigned max_conns;            /* --max-connections */
+	struct sc_ratelimit *rl;       /* keyless requests per address; NULL: none */
 	char *openapi;
 	size_t openapi_len;
 };
@@ -125,6 +128,7 @@ struct sc_req {
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
+	unsigned retry_after;   /* seconds, for a 429's Retry-After; 0: none */
 	double start;
 	int route;              /* index into the route table, for metrics */
 	const struct sc_rulebook *rb; /* the version in force on the request's day */

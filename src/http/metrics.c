@@ -91,6 +91,11 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			   "# TYPE socred_connections_refused_total counter\nsocred_connections_refused_total %lu\n",
 			(unsigned long)srv->metrics.connections_open,
 			(unsigned long)srv->metrics.connections_refused);
+		fprintf(f, "# HELP socred_rate_limited_total Requests without a valid key refused (429): over --rate for their address.\n"
+			   "# TYPE socred_rate_limited_total counter\nsocred_rate_limited_total %lu\n"
+			   "# HELP socred_rate_limit_evictions_total Client buckets taken over by another address (the table is full).\n"
+			   "# TYPE socred_rate_limit_evictions_total counter\nsocred_rate_limit_evictions_total %lu\n",
+			(unsigned long)srv->metrics.rate_limited, sc_ratelimit_evictions(srv->rl));
 		fprintf(f, "# HELP socred_snapshot_builds_total Decision snapshots built by this server.\n"
 			   "# TYPE socred_snapshot_builds_total counter\n"
 			   "socred_snapshot_builds_total{result=\"ok\"} %lu\n"

@@ -229,6 +229,25 @@ static void audit_refusal(struct sc_req *r)
 	sc_audit_queue_push(&r->srv->audit, r, action, "", r->audit_result);
 }
 
+/* A request without a valid API key takes a token of its address's bucket;
+ * true, after replying 429 with Retry-After, when the bucket is empty. */
+static bool over_limit(struct sc_req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned wait = 1;
+
+	if (!r->srv->rl)
+		return false;
+	ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (sc_ratelimit_take(r->srv->rl, ci ? ci->client_addr : NULL, now_s(), &wait))
+		return false;
+	atomic_fetch_add(&r->srv->metrics.rate_limited, 1);
+	r->retry_after = wait;
+	sc_reply_errorf(r, 429, NULL, "too many requests without an API key from this address:"
+			" try again in %u s", wait);
+	return true;
+}
+
 static void dispatch(struct sc_req *r)
 {
 	const char *params[4] = {0};
@@ -248,6 +267,10 @@ static void dispatch(struct sc_req *r)
 			break;
 		}
 	}
+	/* keyless requests are limited per address before any work; a request
+	 * with a key that turns out unknown is counted as keyless below */
+	if (!MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization") && over_limit(r))
+		return;
 	if (!rt) {
 		if (path_known)
 			sc_reply_errorf(r, 405, NULL, "method %s is not allowed on %s", r->method, r->path);
@@ -265,8 +288,10 @@ static void dispatch(struct sc_req *r)
 	}
 	st = sc_pool_get(&r->srv->pool);
 	if ((st_code = sc_auth_resolve(r, st))) {
-		sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
-		audit_refusal(r);
+		if (!over_limit(r)) {
+			sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
+			audit_refusal(r);
+		}
 	} else if (!(rt->roles & (1u << r->role))) {
 		if (r->role == SC_ROLE_PUBLIC) {
 			sc_reply_errorf(r, 401, NULL, "this resource needs an API key (Authorization: Bearer ...)");
@@ -316,6 +341,11 @@ static enum MHD_Result respond(struct sc_req *r)
 				: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
 				  " connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (r->retry_after) {
+		char s[16];
+		snprintf(s, sizeof(s), "%u", r->retry_after);
+		MHD_add_response_header(resp, "Retry-After", s);
+	}
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	sc_metrics_observe(&r->srv->metrics, r->route, r->status, now_s() - r->start);
@@ -587,6 +617,11 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	if ((rc = listen_socket(opts, &addr, &lfd, d)))
 		goto fail;
 	srv->max_conns = opts->max_connections ? opts->max_connections : SC_HTTP_CONNECTIONS_MAX;
+	if (opts->rate > 0 &&
+	    !(srv->rl = sc_ratelimit_new(opts->rate, opts->burst < 1 ? 1 : opts->burst, SC_RATELIMIT_BUCKETS))) {
+		rc = SC_ENOMEM;
+		goto fail;
+	}
 	srv->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD, 0, on_accept, srv, on_request, srv,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
@@ -637,6 +672,7 @@ void sc_server_stop(struct sc_server *s)
 	sc_audit_queue_stop(&s->audit);
 	sc_decisions_stop(&s->decisions);
 	sc_pool_release(&s->pool);
+	sc_ratelimit_free(s->rl);
 	for (size_t i = 0; i < s->nversions; i++)
 		sc_rulebook_free(s->versions[i].rb);
 	free(s->versions);

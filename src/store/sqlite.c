@@ -192,6 +192,18 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
 	"INSERT INTO counts VALUES('subject_keys_new', 0), ('subject_key_merges', 0);\n",
+	/* 15 -> 16: public search by a name's search key (sc_name_key: NFKC,
+	 * case folded): a person by the whole key only, an organisation by its
+	 * start as well (names_org); org follows the subject's kind */
+	"ALTER TABLE names ADD COLUMN key TEXT;\n"
+	"ALTER TABLE names ADD COLUMN org INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE names SET key = sc_name_key(name), org = coalesce((SELECT kind = " SC_KIND_ORG_STR
+	" FROM subjects WHERE id = names.subject), 0);\n"
+	"DROP INDEX names_name;\n"
+	"CREATE INDEX names_key ON names(key);\n"
+	"CREATE INDEX names_org ON names(key) WHERE org = 1;\n"
+	"CREATE TRIGGER names_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
+	" UPDATE names SET org = (NEW.kind = " SC_KIND_ORG_STR ") WHERE subject = NEW.id; END;\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
@@ -508,7 +520,8 @@ static enum sc_status lite_open(const char *path, unsigned flags,
 	if (flags & SC_STORE_LEAN)
 		cache_set(l, l->base_kib = LEAN_CACHE_KIB);
 	/* a ledger created now is brought up to date untold */
-	if ((st = sc_lite_bysubj_register(l, d)) || (st = check_schema(l, flags, &created, d)) ||
+	if ((st = sc_lite_bysubj_register(l, d)) || (st = sc_lite_names_register(l, d)) ||
+	    (st = check_schema(l, flags, &created, d)) ||
 	    (st = migrate(l, created ? NULL : upgrade, ctx, d)))
 		goto fail;
 	if (!mem) {

@@ -212,6 +212,12 @@ enum sc_status sc_lite_bysubj_flush(struct lite *l, struct sc_diag *d);
 void sc_lite_bysubj_drop(struct lite *l);
 enum sc_status sc_lite_bysubj_build(struct lite *l, struct sc_diag *d);
 enum sc_status sc_lite_bysubj_register(struct lite *l, struct sc_diag *d);
+/* Registers sc_name_key(text), a name's search key (sqlite_process.c), on
+ * the connection: the names table's key column is made with it. */
+enum sc_status sc_lite_names_register(struct lite *l, struct sc_diag *d);
+/* SC_KIND_ORG in SQL text */
+#define SC_KIND_ORG_STR "2"
+_Static_assert(SC_KIND_ORG == 2, "SC_KIND_ORG_STR");
 
 /* sqlite_ckpt.c: a checkpointer thread for an ingesting connection.
  * start: NULL when it cannot (checkpoints then stay in the hook); kick: a

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "socred/record.h"
 #include "sqlite_impl.h"
 
 static sc_day col_day(sqlite3_stmt *s, int c)
@@ -664,8 +665,12 @@ static enum sc_status name_set(struct lite *l, struct sc_text subject,
 
 	if (st)
 		return st;
-	if ((st = sc_lite_prepare(l, "INSERT INTO names(subject, name, date) VALUES(?1, ?2, ?3)"
-			  " ON CONFLICT(subject) DO UPDATE SET name = excluded.name, date = excluded.date"
+	/* the search key is sc_name_key's; org: found by a prefix too */
+	if ((st = sc_lite_prepare(l, "INSERT INTO names(subject, name, date, key, org)"
+			  " VALUES(?1, ?2, ?3, sc_name_key(?2),"
+			  " coalesce((SELECT kind = " SC_KIND_ORG_STR " FROM subjects WHERE id = ?1), 0))"
+			  " ON CONFLICT(subject) DO UPDATE SET name = excluded.name, date = excluded.date,"
+			  " key = excluded.key, org = excluded.org"
 			  " WHERE excluded.date >= names.date AND excluded.name <> names.name", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, sid);
@@ -715,38 +720,109 @@ static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
 	return st;
 }
 
+/* sc_name_key(text): the text's search key (sc_text_fold), NULL for text
+ * that has none (not UTF-8). Deterministic: the key column is filled with
+ * it, at a register and by the migration that added the column. */
+static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	char *key = NULL;
+	size_t n = 0;
+	enum sc_status st;
+
+	(void)argc;
+	if (!t) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	st = sc_text_fold(t, (size_t)sqlite3_value_bytes(argv[0]), &key, &n);
+	if (st == SC_ENOMEM)
+		sqlite3_result_error_nomem(cx);
+	else if (st)
+		sqlite3_result_null(cx);
+	else
+		sqlite3_result_text(cx, key, (int)n, free);
+}
+
+enum sc_status sc_lite_names_register(struct lite *l, struct sc_diag *d)
+{
+	if (sqlite3_create_function(l->db, "sc_name_key", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+				    NULL, name_key_fn, NULL, NULL) != SQLITE_OK)
+		return sc_lite_db_err(l, d, "cannot register sc_name_key");
+	return SC_OK;
+}
+
+/* ASCII letters of s in upper case (up) or lower case, into out */
+static void ascii_case(const char *s, char *out, size_t size, bool up)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < size; i++)
+		out[i] = up && s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 32)
+			 : !up && s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+	out[i] = '\0';
+}
+
+#define BY_ID(p)                                                                   \
+	" SELECT su.ext_id AS ext_id, coalesce(n.name, '') AS name, 0 AS how FROM subjects su" \
+	" LEFT JOIN names n ON n.subject = su.id WHERE su.id = " SC_SUBJECT_ID(p)
+
 static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 				       sc_store_name_fn cb, void *ctx,
 				       struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
-	char above[SC_LIMIT_PERSON_NAME + 1];
-	size_t n = strlen(q);
+	char *key = NULL, *above = NULL, up[SC_LIMIT_SUBJECT_ID + 1], low[SC_LIMIT_SUBJECT_ID + 1];
+	size_t n = 0;
 	enum sc_status st;
 	int rc = SQLITE_DONE;
 
-	/* exact id, or a name prefix: the names from q up to, not including,
-	 * q followed by the byte 0xff, which no UTF-8 text holds; a range of
-	 * the names_name index (bound, so no pattern characters leak in) */
-	if (n > SC_LIMIT_PERSON_NAME) /* longer than any name or id: none */
+	/* longer than any name or id, or no text: none */
+	if (strlen(q) > SC_LIMIT_PERSON_NAME || sc_text_fold(q, strlen(q), &key, &n))
 		return SC_OK;
-	memcpy(above, q, n);
+	/* an id as given, and its key in upper and in lower case (ids are
+	 * ASCII: the key of a full-width id is the id) */
+	ascii_case(key, up, sizeof(up), true);
+	ascii_case(key, low, sizeof(low), false);
+	/* a name's whole key (persons and organisations), or the start of an
+	 * organisation's: a range of the partial index names_org, from the key
+	 * up to, not including, the key followed by the byte 0xff, which no
+	 * UTF-8 text holds (bound, so no pattern characters leak in). A
+	 * subject found more than one way is given once, the closest way. */
+	if (!(above = malloc(n + 1))) {
+		st = SC_ENOMEM;
+		goto out;
+	}
+	memcpy(above, key, n);
 	above[n] = (char)0xff;
-	if ((st = sc_lite_prepare(l, "SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"
-			  " LEFT JOIN names n ON n.subject = su.id WHERE su.id = " SC_SUBJECT_ID("?1")
-			  " UNION SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"
-			  " WHERE n.name >= ?1 AND n.name < ?3 LIMIT ?2", &s, d)))
-		return st;
+	if ((st = sc_lite_prepare(l, "SELECT ext_id, name, min(how) FROM ("
+			  BY_ID("?1") " UNION ALL" BY_ID("?2") " UNION ALL" BY_ID("?3")
+			  " UNION ALL SELECT * FROM (SELECT su.ext_id, n.name, 1 FROM names n"
+			  " JOIN subjects su ON su.id = n.subject WHERE ?6 AND n.key = ?4 LIMIT ?7)"
+			  " UNION ALL SELECT * FROM (SELECT su.ext_id, n.name, 2 FROM names n"
+			  " JOIN subjects su ON su.id = n.subject WHERE ?6 AND n.org = 1"
+			  " AND n.key >= ?4 AND n.key < ?5 AND su.kind = " SC_KIND_ORG_STR " LIMIT ?7))"
+			  " GROUP BY ext_id ORDER BY 3, 1 LIMIT ?7", &s, d)))
+		goto out;
 	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)limit);
-	sqlite3_bind_text(s, 3, above, (int)n + 1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, up, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, low, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, key, (int)n, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, above, (int)n + 1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, n > 0);
+	sqlite3_bind_int64(s, 7, (int64_t)limit);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		st = cb(ctx, (const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1));
+			(const char *)sqlite3_column_text(s, 1),
+			(enum sc_name_match)sqlite3_column_int(s, 2));
 	if (!st && rc != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot search names");
+out:
 	sqlite3_finalize(s);
+	free(above);
+	free(key);
 	return st;
 }
 

@@ -24,12 +24,15 @@ register,,person-0003,,2020-01-01,,,person,Li Ming
 CSV
 expect_rc 0 "$SOCRED" ingest r.csv
 serve_start serve --today 2025-06-01
-curl -s "$B/v1/search?q=Li" > resp
-has resp '"list":"masked","label":"masked","subject":"pers***0001","name":"L****"'
+curl -s "$B/v1/search?q=Li%20Lei" > resp
+has resp '"list":"masked","label":"masked","subject":"·","name":"L·"'
+hasnt resp '"name":"Li Lei"'
+hasnt resp 'person-0001'
+curl -s "$B/v1/search?q=Li%20Na" > resp
 has resp '"list":"full","label":"full","subject":"person-0002","name":"Li Na"'
+curl -s "$B/v1/search?q=person-0003" > resp
 hasnt resp '"list":"private"'
-hasnt resp 'Li Lei'
-hasnt resp 'person-0003'
+hasnt resp 'Li Ming'
 curl -s -o resp -w '%{http_code}' "$B/v1/lists/private?q=Li" > code
 eq "$(cat code)" "404" "a list that is not public cannot be searched"
 kill -TERM $SPID

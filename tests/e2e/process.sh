@@ -146,12 +146,14 @@ has resp '"list":"serious_tax_violators","label":"Major tax violation and dishon
 op,record_id,subject,type,date,source,ref
 ,c9,$Q,court.judgment_default,2026-01-01,court,(2026) Jing 0105 Zhi 3
 CSV
+req 200 "" GET "/v1/lists/judgment_defaulters?q=Zhang%20Wei"
+has resp '"subject":"·","name":"Z·","finding":"court.judgment_default","issued_by":"People'"'"'s courts","case":"(2026) Jing 0105 Zhi 3"'
+hasnt resp '"name":"Zhang Wei"'
 req 200 "" GET "/v1/lists/judgment_defaulters?q=Zhang"
-has resp '"subject":"1101**********002X","name":"Z*******","finding":"court.judgment_default","issued_by":"People'"'"'s courts","case":"(2026) Jing 0105 Zhi 3"'
-hasnt resp 'Zhang Wei'
+has resp '"results":[]'
 req 200 "" GET "/v1/lists/judgment_defaulters?q=$Q"
-has resp '"subject":"1101**********002X"'
-req 400 "" GET "/v1/search?q=Z"
+has resp '"subject":"·","name":"·"'
+req 400 "" GET "/v1/search?q=%20"
 req 404 "" GET "/v1/lists/no_such_list?q=Zhang"
 stop
 expect_rc 0 "$SOCRED" audit verify

@@ -69,14 +69,14 @@ after(async () => {
 
 test('public search finds a listed person, masked', async () => {
   await page.goto(base + '/');
-  await page.getByLabel('Name or identity number').fill('Zhang');
+  await page.getByLabel('Name or identity number').fill('zhang san');
   await page.getByRole('button', { name: 'Search' }).click();
   const card = page.locator('article.result').first();
   await card.waitFor();
   const text = await card.innerText();
   assert.match(text, /Dishonest judgment debtors/);
-  assert.match(text, /Z\*{4}/);
-  assert.match(text, /3604\*{10}0071/);
+  assert.match(text, /z·/);
+  assert.doesNotMatch(text, /3604|0071/);
   assert.match(text, /\(2025\) Gan 0426 Zhi 17/);
   assert.doesNotMatch(text, /Zhang San/);
   await shot('1-public-search');
@@ -134,7 +134,7 @@ test('keyboard: the skip link and the search form work without a mouse', async (
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
   await page.getByLabel('Name or identity number').focus();
-  await page.keyboard.type('Zhang');
+  await page.keyboard.type('Zhang San');
   await page.keyboard.press('Enter');
   await page.locator('article.result').first().waitFor();
 });

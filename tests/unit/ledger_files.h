@@ -42,9 +42,20 @@ done:
 	return n;
 }
 
+/* Turns a ledger's names back to what schema 15 had (no search key: the
+ * names_name index of the names themselves). */
+#define LEDGER_NAMES_V15                                                         \
+	" DROP TRIGGER IF EXISTS names_kind_u;"                                         \
+	" CREATE TABLE n15(subject INTEGER PRIMARY KEY REFERENCES subjects(id)," \
+	" name TEXT NOT NULL, date INTEGER NOT NULL);"                           \
+	" INSERT INTO n15 SELECT subject, name, date FROM names;"                \
+	" DROP TABLE names; ALTER TABLE n15 RENAME TO names;"                    \
+	" CREATE INDEX names_name ON names(name);"
+
 /* Turns a ledger's subjects back to what schema 14 had (one table, its
  * ext_id UNIQUE; no tiers of keys: sqlite_keys.c), on a connection
- * without foreign key checks, to test the migrations from before 15. */
+ * without foreign key checks, to test the migrations from before 15; and
+ * its names to schema 15's. */
 #define LEDGER_SUBJECTS_V14                                                      \
 	"CREATE TABLE s14(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"  \
 	" kind INTEGER NOT NULL);"                                               \
@@ -53,6 +64,7 @@ done:
 	" CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN" \
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;"                     \
 	" DROP TABLE subject_keys; DROP TABLE subject_keys_new;"                 \
-	" DELETE FROM counts WHERE name IN ('subject_keys_new', 'subject_key_merges');"
+	" DELETE FROM counts WHERE name IN ('subject_keys_new', 'subject_key_merges');" \
+	LEDGER_NAMES_V15
 
 #endif

@@ -214,12 +214,13 @@ struct found {
 	int n;
 };
 
-static enum sc_status collect_name(void *ctx, const char *subject, const char *name)
+static enum sc_status collect_name(void *ctx, const char *subject, const char *name,
+				   enum sc_name_match how)
 {
 	struct found *f = ctx;
 
 	if (f->n < 8)
-		snprintf(f->v[f->n++], sizeof(f->v[0]), "%s=%s", subject, name);
+		snprintf(f->v[f->n++], sizeof(f->v[0]), "%s=%s/%d", subject, name, (int)how);
 	return SC_OK;
 }
 
@@ -231,15 +232,25 @@ static bool has_found(const struct found *f, const char *s)
 	return false;
 }
 
-/* A name search is a range of the names index, from the prefix to the
- * prefix followed by 0xff (sqlite_process.c): every name that starts with
- * it, the prefix itself and those going on with the highest code point
- * included, and no other; or the subject whose id it is. */
-static void names_found_by_prefix(void **state)
+/* A name search finds a person by the whole id or the whole name's search
+ * key (any case, width or Unicode form; sqlite_process.c), never by a
+ * prefix; an organisation by the start of its name's key as well. */
+static void exec_sql(const char *path, const char *sql);
+
+static void names_found_by_key(void **state)
 {
-	static const char *const names[][2] = {
-		{"S1", "Li"}, {"S2", "Li Lei"}, {"S3", "Li\xf4\x8f\xbf\xbf"},
-		{"S4", "Lj"}, {"S5", "L"}, {"S6", "\xe6\x9d\x8e\xe9\x9b\xb7"}, {"S7", "Mi"}};
+	static const struct {
+		const char *id, *name;
+		enum sc_kind kind;
+	} names[] = {
+		{"S1", "Li", SC_KIND_PERSON}, {"S2", "Li Lei", SC_KIND_PERSON},
+		{"S3", "Li\xf4\x8f\xbf\xbf", SC_KIND_PERSON}, {"S4", "Lj", SC_KIND_PERSON},
+		{"S5", "L", SC_KIND_PERSON}, {"S6", "\xe6\x9d\x8e\xe9\x9b\xb7", SC_KIND_PERSON},
+		{"S7", "Mi", SC_KIND_PERSON}, {"O1", "Lijiang Trading", SC_KIND_ORG},
+		/* full-width LIJIANG */
+		{"O2", "\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xaa\xef\xbc\xa9\xef\xbc\xa1\xef\xbc\xae"
+		       "\xef\xbc\xa7 Water", SC_KIND_ORG},
+		{"O3", "\xe6\x9d\x8e\xe6\xb0\x8f\xe5\x85\xac\xe5\x8f\xb8", SC_KIND_ORG}};
 	char path[64];
 	struct sc_store *st = NULL;
 	struct sc_diag d;
@@ -253,31 +264,73 @@ static void names_found_by_prefix(void **state)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char rid[8];
 		snprintf(rid, sizeof(rid), "n%zu", i);
-		assert_int_equal(file_one(st, rid, names[i][0], SC_KIND_PERSON, &d), SC_OK);
-		assert_int_equal(sc_store_name_set(st, (struct sc_text){names[i][0], 2}, SC_KIND_PERSON,
-						   (struct sc_text){names[i][1], strlen(names[i][1])},
+		assert_int_equal(file_one(st, rid, names[i].id, names[i].kind, &d), SC_OK);
+		assert_int_equal(sc_store_name_set(st, (struct sc_text){names[i].id, 2}, names[i].kind,
+						   (struct sc_text){names[i].name, strlen(names[i].name)},
 						   20000, &d), SC_OK);
 	}
-	assert_int_equal(sc_store_name_search(st, "Li", 10, collect_name, &f, &d), SC_OK);
+	/* the whole name in any case; organisations by the start */
+	assert_int_equal(sc_store_name_search(st, "lI", 10, collect_name, &f, &d), SC_OK);
 	assert_int_equal(f.n, 3);
-	assert_true(has_found(&f, "S1=Li"));
-	assert_true(has_found(&f, "S2=Li Lei"));
-	assert_true(has_found(&f, "S3=Li\xf4\x8f\xbf\xbf"));
+	assert_true(has_found(&f, "S1=Li/1"));
+	assert_true(has_found(&f, "O1=Lijiang Trading/2"));
+	assert_true(has_found(&f, "O2=" "\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xaa\xef\xbc\xa9"
+				  "\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xa7 Water/2"));
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "LI  LEI", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "S2=Li Lei/1"));
+	/* a one-character query: the person of that whole name, no other */
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "l", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 3);
+	assert_true(has_found(&f, "S5=L/1"));
+	assert_false(has_found(&f, "S4=Lj/1"));
+	/* the start of a person's name in Chinese: only the organisation */
 	f.n = 0;
 	assert_int_equal(sc_store_name_search(st, "\xe6\x9d\x8e", 10, collect_name, &f, &d), SC_OK);
 	assert_int_equal(f.n, 1);
-	assert_true(has_found(&f, "S6=\xe6\x9d\x8e\xe9\x9b\xb7"));
-	/* an id: its subject, whatever its name */
+	assert_true(has_found(&f, "O3=\xe6\x9d\x8e\xe6\xb0\x8f\xe5\x85\xac\xe5\x8f\xb8/2"));
+	/* an id, in either case: its subject, whatever its name; an organisation
+	 * found by its id and its name's start is given once */
 	f.n = 0;
-	assert_int_equal(sc_store_name_search(st, "S7", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(sc_store_name_search(st, "s7", 10, collect_name, &f, &d), SC_OK);
 	assert_int_equal(f.n, 1);
-	assert_true(has_found(&f, "S7=Mi"));
-	/* longer than any name: none */
+	assert_true(has_found(&f, "S7=Mi/0"));
 	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "S", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 0);
+	/* longer than any name: none; blank: none */
 	memset(longq, 'L', sizeof(longq) - 1);
 	longq[sizeof(longq) - 1] = '\0';
 	assert_int_equal(sc_store_name_search(st, longq, 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(sc_store_name_search(st, "  ", 10, collect_name, &f, &d), SC_OK);
 	assert_int_equal(f.n, 0);
+	/* a subject whose kind becomes organisation is found by a prefix
+	 * then (names_kind_u), and by a prefix no longer when it is a person */
+	exec_sql(path, "UPDATE subjects SET kind = 2 WHERE ext_id = 'S4'");
+	assert_int_equal(sc_store_name_search(st, "l", 10, collect_name, &f, &d), SC_OK);
+	assert_true(has_found(&f, "S4=Lj/2"));
+	exec_sql(path, "UPDATE subjects SET kind = 1 WHERE ext_id IN ('S4', 'O1')");
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "l", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 2);
+	assert_false(has_found(&f, "O1=Lijiang Trading/2"));
+	sc_store_close(st);
+	/* a ledger from schema 15: its names get their keys on upgrade */
+	exec_sql(path, LEDGER_NAMES_V15 " UPDATE meta SET value = '15' WHERE key = 'schema';");
+	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'names_key'"), 0);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM names WHERE key IS NULL"), 0);
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "li lei", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "S2=Li Lei/1"));
+	f.n = 0;
+	assert_int_equal(sc_store_name_search(st, "lijiang", 10, collect_name, &f, &d), SC_OK);
+	assert_int_equal(f.n, 1);
+	assert_true(has_found(&f, "O2=" "\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xaa\xef\xbc\xa9"
+				  "\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xa7 Water/2"));
 	sc_store_close(st);
 	remove_ledger(path);
 }
@@ -521,12 +574,12 @@ static void subjects_keyed_in_tiers(void **state)
 	exec_sql(path, LEDGER_SUBJECTS_V14 " UPDATE meta SET value = '14' WHERE key = 'schema';");
 	assert_int_equal(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'subject_keys'"), 0);
 	assert_int_equal(sc_store_open_upgrading(path, 0, on_upgrade, steps, &st, &d), SC_OK);
-	/* told once, before the one step, which was then done */
-	assert_int_equal(steps[0], 1);
-	assert_int_equal(steps[1], 14);
-	assert_int_equal(steps[2], 15);
-	assert_int_equal(steps[3], 14);
-	assert_int_equal(count(path, "SELECT value FROM meta WHERE key = 'schema'"), 15);
+	/* told before each of the two steps, each then done */
+	assert_int_equal(steps[0], 2);
+	assert_int_equal(steps[1], 15);
+	assert_int_equal(steps[2], 16);
+	assert_int_equal(steps[3], 15);
+	assert_int_equal(count(path, "SELECT value FROM meta WHERE key = 'schema'"), 16);
 	assert_int_equal(count(path, "SELECT count(*) FROM subject_keys"), n);
 	keys_one_each(path, n);
 	assert_int_equal(count(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -540,7 +593,7 @@ static void subjects_keyed_in_tiers(void **state)
 	sc_store_close(st);
 	/* up to date: nothing to tell */
 	assert_int_equal(sc_store_open_upgrading(path, 0, on_upgrade, steps, &st, &d), SC_OK);
-	assert_int_equal(steps[0], 1);
+	assert_int_equal(steps[0], 2);
 	sc_store_close(st);
 	remove_ledger(path);
 }
@@ -550,7 +603,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
 					   cmocka_unit_test(subjects_added_first_while_new),
 					   cmocka_unit_test(events_follow_their_record),
-					   cmocka_unit_test(names_found_by_prefix),
+					   cmocka_unit_test(names_found_by_key),
 					   cmocka_unit_test(counts_follow_every_write),
 					   cmocka_unit_test(subjects_keyed_in_tiers)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
