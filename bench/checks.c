@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 			counts[k] += parts[t].counts[k];
 	}
 	printf("%s: checks %zu found %zu in %.3f s: %.0f checks/s on %d core%s"
-	       " (allow %zu, deny %zu, grant %zu, not_eligible %zu); snapshot %zu subjects, %.1f MiB\n",
+	       " (allow %zu, deny %zu, grant %zu, standard %zu); snapshot %zu subjects, %.1f MiB\n",
 	       batched ? "batched" : "one by one", n, found, t1 - t0, (double)n / (t1 - t0),
 	       nt, nt == 1 ? "" : "s", counts[0], counts[1], counts[2], counts[3],
 	       (size_t)sc_snap_count(s), (double)sc_snap_bytes(s) / 1048576.0);

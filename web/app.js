@@ -153,7 +153,7 @@ async function viewMe() {
                                         rep.history.map(p => ({ at: p.at, value: p[c.scorecard] === undefined ? null : p[c.scorecard] }))));
   const recRows = rep.records.filter(r => r.state !== 'not_applicable').map(r => h('tr', {},
     h('td', {}, r.record), h('td', {}, r.type), h('td', {}, r.date), h('td', {}, r.scorecard || '-'),
-    h('td', {}, r.points > 0 ? '+' + r.points : String(r.points)), h('td', {}, r.until === null ? 'never' : r.until),
+    h('td', {}, r.points === null ? 'not scored' : r.points > 0 ? '+' + r.points : String(r.points)), h('td', {}, r.until === null ? 'never' : r.until),
     h('td', { class: 'state-' + r.state }, r.state)));
   const field = (id2, label, el) => h('span', { class: 'field' }, h('label', { for: id2 }, label), el);
   const sel = id2 => h('select', { id: id2, name: 'record', required: true }, recOptions());
@@ -167,13 +167,13 @@ async function viewMe() {
     ...cards.map(c => h('section', { class: 'card', 'aria-label': 'Scorecard ' + c.scorecard },
       h('h3', {}, 'Scorecard ', c.scorecard),
       c.status === 'scored' ? h('p', {}, h('span', { class: 'big score' }, String(c.score)), h('span', { class: 'grade' }, 'grade ' + c.grade))
-                            : h('p', {}, c.status === 'no_consent' ? 'Not scored: you have not given consent. Your records are kept, no score is computed.' : c.status))),
+                            : h('p', {}, c.status === 'no_consent' ? 'Not scored: you have not given consent. Your records and their windows are kept; no points or score are computed.' : c.status))),
     h('div', { class: 'charts' }, hist),
     h('h3', {}, 'Lists'), rep.lists.length ? h('ul', {}, rep.lists.map(l => h('li', {}, l.list, ' (', l.kind, ') since ', l.since, ' until ', fmtUntil(l.until), ', record ', l.record)))
                                            : h('p', {}, 'You are on no list.'),
     h('h3', {}, 'Records: what each costs and when it lapses'),
     h('table', {}, h('thead', {}, h('tr', {}, ['Record', 'Type', 'Date', 'Scorecard', 'Points', 'Counts until', 'State'].map(t => h('th', { scope: 'col' }, t)))), h('tbody', {}, recRows)),
-    h('h3', {}, 'Incentives'), h('ul', {}, rep.incentives.map(i => h('li', {}, i.action, ': ', i.decision === 'grant' ? 'granted' : 'not eligible (' + i.reasons.map(x => x.reason.replace('_', ' ') + (x.required ? ' ' + x.required : '')).join('; ') + ')'))),
+    h('h3', {}, 'Incentives'), h('ul', {}, rep.incentives.map(i => h('li', {}, i.action, ': ', i.decision === 'grant' ? 'granted (instead of ' + i.standard_terms + ')' : 'standard terms: ' + i.standard_terms + ' (' + i.reasons.map(x => x.reason.replace('_', ' ') + (x.required ? ' ' + x.required : '')).join('; ') + ')'))),
     h('h3', {}, 'Who looked at my file'),
     h('table', { id: 'inquiries' }, h('thead', {}, h('tr', {}, ['When', 'Who', 'For', 'Told'].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rep.inquiries.map(q => h('tr', {}, h('td', {}, q.at), h('td', {}, q.role + ' key ' + q.key), h('td', {}, q.action), h('td', {}, q.result))))),
@@ -210,6 +210,7 @@ async function viewCounter() {
         const r = await api('/v1/check?subject=' + encodeURIComponent(subject.value.trim()) + '&action=' + encodeURIComponent(action.value), { key });
         out.replaceChildren(h('p', { class: 'decision ' + r.decision, role: 'status' }, r.decision.replace('_', ' ').toUpperCase()),
           h('p', { class: 'muted' }, r.action, ' for ', r.subject, ' on ', r.at),
+          r.standard_terms ? h('p', {}, r.decision === 'grant' ? 'Granted instead of the standard terms: ' : 'Standard terms: ', r.standard_terms) : null,
           ...r.reasons.map(x => h('div', { class: 'card' },
             x.list ? h('p', {}, 'Listed on ', h('strong', {}, x.list), x.since ? ' since ' + x.since + ' until ' + fmtUntil(x.until) : '') : null,
             x.required ? h('p', {}, 'Requires grade ', x.required, ' on ', x.scorecard) : null,

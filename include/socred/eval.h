@@ -89,8 +89,10 @@ enum sc_decision {
 	SC_DECISION_ALLOW = 0,
 	SC_DECISION_DENY = 1,
 	SC_DECISION_GRANT = 2,
-	SC_DECISION_NOT_ELIGIBLE = 3,
+	/* a benefit not granted: the action's standard terms, never a denial */
+	SC_DECISION_STANDARD = 3,
 };
+#define SC_DECISION_COUNT 4
 
 enum sc_reason_kind {
 	SC_REASON_LISTED = 0,        /* on a list the measure names */
@@ -161,7 +163,9 @@ enum sc_status sc_eval_restore(struct sc_eval *ev,
 enum sc_status sc_eval_check(struct sc_eval *ev, int action,
 			     enum sc_decision *decision,
 			     const struct sc_reason **reasons, size_t *n);
-/* "allow", "deny", "grant", "not_eligible". */
+/* "allow", "deny", "grant", "standard". A restriction answers allow or
+ * deny; a benefit grant or standard (a version published before actions
+ * were kept apart may also deny a benefit on its lists). */
 const char *sc_decision_name(enum sc_decision d);
 /* "listed", "grade", "not_listed", "grade_below", "no_consent",
  * "not_applicable". */

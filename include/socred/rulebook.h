@@ -25,6 +25,18 @@ enum sc_list_kind { SC_LIST_BLACK = 1, SC_LIST_RED = 2 };
 enum sc_status sc_rulebook_compile(const char *text, size_t len,
 				   const char *source,
 				   struct sc_rulebook **out, struct sc_diag *d);
+/* sc_rulebook_compile for a version already published in a ledger
+ * (flags SC_RULEBOOK_STORED): a version published before a rule the
+ * compiler now enforces keeps loading. Today that is an incentive measure
+ * without standard_terms (SC_RULEBOOK_DEFAULT_TERMS stands in) and an
+ * action mixing deny and incentive measures (it denies on its lists, else
+ * grants or gives the standard terms). flags 0 is sc_rulebook_compile. */
+#define SC_RULEBOOK_STORED 1u
+#define SC_RULEBOOK_DEFAULT_TERMS "the standard terms"
+enum sc_status sc_rulebook_compile_flags(const char *text, size_t len,
+					 const char *source, unsigned flags,
+					 struct sc_rulebook **out,
+					 struct sc_diag *d);
 /* Reads and compiles a file; also SC_EIO when it cannot be read. */
 enum sc_status sc_rulebook_load(const char *path, struct sc_rulebook **out,
 				struct sc_diag *d);
@@ -111,6 +123,13 @@ size_t sc_rulebook_action_count(const struct sc_rulebook *rb);
 const char *sc_rulebook_action_name(const struct sc_rulebook *rb, int action);
 int sc_rulebook_action_find(const struct sc_rulebook *rb, const char *name,
 			    size_t len);
+/* A benefit action (incentive measures) answers grant or standard; a
+ * restriction (deny measures) allow or deny. */
+bool sc_rulebook_action_is_benefit(const struct sc_rulebook *rb, int action);
+/* A benefit's standard terms, what a subject gets without it; NULL for a
+ * restriction. */
+const char *sc_rulebook_action_standard_terms(const struct sc_rulebook *rb,
+					      int action);
 
 /* Read-only views of the compiled program, for publishing it (rulebook show
  * --json, the public API). Strings are borrowed from rb; NULL when absent.
@@ -142,6 +161,7 @@ struct sc_list_info {
 };
 struct sc_measure_info {
 	const char *action, *label, *issued_by, *basis;
+	const char *standard_terms; /* incentives; NULL for a denial */
 	bool deny;             /* deny_if_listed; otherwise an incentive */
 	int scorecard, grade;  /* grant_if_grade_at_least; -1 otherwise */
 	size_t nlists;         /* sc_rulebook_measure_list() */

@@ -17,7 +17,7 @@
 
 /* Exit codes. */
 #define EXIT_OK 0
-#define EXIT_SOME 1  /* some lines rejected; deny / not_eligible */
+#define EXIT_SOME 1  /* some lines rejected; deny decision */
 #define EXIT_FATAL 2 /* usage or fatal error */
 
 struct cli {

@@ -11,6 +11,10 @@ static void print_text(json_t *o)
 
 	printf("%s: %s for %s at %s\n", cli_str(o, "decision"), cli_str(o, "action"),
 	       cli_str(o, "subject"), cli_str(o, "at"));
+	if (json_is_string(json_object_get(o, "standard_terms")))
+		printf("  %s: %s\n", !strcmp(cli_str(o, "decision"), "grant")
+			? "granted over the standard terms" : "the standard terms",
+		       cli_str(o, "standard_terms"));
 	json_array_foreach(json_object_get(o, "reasons"), i, r) {
 		const char *k = cli_str(r, "reason");
 		if (!strcmp(k, "listed"))
@@ -66,7 +70,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	o = sc_report_check(sub.rb, &sub.l, sub.ev, action, at, &dec);
 	if ((rc = cli_emit(o, json, print_text)) == EXIT_OK)
-		rc = dec == SC_DECISION_ALLOW || dec == SC_DECISION_GRANT ? EXIT_OK : EXIT_SOME;
+		rc = dec == SC_DECISION_DENY ? EXIT_SOME : EXIT_OK;
 out:
 	json_decref(o);
 	cli_subject_close(&sub);
@@ -75,5 +79,6 @@ out:
 
 const struct cmd cmd_check = {
 	"check", run, "check ID ACTION [--at DATE] [--json]",
-	"Decide an action (allow, deny, grant, not_eligible) with every reason.\n"
-	"      Exit 0 for allow/grant, 1 for deny/not_eligible."};
+	"Decide an action with every reason: a restriction answers allow or deny,\n"
+	"      a benefit grant or standard (with the standard terms everyone gets).\n"
+	"      Exit 1 for deny, 0 otherwise."};

@@ -25,11 +25,14 @@ static void print_text(json_t *o)
 		printf("  %-22s %-28s %-10s %7s  %-23s %s\n", "record", "type", "date",
 		       "points", "window", "state");
 		json_array_foreach(recs, j, r) {
+			json_t *pts = json_object_get(r, "points");
+			char p[24] = "-"; /* withheld without consent */
 			if (strcmp(cli_str(r, "scorecard"), name))
 				continue;
-			printf("  %-22s %-28s %-10s %+7lld  %-10s..%-11s %s\n",
-			       cli_str(r, "record"), cli_str(r, "type"), cli_str(r, "date"),
-			       (long long)json_integer_value(json_object_get(r, "points")),
+			if (json_is_integer(pts))
+				snprintf(p, sizeof(p), "%+lld", (long long)json_integer_value(pts));
+			printf("  %-22s %-28s %-10s %7s  %-10s..%-11s %s\n",
+			       cli_str(r, "record"), cli_str(r, "type"), cli_str(r, "date"), p,
 			       cli_str(r, "from"), json_is_string(json_object_get(r, "until")) ? cli_str(r, "until") : "open",
 			       cli_str(r, "state"));
 		}
@@ -51,7 +54,7 @@ static void print_text(json_t *o)
 				       cli_str(c, "grade_capped_by"));
 			printf("\n");
 		} else if (!strcmp(status, "no_consent")) {
-			printf("  no consent in force: records are kept, no score is computed\n");
+			printf("  no consent in force: records and their windows are kept, no points or score are computed\n");
 		}
 	}
 	printf("\nlists:%s\n", json_array_size(lists) ? "" : " none");

@@ -103,7 +103,7 @@ static enum sc_status print_version(void *ctx, int64_t id, sc_day effective,
 	char day[16];
 
 	(void)ctx;
-	if (sc_rulebook_compile(text, len, "ledger rulebook", &rb, NULL))
+	if (sc_rulebook_compile_flags(text, len, "ledger rulebook", SC_RULEBOOK_STORED, &rb, NULL))
 		return SC_ECORRUPT;
 	printf("%lld\t%s\t%s\t%s\t%s\n", (long long)id, sc_rulebook_name(rb), sc_rulebook_version(rb),
 	       effective == SC_DAY_NONE ? "always" : cli_day(effective, day), published);

@@ -1,7 +1,9 @@
 /* socred whatif: the whole population under the rulebook in force and a
  * draft, in one pass over the ledger, and what would change: grade
  * transitions per scorecard, subjects joining and leaving each list, and
- * denials and grants per action. Nothing is written to the ledger.
+ * every decision's transitions per action (allow, deny, grant, standard:
+ * allow->deny, deny->standard, grant->standard ...). Nothing is written to
+ * the ledger.
  *
  * Scorecards, lists and actions are matched by name; one only the draft (or
  * only the active rulebook) has is shown against "-" on the other side. */
@@ -35,6 +37,8 @@ struct action {
 	int a[2];
 	uint64_t deny[2], grant[2];
 	uint64_t to_deny, from_deny; /* subjects denied under one side only */
+	/* subjects by decision in force (row) and under the draft (column) */
+	uint64_t m[SC_DECISION_COUNT][SC_DECISION_COUNT];
 };
 
 struct ctx {
@@ -172,6 +176,7 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 			a->deny[k] += dec[k] == SC_DECISION_DENY;
 			a->grant[k] += dec[k] == SC_DECISION_GRANT;
 		}
+		a->m[dec[ACTIVE]][dec[DRAFT]]++;
 		a->to_deny += dec[ACTIVE] != SC_DECISION_DENY && dec[DRAFT] == SC_DECISION_DENY;
 		a->from_deny += dec[ACTIVE] == SC_DECISION_DENY && dec[DRAFT] != SC_DECISION_DENY;
 		changed |= dec[ACTIVE] != dec[DRAFT];
@@ -246,6 +251,9 @@ static void ctx_add(struct ctx *c, const struct ctx *t)
 		}
 		c->actions[i].to_deny += t->actions[i].to_deny;
 		c->actions[i].from_deny += t->actions[i].from_deny;
+		for (int x = 0; x < SC_DECISION_COUNT; x++)
+			for (int y = 0; y < SC_DECISION_COUNT; y++)
+				c->actions[i].m[x][y] += t->actions[i].m[x][y];
 	}
 }
 
@@ -295,6 +303,24 @@ static const char *grade_label(const struct ctx *c, const struct card *cd, int k
 	return g < cd->ng[k] ? sc_rulebook_grade_name(c->rb[k], cd->sc[k], (int)g) : "-";
 }
 
+/* Every pair of decisions some subject moved between, "deny->standard": n
+ * (a subject whose decision is unchanged is not counted). */
+static json_t *transitions(const struct action *a)
+{
+	json_t *o = json_object();
+
+	for (int x = 0; x < SC_DECISION_COUNT; x++)
+		for (int y = 0; y < SC_DECISION_COUNT; y++) {
+			char key[64];
+			if (x == y || !a->m[x][y])
+				continue;
+			snprintf(key, sizeof(key), "%s->%s", sc_decision_name((enum sc_decision)x),
+				 sc_decision_name((enum sc_decision)y));
+			json_object_set_new(o, key, json_integer((json_int_t)a->m[x][y]));
+		}
+	return o;
+}
+
 static json_t *summary(struct ctx *c, double secs)
 {
 	json_t *cards = json_array(), *lists = json_array(), *actions = json_array();
@@ -323,11 +349,12 @@ static json_t *summary(struct ctx *c, double secs)
 	}
 	for (size_t i = 0; i < c->nactions; i++) {
 		const struct action *a = &c->actions[i];
-		json_array_append_new(actions, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+		json_array_append_new(actions, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 			"action", a->name,
 			"deny_active", (json_int_t)a->deny[ACTIVE], "deny_draft", (json_int_t)a->deny[DRAFT],
 			"newly_denied", (json_int_t)a->to_deny, "no_longer_denied", (json_int_t)a->from_deny,
-			"grant_active", (json_int_t)a->grant[ACTIVE], "grant_draft", (json_int_t)a->grant[DRAFT]));
+			"grant_active", (json_int_t)a->grant[ACTIVE], "grant_draft", (json_int_t)a->grant[DRAFT],
+			"transitions", transitions(a)));
 	}
 	return json_pack("{s:o,s:{s:s,s:s},s:{s:s,s:s},s:I,s:I,s:I,s:f,s:f,s:o,s:o,s:o}",
 		"at", sc_report_day(c->at),
@@ -387,6 +414,20 @@ static void print_text(json_t *o)
 		printf("  %-28s %12lld %9lld %13lld %10lld %17lld %6lld\n", cli_str(a, "action"),
 		       num(a, "deny_active"), num(a, "deny_draft"), num(a, "newly_denied"),
 		       num(a, "no_longer_denied"), num(a, "grant_active"), num(a, "grant_draft"));
+	printf("\ndecisions that change (subjects, in force -> draft):\n");
+	json_array_foreach(json_object_get(o, "actions"), i, a) {
+		json_t *t = json_object_get(a, "transitions");
+		const char *k;
+		bool first = true;
+		if (!json_object_size(t))
+			continue;
+		printf("  %-28s", cli_str(a, "action"));
+		json_object_foreach(t, k, v) {
+			printf("%s %s %lld", first ? "" : ",", k, (long long)json_integer_value(v));
+			first = false;
+		}
+		putchar('\n');
+	}
 }
 
 static int run(struct cli *cli, int argc, char **argv)
@@ -460,6 +501,7 @@ const struct cmd cmd_whatif = {
 	"whatif", run, "whatif DRAFT.yaml [--at DATE] [--from-ledger] [--json]",
 	"Evaluate every subject under the rulebook in force and a draft together and\n"
 	"      report what would change: grade transitions per scorecard, subjects joining\n"
-	"      and leaving each list, denials and grants per action. Reads the\n"
+	"      and leaving each list, denials and grants per action, and every decision's\n"
+	"      transitions (allow->deny, deny->standard, grant->standard ...). Reads the\n"
 	"      population image on every core, as run does (--from-ledger: the ledger,\n"
 	"      one thread). Writes nothing to the ledger."};

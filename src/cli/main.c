@@ -24,7 +24,7 @@ static void help(FILE *out)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-60s\n      %s\n", commands[i]->usage, commands[i]->summary);
 	fprintf(out, "\n'socred COMMAND --help' for one command. Exit codes: 0 ok, 1 some lines\n"
-		     "rejected or a deny / not_eligible decision, 2 usage or fatal error.\n");
+		     "rejected or a deny decision, 2 usage or fatal error.\n");
 }
 
 int main(int argc, char **argv)

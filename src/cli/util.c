@@ -179,7 +179,7 @@ int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 		return EXIT_FATAL;
 	sc_diag_clear(&d);
 	if (sc_store_rulebook_get(*st, at, &text, &len, &d) ||
-	    sc_rulebook_compile(text, len, "ledger rulebook", rb, &d)) {
+	    sc_rulebook_compile_flags(text, len, "ledger rulebook", SC_RULEBOOK_STORED, rb, &d)) {
 		cli_diag(&d);
 		free(text);
 		sc_store_close(*st);

@@ -1,5 +1,6 @@
 /* Point-of-service decisions: may this subject do this action? Sanctions
- * come only from list entries; grades can only grant incentives. */
+ * come only from list entries; grades can only grant incentives, and a
+ * benefit not granted is its standard terms, never a denial. */
 #include "eval_impl.h"
 
 static bool push(struct sc_eval *ev, struct sc_reason r)
@@ -110,7 +111,7 @@ enum sc_status sc_eval_check(struct sc_eval *ev, int action,
 				ev->nreasons = before; /* keep only grants */
 			}
 		}
-		*decision = any ? SC_DECISION_GRANT : SC_DECISION_NOT_ELIGIBLE;
+		*decision = any ? SC_DECISION_GRANT : SC_DECISION_STANDARD;
 	} else {
 		*decision = SC_DECISION_ALLOW;
 	}
@@ -121,7 +122,7 @@ enum sc_status sc_eval_check(struct sc_eval *ev, int action,
 
 const char *sc_decision_name(enum sc_decision d)
 {
-	static const char *const n[] = {"allow", "deny", "grant", "not_eligible"};
+	static const char *const n[] = {"allow", "deny", "grant", "standard"};
 	return (unsigned)d < 4 ? n[d] : "?";
 }
 

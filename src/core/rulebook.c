@@ -132,6 +132,16 @@ const char *sc_rulebook_measure_issuer(const struct sc_rulebook *rb, int m) { re
 size_t sc_rulebook_action_count(const struct sc_rulebook *rb) { return rb->nactions; }
 const char *sc_rulebook_action_name(const struct sc_rulebook *rb, int a) { return rb->actions[a].name; }
 
+bool sc_rulebook_action_is_benefit(const struct sc_rulebook *rb, int a)
+{
+	return rb->actions[a].has_grant;
+}
+
+const char *sc_rulebook_action_standard_terms(const struct sc_rulebook *rb, int a)
+{
+	return rb->actions[a].has_grant ? rb->actions[a].standard_terms : NULL;
+}
+
 int sc_rulebook_action_find(const struct sc_rulebook *rb, const char *name,
 			    size_t len)
 {
@@ -206,7 +216,8 @@ void sc_rulebook_measure_info(const struct sc_rulebook *rb, int m,
 
 	*o = (struct sc_measure_info){
 		.action = d->action, .label = d->label, .issued_by = d->issued_by,
-		.basis = d->basis, .deny = d->how == SC_MEASURE_DENY_LISTED,
+		.basis = d->basis, .standard_terms = d->standard_terms,
+		.deny = d->how == SC_MEASURE_DENY_LISTED,
 		.scorecard = d->how == SC_MEASURE_GRANT_GRADE ? d->scorecard : -1,
 		.grade = d->how == SC_MEASURE_GRANT_GRADE ? d->grade : -1,
 		.nlists = d->nlists};
@@ -312,7 +323,9 @@ char *sc_rulebook_dump(const struct sc_rulebook *rb)
 	fprintf(f, "\nmeasures (%u) by action (%u):\n", rb->nmeasures, rb->nactions);
 	for (uint32_t i = 0; i < rb->nactions; i++) {
 		const struct sc_action_def *ac = &rb->actions[i];
-		fprintf(f, "  %s\n", ac->name);
+		fprintf(f, "  %s (%s)\n", ac->name, ac->has_grant ? "benefit" : "restriction");
+		if (ac->has_grant)
+			fprintf(f, "    without it: %s\n", ac->standard_terms);
 		for (uint32_t j = 0; j < ac->nmeasures; j++) {
 			const struct sc_measure_def *m = &rb->measures[ac->measures[j]];
 			fprintf(f, "    m%-3d ", ac->measures[j]);

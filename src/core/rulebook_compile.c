@@ -17,6 +17,7 @@ struct cc {
 	struct sc_rulebook *rb;
 	struct sc_diag *d;
 	size_t visits;
+	unsigned flags;         /* SC_RULEBOOK_STORED: a published version */
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -695,11 +696,38 @@ static enum sc_status measure_lists(struct cc *c, yaml_node_t *n,
 	return SC_OK;
 }
 
+/* An incentive states the standard terms everyone gets without it; a
+ * denial has none. A version published before the field existed loads with
+ * a stated default. */
+static enum sc_status standard_terms(struct cc *c, yaml_node_t *it,
+				     yaml_node_t *v, const char *p,
+				     struct sc_measure_def *m)
+{
+	char f[SC_DIAG_FIELD_MAX];
+
+	PATH(f, "%s.standard_terms", p);
+	if (m->how == SC_MEASURE_DENY_LISTED) {
+		if (v)
+			return err(c, v, SC_ESYNTAX, f,
+				   "standard_terms goes with an incentive measure (grant_if_grade_at_least or grant_if_listed)");
+		return SC_OK;
+	}
+	if (v)
+		return str(c, v, f, SC_LIMIT_TEXT, &m->standard_terms);
+	if (c->flags & SC_RULEBOOK_STORED) {
+		m->standard_terms = SC_RULEBOOK_DEFAULT_TERMS;
+		return SC_OK;
+	}
+	return err(c, it, SC_ESYNTAX, f,
+		   "an incentive measure must state the standard_terms everyone gets without it (for example \"standard heating tariff\")");
+}
+
 static enum sc_status compile_measures(struct cc *c, yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"action", "label", "deny_if_listed", "grant_if_grade_at_least",
-		"scorecard", "grant_if_listed", "issued_by", "basis"};
+		"scorecard", "grant_if_listed", "issued_by", "basis",
+		"standard_terms"};
 	struct sc_rulebook *rb = c->rb;
 	size_t cnt = 0;
 	enum sc_status st = seq(c, n, "measures", SC_LIMIT_MEASURES, false, &cnt);
@@ -718,6 +746,8 @@ static enum sc_status compile_measures(struct cc *c, yaml_node_t *n)
 		PATH(p, "measures[%zu]", i);
 		if ((st = fields(c, it, "measure", p, keys, COUNT(keys), v)))
 			return st;
+		m->line = it->start_mark.line + 1;
+		m->column = it->start_mark.column + 1;
 		how = !!v[2] + !!v[3] + !!v[5];
 		PATH(f, "%s.action", p);
 		if (!v[0])
@@ -778,6 +808,8 @@ static enum sc_status compile_measures(struct cc *c, yaml_node_t *n)
 		if (!v[7])
 			return err(c, it, SC_ESYNTAX, f, "every measure must cite its basis");
 		if ((st = str(c, v[7], f, SC_LIMIT_TEXT, &m->basis)))
+			return st;
+		if ((st = standard_terms(c, it, v[8], p, m)))
 			return st;
 		rb->nmeasures++;
 	}
@@ -883,9 +915,36 @@ static int cmp_action(const void *a, const void *b)
 		      ((const struct sc_action_def *)b)->name);
 }
 
+/* An action is a restriction (deny measures only) or a benefit (incentive
+ * measures only, all stating the same standard terms): a benefit withheld
+ * must never read as a denial. Versions published before this rule load as
+ * they are (a mixed action denies on its lists, else grants or gives the
+ * standard terms). m, measure i, was just added to a. */
+static enum sc_status action_kind(struct cc *c, struct sc_action_def *a,
+				  const struct sc_measure_def *m, uint32_t i)
+{
+	char f[SC_DIAG_FIELD_MAX];
+
+	if (m->standard_terms && !a->standard_terms)
+		a->standard_terms = m->standard_terms;
+	if (c->flags & SC_RULEBOOK_STORED)
+		return SC_OK;
+	PATH(f, "measures[%u]", i);
+	if (a->has_deny && a->has_grant)
+		return sc_diag_set(c->d, SC_EREFUSED, c->src, m->line, m->column, f,
+				   "action '%s' mixes a restriction (deny_if_listed) with a benefit (grant_if_*): an action either denies on list entries or grants a benefit over stated standard terms, never both; name the benefit as its own action",
+				   a->name);
+	if (m->standard_terms && strcmp(m->standard_terms, a->standard_terms))
+		return sc_diag_set(c->d, SC_ESYNTAX, c->src, m->line, m->column, f,
+				   "action '%s' states different standard_terms in two measures ('%.60s' and '%.60s')",
+				   a->name, a->standard_terms, m->standard_terms);
+	return SC_OK;
+}
+
 static enum sc_status build_actions(struct cc *c)
 {
 	struct sc_rulebook *rb = c->rb;
+	enum sc_status st;
 
 	rb->actions = sc_arena_calloc(&rb->arena, rb->nmeasures ? rb->nmeasures : 1,
 				      sizeof(*rb->actions));
@@ -909,6 +968,8 @@ static enum sc_status build_actions(struct cc *c)
 			rb->actions[a].has_deny = true;
 		else
 			rb->actions[a].has_grant = true;
+		if ((st = action_kind(c, &rb->actions[a], &rb->measures[i], i)))
+			return st;
 	}
 	qsort(rb->actions, rb->nactions, sizeof(*rb->actions), cmp_action);
 	return SC_OK;
@@ -980,7 +1041,15 @@ enum sc_status sc_rulebook_compile(const char *text, size_t len,
 				   const char *source,
 				   struct sc_rulebook **out, struct sc_diag *d)
 {
-	struct cc c = {.src = source ? source : "<rulebook>", .d = d};
+	return sc_rulebook_compile_flags(text, len, source, 0, out, d);
+}
+
+enum sc_status sc_rulebook_compile_flags(const char *text, size_t len,
+					 const char *source, unsigned flags,
+					 struct sc_rulebook **out,
+					 struct sc_diag *d)
+{
+	struct cc c = {.src = source ? source : "<rulebook>", .d = d, .flags = flags};
 	yaml_parser_t parser;
 	struct sc_rulebook *rb;
 	yaml_node_t *root;

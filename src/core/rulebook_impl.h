@@ -85,6 +85,8 @@ struct sc_measure_def {
 	int grade;     /* GRANT_GRADE: at least this grade index */
 	const char *issued_by;
 	const char *basis;
+	const char *standard_terms; /* incentives: what everyone gets without it */
+	unsigned long line, column; /* where it is written, for diagnostics */
 };
 
 /* A type some rule or list uses: the evaluator's dispatch table. */
@@ -102,6 +104,8 @@ struct sc_action_def {
 	int *measures;
 	uint32_t nmeasures;
 	bool has_deny, has_grant;
+	/* a benefit action (has_grant): the terms a subject gets without it */
+	const char *standard_terms;
 };
 
 struct sc_rulebook {

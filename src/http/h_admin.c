@@ -104,7 +104,7 @@ static enum sc_status add_version(void *ctx, int64_t id, sc_day effective,
 {
 	struct sc_rulebook *rb = NULL;
 
-	if (sc_rulebook_compile(text, len, "ledger rulebook", &rb, NULL))
+	if (sc_rulebook_compile_flags(text, len, "ledger rulebook", SC_RULEBOOK_STORED, &rb, NULL))
 		return SC_ECORRUPT;
 	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:o,s:s}", "id", (json_int_t)id,
 		"rulebook", sc_rulebook_name(rb), "version", sc_rulebook_version(rb),

@@ -3,6 +3,7 @@
  * scores and grades; lists with their basis; incentives granted or missed;
  * month-end score history over three years; and every inquiry: who looked,
  * when, for which action, and what they were told. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -61,9 +62,72 @@ static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 	return SC_OK;
 }
 
-/* Score at each month end of the last 36 months, per applicable scorecard. */
-static json_t *history(const struct sc_rulebook *rb, struct sc_eval *ev,
-		       const struct sc_loaded *l, sc_day today)
+/* The subject's file under each rulebook version the report reads: the one
+ * in force on the report's day (loaded by the caller) and, lazily, the
+ * earlier ones in force at a month end of the history or at the end of a
+ * record's window. Type indices differ between versions, so each needs its
+ * own load and evaluator. */
+struct vfile {
+	const struct sc_rulebook *rb; /* borrowed from the server's versions */
+	struct sc_loaded l;
+	struct sc_eval *ev;
+	bool owned;                   /* l and ev are ours to release */
+};
+
+struct versions {
+	struct sc_server *srv;
+	struct sc_store *st;
+	const char *id;
+	struct vfile *v;
+	size_t n, cap;
+};
+
+static void versions_release(struct versions *vs)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (vs->v[i].owned) {
+			sc_eval_free(vs->v[i].ev);
+			sc_loaded_release(&vs->v[i].l);
+		}
+	free(vs->v);
+}
+
+/* The subject under the version in force at `day`; NULL when none is, or
+ * it cannot be loaded (out of memory, an id that version does not accept). */
+static struct vfile *version_at(struct versions *vs, sc_day day)
+{
+	const struct sc_rulebook *rb = sc_server_rulebook_at(vs->srv, day);
+	struct vfile *f;
+
+	if (!rb)
+		return NULL;
+	for (size_t i = 0; i < vs->n; i++)
+		if (vs->v[i].rb == rb)
+			return &vs->v[i];
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? 2 * vs->cap : 4;
+		struct vfile *v = realloc(vs->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		vs->v = v;
+		vs->cap = cap;
+	}
+	f = &vs->v[vs->n];
+	*f = (struct vfile){.rb = rb, .owned = true};
+	if (sc_store_subject_open(vs->st, rb, vs->id, &f->l, NULL))
+		return NULL;
+	if (!(f->ev = sc_eval_new(rb))) {
+		sc_loaded_release(&f->l);
+		return NULL;
+	}
+	vs->n++;
+	return f;
+}
+
+/* Score at each month end of the last 36 months, per applicable scorecard,
+ * each under the rulebook version in force on that day: a later change of
+ * the rules never rewrites the past. */
+static json_t *history(struct versions *vs, sc_day today)
 {
 	json_t *out = json_array();
 	int y, m, d;
@@ -71,6 +135,7 @@ static json_t *history(const struct sc_rulebook *rb, struct sc_eval *ev,
 	sc_date_to_ymd(today, &y, &m, &d);
 	for (int k = 36; k >= 1; k--) {
 		int mm = m - k, yy = y;
+		struct vfile *f;
 		sc_day end;
 		json_t *pt;
 		while (mm < 1) {
@@ -79,19 +144,50 @@ static json_t *history(const struct sc_rulebook *rb, struct sc_eval *ev,
 		}
 		/* the last day of month mm: the day before the first of the next */
 		end = sc_date_from_ymd(mm == 12 ? yy + 1 : yy, mm == 12 ? 1 : mm + 1, 1) - 1;
-		if (sc_eval_subject(ev, &l->view, end, 0))
-			break;
 		pt = json_pack("{s:o}", "at", sc_report_day(end));
-		for (size_t sc = 0; sc < sc_rulebook_scorecard_count(rb); sc++) {
-			const struct sc_card_result *c = sc_eval_card(ev, (int)sc);
-			if (c->status == SC_CARD_NOT_APPLICABLE)
-				continue;
-			json_object_set_new(pt, sc_rulebook_scorecard_name(rb, (int)sc),
-					    c->status == SC_CARD_SCORED ? json_integer(c->score) : json_null());
-		}
+		if ((f = version_at(vs, end)) && !sc_eval_subject(f->ev, &f->l.view, end, 0))
+			for (size_t sc = 0; sc < sc_rulebook_scorecard_count(f->rb); sc++) {
+				const struct sc_card_result *c = sc_eval_card(f->ev, (int)sc);
+				if (c->status == SC_CARD_NOT_APPLICABLE)
+					continue;
+				json_object_set_new(pt, sc_rulebook_scorecard_name(f->rb, (int)sc),
+						    c->status == SC_CARD_SCORED ? json_integer(c->score) : json_null());
+			}
 		json_array_append_new(out, pt);
 	}
 	return out;
+}
+
+/* What a record whose window ended before the version in force today took
+ * effect cost under the version in force on its window's last day. */
+static void window_cost(struct versions *vs, json_t *rec, sc_day today)
+{
+	const char *id = json_string_value(json_object_get(rec, "record"));
+	const char *card = json_string_value(json_object_get(rec, "scorecard"));
+	const char *until_s = json_string_value(json_object_get(rec, "until"));
+	const struct sc_contrib *c;
+	struct vfile *f;
+	sc_day until, last;
+	int64_t points = 0;
+	size_t n;
+
+	if (!id || !card || !until_s || !json_is_integer(json_object_get(rec, "points")) ||
+	    !sc_date_parse(until_s, strlen(until_s), &until) || until > today)
+		return;
+	last = until - 1;
+	if (!(f = version_at(vs, last)) || f->rb == vs->v[0].rb ||
+	    sc_eval_subject(f->ev, &f->l.view, last, SC_EVAL_EXPLAIN))
+		return;
+	c = sc_eval_contribs(f->ev, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f->l.record_ids[c[i].record], id) &&
+		    !strcmp(sc_rulebook_scorecard_name(f->rb,
+				sc_rulebook_rule_scorecard(f->rb, c[i].rule)), card)) {
+			points = c[i].points;
+			break;
+		}
+	json_object_set_new(rec, "points", json_integer(points));
+	json_object_set_new(rec, "rulebook_version", json_string(sc_rulebook_version(f->rb)));
 }
 
 void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -102,8 +198,10 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	struct sc_eval *ev = NULL;
 	struct sc_loaded l;
 	struct sc_diag d;
-	json_t *o = NULL, *incentives, *inquiries;
+	struct versions vs = {.srv = r->srv, .st = st, .id = id};
+	json_t *o = NULL, *incentives, *inquiries, *rec;
 	enum sc_status s;
+	size_t i;
 
 	if (r->role == SC_ROLE_SUBJECT && strcmp(r->key.binding, id)) {
 		sc_reply_errorf(r, 403, NULL, "this key reads the report of its own subject only");
@@ -122,15 +220,26 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		sc_reply_errorf(r, 500, NULL, "cannot evaluate the subject");
 		goto out;
 	}
+	/* the version in force today is the first, loaded above */
+	if (!(vs.v = calloc(4, sizeof(*vs.v)))) {
+		sc_reply_errorf(r, 500, NULL, "out of memory");
+		goto out;
+	}
+	vs.v[0] = (struct vfile){.rb = rb, .l = l, .ev = ev};
+	vs.n = 1;
+	vs.cap = 4;
+	json_array_foreach(json_object_get(o, "records"), i, rec)
+		window_cost(&vs, rec, at);
 	/* incentives: every action with incentive measures, granted or why not */
 	incentives = json_array();
 	for (size_t a = 0; a < sc_rulebook_action_count(rb); a++) {
 		enum sc_decision dec;
 		json_t *c = sc_report_check(rb, &l, ev, (int)a, at, &dec);
-		if (c && (dec == SC_DECISION_GRANT || dec == SC_DECISION_NOT_ELIGIBLE))
-			json_array_append_new(incentives, json_pack("{s:s,s:s,s:O}",
+		if (c && sc_rulebook_action_is_benefit(rb, (int)a))
+			json_array_append_new(incentives, json_pack("{s:s,s:s,s:s,s:O}",
 				"action", sc_rulebook_action_name(rb, (int)a),
 				"decision", sc_decision_name(dec),
+				"standard_terms", sc_rulebook_action_standard_terms(rb, (int)a),
 				"reasons", json_object_get(c, "reasons")));
 		json_decref(c);
 	}
@@ -149,12 +258,15 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		json_object_set_new(o, "repairs", pc.arr);
 	}
 	json_object_set_new(o, "inquiries", inquiries);
-	json_object_set_new(o, "history", history(rb, ev, &l, at));
+	json_object_set_new(o, "history", history(&vs, at));
 	r->audit_subject = sc_arena_strdup(&r->arena, id);
 	r->audit_action = "report";
 	snprintf(r->audit_result, sizeof(r->audit_result), "200");
 	sc_reply_json(r, 200, o);
+	o = NULL; /* the reply owns it */
 out:
+	json_decref(o);
+	versions_release(&vs);
 	sc_eval_free(ev);
 	sc_loaded_release(&l);
 }

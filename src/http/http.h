@@ -63,7 +63,7 @@ struct sc_metrics {
 	atomic_ulong lat_bucket[SC_LAT_BUCKETS + 1];
 	atomic_ulong lat_count;
 	atomic_ullong lat_sum_us;
-	atomic_ulong decisions[4];    /* allow, deny, grant, not_eligible */
+	atomic_ulong decisions[SC_DECISION_COUNT]; /* allow, deny, grant, standard */
 	atomic_ulong records_filed;
 	atomic_ulong connections_open;    /* now */
 	atomic_ulong connections_refused; /* beyond the limit, since start */

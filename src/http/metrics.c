@@ -26,7 +26,7 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			size_t *len)
 {
 	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
-	static const char *const decisions[] = {"allow", "deny", "grant", "not_eligible"};
+	static const char *const decisions[] = {"allow", "deny", "grant", "standard"};
 	const struct sc_metrics *m = &srv->metrics;
 	struct sc_store_counts c = {0};
 	char *buf = NULL;

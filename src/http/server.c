@@ -498,7 +498,7 @@ static enum sc_status load_version(void *ctx, int64_t id, sc_day effective,
 
 	(void)id;
 	(void)published;
-	if ((st = sc_rulebook_compile(text, len, "ledger rulebook", &rb, NULL)))
+	if ((st = sc_rulebook_compile_flags(text, len, "ledger rulebook", SC_RULEBOOK_STORED, &rb, NULL)))
 		return st;
 	if ((st = sc_server_version_add(srv, effective, rb)))
 		sc_rulebook_free(rb);

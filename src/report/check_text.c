@@ -123,6 +123,10 @@ static void answer(struct out *o, const struct sc_rulebook *rb, const char *id,
 	day(o, at);
 	PUT(o, ",\"decision\":");
 	str(o, sc_decision_name(decision));
+	if (sc_rulebook_action_is_benefit(rb, action)) {
+		PUT(o, ",\"standard_terms\":");
+		str(o, sc_rulebook_action_standard_terms(rb, action));
+	}
 	PUT(o, ",\"reasons\":[");
 	for (size_t i = 0; i < n; i++) {
 		if (i)

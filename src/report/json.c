@@ -121,10 +121,17 @@ json_t *sc_report_check(const struct sc_rulebook *rb, const struct sc_loaded *l,
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, reason_json(rb, l, &rs[i]));
-	o = json_pack("{s:s,s:s,s:o,s:s,s:o}", "subject", l->id, "action",
+	o = json_pack("{s:s,s:s,s:o,s:s}", "subject", l->id, "action",
 		      sc_rulebook_action_name(rb, action), "at", sc_report_day(at),
-		      "decision", sc_decision_name(*decision), "reasons",
-		      arr ? arr : json_array());
+		      "decision", sc_decision_name(*decision));
+	/* a benefit says what the subject gets without it */
+	if (o && sc_rulebook_action_is_benefit(rb, action))
+		json_object_set_new(o, "standard_terms",
+				    json_string(sc_rulebook_action_standard_terms(rb, action)));
+	if (o)
+		json_object_set_new(o, "reasons", arr ? arr : json_array());
+	else
+		json_decref(arr);
 	return o;
 }
 
@@ -162,9 +169,18 @@ json_t *sc_report_explain(const struct sc_rulebook *rb,
 	}
 	for (size_t sc = 0; sc < sc_rulebook_scorecard_count(rb); sc++) {
 		const struct sc_card_result *cr = sc_eval_card(ev, (int)sc);
-		json_t *card = card_json(rb, ev, (int)sc), *rules = json_array();
-		if (!card || !rules)
+		json_t *card = card_json(rb, ev, (int)sc), *rules;
+		if (!card)
 			continue;
+		/* without consent: no per-rule sum, nothing the score follows from */
+		if (cr->status == SC_CARD_NO_CONSENT) {
+			json_array_append_new(cards, card);
+			continue;
+		}
+		if (!(rules = json_array())) {
+			json_decref(card);
+			continue;
+		}
 		for (size_t r = 0; r < sc_rulebook_rule_count(rb); r++) {
 			int64_t raw;
 			if (sc_rulebook_rule_scorecard(rb, (int)r) != (int)sc)
@@ -187,12 +203,15 @@ json_t *sc_report_explain(const struct sc_rulebook *rb,
 		size_t ri = c[i].record;
 		char amt[32];
 		const struct sc_eval_record *er = &l->view.recs[ri];
-		json_t *e = json_pack("{s:s,s:s,s:o,s:s,s:s,s:I,s:o,s:o,s:s}",
+		int sc = sc_rulebook_rule_scorecard(rb, c[i].rule);
+		/* the record and its window, but not its points, without consent */
+		bool withheld = sc_eval_card(ev, sc)->status == SC_CARD_NO_CONSENT;
+		json_t *e = json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:s}",
 			"record", l->record_ids[ri], "type", l->types[ri],
 			"date", sc_report_day(er->date),
 			"source", l->sources[ri],
-			"scorecard", sc_rulebook_scorecard_name(rb, sc_rulebook_rule_scorecard(rb, c[i].rule)),
-			"points", (json_int_t)c[i].points,
+			"scorecard", sc_rulebook_scorecard_name(rb, sc),
+			"points", withheld ? json_null() : json_integer(c[i].points),
 			"from", sc_report_day(c[i].from),
 			"until", sc_report_day(c[i].until),
 			"state", sc_contrib_state_name(c[i].state));
@@ -350,6 +369,7 @@ json_t *sc_report_rulebook(const struct sc_rulebook *rb)
 		} else {
 			json_object_set_new(m, "grant_if_listed", ls);
 		}
+		set_opt_str(m, "standard_terms", mi.standard_terms);
 		json_object_set_new(m, "issued_by", json_string(mi.issued_by));
 		json_object_set_new(m, "basis", json_string(mi.basis));
 		json_array_append_new(measures, m);

@@ -56,8 +56,10 @@ expect_rc 0 "$SOCRED" check 11010519491231002X air_travel --at 2025-12-31 --json
 has out "\"decision\":\"allow\",\"reasons\":[]"
 expect_rc 0 "$SOCRED" score 11010519491231002X --at 2025-12-31 --json
 has out "{\"subject\":\"11010519491231002X\",\"kind\":\"person\",\"at\":\"2025-12-31\",\"scorecard\":\"public\",\"status\":\"no_consent\",\"score\":null,\"grade\":null,\"lists\":[]}"
-expect_rc 1 "$SOCRED" check 11010519491231002X heating_discount --at 2025-12-31
+expect_rc 0 "$SOCRED" check 11010519491231002X heating_discount --at 2025-12-31
 has out "no consent in force for scorecard public"
+has out "standard: heating_discount for 11010519491231002X at 2025-12-31"
+has out "the standard terms: the standard heating tariff"
 expect_rc 2 "$SOCRED" check 11010519491231002X fly_to_moon
 has err "unknown action 'fly_to_moon'; the rulebook knows: admin_green_channel air_travel"
 expect_rc 2 "$SOCRED" score 1101051949123100

@@ -168,7 +168,7 @@ want 200 "$SUBJ" GET "/v1/subjects/$ID/report"
 has resp "\"subject\":\"$ID\""
 has resp '"scorecards":[{"scorecard":"public"'
 has resp '"lists":[{"list":"judgment_defaulters"'
-has resp '"incentives":[{"action":"admin_green_channel","decision":"not_eligible"'
+has resp '"incentives":[{"action":"admin_green_channel","decision":"standard","standard_terms":"the standard administrative approval procedure"'
 has resp '{"reason":"no_consent","measure":"deposit_free_bike"'
 has resp '"history":[{"at":"2022-12-31"'
 has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny court-'

@@ -77,7 +77,8 @@ start 2026-02-15
 check "$P"
 has resp '"decision":"allow"'
 req 200 "$SUBJ" GET "/v1/subjects/$P/report"
-has resp '"record":"c1","type":"court.judgment_default","date":"2025-11-01","source":"court","scorecard":"public","points":-100,"from":"2025-11-01","until":"2030-10-31","state":"suspended"'
+# consent withdrawn on 2025-12-31: the record and its window, without its points
+has resp '"record":"c1","type":"court.judgment_default","date":"2025-11-01","source":"court","scorecard":"public","points":null,"from":"2025-11-01","until":"2030-10-31","state":"suspended"'
 has resp '"lists":[]'
 # only the filing source (or an admin) decides
 req 403 "$BANK" POST /v1/disputes/1/decision '{"outcome":"upheld"}'

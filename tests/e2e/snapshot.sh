@@ -51,7 +51,7 @@ N=$(wc -l < snap.txt)
 if cmp -s snap.txt ledger.txt; then ok; else bad "snapshot and ledger answers differ"; diff snap.txt ledger.txt | head -6; fi
 has snap.txt '"decision":"deny"'
 has snap.txt '"decision":"grant"'
-has snap.txt '"decision":"not_eligible"'
+has snap.txt '"decision":"standard"'
 has snap.txt '"field":"subject"'
 eq "$(metric "$SNAP" 'socred_checks_answered_total{from="snapshot"}')" "$N" "all from the snapshot"
 eq "$(metric "$SNAP" 'socred_checks_answered_total{from="ledger"}')" "0" "none from the ledger"

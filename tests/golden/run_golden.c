@@ -9,7 +9,8 @@
  *   %% expect               queries "QUERY = RESULT", one per line:
  *        score SUBJECT SCORECARD DATE = scored 995 A | no_consent | not_applicable
  *        lists SUBJECT DATE = LIST SINCE..UNTIL RECORD; ... | none
- *        check SUBJECT ACTION DATE = DECISION [reason ...]
+ *        check SUBJECT ACTION DATE = DECISION [terms="STANDARD TERMS"] [reason ...]
+ *          (terms: a benefit action's, whatever the decision)
  *
  * Lines starting with '#' outside records are comments. Every mismatch is
  * printed with both sides; the exit code is the number of failures. */
@@ -202,6 +203,8 @@ static void answer(struct sc_store *st, const struct sc_rulebook *rb,
 			goto done;
 		}
 		OUT("%s", sc_decision_name(dec));
+		if (sc_rulebook_action_is_benefit(rb, act))
+			OUT(" terms=\"%s\"", sc_rulebook_action_standard_terms(rb, act));
 		for (size_t i = 0; i < nr; i++) {
 			const char *sc = r[i].scorecard >= 0 ? sc_rulebook_scorecard_name(rb, r[i].scorecard) : "";
 			const char *have = r[i].grade >= 0 ? sc_rulebook_grade_name(rb, r[i].scorecard, r[i].grade) : "-";

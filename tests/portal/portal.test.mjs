@@ -16,6 +16,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'socred-portal-'));
 const db = join(dir, 'portal.db');
 const P = '360426199101010071';
+const Q = '11010519491231002X'; // records, no consent
 let server, base, browser, page, keys = {};
 const problems = [];
 
@@ -35,6 +36,7 @@ before(async () => {
     `,c1,${P},court.judgment_default,2025-11-01,,court,(2025) Gan 0426 Zhi 17,`,
     `,v1,${P},civic.volunteering,2024-05-01,120,civil,,`,
     `,t1,${P},traffic.violation,2025-03-02,,traffic,,`,
+    `,q1,${Q},traffic.violation,2025-06-01,,traffic,,`,
     '',
   ].join('\n'));
   socred('ingest', csv);
@@ -43,7 +45,8 @@ before(async () => {
   socred('ingest', town);
   socred('run', '--at', '2025-12-31');
   keys.subject = key('--role', 'subject', '--subject', P);
-  keys.enforcer = key('--role', 'enforcer', '--actions', 'air_travel,rail_high_speed', '--name', 'airline');
+  keys.enforcer = key('--role', 'enforcer', '--actions', 'air_travel,rail_high_speed,heating_discount', '--name', 'airline');
+  keys.noconsent = key('--role', 'subject', '--subject', Q);
   keys.admin = key('--role', 'admin');
   server = spawn(SOCRED, ['--db', db, 'serve', '--listen', '127.0.0.1:0', '--today', '2025-12-31', '--threads', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   base = await new Promise((resolve, reject) => {
@@ -137,6 +140,39 @@ test('keyboard: the skip link and the search form work without a mouse', async (
   await page.keyboard.type('Zhang San');
   await page.keyboard.press('Enter');
   await page.locator('article.result').first().waitFor();
+});
+
+test('my credit without consent: records and windows, no points; benefits on standard terms', async () => {
+  await page.goto(base + '/');
+  await page.getByRole('link', { name: 'My credit' }).click();
+  const out = page.getByRole('button', { name: 'Sign out' });
+  if (await out.count()) await out.click();
+  await page.getByLabel('Your subject key').fill(keys.noconsent);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(/Not scored: you have not given consent/).waitFor();
+  const table = await page.locator('table').first().innerText();
+  assert.match(table, /q1\s+traffic\.violation\s+2025-06-01\s+public\s+not scored\s+2026-06-01\s+active/);
+  assert.doesNotMatch(table, /(^|\s)[-+]\d+(\s|$)/m);
+  assert.match(await page.locator('main').innerText(), /heating_discount: standard terms: the standard heating tariff \(no consent/);
+  assert.doesNotMatch(await page.locator('main').innerText(), /\bnull\b|undefined|not eligible/);
+  await shot('5-my-credit-no-consent');
+});
+
+test('counter check of a benefit: the standard terms, not a refusal', async () => {
+  await page.getByRole('link', { name: 'Counter check' }).click();
+  const login = page.getByLabel('Your counter (enforcer) key');
+  if (await login.count()) {
+    await login.fill(keys.enforcer);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByLabel('Identity number').fill(Q);
+  await page.getByLabel('Action').selectOption('heating_discount');
+  await page.getByRole('button', { name: 'Check' }).click();
+  const decision = page.locator('.decision');
+  await decision.waitFor();
+  assert.equal(await decision.innerText(), 'STANDARD');
+  assert.match(await page.locator('#decision').innerText(), /Standard terms: the standard heating tariff/);
+  await shot('6-counter-check-benefit');
 });
 
 test('no console errors and no Content-Security-Policy violations', () => {

@@ -111,6 +111,37 @@ static void nul_and_deep_nesting(void **state)
 	assert_null(rb);
 }
 
+/* A version published before benefits stated their standard terms, with an
+ * action mixing a denial and a grant: refused as a new rulebook, still
+ * loaded from a ledger, the benefit with the default terms. */
+static void stored_before_standard_terms(void **state)
+{
+	static const char text[] =
+		"rulebook: old\nversion: \"1\"\nid_schemes: [any]\n"
+		"sources: [{name: court, may_file: [\"court.*\"]}]\n"
+		"scorecards: [{name: s, applies_to: [person], consent: required, base: 0, min: 0, max: 10,\n"
+		"  grades: [{grade: A, min: 5}, {grade: D, min: 0}], rules: []}]\n"
+		"lists: [{name: l, kind: black, applies_to: [person], entered_by: [court.x], duration_days: 9, basis: b}]\n"
+		"measures:\n"
+		"  - {action: fly, deny_if_listed: [l], issued_by: x, basis: b}\n"
+		"  - {action: fly, grant_if_grade_at_least: A, scorecard: s, issued_by: x, basis: b}\n"
+		"  - {action: heat, grant_if_grade_at_least: A, scorecard: s, issued_by: x, basis: b}\n";
+	struct sc_rulebook *rb = NULL;
+	struct sc_diag d;
+	int a;
+
+	(void)state;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_rulebook_compile(text, sizeof(text) - 1, "new", &rb, &d), SC_ESYNTAX);
+	assert_null(rb);
+	assert_int_equal(sc_rulebook_compile_flags(text, sizeof(text) - 1, "stored",
+						   SC_RULEBOOK_STORED, &rb, &d), SC_OK);
+	a = sc_rulebook_action_find(rb, "heat", 4);
+	assert_true(sc_rulebook_action_is_benefit(rb, a));
+	assert_string_equal(sc_rulebook_action_standard_terms(rb, a), SC_RULEBOOK_DEFAULT_TERMS);
+	sc_rulebook_free(rb);
+}
+
 static void missing_file(void **state)
 {
 	struct sc_rulebook *rb = NULL;
@@ -127,6 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(default_rulebook), cmocka_unit_test(dump),
 		cmocka_unit_test(too_big), cmocka_unit_test(nul_and_deep_nesting),
-		cmocka_unit_test(missing_file)};
+		cmocka_unit_test(missing_file),
+		cmocka_unit_test(stored_before_standard_terms)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
