@@ -112,13 +112,3 @@ serve_start() {
 	finish
 	exit 1
 }
-# serve_stop: stops the server serve_start started (SIGTERM, graceful) and
-# waits for it; its exit status
-serve_stop() {
-	local rc=0
-	[ -n "${SPID:-}" ] || return 0
-	kill -TERM "$SPID" 2> /dev/null
-	wait "$SPID" || rc=$?
-	SPID=
-	return "$rc"
-}
