@@ -19,6 +19,7 @@ enum sc_role {
 	SC_ROLE_PROVIDER = 2, /* bound to one source */
 	SC_ROLE_ENFORCER = 3, /* bound to the actions it applies */
 	SC_ROLE_SUBJECT = 4,  /* bound to one subject id */
+	SC_ROLE_MONITOR = 5,  /* reads /metrics and /healthz, nothing else */
 };
 
 /* "public", "admin", ...; never NULL. */

@@ -22,12 +22,16 @@ struct sc_server_opts {
 	 * /64): rate a second, in bursts of up to burst (>= 1); beyond, 429
 	 * with Retry-After. rate 0: no limit */
 	double rate, burst;
+	bool reuse_port;          /* SO_REUSEPORT: share the port with other servers */
+	bool metrics_key_only;    /* /metrics needs a key from loopback too */
 	const char *openapi;      /* the OpenAPI document (borrowed) */
 	size_t openapi_len;
 };
 
 /* Starts serving. SC_OK: *out is running, stop with sc_server_stop.
- * SC_ESTORE (the ledger), SC_EIO (cannot listen), SC_ENOMEM. */
+ * SC_ESTORE (the ledger), SC_EIO (cannot listen: the port is taken by a
+ * server that did not ask to share it, "address already in use"),
+ * SC_ENOMEM. */
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d);
 /* The port actually bound. */

@@ -347,7 +347,10 @@ enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k,
 /* SC_OK, SC_ENOTFOUND, SC_ESTORE. */
 enum sc_status sc_store_key_get(struct sc_store *st, int64_t id,
 				struct sc_key *out, struct sc_diag *d);
-enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id,
+/* Revokes key id. The last active admin key is kept unless force: without
+ * one, nobody can manage keys over HTTP. SC_OK (also when already
+ * revoked), SC_ENOTFOUND, SC_ECONFLICT (the last admin key), SC_ESTORE. */
+enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id, bool force,
 				   struct sc_diag *d);
 typedef enum sc_status (*sc_store_key_fn)(void *ctx, const struct sc_key *k);
 enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb,

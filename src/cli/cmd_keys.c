@@ -24,7 +24,7 @@ static int add(struct cli *cli, int argc, char **argv)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	if (!role_s || sc_role_parse(role_s, &k.role))
-		return cli_fail("keys add: --role must be admin, provider, enforcer or subject");
+		return cli_fail("keys add: --role must be admin, provider, enforcer, subject or monitor");
 	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
 	sc_diag_clear(&d);
@@ -80,8 +80,8 @@ static enum sc_status print_key(void *ctx, const struct sc_key *k)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *pos[2];
-	bool json = false;
-	const struct opt opts[] = {{"--json", NULL, &json}, {0}};
+	bool json = false, force = false;
+	const struct opt opts[] = {{"--json", NULL, &json}, {"--force", NULL, &force}, {0}};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *rb = NULL;
 	struct sc_diag d;
@@ -102,12 +102,20 @@ static int run(struct cli *cli, int argc, char **argv)
 	} else if (n == 2 && !strcmp(pos[0], "revoke")) {
 		char *end;
 		long long id = strtoll(pos[1], &end, 10);
+		enum sc_status s;
 		if (*end || id <= 0)
 			return cli_fail("keys revoke: ID is a key number");
 		if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 			return rc;
-		rc = sc_store_key_revoke(st, id, &d) ? EXIT_FATAL : EXIT_OK;
-		if (!rc && !(rc = cli_audit(st, "keys revoke", NULL, "key %lld revoked", id)))
+		/* --force: whoever can write the ledger file can also add an
+		 * admin key again, so the shell may revoke the last one */
+		s = sc_store_key_revoke(st, id, force, &d);
+		if (s == SC_ECONFLICT)
+			snprintf(d.message + strlen(d.message), sizeof(d.message) - strlen(d.message),
+				 " (socred keys add --role admin), or revoke it with --force");
+		rc = s ? EXIT_FATAL : EXIT_OK;
+		if (!rc && !(rc = cli_audit(st, "keys revoke", NULL, "key %lld revoked%s", id,
+						 force ? " (--force)" : "")))
 			printf("key %lld revoked\n", id);
 	} else {
 		return cli_fail("usage: socred keys add --role ROLE ... | keys list | keys revoke ID");
@@ -121,7 +129,9 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmd_keys = {
 	"keys", run,
-	"keys add --role ROLE [--name N] [--source S | --actions A,B | --subject ID] | keys list [--json] | keys revoke ID",
+	"keys add --role ROLE [--name N] [--source S | --actions A,B | --subject ID] | keys list [--json] |\n"
+	"      keys revoke ID [--force]",
 	"API keys for the service: admin; provider (bound to one source); enforcer (bound to\n"
-	"      the actions it applies); subject (bound to one subject id). Printed once; only a\n"
-	"      hash is stored."};
+	"      the actions it applies); subject (bound to one subject id); monitor (reads\n"
+	"      /metrics only). Printed once; only a hash is stored. The last active admin key\n"
+	"      is not revoked without --force (then `keys add --role admin` makes a new one)."};

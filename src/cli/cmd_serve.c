@@ -36,12 +36,14 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8080", *today = NULL, *threads = NULL, *maxconn = NULL,
 		   *rate = NULL, *burst = NULL;
-	bool ledger_only = false;
+	bool ledger_only = false, reuse_port = false, metrics_key_only = false;
 	const struct opt opts[] = {{"--listen", &listen, NULL}, {"--today", &today, NULL},
 				   {"--threads", &threads, NULL},
 				   {"--max-connections", &maxconn, NULL},
 				   {"--rate", &rate, NULL}, {"--burst", &burst, NULL},
-				   {"--no-snapshot", NULL, &ledger_only}, {0}};
+				   {"--no-snapshot", NULL, &ledger_only},
+				   {"--reuse-port", NULL, &reuse_port},
+				   {"--metrics-key-only", NULL, &metrics_key_only}, {0}};
 	struct sc_server_opts so = {.db = cli->db, .today = SC_DAY_NONE,
 				    .openapi = (const char *)sc_openapi_yaml,
 				    .openapi_len = sc_openapi_yaml_len,
@@ -80,6 +82,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	so.port = (uint16_t)port;
 	so.threads = nthreads > 0 ? (unsigned)nthreads : 2;
 	so.no_snapshot = ledger_only;
+	so.reuse_port = reuse_port;
+	so.metrics_key_only = metrics_key_only;
 	/* signals are taken synchronously by this thread; workers never see them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -107,7 +111,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmd_serve = {
 	"serve", run, "serve [--listen HOST:PORT] [--threads N] [--today DATE] [--no-snapshot]\n"
-	"      [--max-connections N] [--rate N] [--burst N]",
+	"      [--max-connections N] [--rate N] [--burst N] [--reuse-port] [--metrics-key-only]",
 	"Serve the HTTP API (default 127.0.0.1:8080; port 0 picks a free one). --today\n"
 	"      fixes the date for demos and tests. Checks are answered from the decision\n"
 	"      snapshot (<ledger>.snap, built by `socred run` or by the server) for\n"
@@ -116,4 +120,10 @@ const struct cmd cmd_serve = {
 	"      connection is closed at once. Requests without a valid API key are\n"
 	"      limited per client address (IPv4, IPv6 /64), loopback included, to\n"
 	"      --rate a second (default 2; 0: no limit) in bursts of up to --burst\n"
-	"      (default 40); beyond, 429 with Retry-After. SIGTERM stops it gracefully."};
+	"      (default 40); beyond, 429 with Retry-After. A port in use is an error\n"
+	"      (\"address already in use\"); --reuse-port shares it with other servers\n"
+	"      started with --reuse-port (the kernel splits connections among them).\n"
+	"      /metrics answers an admin or monitor key, or a request from loopback\n"
+	"      without a key; --metrics-key-only asks for a key from loopback too\n"
+	"      (behind a reverse proxy on this host, every client comes from\n"
+	"      loopback). SIGTERM stops it gracefully."};

@@ -12,16 +12,17 @@
 #include <string.h>
 
 static const char *const role_names[] = {"public", "admin", "provider",
-					 "enforcer", "subject"};
+					 "enforcer", "subject", "monitor"};
+#define NROLES (sizeof(role_names) / sizeof(role_names[0]))
 
 const char *sc_role_name(enum sc_role r)
 {
-	return (unsigned)r < 5 ? role_names[r] : "?";
+	return (unsigned)r < NROLES ? role_names[r] : "?";
 }
 
 enum sc_status sc_role_parse(const char *s, enum sc_role *out)
 {
-	for (unsigned i = 1; i < 5; i++)
+	for (unsigned i = 1; i < NROLES; i++)
 		if (!strcmp(s, role_names[i])) {
 			*out = (enum sc_role)i;
 			return SC_OK;

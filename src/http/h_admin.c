@@ -152,7 +152,7 @@ void sc_h_key_add(struct sc_req *r, struct sc_store *st, const char *const *p)
 	    !(subject = sc_req_str(r, body, "subject", SC_LIMIT_SUBJECT_ID, false)))
 		goto out;
 	if (sc_role_parse(role_s, &k.role)) {
-		sc_reply_errorf(r, 400, "role", "role must be admin, provider, enforcer or subject");
+		sc_reply_errorf(r, 400, "role", "role must be admin, provider, enforcer, subject or monitor");
 		goto out;
 	}
 	sc_diag_clear(&d);
@@ -209,7 +209,8 @@ void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p)
 	sc_reply_json(r, 200, json_pack("{s:o}", "keys", arr));
 }
 
-/* DELETE /v1/keys/{id}: revoke; the key gets 401 from then on. */
+/* DELETE /v1/keys/{id}: revoke; the key gets 401 from then on. The last
+ * active admin key is refused (409): over HTTP nobody could undo it. */
 void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	char *end;
@@ -222,7 +223,7 @@ void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p
 		return;
 	}
 	sc_diag_clear(&d);
-	if ((s = sc_store_key_revoke(st, id, &d))) {
+	if ((s = sc_store_key_revoke(st, id, false, &d))) {
 		sc_reply_store_error(r, s, &d);
 		return;
 	}

@@ -6,8 +6,9 @@
 #define ANYONE (R(PUBLIC) | R(ADMIN) | R(PROVIDER) | R(ENFORCER) | R(SUBJECT))
 
 const struct sc_route sc_routes[] = {
-	{"GET", "/healthz", sc_h_healthz, ANYONE, "healthz"},
-	{"GET", "/metrics", sc_h_metrics, ANYONE, "metrics"},
+	{"GET", "/healthz", sc_h_healthz, ANYONE | R(MONITOR), "healthz"},
+	/* keyless: from loopback only (the handler checks) */
+	{"GET", "/metrics", sc_h_metrics, R(PUBLIC) | R(ADMIN) | R(MONITOR), "metrics"},
 	{"GET", "/v1/openapi.yaml", sc_h_openapi, ANYONE, "openapi"},
 	{"GET", "/v1/rulebook", sc_h_rulebook, ANYONE, "rulebook"},
 	{"GET", "/v1/rulebooks", sc_h_rulebook_versions, ANYONE, "rulebook"},

@@ -3,12 +3,14 @@
  * handler, the shared compiled rulebook, and an audit entry when it reads a
  * subject's data, changes something, or is refused. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -384,9 +386,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		r->start = now_s();
 		r->status = 500;
 		snprintf(r->path, sizeof(r->path), "%s", url);
-		if (cl && strtoull(cl, NULL, 10) > SC_HTTP_BODY_MAX)
-			r->too_large = true;
 		*con_cls = r;
+		/* refused before the body is read: a response queued now also
+		 * stops libmicrohttpd from answering "Expect: 100-continue" */
+		if (cl && strtoull(cl, NULL, 10) > SC_HTTP_BODY_MAX) {
+			r->too_large = true;
+			dispatch(r);
+			return respond(r);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -539,6 +546,38 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 	}
 }
 
+/* The listening socket, made here so that a port in use is an error that
+ * says so. SO_REUSEADDR only lets a restart bind past connections in
+ * TIME_WAIT; a second server on a live port fails with EADDRINUSE unless
+ * both asked for SO_REUSEPORT. */
+static enum sc_status listen_socket(const struct sc_server_opts *opts,
+				    const struct sockaddr_in *addr, int *out,
+				    struct sc_diag *d)
+{
+	const char *host = opts->host ? opts->host : "127.0.0.1";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
+
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (opts->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(fd, SOMAXCONN)) {
+		err = errno;
+		close(fd);
+		goto fail;
+	}
+	*out = fd;
+	return SC_OK;
+fail:
+	return sc_diag_set(d, SC_EIO, NULL, 0, 0, "listen", "cannot listen on %s:%u: %s%s", host,
+			   (unsigned)opts->port,
+			   err == EADDRINUSE ? "address already in use" : strerror(err),
+			   err == EADDRINUSE ? " (is another socred serve running there?)" : "");
+}
+
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d)
 {
@@ -546,6 +585,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	struct sc_store *st = NULL;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	enum sc_status rc;
+	int lfd = -1;
 
 	if (!srv)
 		return SC_ENOMEM;
@@ -574,6 +614,8 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 				 "'%s' is not an IPv4 address", opts->host);
 		goto fail;
 	}
+	if ((rc = listen_socket(opts, &addr, &lfd, d)))
+		goto fail;
 	srv->max_conns = opts->max_connections ? opts->max_connections : SC_HTTP_CONNECTIONS_MAX;
 	if (opts->rate > 0 &&
 	    !(srv->rl = sc_ratelimit_new(opts->rate, opts->burst < 1 ? 1 : opts->burst, SC_RATELIMIT_BUCKETS))) {
@@ -582,7 +624,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	}
 	srv->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD, 0, on_accept, srv, on_request, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opts.threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -592,9 +634,10 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 		MHD_OPTION_CONNECTION_LIMIT, srv->max_conns + 64 * srv->opts.threads,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8 * 1024), /* headers; bodies are ours */
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
+		/* lfd is left alone: a failed start may have closed it, and
+		 * closing it again could close another thread's file */
 		rc = sc_diag_set(d, SC_EIO, NULL, 0, 0, "listen",
 				 "cannot listen on %s:%u", opts->host ? opts->host : "127.0.0.1",
 				 (unsigned)opts->port);
@@ -620,8 +663,11 @@ void sc_server_stop(struct sc_server *s)
 	if (!s)
 		return;
 	if (s->mhd) {
-		MHD_quiesce_daemon(s->mhd);
+		MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
 		MHD_stop_daemon(s->mhd); /* joins the workers: requests in flight finish */
+		/* a quiesced daemon leaves its socket to us */
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
 	}
 	sc_audit_queue_stop(&s->audit);
 	sc_decisions_stop(&s->decisions);

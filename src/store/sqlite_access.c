@@ -64,19 +64,29 @@ enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
 	return st;
 }
 
-enum sc_status sc_lite_key_revoke(void *impl, int64_t id, struct sc_diag *d)
+/* One statement, so the count of admin keys cannot change between the
+ * test and the update (two admins revoking each other at once). */
+enum sc_status sc_lite_key_revoke(void *impl, int64_t id, bool force,
+				  struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
+	struct sc_key k;
 
-	if ((st = sc_lite_prepare(l, "UPDATE keys SET revoked = 1 WHERE id = ?1", &s, d)))
+	if ((st = sc_lite_prepare(l, "UPDATE keys SET revoked = 1 WHERE id = ?1 AND"
+			     " (?2 OR role <> 'admin' OR revoked OR (SELECT count(*) FROM keys"
+			     " WHERE role = 'admin' AND NOT revoked) > 1)", &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, force);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot revoke key");
-	else if (sqlite3_changes(l->db) == 0)
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "key", "no key %lld", (long long)id);
+	else if (sqlite3_changes(l->db) == 0 && !(st = sc_lite_key_get(l, id, &k, d)))
+		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "key",
+				 "key %lld is the last active admin key: revoking it would leave"
+				 " nobody able to manage keys; add another admin key first",
+				 (long long)id);
 	sqlite3_finalize(s);
 	return st;
 }

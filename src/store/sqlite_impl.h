@@ -274,7 +274,8 @@ enum sc_status sc_lite_pop_load(void *impl, const char *const *ids, size_t nids,
 enum sc_status sc_lite_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
 enum sc_status sc_lite_key_get(void *impl, int64_t id, struct sc_key *out,
 			       struct sc_diag *d);
-enum sc_status sc_lite_key_revoke(void *impl, int64_t id, struct sc_diag *d);
+enum sc_status sc_lite_key_revoke(void *impl, int64_t id, bool force,
+				   struct sc_diag *d);
 enum sc_status sc_lite_key_list(void *impl, sc_store_key_fn cb, void *ctx,
 				struct sc_diag *d);
 void sc_lite_audit_free(struct sc_lite_audit *a);

@@ -139,8 +139,9 @@ enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k, struct sc
 { return st->ops->key_add(st->impl, k, d); }
 enum sc_status sc_store_key_get(struct sc_store *st, int64_t id, struct sc_key *out, struct sc_diag *d)
 { return st->ops->key_get(st->impl, id, out, d); }
-enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id, struct sc_diag *d)
-{ return st->ops->key_revoke(st->impl, id, d); }
+enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id, bool force,
+				   struct sc_diag *d)
+{ return st->ops->key_revoke(st->impl, id, force, d); }
 enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->key_list(st->impl, cb, ctx, d); }
 enum sc_status sc_store_audit_append(struct sc_store *st, struct sc_audit_entry *e, size_t n,

@@ -117,7 +117,8 @@ struct sc_store_ops {
 	enum sc_status (*key_add)(void *impl, struct sc_key *k, struct sc_diag *d);
 	enum sc_status (*key_get)(void *impl, int64_t id, struct sc_key *out,
 				  struct sc_diag *d);
-	enum sc_status (*key_revoke)(void *impl, int64_t id, struct sc_diag *d);
+	enum sc_status (*key_revoke)(void *impl, int64_t id, bool force,
+				     struct sc_diag *d);
 	enum sc_status (*key_list)(void *impl, sc_store_key_fn cb, void *ctx,
 				   struct sc_diag *d);
 	enum sc_status (*audit_append)(void *impl, struct sc_audit_entry *e,

@@ -97,10 +97,7 @@ expect_rc 2 "$SOCRED" --db "$T/other.db" init --rulebook big.yaml
 # -- through the server
 PROV=$("$SOCRED" keys add --role provider --source traffic 2> /dev/null)
 ENF=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
-"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 50); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --threads 2
 # code KEY METHOD PATH [BODY FILE]: the status; the body in resp
 code() {
 	curl -s -o resp -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} -X "$2" \

@@ -61,10 +61,7 @@ has out '"decision":"grant","standard_terms":"a ticket at the published fare","r
 expect_rc 1 "$SOCRED" check $P1 rail_high_speed --at $AT
 
 KEY=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
-"$SOCRED" serve --listen 127.0.0.1:0 --today $AT > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --today $AT
 code=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $KEY" "$B/v1/check?subject=$P1&action=air_travel")
 eq "$code" 200 "HTTP check"
 has resp '"decision":"standard","standard_terms":"a ticket at the published fare"'

@@ -26,12 +26,7 @@ strip() { run_strip; }
 "$SOCRED" init > /dev/null
 KEY=$("$SOCRED" keys add --role provider --source $SOURCE 2> /dev/null)
 SPID=
-start() {
-	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 100); do grep -q serving serve.out 2> /dev/null && break; sleep 0.05; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-}
+start() { serve_start serve --threads 2; }
 # post N: posts part N; 0 when the server acknowledged it (200)
 post() {
 	local f; f=$(printf 'part.%03d.csv' "$1")
@@ -41,7 +36,8 @@ post() {
 next=0 kills=0
 for round in $(seq 20); do
 	start
-	# the killer: SIGKILL after a random 0.02 to 0.2 s of posting
+	# the killer: SIGKILL after a random 0.02 to 0.2 s of posting (the
+	# scenario, not a wait: any point of the posting will do)
 	( sleep "0.$(printf '%02d' $(( (RANDOM % 10 + 1) * 2 )))"; kill -9 "$SPID" 2> /dev/null ) &
 	killer=$!
 	while [ "$next" -lt "$nparts" ] && post "$next"; do next=$((next + 1)); done

@@ -28,11 +28,7 @@ register,,$ORG,,2020-01-01,,,,Beijing Example Trading Co
 ,t1,$ORG,tax.evasion,2025-06-01,,tax,SAT (2025) 12,
 CSV
 expect_rc 0 "$SOCRED" ingest seed.csv
-"$SOCRED" serve --listen 127.0.0.1:0 --today 2025-12-31 --threads 2 --rate 0 > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; kill -0 $SPID 2> /dev/null || break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-grep -q serving serve.out && ok || { bad "server did not start"; cat serve.err; finish; exit 1; }
+serve_start serve --today 2025-12-31 --threads 2 --rate 0
 trap 'kill -TERM $SPID 2> /dev/null; wait $SPID; rm -rf "$T"' EXIT
 enc() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g'; }
 search() { curl -s "$B/v1/search?q=$(enc "$1")"; }

@@ -23,10 +23,7 @@ register,,person-0003,,2020-01-01,,,person,Li Ming
 ,c,person-0003,court.c,2025-01-01,court,C1,person,
 CSV
 expect_rc 0 "$SOCRED" ingest r.csv
-"$SOCRED" serve --listen 127.0.0.1:0 --today 2025-06-01 > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 50); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --today 2025-06-01
 curl -s "$B/v1/search?q=Li%20Lei" > resp
 has resp '"list":"masked","label":"masked","subject":"·","name":"L·"'
 hasnt resp '"name":"Li Lei"'

@@ -18,10 +18,7 @@ sed 's/{type: traffic.violation, points: -5,/{type: traffic.violation, points: -
 grep -q 'points: -40' v2.yaml && ok || bad "v2 not made"
 expect_rc 0 "$SOCRED" rulebook publish v2.yaml --effective "$FUTURE"
 KEY=$("$SOCRED" keys add --role subject --subject $P 2> /dev/null)
-"$SOCRED" serve --listen 127.0.0.1:0 --today "$TODAY" > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --today "$TODAY"
 code=$(curl -s -o report.json -w '%{http_code}' -H "Authorization: Bearer $KEY" "$B/v1/subjects/$P/report")
 eq "$code" 200 "report"
 kill -TERM $SPID; wait $SPID

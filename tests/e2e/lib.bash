@@ -60,3 +60,55 @@ run_strip() {
 	     s/,"threads":[0-9]*//; s/,"phases":{[^}]*}//; s/,"image":{[^}]*}//; s/,"image":null//;
 	     s/,"record_ids":{[^}]*}//'
 }
+
+# serve_start NAME [ARGS...]: the one way a test starts a server. Runs
+# `socred serve ARGS` (with --listen 127.0.0.1:0 unless ARGS has --listen),
+# output in NAME.out and NAME.err, and waits until it says where it listens
+# and takes a connection there (no request: nothing is counted against a
+# rate limit or in the metrics), for up to
+# SERVE_WAIT seconds (default 60: a sanitizer or valgrind build on a loaded
+# machine starts slowly). Sets SPID, PORT and B (its base URL; 127.0.0.1 for
+# a server on 0.0.0.0). A server that exits or never answers fails the test
+# and ends it.
+serve_start() {
+	local name=$1 a host= deadline=$((SECONDS + ${SERVE_WAIT:-60}))
+	local listen=(--listen 127.0.0.1:0)
+	shift
+	for a in "$@"; do [ "$a" = --listen ] && listen=(); done
+	# emptied here, not by the redirection in the child: a previous
+	# server's line must not be read as this one's
+	: > "$name.out"
+	: > "$name.err"
+	"$SOCRED" serve "${listen[@]}" "$@" >> "$name.out" 2>> "$name.err" &
+	SPID=$!
+	PORT=
+	B=
+	while [ "$SECONDS" -le "$deadline" ]; do
+		if [ -z "$PORT" ]; then
+			# "socred: serving http://HOST:PORT/ (...)", read once
+			a=$(sed -n 's|^socred: serving http://\(.*\):\([0-9][0-9]*\)/ .*|\1 \2|p' "$name.out")
+			if [ -n "$a" ]; then
+				host=${a% *}
+				PORT=${a#* }
+				[ "$host" = 0.0.0.0 ] && host=127.0.0.1
+				B=http://$host:$PORT
+			fi
+		fi
+		if [ -n "$B" ] && (exec {a}<> "/dev/tcp/$host/$PORT") 2> /dev/null; then
+			return 0
+		fi
+		kill -0 "$SPID" 2> /dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SPID" 2> /dev/null; then
+		bad "socred serve $* did not take a connection within ${SERVE_WAIT:-60} s (at ${B:-no address yet})"
+	else
+		bad "socred serve $* exited before it took a connection"
+	fi
+	sed 's/^/  | /' "$name.out" "$name.err" | head -20
+	kill -TERM "$SPID" 2> /dev/null
+	wait "$SPID" 2> /dev/null
+	SPID=
+	finish
+	exit 1
+}

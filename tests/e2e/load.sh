@@ -42,10 +42,7 @@ request = function()
 end
 LUA
 
-"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --today $AT > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 100); do grep -q serving serve.out 2> /dev/null && break; sleep 0.05; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --threads 2 --today $AT
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SPID/status"; }
 
 # a check that waits is slow, not failed: while `run` holds the ledger's write

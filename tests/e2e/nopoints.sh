@@ -33,12 +33,7 @@ hasnt out "rule traffic.violation"
 hasnt out "active sum"
 
 KEY=$("$SOCRED" keys add --role subject --subject $P 2> /dev/null)
-serve() {
-	"$SOCRED" serve --listen 127.0.0.1:0 --today $AT > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-}
+serve() { serve_start serve --today $AT; }
 serve
 code=$(curl -s -o report.json -w '%{http_code}' -H "Authorization: Bearer $KEY" "$B/v1/subjects/$P/report")
 eq "$code" 200 "report"

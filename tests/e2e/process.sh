@@ -31,10 +31,7 @@ ADMIN=$("$SOCRED" keys add --role admin 2> /dev/null)
 SPID=
 start() { # start TODAY
 	stop
-	"$SOCRED" serve --listen 127.0.0.1:0 --today "$1" --threads 2 > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 50); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+	serve_start serve --today "$1" --threads 2
 }
 stop() { [ -n "$SPID" ] && kill -TERM "$SPID" && wait "$SPID"; SPID=; }
 trap 'stop; rm -rf "$T"' EXIT

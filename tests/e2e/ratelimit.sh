@@ -15,13 +15,7 @@ expect_rc 0 "$SOCRED" ingest seed.csv
 ENF=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
 SPID=
 # start ARGS...: a server; its base URL in $B
-start() {
-	"$SOCRED" serve --listen 127.0.0.1:0 --today 2025-12-31 --threads 2 "$@" > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; kill -0 $SPID 2> /dev/null || break; sleep 0.1; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-	grep -q serving serve.out && ok || { bad "server did not start"; cat serve.err; }
-}
+start() { serve_start serve --today 2025-12-31 --threads 2 "$@"; }
 stop() { [ -n "$SPID" ] && kill -TERM "$SPID" && wait "$SPID"; SPID=; }
 trap 'stop; rm -rf "$T"' EXIT
 # code [CURL ARGS...] PATH: the status; the body in resp, the headers in hdr

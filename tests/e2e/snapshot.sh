@@ -20,12 +20,9 @@ PROV=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
 # built (the limit: ratelimit.sh)
 start() {
 	local name=$1; shift
-	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --rate 0 "$@" > "$name.out" 2> "$name.err" &
-	echo $! > "$name.pid"
-	for i in $(seq 50); do grep -q serving "$name.out" 2> /dev/null && break; sleep 0.1; done
-	local port; port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$name.out")
-	[ -n "$port" ] && ok || { bad "server $name did not start"; cat "$name.err"; }
-	printf -v "$name" 'http://127.0.0.1:%s' "$port"
+	serve_start "$name" --threads 2 --rate 0 "$@"
+	echo "$SPID" > "$name.pid"
+	printf -v "$name" '%s' "$B"
 }
 stop_all() { for p in *.pid; do kill -TERM "$(cat "$p")" 2> /dev/null; wait "$(cat "$p")" 2> /dev/null; done; }
 metric() { curl -s "$1/metrics" | sed -n "s/^$2 //p"; }
@@ -91,7 +88,7 @@ rm -f ./*.pid
 printf 'garbage' > "$SOCRED_DB.snap"
 start DAY --today 2026-03-01
 start DAYL --today 2026-03-01 --no-snapshot
-for i in $(seq 100); do
+for i in $(seq 600); do
 	curl -s "$DAY/metrics" | grep -q 'socred_snapshot_subjects{day="2026-03-01"}' && break
 	sleep 0.1
 done

@@ -36,12 +36,7 @@ has err "unknown key 'colour' in rule"
 # over HTTP: the server applies the version in force on its day
 ADMIN=$("$SOCRED" keys add --role admin 2> /dev/null)
 ENF=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
-serve() {
-	"$SOCRED" serve --listen 127.0.0.1:0 --today "$1" > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 50); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-}
+serve() { serve_start serve --today "$1"; }
 serve "$BEFORE"
 curl -s "$B/v1/rulebook" > resp
 has resp '"version":"2026.1"'

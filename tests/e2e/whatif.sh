@@ -88,12 +88,9 @@ sqlite3 "$SOCRED_DB" "SELECT ext_id FROM subjects ORDER BY id" > subjects.txt
 start() {
 	local name=$1 db=$2 actions=$3 key
 	key=$(SOCRED_DB=$db "$SOCRED" keys add --role enforcer --actions "$(echo $actions | tr ' ' ,)" 2> /dev/null)
-	SOCRED_DB=$db "$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --today $AT > "$name.out" 2> "$name.err" &
-	echo $! > "$name.pid"
-	for i in $(seq 50); do grep -q serving "$name.out" 2> /dev/null && break; sleep 0.1; done
-	local port; port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$name.out")
-	[ -n "$port" ] && ok || { bad "server $name did not start"; cat "$name.err"; }
-	printf -v "$name" 'http://127.0.0.1:%s' "$port"
+	SOCRED_DB=$db serve_start "$name" --threads 2 --today $AT
+	echo "$SPID" > "$name.pid"
+	printf -v "$name" '%s' "$B"
 	printf -v "${name}_KEY" '%s' "$key"
 }
 # decisions BASE KEY ACTION: one decision per subject, in subjects.txt order

@@ -58,6 +58,9 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
            '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // waits are on conditions; their bound is generous for a loaded machine
+  // (a sanitizer build of the server beside Chromium)
+  page.setDefaultTimeout(120000);
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', e => problems.push(String(e)));
 });
@@ -142,9 +145,13 @@ test('keyboard: the skip link and the search form work without a mouse', async (
 test('my credit without consent: records and windows, no points; benefits on standard terms', async () => {
   await page.goto(base + '/');
   await page.getByRole('link', { name: 'My credit' }).click();
+  // signed in from an earlier test or not: wait until the page shows which
+  // (a count() at once can run before it renders, and then never signs out)
   const out = page.getByRole('button', { name: 'Sign out' });
-  if (await out.count()) await out.click();
-  await page.getByLabel('Your subject key').fill(keys.noconsent);
+  const field = page.getByLabel('Your subject key');
+  await out.or(field).first().waitFor();
+  if (await out.isVisible()) await out.click();
+  await field.fill(keys.noconsent);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText(/Not scored: you have not given consent/).waitFor();
   const table = await page.locator('table').first().innerText();
@@ -158,11 +165,13 @@ test('my credit without consent: records and windows, no points; benefits on sta
 test('counter check of a benefit: the standard terms, not a refusal', async () => {
   await page.getByRole('link', { name: 'Counter check' }).click();
   const login = page.getByLabel('Your counter (enforcer) key');
-  if (await login.count()) {
+  const idField = page.getByLabel('Identity number');
+  await login.or(idField).first().waitFor();
+  if (await login.isVisible()) {
     await login.fill(keys.enforcer);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
-  await page.getByLabel('Identity number').fill(Q);
+  await idField.fill(Q);
   await page.getByLabel('Action').selectOption('heating_discount');
   await page.getByRole('button', { name: 'Check' }).click();
   const decision = page.locator('.decision');

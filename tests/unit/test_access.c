@@ -22,6 +22,10 @@ static void roles(void **state)
 	assert_int_equal(sc_role_parse("public", &r), SC_EINVAL); /* no key has it */
 	assert_int_equal(sc_role_parse("root", &r), SC_EINVAL);
 	assert_string_equal(sc_role_name(SC_ROLE_SUBJECT), "subject");
+	assert_int_equal(sc_role_parse("monitor", &r), SC_OK);
+	assert_int_equal(r, SC_ROLE_MONITOR);
+	assert_string_equal(sc_role_name(SC_ROLE_MONITOR), "monitor");
+	assert_string_equal(sc_role_name((enum sc_role)6), "?");
 }
 
 static void tokens(void **state)
