@@ -17,11 +17,7 @@ SUBJ=$("$SOCRED" keys add --role subject --subject "$P" 2> /dev/null)
 SPID=
 stop() { [ -n "$SPID" ] && kill -TERM "$SPID" && wait "$SPID"; SPID=; }
 trap 'stop; rm -rf "$T"' EXIT
-# the server, once it says where it listens (polled for up to 30 s)
-"$SOCRED" serve --listen 127.0.0.1:0 --today 2025-12-31 --threads 2 > serve.out 2> serve.err &
-SPID=$!
-for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
+serve_start serve --today 2025-12-31 --threads 2
 req() { # req STATUS KEY METHOD PATH [JSON]
 	local w=$1 key=$2 m=$3 p=$4 body=${5:-}
 	local auth=(); [ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
