@@ -34,6 +34,11 @@ void sc_merkle_node(const unsigned char left[SC_MERKLE_BYTES],
 void sc_merkle_root_of(const unsigned char (*leaves)[SC_MERKLE_BYTES], uint64_t n,
 		       unsigned char out[SC_MERKLE_BYTES]);
 
+/* The audit log's leaf for an entry: sc_merkle_leaf of the 32 bytes of
+ * its chain hash (sc_audit_hash, 64 hex digits). SC_EINVAL when hash_hex
+ * is not 64 hex digits. */
+enum sc_status sc_merkle_audit_leaf(const char *hash_hex, unsigned char out[SC_MERKLE_BYTES]);
+
 void sc_merkle_frontier_init(struct sc_merkle_frontier *f);
 /* A perfect subtree completed by an append: level h >= 1, covering leaves
  * [index * 2^h, (index + 1) * 2^h). */

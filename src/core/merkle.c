@@ -26,6 +26,33 @@ void sc_merkle_node(const unsigned char left[SC_MERKLE_BYTES],
 	sc_sha256(msg, sizeof(msg), out);
 }
 
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum sc_status sc_merkle_audit_leaf(const char *hash_hex, unsigned char out[SC_MERKLE_BYTES])
+{
+	unsigned char b[SC_MERKLE_BYTES];
+
+	for (int i = 0; i < SC_MERKLE_BYTES; i++) {
+		int hi = nibble(hash_hex[2 * i]), lo = hi < 0 ? -1 : nibble(hash_hex[2 * i + 1]);
+		if (lo < 0)
+			return SC_EINVAL;
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (hash_hex[2 * SC_MERKLE_BYTES])
+		return SC_EINVAL;
+	sc_merkle_leaf(b, sizeof(b), out);
+	return SC_OK;
+}
+
 /* the largest power of two smaller than n (n >= 2) */
 static uint64_t split(uint64_t n)
 {

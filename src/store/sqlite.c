@@ -192,9 +192,22 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
 	"INSERT INTO counts VALUES('subject_keys_new', 0), ('subject_key_merges', 0);\n",
+	/* 15 -> 16: the audit log's Merkle tree (sqlite_merkle.c): its
+	 * frontier after the last append, and its subtrees of 2^10 leaves and
+	 * more; migrate() builds both from the entries so far */
+	"DROP TABLE IF EXISTS audit_tree;\n"
+	"DROP TABLE IF EXISTS audit_nodes;\n"
+	"CREATE TABLE audit_tree(id INTEGER PRIMARY KEY CHECK(id = 1), size INTEGER NOT NULL,"
+	" frontier BLOB NOT NULL);\n"
+	"CREATE TABLE audit_nodes(pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);\n"
+	"CREATE TRIGGER audit_nodes_append_only_u BEFORE UPDATE ON audit_nodes"
+	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n"
+	"CREATE TRIGGER audit_nodes_append_only_d BEFORE DELETE ON audit_nodes"
+	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
+#define SCHEMA_MERKLE 16
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -408,6 +421,7 @@ static enum sc_status migrate(struct lite *l, sc_store_upgrade_fn upgrade, void 
 		    (v + 1 == SCHEMA_BYSUBJECT &&
 		     (sc_lite_bysubj_build(l, d) ||
 		      sc_lite_exec(l, "DROP INDEX records_subject", d))) ||
+		    (v + 1 == SCHEMA_MERKLE && sc_lite_tree_build(l, d)) ||
 		    sc_lite_exec(l, sql, d) || sc_lite_exec(l, "COMMIT", d)) {
 			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
@@ -1004,6 +1018,9 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.audit_append = sc_lite_audit_append,
 	.audit_verify = sc_lite_audit_verify,
 	.audit_subject = sc_lite_audit_subject,
+	.audit_walk = sc_lite_audit_walk,
+	.audit_tree = sc_lite_audit_tree,
+	.audit_prove = sc_lite_audit_prove,
 	.process = &sc_store_sqlite_process_ops,
 	.expire = sc_lite_expire,
 	.tally = sc_lite_tally,
