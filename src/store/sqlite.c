@@ -335,6 +335,7 @@ static void lite_close(void *impl)
 		sqlite3_finalize(l->stmt[i]);
 	for (int i = 0; i <= SC_ADD_RUN; i++)
 		sqlite3_finalize(l->runs[i]);
+	sc_lite_tree_free(l->tree);
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);
 	free(l->cache);

@@ -697,8 +697,6 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	b.p = NULL;
 	if ((st = keys_append(l, first, e, n, d)) || (st = sc_lite_tree_end(l, tree, d)))
 		goto fail;
-	sc_lite_tree_free(tree);
-	tree = NULL;
 	l->quiet = true; /* the audit log is no subject's file */
 	st = sc_lite_exec(l, "COMMIT", d);
 	l->quiet = false;
@@ -708,7 +706,6 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 fail:
 	sqlite3_finalize(s);
 	free(b.p);
-	sc_lite_tree_free(tree);
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	if (l->audit)
 		l->audit->last = -1;

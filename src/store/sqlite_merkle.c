@@ -24,17 +24,23 @@ struct sc_lite_tree {
 	struct sc_merkle_frontier f;
 	struct lite *l;
 	struct sc_diag *d;
-	sqlite3_stmt *ins;
+	sqlite3_stmt *ins, *sel, *put; /* prepared once per handle */
 };
 
-static enum sc_status read_tree(struct lite *l, struct sc_merkle_frontier *f, struct sc_diag *d)
+#define SELECT_TREE "SELECT size, frontier FROM audit_tree WHERE id = 1"
+
+/* *cache: a statement kept for the next call (NULL: finalized here) */
+static enum sc_status read_tree_with(struct lite *l, struct sc_merkle_frontier *f,
+				     sqlite3_stmt **cache, struct sc_diag *d)
 {
-	sqlite3_stmt *s = NULL;
-	enum sc_status st;
+	sqlite3_stmt *s = cache ? *cache : NULL;
+	enum sc_status st = SC_OK;
 	int rc;
 
-	if ((st = sc_lite_prepare(l, "SELECT size, frontier FROM audit_tree WHERE id = 1", &s, d)))
+	if (!s && (st = sc_lite_prepare(l, SELECT_TREE, &s, d)))
 		return st;
+	if (cache)
+		*cache = s;
 	sc_merkle_frontier_init(f);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -46,8 +52,16 @@ static enum sc_status read_tree(struct lite *l, struct sc_merkle_frontier *f, st
 	} else if (rc != SQLITE_DONE) {
 		st = sc_lite_db_err(l, d, "cannot read the audit tree");
 	}
-	sqlite3_finalize(s);
+	if (cache)
+		sqlite3_reset(s);
+	else
+		sqlite3_finalize(s);
 	return st;
+}
+
+static enum sc_status read_tree(struct lite *l, struct sc_merkle_frontier *f, struct sc_diag *d)
+{
+	return read_tree_with(l, f, NULL, d);
 }
 
 enum sc_status sc_lite_audit_tree(void *impl, struct sc_merkle_frontier *f, struct sc_diag *d)
@@ -67,6 +81,8 @@ void sc_lite_tree_free(struct sc_lite_tree *t)
 	if (!t)
 		return;
 	sqlite3_finalize(t->ins);
+	sqlite3_finalize(t->sel);
+	sqlite3_finalize(t->put);
 	free(t);
 }
 
@@ -95,32 +111,27 @@ static enum sc_status build_leaf(void *ctx, const struct sc_audit_entry *e, cons
 enum sc_status sc_lite_tree_begin(struct lite *l, int64_t first, struct sc_lite_tree **out,
 				  struct sc_diag *d)
 {
-	struct sc_lite_tree *t = calloc(1, sizeof(*t));
+	struct sc_lite_tree *t = l->tree;
 	enum sc_status st;
 
-	if (!t)
+	if (!t && !(t = l->tree = calloc(1, sizeof(*t))))
 		return sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL, "out of memory");
 	t->l = l;
 	t->d = d;
-	if ((st = read_tree(l, &t->f, d)))
-		goto fail;
+	if ((st = read_tree_with(l, &t->f, &t->sel, d)))
+		return st;
 	/* entries written without their leaves (by an older socred, or
 	 * straight into the table): added now */
 	if (t->f.size < (uint64_t)(first - 1) &&
 	    (st = sc_lite_audit_walk(l, (int64_t)t->f.size + 1, first - 1, build_leaf, t, NULL, d)))
-		goto fail;
-	if (t->f.size != (uint64_t)(first - 1)) {
-		st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
-				 "the audit tree holds %llu entries but the log %lld: entries were"
-				 " removed or the tree altered (socred audit verify --head names them)",
-				 (unsigned long long)t->f.size, (long long)(first - 1));
-		goto fail;
-	}
+		return st;
+	if (t->f.size != (uint64_t)(first - 1))
+		return sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+				   "the audit tree holds %llu entries but the log %lld: entries were"
+				   " removed or the tree altered (socred audit verify --head names them)",
+				   (unsigned long long)t->f.size, (long long)(first - 1));
 	*out = t;
 	return SC_OK;
-fail:
-	sc_lite_tree_free(t);
-	return st;
 }
 
 static enum sc_status keep_node(void *ctx, unsigned level, uint64_t index,
@@ -154,17 +165,17 @@ enum sc_status sc_lite_tree_end(struct lite *l, struct sc_lite_tree *t, struct s
 {
 	unsigned char blob[SC_MERKLE_LEVELS * SC_MERKLE_BYTES];
 	size_t len = sc_merkle_frontier_encode(&t->f, blob);
-	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = sc_lite_prepare(l, "INSERT OR REPLACE INTO audit_tree(id, size, frontier)"
-				  " VALUES(1, ?1, ?2)", &s, d)))
+	if (!t->put && (st = sc_lite_prepare(l, "INSERT OR REPLACE INTO audit_tree(id, size, frontier)"
+					     " VALUES(1, ?1, ?2)", &t->put, d)))
 		return st;
-	sqlite3_bind_int64(s, 1, (int64_t)t->f.size);
-	sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		st = sc_lite_db_err(l, d, "cannot write the audit tree");
-	sqlite3_finalize(s);
+	sqlite3_reset(t->put);
+	sqlite3_bind_int64(t->put, 1, (int64_t)t->f.size);
+	sqlite3_bind_blob(t->put, 2, blob, (int)len, SQLITE_STATIC);
+	st = sqlite3_step(t->put) == SQLITE_DONE ? SC_OK
+						 : sc_lite_db_err(l, d, "cannot write the audit tree");
+	sqlite3_reset(t->put);
 	return st;
 }
 
