@@ -225,6 +225,7 @@ enum sc_status sc_audit_head_parse(const char *text, size_t len, const char *sou
 	while (at < end && !st) {
 		const char *nl = memchr(at, '\n', (size_t)(end - at)), *eol = nl ? nl : end;
 		const char *sp, *val;
+		unsigned char tmp[SC_HEAD_SIG_BYTES];
 		size_t klen, vlen;
 		line++;
 		if (eol > at && eol[-1] == '\r')
@@ -260,23 +261,24 @@ enum sc_status sc_audit_head_parse(const char *text, size_t len, const char *sou
 			}
 			p.have_size = true;
 		} else if (klen == 4 && !memcmp(at, "root", 4)) {
-			if (!word(p.root, sizeof(p.root), val, vlen))
+			if (!word(p.root, sizeof(p.root), val, vlen) || !sc_unhex(p.root, tmp, 32))
 				st = bad(d, source, line, "root", "the root must be 64 hex digits");
 		} else if (klen == 4 && !memcmp(at, "time", 4)) {
 			if (!word(p.time, sizeof(p.time), val, vlen))
 				st = bad(d, source, line, "time", "the time is too long");
 		} else if (klen == 3 && !memcmp(at, "key", 3)) {
-			if (!word(p.key, sizeof(p.key), val, vlen))
+			if (!word(p.key, sizeof(p.key), val, vlen) || !sc_unhex(p.key, tmp, 32))
 				st = bad(d, source, line, "key", "the key must be 64 hex digits");
 		} else if (klen == 9 && !memcmp(at, "signature", 9)) {
-			if (!word(p.sig, sizeof(p.sig), val, vlen))
+			if (!word(p.sig, sizeof(p.sig), val, vlen) || !sc_unhex(p.sig, tmp, 64))
 				st = bad(d, source, line, "signature", "the signature must be 128 hex digits");
 		} else if (klen == 8 && !memcmp(at, "frontier", 8)) {
 			const char *q = val;
 			while (q < eol && !st) {
 				const char *s2 = memchr(q, ' ', (size_t)(eol - q)), *we = s2 ? s2 : eol;
 				if (p.nfrontier == SC_MERKLE_LEVELS ||
-				    !word(p.frontier[p.nfrontier], 65, q, (size_t)(we - q)))
+				    !word(p.frontier[p.nfrontier], 65, q, (size_t)(we - q)) ||
+				    !sc_unhex(p.frontier[p.nfrontier], tmp, 32))
 					st = bad(d, source, line, "frontier", "a frontier hash must be 64 hex digits");
 				else
 					p.nfrontier++;

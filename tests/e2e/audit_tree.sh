@@ -90,7 +90,7 @@ expect_rc 1 "$SOCRED" audit verify --head h20.txt --key "$(sed -n 's/^key //p' o
 # bad input: named with its line and field
 printf 'socred-audit-head v1\nsize 3\nroot zz\n' > t4.txt
 expect_rc 2 "$SOCRED" audit verify --head t4.txt
-has err "t4.txt:1"
+has err "t4.txt:3"
 has err "root"
 printf 'socred-audit-head v1\nsize 1\ncolour red\n' > t5.txt
 expect_rc 2 "$SOCRED" audit verify --head t5.txt

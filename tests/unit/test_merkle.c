@@ -10,6 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+
+#include "socred/audit_head.h"
 #include "socred/merkle.h"
 
 #define N 70
@@ -208,8 +211,86 @@ static void brute_force(void **state)
 	}
 }
 
+/* signed heads: valid as signed; any field changed, another key's or a
+ * frontier that does not fold to the root fails; the text form read back,
+ * several to a file; bad text named by line and field */
+static void heads(void **state)
+{
+	static struct sc_audit_head h, g;
+	struct sc_merkle_frontier f;
+	unsigned char seed[SC_HEAD_SEED_BYTES] = {7}, sk[SC_HEAD_SECRET_BYTES], sk2[SC_HEAD_SECRET_BYTES];
+	char text[2 * SC_HEAD_TEXT_MAX + 16];
+	struct sc_audit_head *got;
+	struct sc_diag d;
+	size_t n, len;
+
+	(void)state;
+	sc_audit_key_from_seed(seed, sk);
+	seed[0] = 8;
+	sc_audit_key_from_seed(seed, sk2);
+	sc_merkle_frontier_init(&f);
+	for (int i = 0; i < 13; i++)
+		sc_merkle_frontier_add(&f, leaves[i], NULL, NULL);
+	sc_audit_head_sign(&h, &f, "2026-12-07T16:20:00Z", sk);
+	assert_true(sc_audit_head_valid(&h));
+	g = h;
+	g.size = 12;
+	g.tree.size = 12;
+	assert_false(sc_audit_head_valid(&g));
+	g = h;
+	g.root[3] ^= 1;
+	assert_false(sc_audit_head_valid(&g));
+	g = h;
+	g.time[3] = '7';
+	assert_false(sc_audit_head_valid(&g));
+	g = h;
+	g.sig[60] ^= 1;
+	assert_false(sc_audit_head_valid(&g));
+	g = h;
+	memcpy(g.key, sk2 + SC_HEAD_SEED_BYTES, SC_HEAD_KEY_BYTES);
+	assert_false(sc_audit_head_valid(&g));
+	g = h;
+	g.tree.node[3][0] ^= 1; /* 13 = 8 + 4 + 1 */
+	assert_false(sc_audit_head_valid(&g));
+
+	len = sc_audit_head_format(&h, text);
+	sc_audit_head_sign(&g, &f, "2026-12-07T16:21:00Z", sk2);
+	memcpy(text + len, "\n# another\n", 11);
+	len += 11;
+	len += sc_audit_head_format(&g, text + len);
+	assert_int_equal(sc_audit_head_parse(text, len, "heads.txt", &got, &n, &d), SC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0].line, 1);
+	assert_int_equal(got[1].line, 10);
+	assert_true(sc_audit_head_valid(&got[0]));
+	assert_true(sc_audit_head_valid(&got[1]));
+	assert_memory_equal(got[0].root, h.root, SC_MERKLE_BYTES);
+	assert_memory_equal(got[1].key, sk2 + SC_HEAD_SEED_BYTES, SC_HEAD_KEY_BYTES);
+	free(got);
+
+	strcpy(text, "socred-audit-head v1\nsize 13\nroot 00\n");
+	assert_int_equal(sc_audit_head_parse(text, strlen(text), "h", &got, &n, &d), SC_ESYNTAX);
+	assert_int_equal(d.line, 3);
+	assert_string_equal(d.field, "root");
+	strcpy(text, "socred-audit-head v1\nsize 1x\n");
+	assert_int_equal(sc_audit_head_parse(text, strlen(text), "h", &got, &n, &d), SC_ESYNTAX);
+	assert_int_equal(d.line, 2);
+	assert_string_equal(d.field, "size");
+	strcpy(text, "size 13\n");
+	assert_int_equal(sc_audit_head_parse(text, strlen(text), "h", &got, &n, &d), SC_ESYNTAX);
+	assert_int_equal(d.line, 1);
+	strcpy(text, "# nothing\n");
+	assert_int_equal(sc_audit_head_parse(text, strlen(text), "h", &got, &n, &d), SC_ESYNTAX);
+	len = sc_audit_head_format(&h, text);
+	strcpy(strstr(text, "frontier"), "frontier 00\n");
+	assert_int_equal(sc_audit_head_parse(text, strlen(text), "h", &got, &n, &d), SC_ESYNTAX);
+	assert_int_equal(d.line, 7);
+	assert_string_equal(d.field, "frontier");
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(vectors), cmocka_unit_test(brute_force)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(vectors), cmocka_unit_test(brute_force),
+					   cmocka_unit_test(heads)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
