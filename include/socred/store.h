@@ -377,4 +377,40 @@ enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx,
 				      struct sc_diag *d);
 
+/* ---- the audit log's Merkle tree (sqlite_merkle.c, docs/internals/merkle.md) ---- */
+
+struct sc_merkle_frontier;
+
+/* An entry with the chain's hashes before and at it (hex, borrowed until
+ * the callback returns). */
+typedef enum sc_status (*sc_store_audit_chain_fn)(void *ctx, const struct sc_audit_entry *e,
+						  const char *prev_hex, const char *hash_hex);
+/* Entries from..to (seqs, inclusive; to < 0: to the end) in order, each
+ * with its chain hash, recomputed from the stored fields and checked
+ * against the hashes stored (each block's last, each old row's). SC_OK;
+ * SC_ECORRUPT with *bad the first entry of the block (or the row) whose
+ * chain breaks, or the first seq missing; SC_ENOTFOUND with *bad the first
+ * seq missing before `to`; cb's status; SC_ESTORE. bad NULL: the stored
+ * hashes are not compared (the chain is recomputed from the fields). */
+enum sc_status sc_store_audit_walk(struct sc_store *st, int64_t from, int64_t to,
+				   sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				   struct sc_diag *d);
+/* The tree as the last append left it: its size and frontier. */
+enum sc_status sc_store_audit_tree(struct sc_store *st, struct sc_merkle_frontier *f,
+				   struct sc_diag *d);
+/* An inclusion proof: entry seq is leaf seq - 1 of the tree (its size and
+ * frontier, from which the head follows), leaf = sc_merkle_audit_leaf of
+ * its hash, path RFC 9162's audit path. */
+struct sc_audit_proof {
+	struct sc_merkle_frontier *tree; /* caller's storage */
+	unsigned char leaf[32];
+	unsigned char path[64][32];
+	unsigned npath;
+};
+/* The proof of entry seq in the current tree, in one read transaction;
+ * cb (may be NULL) is given the entry. SC_ENOTFOUND (no such entry),
+ * SC_ECORRUPT, SC_ESTORE. */
+enum sc_status sc_store_audit_prove(struct sc_store *st, int64_t seq, struct sc_audit_proof *p,
+				    sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "socred/audit_key.h"
 
 extern const unsigned char sc_default_rulebook[];
 extern const unsigned long sc_default_rulebook_len;
@@ -43,6 +44,19 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	printf("initialised ledger %s with rulebook %s version %s\n", cli->db,
 	       sc_rulebook_name(rb), sc_rulebook_version(rb));
+	{
+		/* the key that signs the audit log's heads, outside the ledger */
+		unsigned char sk[SC_HEAD_SECRET_BYTES];
+		char path[4096];
+		bool created;
+		if (!sc_audit_key_path(cli->db, path, sizeof(path)) ||
+		    sc_audit_key_load(path, true, sk, &created, &d)) {
+			cli_diag(&d);
+			rc = EXIT_FATAL;
+			goto out;
+		}
+		printf("audit signing key %s%s\n", path, created ? " (created, 0600)" : "");
+	}
 	rc = EXIT_OK;
 out:
 	free(text);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "socred/audit_key.h"
 #include "socred/server.h"
 
 /* Requests a second, and in a burst, per client address without an API
@@ -95,6 +96,21 @@ static int run(struct cli *cli, int argc, char **argv)
 		return EXIT_FATAL;
 	sc_store_close(st);
 	sc_diag_clear(&d);
+	{
+		/* the key GET /v1/audit/head signs with, made on first need */
+		unsigned char sk[SC_HEAD_SECRET_BYTES];
+		char path[4096];
+		bool created;
+		if (!sc_audit_key_path(cli->db, path, sizeof(path)))
+			return cli_fail("the audit key's path is too long");
+		if (sc_audit_key_load(path, true, sk, &created, &d)) {
+			cli_diag(&d);
+			return EXIT_FATAL;
+		}
+		if (created)
+			fprintf(stderr, "socred: created the audit signing key %s (0600): keep it secret"
+					" and keep a copy\n", path);
+	}
 	if (sc_server_start(&so, &srv, &d)) {
 		cli_diag(&d);
 		return EXIT_FATAL;

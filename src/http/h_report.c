@@ -56,9 +56,9 @@ static enum sc_status add_statement(void *ctx, const struct sc_statement *x)
 
 static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 {
-	json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:s}", "at", e->at,
+	json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:s,s:I}", "at", e->at,
 		"role", sc_role_name(e->role), "key", (json_int_t)e->key_id,
-		"action", e->action, "result", e->result));
+		"action", e->action, "result", e->result, "seq", (json_int_t)e->seq));
 	return SC_OK;
 }
 

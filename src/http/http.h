@@ -259,6 +259,8 @@ void sc_h_rulebook_versions(struct sc_req *r, struct sc_store *st, const char *c
 void sc_h_key_add(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_audit_head(struct sc_req *r, struct sc_store *st, const char *const *p);
+void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const *p);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

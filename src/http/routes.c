@@ -16,6 +16,8 @@ const struct sc_route sc_routes[] = {
 	{"GET", "/v1/check", sc_h_check, R(ENFORCER), "check"},
 	{"POST", "/v1/records", sc_h_records_post, R(PROVIDER), "records"},
 	{"GET", "/v1/subjects/{}/report", sc_h_report, R(SUBJECT) | R(ADMIN), "report"},
+	{"GET", "/v1/subjects/{}/inquiries/{}/proof", sc_h_inquiry_proof, R(SUBJECT) | R(ADMIN), "report"},
+	{"GET", "/v1/audit/head", sc_h_audit_head, ANYONE, "audit"},
 	{"POST", "/v1/subjects/{}/disputes", sc_h_dispute_open, R(SUBJECT), "disputes"},
 	{"POST", "/v1/subjects/{}/statements", sc_h_statement_add, R(SUBJECT), "statements"},
 	{"POST", "/v1/subjects/{}/repairs", sc_h_repair_apply, R(SUBJECT), "repairs"},

@@ -204,7 +204,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX names_org ON names(key) WHERE org = 1;\n"
 	"CREATE TRIGGER names_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" UPDATE names SET org = (NEW.kind = " SC_KIND_ORG_STR ") WHERE subject = NEW.id; END;\n",
-	/* 16 -> 17: consent events in filing order, without UNIQUE(subject,
+	/* 16 -> 17: the audit log's Merkle tree (sqlite_merkle.c): its
+	 * frontier after the last append, and its subtrees of 2^10 leaves and
+	 * more; migrate() builds both from the entries so far */
+	"DROP TABLE IF EXISTS audit_tree;\n"
+	"DROP TABLE IF EXISTS audit_nodes;\n"
+	"CREATE TABLE audit_tree(id INTEGER PRIMARY KEY CHECK(id = 1), size INTEGER NOT NULL,"
+	" frontier BLOB NOT NULL);\n"
+	"CREATE TABLE audit_nodes(pos INTEGER PRIMARY KEY, hash BLOB NOT NULL);\n"
+	"CREATE TRIGGER audit_nodes_append_only_u BEFORE UPDATE ON audit_nodes"
+	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n"
+	"CREATE TRIGGER audit_nodes_append_only_d BEFORE DELETE ON audit_nodes"
+	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n",
+	/* 17 -> 18: consent events in filing order, without UNIQUE(subject,
 	 * scorecard, granted, date), which took a consent filed after a
 	 * withdrawal on the same day for a duplicate of an earlier consent;
 	 * sqlite_records.c now compares with the day's last event for the
@@ -220,6 +232,7 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
+#define SCHEMA_MERKLE 17
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -349,6 +362,7 @@ static void lite_close(void *impl)
 		sqlite3_finalize(l->stmt[i]);
 	for (int i = 0; i <= SC_ADD_RUN; i++)
 		sqlite3_finalize(l->runs[i]);
+	sc_lite_tree_free(l->tree);
 	sqlite3_close(l->db);
 	sc_changes_close(l->changes);
 	free(l->cache);
@@ -435,6 +449,7 @@ static enum sc_status migrate(struct lite *l, sc_store_upgrade_fn upgrade, void 
 		    (v + 1 == SCHEMA_BYSUBJECT &&
 		     (sc_lite_bysubj_build(l, d) ||
 		      sc_lite_exec(l, "DROP INDEX records_subject", d))) ||
+		    (v + 1 == SCHEMA_MERKLE && sc_lite_tree_build(l, d)) ||
 		    sc_lite_exec(l, sql, d) || sc_lite_exec(l, "COMMIT", d)) {
 			sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
@@ -1032,6 +1047,9 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.audit_append = sc_lite_audit_append,
 	.audit_verify = sc_lite_audit_verify,
 	.audit_subject = sc_lite_audit_subject,
+	.audit_walk = sc_lite_audit_walk,
+	.audit_tree = sc_lite_audit_tree,
+	.audit_prove = sc_lite_audit_prove,
 	.process = &sc_store_sqlite_process_ops,
 	.expire = sc_lite_expire,
 	.tally = sc_lite_tally,

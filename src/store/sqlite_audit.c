@@ -648,6 +648,7 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	sqlite3_stmt *s = NULL;
 	char prev[SC_HASH_HEX], hash[SC_HASH_HEX];
 	struct sc_buf b = {0};
+	struct sc_lite_tree *tree = NULL;
 	int64_t seq, first;
 	enum sc_status st;
 
@@ -665,9 +666,13 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	if ((st = last_entry(l, &seq, prev, d)))
 		goto fail;
 	first = seq + 1;
+	if ((st = sc_lite_tree_begin(l, first, &tree, d)))
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		e[i].seq = ++seq;
 		sc_audit_hash(&e[i], prev, hash);
+		if ((st = sc_lite_tree_add(l, tree, hash, d)))
+			goto fail;
 		memcpy(prev, hash, SC_HASH_HEX);
 		if (!put_entry(&b, i ? &e[i - 1] : &none, &e[i])) {
 			st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
@@ -690,7 +695,7 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 	s = NULL;
 	free(b.p);
 	b.p = NULL;
-	if ((st = keys_append(l, first, e, n, d)))
+	if ((st = keys_append(l, first, e, n, d)) || (st = sc_lite_tree_end(l, tree, d)))
 		goto fail;
 	l->quiet = true; /* the audit log is no subject's file */
 	st = sc_lite_exec(l, "COMMIT", d);
@@ -853,5 +858,159 @@ done:
 	free(hits.seq);
 	by_seq_free(&b);
 	sc_lite_read_end(l, own_txn);
+	return st;
+}
+
+/* ---- the chain entry by entry: the Merkle tree's leaves ---- */
+
+/* The chain's hash before entry seq: the stored hash of the block or row
+ * before it ("" before the first entry). false: not found. */
+static bool hash_before(struct lite *l, int64_t seq, char prev[SC_HASH_HEX], enum sc_status *st,
+			struct sc_diag *d)
+{
+	static const char *const sql[] = {
+		"SELECT hash FROM audit_blocks WHERE seq < ?1 ORDER BY seq DESC LIMIT 1",
+		"SELECT hash FROM audit WHERE seq = ?1 - 1"};
+
+	prev[0] = '\0';
+	if (seq <= 1)
+		return true;
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = NULL;
+		int rc;
+		if ((*st = sc_lite_prepare(l, sql[i], &s, d)))
+			return false;
+		sqlite3_bind_int64(s, 1, seq);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			sc_lite_col(prev, SC_HASH_HEX, s, 0);
+		else if (rc != SQLITE_DONE)
+			*st = sc_lite_db_err(l, d, "cannot read the audit log");
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return rc == SQLITE_ROW;
+	}
+	return false;
+}
+
+enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
+				  sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				  struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	char prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
+	struct dec x = {0};
+	int64_t expect, start = 0;
+	bool rows = false, own = sc_lite_read_begin(l), check = bad != NULL;
+	int64_t none;
+	enum sc_status st = SC_OK;
+	int rc;
+
+	if (!bad)
+		bad = &none;
+	*bad = 0;
+	if (from < 1)
+		from = 1;
+	if (to < 0)
+		to = INT64_MAX;
+	expect = from;
+	/* entries written before schema 10: rows with both hashes */
+	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit WHERE seq >= ?1 AND seq <= ?2"
+				  " ORDER BY seq", &s, d)))
+		goto done;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sc_audit_entry e;
+		read_row(s, &e);
+		if (!rows)
+			sc_lite_col(prev, SC_HASH_HEX, s, 7);
+		rows = true;
+		sc_audit_hash(&e, prev, hash);
+		if (e.seq != expect || (check && (strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
+						  strcmp((const char *)sqlite3_column_text(s, 8), hash)))) {
+			*bad = e.seq > expect ? expect : e.seq;
+			goto broken;
+		}
+		st = cb(ctx, &e, prev, hash);
+		memcpy(prev, hash, SC_HASH_HEX);
+		expect++;
+	}
+	if (!st && rc != SQLITE_DONE)
+		goto db_err;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (st || expect > to)
+		goto done;
+	/* then the blocks, from the one holding expect, chained on from the
+	 * hash stored before it */
+	if (!rows) {
+		if ((st = sc_lite_prepare(l, "SELECT coalesce(max(seq), ?1) FROM audit_blocks"
+					  " WHERE seq <= ?1", &s, d)))
+			goto done;
+		sqlite3_bind_int64(s, 1, expect);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			goto db_err;
+		start = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (!hash_before(l, start, prev, &st, d)) {
+			if (!st)
+				*bad = start;
+			goto broken;
+		}
+	} else {
+		start = expect;
+	}
+	if ((st = sc_lite_prepare(l, "SELECT seq, n, hash, data FROM audit_blocks"
+				  " WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq", &s, d)))
+		goto done;
+	sqlite3_bind_int64(s, 1, start);
+	sqlite3_bind_int64(s, 2, to);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
+		struct sc_audit_entry e;
+		int got;
+		if (first < expect && !rows && first == start)
+			expect = first; /* the block holding `from` */
+		if (first != expect) {
+			*bad = expect;
+			goto broken;
+		}
+		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
+		while (!st && (got = dec_next(&x, &e)) == 1) {
+			sc_audit_hash(&e, prev, hash);
+			if (e.seq >= from && e.seq <= to)
+				st = cb(ctx, &e, prev, hash);
+			memcpy(prev, hash, SC_HASH_HEX);
+		}
+		if (st)
+			break;
+		if (got < 0 || x.seq != first + n - 1 || n < 1 ||
+		    (check && strcmp((const char *)sqlite3_column_text(s, 2), prev))) {
+			*bad = first;
+			goto broken;
+		}
+		expect = first + n;
+	}
+	if (!st && rc != SQLITE_DONE)
+		goto db_err;
+	if (!st && to != INT64_MAX && expect <= to) {
+		*bad = expect;
+		st = sc_diag_set(d, SC_ENOTFOUND, l->path, 0, 0, NULL,
+				 "the audit log ends before entry %lld", (long long)expect);
+	}
+	goto done;
+broken:
+	st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+			 "audit log broken at entry %lld", (long long)*bad);
+	goto done;
+db_err:
+	st = sc_lite_db_err(l, d, "cannot read the audit log");
+done:
+	sqlite3_finalize(s);
+	dec_free(&x);
+	sc_lite_read_end(l, own);
 	return st;
 }

@@ -123,6 +123,7 @@ struct lite {
 	int page_size;
 	struct sc_keyfilter filter;
 	struct sc_lite_audit *audit; /* the open audit segment's keys; NULL: none yet */
+	struct sc_lite_tree *tree;   /* the audit tree's statements; NULL: none yet */
 };
 
 enum sc_status sc_lite_db_err(struct lite *l, struct sc_diag *d, const char *what);
@@ -286,6 +287,26 @@ enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 				     sc_store_audit_fn cb, void *ctx,
 				     struct sc_diag *d);
+/* the Merkle tree (sqlite_merkle.c; the walk is sqlite_audit.c's) */
+enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
+				  sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				  struct sc_diag *d);
+enum sc_status sc_lite_audit_tree(void *impl, struct sc_merkle_frontier *f, struct sc_diag *d);
+enum sc_status sc_lite_audit_prove(void *impl, int64_t seq, struct sc_audit_proof *p,
+				   sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
+/* An append's leaves, in its transaction: begin reads the tree (its size
+ * must be first - 1) into the handle's (l->tree, made on first use, freed
+ * with the handle by sc_lite_tree_free), add takes each entry's hash in
+ * order, end writes the frontier. build: the tree of every entry so far
+ * (the migration). */
+struct sc_lite_tree;
+enum sc_status sc_lite_tree_begin(struct lite *l, int64_t first, struct sc_lite_tree **t,
+				  struct sc_diag *d);
+enum sc_status sc_lite_tree_add(struct lite *l, struct sc_lite_tree *t, const char *hash_hex,
+				struct sc_diag *d);
+enum sc_status sc_lite_tree_end(struct lite *l, struct sc_lite_tree *t, struct sc_diag *d);
+void sc_lite_tree_free(struct sc_lite_tree *t);
+enum sc_status sc_lite_tree_build(struct lite *l, struct sc_diag *d);
 
 enum sc_status sc_lite_tally(void *impl, enum sc_tally which,
 			     sc_store_tally_fn cb, void *ctx, sc_day *run_at,

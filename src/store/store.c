@@ -153,6 +153,16 @@ enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count, int64
 enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->audit_subject(st->impl, subject, cb, ctx, d); }
+enum sc_status sc_store_audit_walk(struct sc_store *st, int64_t from, int64_t to,
+				   sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				   struct sc_diag *d)
+{ return st->ops->audit_walk(st->impl, from, to, cb, ctx, bad, d); }
+enum sc_status sc_store_audit_tree(struct sc_store *st, struct sc_merkle_frontier *f,
+				   struct sc_diag *d)
+{ return st->ops->audit_tree(st->impl, f, d); }
+enum sc_status sc_store_audit_prove(struct sc_store *st, int64_t seq, struct sc_audit_proof *p,
+				    sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d)
+{ return st->ops->audit_prove(st->impl, seq, p, cb, ctx, d); }
 
 enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids, size_t n,
 			       struct sc_diag *d)

@@ -134,6 +134,14 @@ struct sc_store_ops {
 	enum sc_status (*tally)(void *impl, enum sc_tally which,
 				sc_store_tally_fn cb, void *ctx, sc_day *run_at,
 				struct sc_diag *d);
+	/* the audit log's Merkle tree */
+	enum sc_status (*audit_walk)(void *impl, int64_t from, int64_t to,
+				     sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				     struct sc_diag *d);
+	enum sc_status (*audit_tree)(void *impl, struct sc_merkle_frontier *f,
+				     struct sc_diag *d);
+	enum sc_status (*audit_prove)(void *impl, int64_t seq, struct sc_audit_proof *p,
+				      sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;

@@ -78,7 +78,9 @@ matrix POST "/v1/rulebooks?effective=2026-01-01" "rulebook: [" 401 400 403 403 4
 matrix POST /v1/keys '{"role":"nobody"}' 401 400 403 403 403 401 401
 matrix GET /v1/keys "" 401 200 403 403 403 401 401
 matrix DELETE /v1/keys/999 "" 401 404 403 403 403 401 401
-eq "$routes" "30" "routes in the table (add the new one to the matrix above)"
+matrix GET /v1/audit/head "" 200 200 200 200 200 401 401
+matrix GET "/v1/subjects/$ID/inquiries/999999/proof" "" 401 404 403 403 404 401 401
+eq "$routes" "32" "routes in the table (add the new one to the matrix above)"
 # keys over HTTP: made (shown once), listed without secrets, revoked
 want 201 "$ADMIN" POST /v1/keys '{"role":"enforcer","name":"a railway","actions":"rail_high_speed,rail_soft_sleeper"}'
 NEWKEY=$(sed -n 's/.*"key":"\(sck_[0-9]*_[0-9a-f]*\)".*/\1/p' resp)

@@ -91,7 +91,7 @@ check "$P"
 has resp '"decision":"deny"'
 req 200 "$SUBJ" GET "/v1/subjects/$P/report"
 has resp '"told_meanwhile":[{"at":"'
-has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny c1"}'
+has resp '"role":"enforcer","key":3,"action":"air_travel","result":"deny c1"'
 # a corrected dispute revokes the record
 req 201 "$SUBQ" POST "/v1/subjects/$Q/disputes" '{"record":"c2","reason":"wrong person"}'
 check "$Q"

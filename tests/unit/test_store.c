@@ -593,8 +593,9 @@ static void subjects_keyed_in_tiers(void **state)
 	keys_one_each(path, n);
 	sc_store_close(st);
 	/* up to date: nothing to tell */
+	steps[0] = 0;
 	assert_int_equal(sc_store_open_upgrading(path, 0, on_upgrade, steps, &st, &d), SC_OK);
-	assert_int_equal(steps[0], v - 14);
+	assert_int_equal(steps[0], 0);
 	sc_store_close(st);
 	remove_ledger(path);
 }
