@@ -1,12 +1,15 @@
 /* socred ingest FILE... [--rejects FILE]: file records into the ledger. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "socred/ingest.h"
+#include "socred/sidefile.h"
 
 #define SHOW_MAX 10 /* rejects and warnings echoed on stderr */
 
@@ -48,11 +51,15 @@ static void on_report(void *vctx, const struct sc_diag *d, const char *raw,
 	if (c->shown_rejects++ < SHOW_MAX)
 		fprintf(stderr, "%s%s\n", c->prog.on ? "\r" : "", msg);
 	if (!c->rejects && !c->rejects_failed) {
-		c->rejects = fopen(c->rejects_path, "w");
+		/* the rows hold people's data: owner-only, never through a link */
+		int fd = open(c->rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			      SC_SIDE_MODE);
+		if (fd >= 0 && (fchmod(fd, SC_SIDE_MODE) != 0 || !(c->rejects = fdopen(fd, "w"))))
+			close(fd);
 		if (!c->rejects) {
 			c->rejects_failed = true;
-			fprintf(stderr, "socred: cannot write rejects to %s: %s\n",
-				c->rejects_path, strerror(errno));
+			fprintf(stderr, "socred: cannot write rejects to %s: %s\n", c->rejects_path,
+				errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 			return;
 		}
 		fputs("file,line,field,reason,original\n", c->rejects);

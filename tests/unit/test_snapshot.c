@@ -145,6 +145,7 @@ static void names(void **state)
 	FILE *f;
 	long size;
 	int64_t a, b;
+	uint64_t at;
 
 	(void)state;
 	tmp_path(path, sizeof(path));
@@ -170,14 +171,18 @@ static void names(void **state)
 	buf = malloc((size_t)size);
 	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
-	/* the table: two rows of 16 bytes, then "r-9\0r-42\0" (9 bytes) */
-	memcpy(&a, buf + size - 9 - 32, 8);
-	memcpy(&b, buf + size - 9 - 16, 8);
+	/* the table (where the header's names_off, at byte 136, says): two
+	 * rows of 16 bytes, then "r-9\0r-42\0" */
+	memcpy(&at, buf + 136, 8);
+	assert_true(at + 32 + 9 <= (uint64_t)size);
+	memcpy(&a, buf + at, 8);
+	memcpy(&b, buf + at + 16, 8);
 	assert_int_equal(a, 9);
 	assert_int_equal(b, 42);
-	/* swapped: out of order, refused */
-	memcpy(buf + size - 9 - 32, &b, 8);
-	memcpy(buf + size - 9 - 16, &a, 8);
+	assert_memory_equal(buf + at + 32, "r-9\0r-42\0", 9);
+	/* swapped: out of order (and its checksum wrong), refused */
+	memcpy(buf + at, &b, 8);
+	memcpy(buf + at + 16, &a, 8);
 	f = fopen(path, "wb");
 	assert_int_equal(fwrite(buf, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
