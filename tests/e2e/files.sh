@@ -28,7 +28,7 @@ start() {
 	PID=$!
 	for _ in $(seq 300); do grep -q serving srv.out 2> /dev/null && break; kill -0 $PID 2> /dev/null || break; sleep 0.1; done
 	URL=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' srv.out)
-	grep -q serving srv.out && ok || { bad "server did not start"; cat srv.err; }
+	grep -q serving srv.out && ok || { bad "server did not start"; cat srv.out srv.err; kill -0 $PID 2> /dev/null || { wait $PID; echo "exit $?"; }; }
 }
 stop() { kill -TERM $PID 2> /dev/null; wait $PID 2> /dev/null; }
 metric() { curl -s "$URL/metrics" | sed -n "s/^$1 //p"; }
