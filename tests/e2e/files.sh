@@ -61,6 +61,9 @@ check > /dev/null
 wait_metric 'socred_snapshot_builds_total{result="ok"}' 1 && ok || bad "the server built no snapshot"
 check > ans
 has ans '"decision":"deny"'
+# while it runs, SQLite's WAL and shared memory are there too
+[ -e "$DB-wal" ] && [ -e "$DB-shm" ] && ok || bad "no WAL or shared memory while serving"
+mode_all "serve (running)"
 stop
 mode_all serve
 
