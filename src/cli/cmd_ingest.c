@@ -15,6 +15,7 @@
 
 struct ctx {
 	const char *rejects_path;
+	bool rejects_named; /* --rejects: a link there is followed, as asked */
 	FILE *rejects;
 	bool rejects_failed;
 	uint64_t shown_rejects, shown_warnings;
@@ -51,10 +52,15 @@ static void on_report(void *vctx, const struct sc_diag *d, const char *raw,
 	if (c->shown_rejects++ < SHOW_MAX)
 		fprintf(stderr, "%s%s\n", c->prog.on ? "\r" : "", msg);
 	if (!c->rejects && !c->rejects_failed) {
-		/* the rows hold people's data: owner-only, never through a link */
-		int fd = open(c->rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		/* the rows hold people's data: owner-only; the default name is
+		 * never written through a link (one named with --rejects is) */
+		int fd = open(c->rejects_path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (c->rejects_named ? 0 : O_NOFOLLOW),
 			      SC_SIDE_MODE);
-		if (fd >= 0 && (fchmod(fd, SC_SIDE_MODE) != 0 || !(c->rejects = fdopen(fd, "w"))))
+		struct stat sb;
+		if (fd >= 0 && ((fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+				 fchmod(fd, SC_SIDE_MODE) != 0) ||
+				!(c->rejects = fdopen(fd, "w"))))
 			close(fd);
 		if (!c->rejects) {
 			c->rejects_failed = true;
@@ -101,6 +107,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (n == 0)
 		return cli_fail("ingest: name at least one FILE (or - for standard input)");
+	c.rejects_named = rejects != NULL;
 	if (!rejects) {
 		char copy[400];
 		snprintf(copy, sizeof(copy), "%s", strcmp(pos[0], "-") ? pos[0] : "stdin");

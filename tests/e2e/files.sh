@@ -89,6 +89,14 @@ planted .image "$SOCRED" run --at $AT
 planted .snap "$SOCRED" run --at $AT
 planted .snap timeout 60 "$SOCRED" serve --listen 127.0.0.1:0 --today $AT
 planted .snap "$SOCRED" results
+# ingest's rejects (people's rows) under their default name: not through a link
+victim
+rm -f ledger/town.csv.rejects.csv
+ln -s "$T/victim" ledger/town.csv.rejects.csv
+(cd ledger && "$SOCRED" ingest town.csv > "$T/out" 2> "$T/err")
+has "$T/err" "cannot write rejects to town.csv.rejects.csv: it is a symbolic link"
+cmp -s victim victim.orig && ok || bad "the victim of the link at the rejects was written"
+rm -f ledger/town.csv.rejects.csv
 # gone, everything works again
 expect_rc 0 "$SOCRED" run --at $AT
 mode_all "the links"
