@@ -1,6 +1,5 @@
 /* The population image's file: mapping and checking one, writing one. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,7 @@
 /* The decision snapshot's file format: writing and reading (see
  * socred/snapshot.h). Little-endian, as the machines it runs on. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
