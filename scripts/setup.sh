@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
       libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev libssl-dev
-      libunistring-dev)
+      libunistring-dev zlib1g-dev)
 TESTS=${SOCRED_SETUP_TESTS:-0}
 if [ "$TESTS" = 1 ]; then
 	PKGS+=(sqlite3 curl chromium wrk)

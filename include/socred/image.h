@@ -8,8 +8,10 @@
  * identity) and the mark it was made at. sc_image_sync brings it up to
  * date before use: subjects whose file changed since the mark are re-read
  * from the ledger and laid over the file; when they are many, or the file
- * is missing, unreadable or of another ledger, the image is rebuilt (a
- * temporary name, fsync, rename: readers see the old file or the new one).
+ * is missing, unreadable, damaged (it carries a CRC-32 per 256 KiB block,
+ * checked when it is opened) or of another ledger, the image is rebuilt (a
+ * temporary made with mkstemp, 0600, fsync, rename: readers see the old
+ * file or the new one). A symbolic link in its place is refused.
  *
  * sc_image_scan evaluates the population on several threads, each over a
  * contiguous run of subjects in ledger order, with one context per thread. */
@@ -46,7 +48,8 @@ struct sc_image_info {
 
 /* Opens path and brings it up to date with st (see above). progress (may
  * be NULL) is called while a build reads the ledger. SC_OK; SC_ESTORE,
- * SC_EIO (d names the file), SC_ENOMEM, SC_ELIMIT. */
+ * SC_EIO (d names the file), SC_EREFUSED (path is a symbolic link),
+ * SC_ENOMEM, SC_ELIMIT. */
 enum sc_status sc_image_sync(struct sc_store *st, const char *path, unsigned flags,
 			     struct sc_image **out, struct sc_image_info *info,
 			     sc_store_progress_fn progress, void *ctx,

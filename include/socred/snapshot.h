@@ -73,7 +73,8 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
  * empty (still the caller's to free). SC_OK, SC_ENOMEM, SC_ELIMIT. */
 enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 				     struct sc_snap_writer *src);
-/* Writes the file (a temporary name, fsync, rename to path), recording
+/* Writes the file (a temporary made with mkstemp next to path, 0600,
+ * checksummed as it is written, fsync, rename to path), recording
  * that it shows the ledger as of `mark`. The record ids of list entries
  * added without one are taken from the file at path when it is of the
  * same ledger and the row cannot have been reused (sc_store_identity),
@@ -83,7 +84,8 @@ enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
  * the file written, before the rename, so the caller has this file even
  * when another process renames its own over it. SC_OK, SC_EIO with d
  * naming the file, SC_ENOMEM, SC_EINVAL (an entry's record id was neither
- * given nor found: st NULL), sc_store_record_names's errors. The writer
+ * given nor found: st NULL), SC_EREFUSED (path is a symbolic link: left
+ * as it is), sc_store_record_names's errors. The writer
  * stays the caller's to free. */
 enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     const struct sc_store_mark *mark,
@@ -95,9 +97,11 @@ void sc_snap_writer_ids(const struct sc_snap_writer *w, uint64_t *carried,
 			uint64_t *looked_up);
 void sc_snap_writer_free(struct sc_snap_writer *w);
 
-/* Maps a snapshot file. SC_OK; SC_ENOTFOUND (no file); SC_ECORRUPT (not a
- * snapshot, another format version, or a size that disagrees with its
- * header), with d naming the file. */
+/* Maps a snapshot file, after checking its checksums (the header, the
+ * table of block sums and every block). SC_OK; SC_ENOTFOUND (no file);
+ * SC_ECORRUPT (not a snapshot, another format version, or damaged: a size
+ * or a checksum that disagrees); SC_EREFUSED (a symbolic link); SC_EIO;
+ * d names the file. */
 enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 			    struct sc_diag *d);
 void sc_snap_close(struct sc_snap *s);

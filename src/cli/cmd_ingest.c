@@ -1,17 +1,21 @@
 /* socred ingest FILE... [--rejects FILE]: file records into the ledger. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "socred/ingest.h"
+#include "socred/sidefile.h"
 
 #define SHOW_MAX 10 /* rejects and warnings echoed on stderr */
 
 struct ctx {
 	const char *rejects_path;
+	bool rejects_named; /* --rejects: a link there is followed, as asked */
 	FILE *rejects;
 	bool rejects_failed;
 	uint64_t shown_rejects, shown_warnings;
@@ -48,11 +52,20 @@ static void on_report(void *vctx, const struct sc_diag *d, const char *raw,
 	if (c->shown_rejects++ < SHOW_MAX)
 		fprintf(stderr, "%s%s\n", c->prog.on ? "\r" : "", msg);
 	if (!c->rejects && !c->rejects_failed) {
-		c->rejects = fopen(c->rejects_path, "w");
+		/* the rows hold people's data: owner-only; the default name is
+		 * never written through a link (one named with --rejects is) */
+		int fd = open(c->rejects_path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (c->rejects_named ? 0 : O_NOFOLLOW),
+			      SC_SIDE_MODE);
+		struct stat sb;
+		if (fd >= 0 && ((fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+				 fchmod(fd, SC_SIDE_MODE) != 0) ||
+				!(c->rejects = fdopen(fd, "w"))))
+			close(fd);
 		if (!c->rejects) {
 			c->rejects_failed = true;
-			fprintf(stderr, "socred: cannot write rejects to %s: %s\n",
-				c->rejects_path, strerror(errno));
+			fprintf(stderr, "socred: cannot write rejects to %s: %s\n", c->rejects_path,
+				errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 			return;
 		}
 		fputs("file,line,field,reason,original\n", c->rejects);
@@ -94,6 +107,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (n == 0)
 		return cli_fail("ingest: name at least one FILE (or - for standard input)");
+	c.rejects_named = rejects != NULL;
 	if (!rejects) {
 		char copy[400];
 		snprintf(copy, sizeof(copy), "%s", strcmp(pos[0], "-") ? pos[0] : "stdin");

@@ -215,8 +215,8 @@ enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d)
 {
 	struct sc_decisions *dc = &srv->decisions;
 	struct sc_snap *snap = NULL;
+	enum sc_status rc;
 
-	(void)d;
 	if (srv->opts.no_snapshot)
 		return SC_OK;
 	pthread_mutex_init(&dc->mu, NULL);
@@ -226,11 +226,18 @@ enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d)
 	dc->looked = -1e9;
 	atomic_init(&dc->snap_day, SC_DAY_NONE);
 	/* a snapshot left by `socred run` or an earlier server, if any; a
-	 * stale one is replaced by the builder when the first check sees it */
-	if (sc_snap_open(dc->path, &snap, NULL) == SC_OK)
+	 * stale or damaged one is replaced by the builder when the first
+	 * check sees it; a link in its place stops the server */
+	if ((rc = sc_snap_open(dc->path, &snap, d)) == SC_OK) {
 		install(dc, ref_new(snap));
-	else
+	} else if (rc == SC_EREFUSED) {
+		pthread_cond_destroy(&dc->cv);
+		pthread_mutex_destroy(&dc->mu);
+		return rc;
+	} else {
+		sc_diag_clear(d);
 		dc->want = true;
+	}
 	if (pthread_create(&dc->builder, NULL, builder, srv) != 0)
 		return SC_ENOMEM;
 	dc->started = true;

@@ -1,6 +1,5 @@
 /* The population image's file: mapping and checking one, writing one. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,8 @@
 #include <unistd.h>
 
 #include "image_impl.h"
+#include "socred/checksum.h"
+#include "socred/sidefile.h"
 
 static enum sc_status bad(const char *path, const char *why, struct sc_diag *d)
 {
@@ -37,19 +38,37 @@ static bool strings_ok(const uint64_t *o, uint64_t n, const char *s, uint64_t le
 	return true;
 }
 
+/* The header, the sums and every block of the body are as written. */
+static bool sums_ok(const unsigned char *map, uint64_t size)
+{
+	struct img_header h;
+	uint64_t room;
+
+	memcpy(&h, map, sizeof(h));
+	h.hcrc = 0;
+	if (sc_crc32(0, &h, sizeof(h)) != ((const struct img_header *)map)->hcrc ||
+	    h.size != size || h.sums_off < sizeof(h) || h.sums_off % 8 || h.sums_off > size)
+		return false;
+	room = size - h.sums_off;
+	if (room % sizeof(uint32_t) || h.nblocks != room / sizeof(uint32_t) ||
+	    h.nblocks != sc_sum_blocks(h.sums_off - sizeof(h)))
+		return false;
+	return sc_crc32(0, map + h.sums_off, room) == h.sums_crc &&
+	       sc_sum_check(map + sizeof(h), h.sums_off - sizeof(h),
+			    (const uint32_t *)(map + h.sums_off));
+}
+
 enum sc_status img_file_open(const char *path, struct img_file *f, struct sc_diag *d)
 {
 	const struct img_header *h;
 	const unsigned char *b;
 	struct stat sb;
+	enum sc_status st;
 	int fd;
 
 	memset(f, 0, sizeof(*f));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT
-			       ? sc_diag_set(d, SC_ENOTFOUND, path, 0, 0, NULL, "no image yet")
-			       : sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot open: %s",
-					     strerror(errno));
+	if ((st = sc_side_open_read(path, &fd, d)))
+		return st;
 	if (fstat(fd, &sb) < 0 || (size_t)sb.st_size < sizeof(*h)) {
 		close(fd);
 		return bad(path, "shorter than its header", d);
@@ -68,6 +87,10 @@ enum sc_status img_file_open(const char *path, struct img_file *f, struct sc_dia
 		goto bad_header;
 	if (h->size != f->size)
 		goto bad_size;
+	if (!sums_ok(b, f->size)) {
+		img_file_close(f);
+		return bad(path, "damaged (its checksums disagree)", d);
+	}
 	{
 		const uint64_t need[SEC_COUNT] = {
 			[SEC_SID] = h->nsub * 8, [SEC_KIND] = h->nsub,
@@ -81,8 +104,8 @@ enum sc_status img_file_open(const char *path, struct img_file *f, struct sc_dia
 		    h->ncons > f->size || h->ntypes > f->size || h->ncards > f->size)
 			goto bad_size;
 		for (int k = 0; k < SEC_COUNT; k++) {
-			if (h->off[k] % 8 || h->off[k] < sizeof(*h) || h->len[k] > f->size ||
-			    h->off[k] > f->size - h->len[k])
+			if (h->off[k] % 8 || h->off[k] < sizeof(*h) || h->len[k] > h->sums_off ||
+			    h->off[k] > h->sums_off - h->len[k])
 				goto bad_size;
 			if (k != SEC_IDS && k != SEC_TYPES && k != SEC_CARDS && h->len[k] != need[k])
 				goto bad_size;
@@ -143,12 +166,21 @@ struct out {
 	uint64_t pos;
 	size_t n;
 	bool failed;
+	uint64_t flushed;  /* bytes handed to the file */
+	uint64_t sum_from, sum_to; /* what the sums cover */
+	struct sc_sum sum;
 	unsigned char buf[1 << 20];
 };
 
 static void out_flush(struct out *o)
 {
 	size_t done = 0;
+	uint64_t a = o->flushed > o->sum_from ? o->flushed : o->sum_from;
+	uint64_t z = o->flushed + o->n < o->sum_to ? o->flushed + o->n : o->sum_to;
+
+	if (a < z)
+		sc_sum_feed(&o->sum, o->buf + (a - o->flushed), z - a);
+	o->flushed += o->n;
 
 	while (!o->failed && done < o->n) {
 		ssize_t w = write(o->fd, o->buf + done, o->n - done);
@@ -330,15 +362,16 @@ enum sc_status img_file_write(const struct sc_image *v, const char *path,
 	struct out *o;
 	enum sc_status st;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= sizeof(tmp))
-		return sc_diag_set(d, SC_ELIMIT, path, 0, 0, NULL, "path too long");
+	if ((st = sc_side_not_link(path, d)))
+		return st;
 	if (!(o = calloc(1, sizeof(*o))))
 		return SC_ENOMEM;
-	if ((o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+	if ((st = sc_side_temp(path, tmp, sizeof(tmp), &o->fd, d))) {
 		free(o);
 		return st;
 	}
+	o->sum_from = sizeof(h);
+	o->sum_to = UINT64_MAX;
 	memcpy(h.magic, IMG_MAGIC, sizeof(IMG_MAGIC));
 	snprintf(h.ledger, sizeof(h.ledger), "%s", v->ledger);
 	h.mark = v->mark;
@@ -351,25 +384,34 @@ enum sc_status img_file_write(const struct sc_image *v, const char *path,
 	names(o, &h, SEC_TYPEOFF, v->types, v->ntypes);
 	names(o, &h, SEC_CARDOFF, v->cards, v->ncards);
 	out_align(o);
-	h.size = o->pos;
+	h.sums_off = o->sum_to = o->pos;
 	out_flush(o);
-	if (o->failed || pwrite(o->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    fsync(o->fd) < 0) {
+	if (!sc_sum_end(&o->sum)) {
+		st = SC_ENOMEM;
+		goto fail;
+	}
+	h.nblocks = o->sum.n;
+	h.sums_crc = sc_crc32(0, o->sum.sums, o->sum.n * sizeof(*o->sum.sums));
+	out_put(o, o->sum.sums, o->sum.n * sizeof(*o->sum.sums));
+	h.size = o->pos;
+	h.hcrc = sc_crc32(0, &h, sizeof(h));
+	out_flush(o);
+	if (o->failed || pwrite(o->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		st = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write: %s", strerror(errno));
 		goto fail;
 	}
-	if (close(o->fd) < 0 || rename(tmp, path) < 0) {
-		o->fd = -1;
-		st = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot put in place: %s",
-				 strerror(errno));
+	st = sc_side_sync_close(o->fd, tmp, d);
+	o->fd = -1;
+	if (st || (st = sc_side_replace(tmp, path, d)))
 		goto fail;
-	}
+	sc_sum_release(&o->sum);
 	free(o);
 	return SC_OK;
 fail:
 	if (o->fd >= 0)
 		close(o->fd);
 	unlink(tmp);
+	sc_sum_release(&o->sum);
 	free(o);
 	return st;
 }

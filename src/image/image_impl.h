@@ -13,7 +13,11 @@
  *   recs   struct img_rec[nrec]      grouped by subject, rid order
  *   extra  struct img_extra[nextra]  ascending rec
  *   cons   struct img_cons[ncons]
- *   typeoff/types, cardoff/cards     names ("" where the ledger has none) */
+ *   typeoff/types, cardoff/cards     names ("" where the ledger has none)
+ *   sums   uint32[nblocks]  CRC-32 of each SC_SUM_BLOCK of the body
+ * The body is everything from the header's end to sums_off; the header
+ * carries its own CRC-32 (hcrc, computed with hcrc 0) and the sums'. A
+ * file whose sums disagree is not used: it is rebuilt from the ledger. */
 #ifndef SOCRED_IMAGE_IMPL_H
 #define SOCRED_IMAGE_IMPL_H
 
@@ -22,7 +26,7 @@
 #include "socred/image.h"
 
 #define IMG_MAGIC "SCIMAGE"
-#define IMG_VERSION 1
+#define IMG_VERSION 2
 #define IMG_ORDER 0x01020304u
 
 enum img_sec {
@@ -39,6 +43,8 @@ struct img_header {
 	uint64_t nsub, nrec, nextra, ncons, ntypes, ncards;
 	uint64_t off[SEC_COUNT], len[SEC_COUNT]; /* bytes */
 	uint64_t size;
+	uint64_t sums_off, nblocks;
+	uint32_t sums_crc, hcrc;
 };
 
 struct img_rec {

@@ -297,6 +297,11 @@ enum sc_status sc_image_sync(struct sc_store *st, const char *path, unsigned fla
 	if (!(v = calloc(1, sizeof(*v))))
 		return SC_ENOMEM;
 	if ((rc = img_file_open(path, &v->f, &d2))) {
+		if (rc == SC_EREFUSED) { /* a link in its place: never replaced */
+			if (d)
+				*d = d2;
+			goto fail;
+		}
 		snprintf(info->why, sizeof(info->why), "%.150s", rc == SC_ENOTFOUND ? "there was none"
 								: d2.message);
 		goto rebuild;

@@ -1,9 +1,7 @@
 /* The decision snapshot's file format: writing and reading (see
  * socred/snapshot.h). Little-endian, as the machines it runs on. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +10,14 @@
 #include <unistd.h>
 
 #include "socred/arena.h"
+#include "socred/checksum.h"
 #include "socred/limits.h"
 #include "socred/sha256.h"
+#include "socred/sidefile.h"
 #include "socred/snapshot.h"
 
-#define MAGIC "SCSNAP\0\3"
-#define FORMAT 3u
+#define MAGIC "SCSNAP\0\4"
+#define FORMAT 4u
 #define HEADER_BYTES 192
 #define OFF_BITS 40
 #define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
@@ -26,7 +26,8 @@ struct header {
 	char magic[8];
 	uint32_t format;
 	int32_t day;
-	uint32_t ncards, reserved;
+	uint32_t ncards;
+	uint32_t hcrc; /* CRC-32 of the header's HEADER_BYTES with this 0 */
 	uint64_t count, nslots, slots_off, data_off, data_len, file_len;
 	int64_t mark[4];
 	unsigned char digest[SC_SNAP_DIGEST];
@@ -35,8 +36,13 @@ struct header {
 	 * strings_len bytes of NUL-terminated ids */
 	uint64_t names_off, nnames, strings_len;
 	uint64_t ledger; /* hash of the ledger's identity; 0: unknown */
+	/* the body, [HEADER_BYTES, sums_off), in blocks of SC_SUM_BLOCK, and
+	 * at sums_off (8-aligned after the strings) each block's CRC-32;
+	 * sums_crc: the CRC-32 of that table */
+	uint64_t sums_off, nblocks;
+	uint32_t sums_crc, pad;
 };
-_Static_assert(sizeof(struct header) <= HEADER_BYTES, "header fits");
+_Static_assert(sizeof(struct header) == HEADER_BYTES, "header is the header's bytes");
 
 /* Entry: u8 idlen, u8 kind, u8 nhits, u8 ncards; ncards x {i32 score,
  * i8 status, i8 grade, u16 0}; the id; nhits x {i32 since, i32 until,
@@ -480,8 +486,16 @@ struct body {
 	int fd;
 	uint64_t nslots;
 	int err; /* errno of a failed write; ENOMEM */
+	struct sc_sum sum; /* of everything after the header */
 	pthread_t thread;
 };
+
+/* Writes p[0..n) and adds it to the body's sums. */
+static enum sc_status body_put(struct body *b, const void *p, size_t n)
+{
+	sc_sum_feed(&b->sum, p, n);
+	return write_all(b->fd, p, n);
+}
 
 static void *body_write(void *arg)
 {
@@ -503,12 +517,12 @@ static void *body_write(void *arg)
 		slots[j] = (w->keys[i] >> OFF_BITS << OFF_BITS) | (w->offs[i] + 1);
 	}
 	if (write_all(b->fd, zeros, HEADER_BYTES) ||
-	    write_all(b->fd, slots, b->nslots * sizeof(*slots)))
+	    body_put(b, slots, b->nslots * sizeof(*slots)))
 		b->err = errno ? errno : EIO;
 	for (size_t i = 0; i < w->nchunks && !b->err; i++)
-		if (write_all(b->fd, w->chunks[i].p, w->chunks[i].len))
+		if (body_put(b, w->chunks[i].p, w->chunks[i].len))
 			b->err = errno ? errno : EIO;
-	if (!b->err && write_all(b->fd, zeros, align8(end) - end))
+	if (!b->err && body_put(b, zeros, align8(end) - end))
 		b->err = errno ? errno : EIO;
 	free(slots);
 	return NULL;
@@ -519,7 +533,7 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 				     struct sc_store *st, const char *path,
 				     struct sc_snap **opened, struct sc_diag *d)
 {
-	static atomic_uint seq;
+	static const unsigned char zeros[8];
 	char tmp[4096];
 	struct body b = {.w = w, .fd = -1, .nslots = 16};
 	unsigned char *index = NULL;
@@ -532,13 +546,10 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 		*opened = NULL;
 	while (b.nslots < 2 * (uint64_t)w->n)
 		b.nslots *= 2;
-	/* a name of its own: a server and `socred run` may both be writing */
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.%u.tmp", path, (long)getpid(),
-		     atomic_fetch_add(&seq, 1)) >= (int)sizeof(tmp))
-		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "snapshot path is too long");
-	if ((b.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot create snapshot: %s",
-				   strerror(errno));
+	/* a link in the file's place is refused before any work; a name of
+	 * its own: a server and `socred run` may both be writing */
+	if ((rc = sc_side_not_link(path, d)) || (rc = sc_side_temp(path, tmp, sizeof(tmp), &b.fd, d)))
+		return rc;
 	/* the slots and entries go to the file while the ledger is read */
 	threaded = pthread_create(&b.thread, NULL, body_write, &b) == 0;
 	if (!threaded)
@@ -567,33 +578,42 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	w->h.names_off = align8(w->h.data_off + w->len);
 	w->h.nnames = w->nnames;
 	w->h.strings_len = slen;
-	w->h.file_len = w->h.names_off + w->nnames * NAME_BYTES + slen;
+	w->h.sums_off = align8(w->h.names_off + w->nnames * NAME_BYTES + slen);
 	w->h.mark[0] = mark->records;
 	w->h.mark[1] = mark->events;
 	w->h.mark[2] = mark->consents;
 	w->h.mark[3] = mark->changes;
-	io = b.err ? SC_EIO : write_all(b.fd, index, w->nnames * NAME_BYTES);
+	io = b.err ? SC_EIO : body_put(&b, index, w->nnames * NAME_BYTES);
 	if (!io)
-		io = write_all(b.fd, strings, slen);
+		io = body_put(&b, strings, slen);
+	if (!io)
+		io = body_put(&b, zeros, w->h.sums_off - (w->h.names_off + w->nnames * NAME_BYTES + slen));
+	if (!io && !sc_sum_end(&b.sum)) {
+		rc = SC_ENOMEM;
+		goto out;
+	}
+	w->h.nblocks = b.sum.n;
+	w->h.sums_crc = sc_crc32(0, b.sum.sums, b.sum.n * sizeof(*b.sum.sums));
+	w->h.file_len = w->h.sums_off + b.sum.n * sizeof(*b.sum.sums);
+	w->h.hcrc = 0;
+	w->h.hcrc = sc_crc32(0, &w->h, sizeof(w->h));
+	if (!io)
+		io = write_all(b.fd, b.sum.sums, b.sum.n * sizeof(*b.sum.sums));
 	if (!io && pwrite(b.fd, &w->h, sizeof(w->h), 0) != (ssize_t)sizeof(w->h))
 		io = SC_EIO;
-	if (io || fsync(b.fd) != 0) {
+	if (io) {
 		rc = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
 				 strerror(b.err ? b.err : errno));
 		goto out;
 	}
-	if (close(b.fd) != 0) {
-		b.fd = -1;
-		rc = sc_diag_set(d, SC_EIO, tmp, 0, 0, NULL, "cannot write snapshot: %s",
-				 strerror(errno));
-		goto out;
-	}
+	rc = sc_side_sync_close(b.fd, tmp, d);
 	b.fd = -1;
+	if (rc)
+		goto out;
 	if (opened && (rc = sc_snap_open(tmp, opened, d)))
 		*opened = NULL;
-	if (!rc && rename(tmp, path) != 0)
-		rc = sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot put snapshot in place: %s",
-				 strerror(errno));
+	if (!rc)
+		rc = sc_side_replace(tmp, path, d);
 out:
 	if (b.fd >= 0)
 		close(b.fd);
@@ -606,6 +626,7 @@ out:
 	}
 	free(index);
 	free(strings);
+	sc_sum_release(&b.sum);
 	return rc;
 }
 
@@ -635,16 +656,37 @@ void sc_snap_writer_free(struct sc_snap_writer *w)
 /* The sections lie where the header says, inside the file, in order. */
 static bool layout_ok(const struct header *h, uint64_t size)
 {
-	uint64_t room = size - HEADER_BYTES;
+	uint64_t room = size - HEADER_BYTES, names_end;
 
-	return h->file_len == size && h->slots_off == HEADER_BYTES && h->nslots &&
-	       !(h->nslots & (h->nslots - 1)) && h->nslots <= room / sizeof(uint64_t) &&
-	       h->data_off == HEADER_BYTES + h->nslots * sizeof(uint64_t) &&
-	       h->data_len <= size - h->data_off &&
-	       h->names_off == align8(h->data_off + h->data_len) &&
-	       h->names_off <= size && h->nnames <= (size - h->names_off) / NAME_BYTES &&
-	       h->strings_len == size - h->names_off - h->nnames * NAME_BYTES &&
-	       h->ncards <= SC_LIMIT_SCORECARDS;
+	if (!(h->file_len == size && h->slots_off == HEADER_BYTES && h->nslots &&
+	      !(h->nslots & (h->nslots - 1)) && h->nslots <= room / sizeof(uint64_t) &&
+	      h->data_off == HEADER_BYTES + h->nslots * sizeof(uint64_t) &&
+	      h->data_len <= size - h->data_off &&
+	      h->names_off == align8(h->data_off + h->data_len) &&
+	      h->names_off <= size && h->nnames <= (size - h->names_off) / NAME_BYTES &&
+	      h->strings_len <= size - h->names_off - h->nnames * NAME_BYTES &&
+	      h->ncards <= SC_LIMIT_SCORECARDS))
+		return false;
+	names_end = h->names_off + h->nnames * NAME_BYTES + h->strings_len;
+	return h->sums_off == align8(names_end) && h->sums_off <= size &&
+	       (size - h->sums_off) % sizeof(uint32_t) == 0 &&
+	       h->nblocks == (size - h->sums_off) / sizeof(uint32_t) &&
+	       h->nblocks == sc_sum_blocks(h->sums_off - HEADER_BYTES);
+}
+
+/* The header, the sums and every block of the body are as written. */
+static bool sums_ok(const unsigned char *map, uint64_t size)
+{
+	struct header h;
+
+	memcpy(&h, map, sizeof(h));
+	h.hcrc = 0;
+	if (sc_crc32(0, &h, sizeof(h)) != ((const struct header *)map)->hcrc ||
+	    !layout_ok(&h, size))
+		return false;
+	return sc_crc32(0, map + h.sums_off, h.nblocks * sizeof(uint32_t)) == h.sums_crc &&
+	       sc_sum_check(map + HEADER_BYTES, h.sums_off - HEADER_BYTES,
+			    (const uint32_t *)(map + h.sums_off));
 }
 
 /* The name table: rows ascending, each id inside the strings and ended. */
@@ -674,12 +716,12 @@ enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 	struct sc_snap *s;
 	struct stat sb;
 	const struct header *h;
+	enum sc_status st;
 	void *map;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
-		return sc_diag_set(d, errno == ENOENT ? SC_ENOTFOUND : SC_EIO, path, 0, 0, NULL,
-				   "cannot open snapshot: %s", strerror(errno));
+	if ((st = sc_side_open_read(path, &fd, d)))
+		return st;
 	if (fstat(fd, &sb) != 0 || (size_t)sb.st_size < HEADER_BYTES) {
 		close(fd);
 		return sc_diag_set(d, SC_ECORRUPT, path, 0, 0, NULL, "not a socred snapshot");
@@ -690,11 +732,15 @@ enum sc_status sc_snap_open(const char *path, struct sc_snap **out,
 		return sc_diag_set(d, SC_EIO, path, 0, 0, NULL, "cannot map snapshot: %s",
 				   strerror(errno));
 	h = map;
-	if (memcmp(h->magic, MAGIC, 8) || h->format != FORMAT || !layout_ok(h, (uint64_t)sb.st_size) ||
-	    !names_ok(h, (const unsigned char *)map)) {
+	if (memcmp(h->magic, MAGIC, 8) || h->format != FORMAT) {
 		munmap(map, (size_t)sb.st_size);
 		return sc_diag_set(d, SC_ECORRUPT, path, 0, 0, NULL,
 				   "not a socred snapshot of this version");
+	}
+	if (!sums_ok(map, (uint64_t)sb.st_size) || !names_ok(h, (const unsigned char *)map)) {
+		munmap(map, (size_t)sb.st_size);
+		return sc_diag_set(d, SC_ECORRUPT, path, 0, 0, NULL,
+				   "not a socred snapshot: damaged (its checksums disagree)");
 	}
 	if (!(s = calloc(1, sizeof(*s)))) {
 		munmap(map, (size_t)sb.st_size);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "changes.h"
+#include "socred/sidefile.h"
 
 #define MAP_BYTES 4096
 
@@ -14,17 +15,20 @@ struct sc_changes {
 	_Atomic uint64_t *word;
 };
 
-struct sc_changes *sc_changes_open(const char *db)
+enum sc_status sc_changes_open(const char *db, struct sc_changes **out,
+			       struct sc_diag *d)
 {
 	char path[4096];
 	struct sc_changes *c = NULL;
+	enum sc_status st;
 	void *map;
 	int fd;
 
+	*out = NULL;
 	if (snprintf(path, sizeof(path), "%s.changes", db) >= (int)sizeof(path))
-		return NULL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-		return NULL;
+		return SC_OK;
+	if ((st = sc_side_open_rw(path, &fd, d)))
+		return st == SC_EREFUSED ? st : SC_OK;
 	/* extending a short file leaves the counter at zero */
 	if (lseek(fd, 0, SEEK_END) < MAP_BYTES && ftruncate(fd, MAP_BYTES) != 0)
 		goto out_fd;
@@ -38,7 +42,8 @@ struct sc_changes *sc_changes_open(const char *db)
 	c->word = map;
 out_fd:
 	close(fd);
-	return c;
+	*out = c;
+	return SC_OK;
 }
 
 void sc_changes_close(struct sc_changes *c)

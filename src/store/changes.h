@@ -11,11 +11,16 @@
 
 #include <stdint.h>
 
+#include "socred/status.h"
+
 struct sc_changes;
 
-/* Maps <db>.changes, creating it when missing. NULL when it cannot (a
- * read-only folder, :memory:): callers then treat every read as "changed". */
-struct sc_changes *sc_changes_open(const char *db);
+/* Maps <db>.changes, creating it (owner-only) when missing. SC_OK with
+ * *out NULL when it cannot (a read-only folder): callers then treat every
+ * read as "changed". SC_EREFUSED (d names it) when it is a symbolic link:
+ * the counter is never written through one. */
+enum sc_status sc_changes_open(const char *db, struct sc_changes **out,
+			       struct sc_diag *d);
 void sc_changes_close(struct sc_changes *c);
 void sc_changes_bump(struct sc_changes *c);
 /* UINT64_MAX when c is NULL. */

@@ -1,13 +1,17 @@
 /* The SQLite ledger backend: WAL, foreign keys, append-only records enforced
  * by triggers, prepared statements for every write. Dates are day numbers
  * (days since 1970-01-01); amounts are fixed-point integers. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "socred/sidefile.h"
 #include "sqlite_impl.h"
 
 
@@ -508,6 +512,42 @@ static void cache_set(struct lite *l, int64_t kib)
 		l->cache_kib = kib;
 }
 
+/* Before SQLite opens the ledger: its journal, WAL, shared memory and
+ * change counter are not links (SQLite would refuse them with only
+ * "unable to open database file"), and a ledger created now is created by
+ * us, owner-only: SQLite gives its journal, WAL and shared memory files
+ * the ledger's own mode. */
+static enum sc_status side_files(const char *path, unsigned flags, struct sc_diag *d)
+{
+	static const char *const ext[] = {"-journal", "-wal", "-shm", ".changes"};
+	char p[4096];
+	enum sc_status st;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, ext[i]) >= (int)sizeof(p))
+			return sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL, "ledger path is too long");
+		if ((st = sc_side_not_link(p, d)))
+			return st;
+	}
+	if (!(flags & SC_STORE_CREATE))
+		return SC_OK;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, SC_SIDE_MODE);
+	if (fd < 0)
+		return errno == EEXIST ? SC_OK /* SQLite says whether it is a ledger */
+				       : sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+						     "cannot create ledger: %s", strerror(errno));
+	if (fchmod(fd, SC_SIDE_MODE) != 0) {
+		st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL, "cannot set the ledger's mode: %s",
+				 strerror(errno));
+		close(fd);
+		unlink(path);
+		return st;
+	}
+	close(fd);
+	return SC_OK;
+}
+
 static enum sc_status lite_open(const char *path, unsigned flags,
 				sc_store_upgrade_fn upgrade, void *ctx, void **impl,
 				struct sc_diag *d)
@@ -527,6 +567,8 @@ static enum sc_status lite_open(const char *path, unsigned flags,
 				 "no ledger here: run 'socred init' first (or set --db / SOCRED_DB)");
 		goto fail;
 	}
+	if (!mem && (st = side_files(path, flags, d)))
+		goto fail;
 	if (flags & SC_STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &l->db, oflags, NULL) != SQLITE_OK) {
@@ -555,7 +597,8 @@ static enum sc_status lite_open(const char *path, unsigned flags,
 	    (st = migrate(l, created ? NULL : upgrade, ctx, d)))
 		goto fail;
 	if (!mem) {
-		l->changes = sc_changes_open(path);
+		if ((st = sc_changes_open(path, &l->changes, d)))
+			goto fail;
 		sqlite3_wal_hook(l->db, on_commit, l);
 	}
 	for (int i = 0; i < S_COUNT; i++) {

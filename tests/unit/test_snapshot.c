@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -145,6 +146,7 @@ static void names(void **state)
 	FILE *f;
 	long size;
 	int64_t a, b;
+	uint64_t at;
 
 	(void)state;
 	tmp_path(path, sizeof(path));
@@ -170,14 +172,18 @@ static void names(void **state)
 	buf = malloc((size_t)size);
 	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
-	/* the table: two rows of 16 bytes, then "r-9\0r-42\0" (9 bytes) */
-	memcpy(&a, buf + size - 9 - 32, 8);
-	memcpy(&b, buf + size - 9 - 16, 8);
+	/* the table (where the header's names_off, at byte 136, says): two
+	 * rows of 16 bytes, then "r-9\0r-42\0" */
+	memcpy(&at, buf + 136, 8);
+	assert_true(at + 32 + 9 <= (uint64_t)size);
+	memcpy(&a, buf + at, 8);
+	memcpy(&b, buf + at + 16, 8);
 	assert_int_equal(a, 9);
 	assert_int_equal(b, 42);
-	/* swapped: out of order, refused */
-	memcpy(buf + size - 9 - 32, &b, 8);
-	memcpy(buf + size - 9 - 16, &a, 8);
+	assert_memory_equal(buf + at + 32, "r-9\0r-42\0", 9);
+	/* swapped: out of order (and its checksum wrong), refused */
+	memcpy(buf + at, &b, 8);
+	memcpy(buf + at + 16, &a, 8);
 	f = fopen(path, "wb");
 	assert_int_equal(fwrite(buf, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
@@ -229,12 +235,63 @@ static void refused(void **state)
 	sc_rulebook_free(rb);
 }
 
+/* A symbolic link in the snapshot's place is neither read, nor written
+ * through, nor replaced; the file it points at stays as it was. */
+static void link_refused(void **state)
+{
+	struct sc_rulebook *rb = load_default();
+	struct sc_snap_writer *w;
+	struct sc_snap *s = NULL;
+	struct sc_card_result cards[SC_LIMIT_SCORECARDS] = {0};
+	struct sc_store_mark mark = {0};
+	struct sc_diag d;
+	struct stat sb;
+	char path[128], victim[160], buf[64] = {0};
+	FILE *f;
+
+	(void)state;
+	tmp_path(path, sizeof(path));
+	snprintf(victim, sizeof(victim), "%s.victim", path);
+	unlink(path);
+	f = fopen(victim, "w");
+	fputs("not socred's", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(sc_snap_open(path, &s, &d), SC_EREFUSED);
+	assert_string_equal(d.source, path);
+	assert_non_null(strstr(d.message, "symbolic link"));
+	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
+	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, NULL, 0), SC_OK);
+	sc_diag_clear(&d);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, &d), SC_EREFUSED);
+	assert_string_equal(d.source, path);
+	sc_snap_writer_free(w);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	f = fopen(victim, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "not socred's");
+	unlink(path);
+	/* without the link: written, owner-only */
+	assert_int_equal(sc_snap_writer_new(rb, 1, &w), SC_OK);
+	assert_int_equal(sc_snap_writer_add(w, "a", SC_KIND_PERSON, cards, NULL, 0), SC_OK);
+	assert_int_equal(sc_snap_writer_finish(w, &mark, NULL, path, NULL, NULL), SC_OK);
+	sc_snap_writer_free(w);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	unlink(path);
+	unlink(victim);
+	sc_rulebook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(names),
 		cmocka_unit_test(refused),
+		cmocka_unit_test(link_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
