@@ -192,6 +192,12 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER subjects_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" INSERT INTO changes(subject) VALUES(NEW.id); END;\n"
 	"INSERT INTO counts VALUES('subject_keys_new', 0), ('subject_key_merges', 0);\n",
+	/* -> +1: audit entries from this seq on are hashed with their fields'
+	 * lengths (sc_audit_hash); those before keep the encoding they were
+	 * written with (sc_audit_hash_v1, sqlite_audit.c) */
+	"INSERT OR IGNORE INTO meta VALUES('audit_v2_from', (SELECT max("
+	" coalesce((SELECT max(seq + n) FROM audit_blocks), 1),"
+	" coalesce((SELECT max(seq) + 1 FROM audit), 1))));\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15

@@ -470,10 +470,78 @@ static void handles(void **state)
 	free(e);
 }
 
+/* A ledger written before entries were hashed with their fields' lengths:
+ * its entries keep the old encoding (from seq audit_v2_from on, the new);
+ * verify checks each by its own, and fails when told the wrong one. */
+static void encodings(void **state)
+{
+	enum { OLD = 100, NEW = 50 };
+	struct sc_audit_entry e[NEW];
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char path[64], prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
+	int64_t bad;
+	uint64_t count;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-encodings-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* a new ledger hashes every entry the new way */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'audit_v2_from'",
+					    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(s, 0), 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "BEGIN; UPDATE meta SET value = '101' WHERE key = 'audit_v2_from'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO audit VALUES(?1, '2025-01-01T00:00:00.000Z',"
+					    " 1, 'enforcer', 'GET /v1/check air_travel', 'P1', '200 allow', ?2, ?3)",
+					    -1, &s, NULL), SQLITE_OK);
+	for (int64_t seq = 1; seq <= OLD; seq++) {
+		struct sc_audit_entry x = {.seq = seq, .at = "2025-01-01T00:00:00.000Z",
+			.key_id = 1, .role = SC_ROLE_ENFORCER, .action = "GET /v1/check air_travel",
+			.subject = "P1", .result = "200 allow"};
+		sc_audit_hash_v1(&x, prev, hash);
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, seq);
+		sqlite3_bind_text(s, 2, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, hash, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		memcpy(prev, hash, SC_HASH_HEX);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	for (int i = 0; i < NEW; i++)
+		e[i] = (struct sc_audit_entry){.at = "2026-01-01T00:00:00.000Z", .key_id = 2,
+			.role = SC_ROLE_SUBJECT, .action = "report", .subject = "P1", .result = "200"};
+	assert_int_equal(sc_store_audit_append(st, e, NEW, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_OK);
+	assert_int_equal(count, OLD + NEW);
+	sc_store_close(st);
+	/* the old entries read with the new encoding break at the first */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '1' WHERE key = 'audit_v2_from'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_ECORRUPT);
+	assert_int_equal(bad, 1);
+	sc_store_close(st);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
 					   cmocka_unit_test(migrated), cmocka_unit_test(flipped),
+					   cmocka_unit_test(encodings),
 					   cmocka_unit_test(handles)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
