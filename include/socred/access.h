@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "socred/limits.h"
 #include "socred/status.h"
 
 enum sc_role {
@@ -104,5 +105,28 @@ size_t sc_audit_field(char *dst, size_t size, const char *src, size_t n);
  * the backslash, which stays as it is (a field stored by sc_audit_field
  * shows unchanged; one stored before shows without raw control bytes). */
 size_t sc_audit_show(char *dst, size_t size, const char *src);
+
+/* Refused requests counted per client address, to be audited as one entry
+ * per client and minute with its count (a flood of keyless requests writes
+ * a bounded number of entries, not one each). The table is bounded: at 3/4
+ * of SC_LIMIT_REFUSAL_CLIENTS addresses, the refusals of every further
+ * address are counted together in `other`. Caller-owned; zero it (or
+ * sc_refusals_clear) before use; not thread-safe. About 260 KiB. */
+struct sc_refusal {
+	char addr[56]; /* an IPv4 or IPv6 address as text */
+	uint64_t n;    /* 0: a free slot */
+};
+struct sc_refusals {
+	size_t used;
+	uint64_t other;
+	struct sc_refusal slot[SC_LIMIT_REFUSAL_CLIENTS];
+};
+void sc_refusals_clear(struct sc_refusals *t);
+/* One refusal from addr (cut to 55 bytes). */
+void sc_refusals_add(struct sc_refusals *t, const char *addr);
+/* cb(ctx, addr, n) for each address counted, then (addr NULL) for the
+ * other clients when any. */
+typedef void (*sc_refusals_fn)(void *ctx, const char *addr, uint64_t n);
+void sc_refusals_each(const struct sc_refusals *t, sc_refusals_fn cb, void *ctx);
 
 #endif
