@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -247,12 +248,63 @@ static void sha256_vectors(void **state)
 	assert_int_equal(one[31], 0x9a);
 }
 
+struct tally {
+	uint64_t total, other;
+	size_t clients;
+};
+
+static void tally(void *ctx, const char *addr, uint64_t n)
+{
+	struct tally *t = ctx;
+
+	t->total += n;
+	if (addr)
+		t->clients++;
+	else
+		t->other += n;
+}
+
+/* Refusals per client: a count per address; past 3/4 of the table's
+ * slots, further addresses share one count; nothing lost; cleared for the
+ * next minute. */
+static void refusals(void **state)
+{
+	struct sc_refusals *t = calloc(1, sizeof(*t));
+	struct tally x = {0};
+	char addr[64];
+
+	(void)state;
+	assert_non_null(t);
+	for (int i = 0; i < 6123; i++)
+		sc_refusals_add(t, "203.0.113.7");
+	sc_refusals_add(t, "2001:db8::1");
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.clients, 2);
+	assert_int_equal(x.total, 6124);
+	assert_int_equal(x.other, 0);
+	for (size_t i = 0; i < 2 * SC_LIMIT_REFUSAL_CLIENTS; i++) {
+		snprintf(addr, sizeof(addr), "10.%zu.%zu.1", i / 256, i % 256);
+		sc_refusals_add(t, addr);
+		sc_refusals_add(t, addr);
+	}
+	x = (struct tally){0};
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.clients, 3 * SC_LIMIT_REFUSAL_CLIENTS / 4);
+	assert_int_equal(x.total, 6124 + 4 * SC_LIMIT_REFUSAL_CLIENTS);
+	assert_int_equal(x.other, x.total - 6124 - 2 * (x.clients - 2));
+	sc_refusals_clear(t);
+	x = (struct tally){0};
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.total, 0);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roles), cmocka_unit_test(tokens), cmocka_unit_test(bindings),
 		cmocka_unit_test(audit_records), cmocka_unit_test(chain), cmocka_unit_test(chain_unambiguous),
-		cmocka_unit_test(audit_fields),
+		cmocka_unit_test(audit_fields), cmocka_unit_test(refusals),
 		cmocka_unit_test(sha256_vectors)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
