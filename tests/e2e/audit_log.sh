@@ -127,8 +127,9 @@ me=$(id -un)
 "$SOCRED" keys add --role enforcer --actions air_travel > /dev/null 2>&1
 sed 's/^version: "2026.1"/version: "2099.1"/' "$SRC/rulebooks/default.yaml" > next.yaml
 "$SOCRED" rulebook publish next.yaml --effective 2099-01-01 > /dev/null
+"$SOCRED" whatif next.yaml --at 2025-12-31 > /dev/null
 "$SOCRED" audit list > list
-for c in score explain check lists results ingest expire "keys list" "keys add" "rulebook publish"; do
+for c in score explain check lists run results whatif ingest expire "keys list" "keys add" "rulebook publish"; do
 	n=$(awk -F'\t' -v a="cli $c by os:$me" '$5 == a && $3 == 0 && $4 == "admin"' list | wc -l)
 	[ "$n" -ge 1 ] && ok || bad "no entry for '$c' naming os:$me"
 done
