@@ -60,6 +60,8 @@ N=400
 urls=()
 for i in $(seq $N); do urls+=("$B/v1/check?subject=$ID&action=air_travel"); done
 curl -s "${urls[@]}" > /dev/null
+curl -s "$B/metrics" > metrics
+has metrics "socred_audit_refusals_total $((N + 1))"
 bytes_before=$(stat -c %s socred.db)
 kill -TERM "$SPID"
 wait "$SPID"
