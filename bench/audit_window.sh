@@ -24,6 +24,7 @@ export SOCRED_DB=$T/socred.db
 ID=$(awk -F, 'NR > 1 && length($3) == 18 && $3 !~ /^9/ {print $3; exit}' town.csv)
 ENF=$("$SOCRED" keys add --role enforcer --actions air_travel 2> /dev/null)
 start() {
+	rm -f serve.out
 	"$SOCRED" serve --listen 127.0.0.1:0 --threads 1 > serve.out 2> serve.err &
 	SPID=$!
 	for _ in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done

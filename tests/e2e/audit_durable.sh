@@ -15,6 +15,8 @@ PROV=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
 
 SPID=
 start() {
+	# a fresh file: the last server's line must not be read as this one's
+	rm -f serve.out
 	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 > serve.out 2> serve.err &
 	SPID=$!
 	for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done

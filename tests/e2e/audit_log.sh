@@ -69,6 +69,7 @@ eq "$?" 0 "server stopped"
 
 # 6. the report names the key's holder; 5. so does an operator's read
 "$SOCRED" score "$ID" > /dev/null
+rm -f serve.out # the last server's line must not be read as this one's
 "$SOCRED" serve --listen 127.0.0.1:0 --today 2025-12-31 --threads 2 > serve.out 2> serve.err &
 SPID=$!
 for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
