@@ -64,7 +64,7 @@ struct inquiry_ctx {
 	size_t n;
 };
 
-static const char *key_holder(struct inquiry_ctx *c, int64_t id)
+static const char *key_holder(struct inquiry_ctx *c, int64_t id, enum sc_role role)
 {
 	struct sc_key k;
 	size_t i;
@@ -73,7 +73,7 @@ static const char *key_holder(struct inquiry_ctx *c, int64_t id)
 		if (c->ids[i] == id)
 			return c->names[i];
 	if (sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
-		snprintf(k.name, sizeof(k.name), "an unnamed %s key", sc_role_name(k.role));
+		snprintf(k.name, sizeof(k.name), "an unnamed %s key", sc_role_name(role));
 	i = c->n < 16 ? c->n++ : (size_t)id % 16;
 	c->ids[i] = id;
 	memcpy(c->names[i], k.name, sizeof(c->names[i]));
@@ -87,7 +87,7 @@ static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 	const char *by;
 
 	if (e->key_id > 0)
-		sc_audit_show(who, sizeof(who), key_holder(c, e->key_id));
+		sc_audit_show(who, sizeof(who), key_holder(c, e->key_id, e->role));
 	else if (e->role == SC_ROLE_ADMIN && (by = strstr(e->action, " by os:")))
 		snprintf(who, sizeof(who), "operator %.60s", by + 4); /* "cli score by os:alice" */
 	else if (e->role == SC_ROLE_ADMIN)
