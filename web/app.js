@@ -176,7 +176,7 @@ async function viewMe() {
     h('h3', {}, 'Incentives'), h('ul', {}, rep.incentives.map(i => h('li', {}, i.action, ': ', i.decision === 'grant' ? 'granted (instead of ' + i.standard_terms + ')' : 'standard terms: ' + i.standard_terms + ' (' + i.reasons.map(x => x.reason.replace('_', ' ') + (x.required ? ' ' + x.required : '')).join('; ') + ')'))),
     h('h3', {}, 'Who looked at my file'),
     h('table', { id: 'inquiries' }, h('thead', {}, h('tr', {}, ['When', 'Who', 'For', 'Told'].map(t => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rep.inquiries.map(q => h('tr', {}, h('td', {}, q.at), h('td', {}, q.role + ' key ' + q.key), h('td', {}, q.action), h('td', {}, q.result))))),
+      h('tbody', {}, rep.inquiries.map(q => h('tr', {}, h('td', {}, q.at), h('td', {}, q.who), h('td', {}, q.action), h('td', {}, q.result))))),
     h('h3', {}, 'My disputes'),
     h('ul', { id: 'disputes' }, rep.disputes.map(d => h('li', {}, 'Dispute ', d.id, ' of ', d.record, ': ', d.status,
       d.status === 'open' ? ', decision due by ' + d.deadline : ', ' + d.outcome + ' on ' + d.decided, '. ', d.reason))),

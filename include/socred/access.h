@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "socred/limits.h"
 #include "socred/status.h"
 
 enum sc_role {
@@ -78,9 +79,55 @@ bool sc_key_bound_to(const char *binding, const char *item);
  * space-separated words? */
 bool sc_audit_names_record(const char *result, const char *record);
 
-/* hex = SHA-256(prev_hex | seq | at | key_id | role | action | subject |
- * result), fields separated by 0x1f. prev_hex is "" for the first entry. */
+/* An entry's hash, chained to the one before (prev_hex "" for the first):
+ * SHA-256 of a domain tag and every field with its length (strings as an
+ * 8-byte big-endian length and their bytes; seq and key id as 8-byte
+ * big-endian numbers; the role as a byte), so no two entries encode alike.
+ * The entries a ledger wrote before it knew this encoding keep
+ * sc_audit_hash_v1's: SHA-256(prev_hex | seq | at | key_id | role | action
+ * | subject | result), fields separated by 0x1f. */
 void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 		   char hex[SC_HASH_HEX]);
+void sc_audit_hash_v1(const struct sc_audit_entry *e, const char *prev_hex,
+		      char hex[SC_HASH_HEX]);
+
+/* src[0, n) as a field of an audit entry, into dst[size] (NUL-terminated,
+ * size > 0): secrets redacted as "[redacted:<8 hex>]" (the first digits of
+ * SHA-256 of the secret, as the ledger keeps a key's or share link's hash):
+ * runs of 32 or more hex digits, a key's secret after "sck_<id>_", the
+ * credentials after "Bearer " or "Basic "; a backslash as "\\"; tab,
+ * newline and carriage return as "\t", "\n", "\r"; every other control
+ * byte, each byte of a C1 control, bidi control or line separator, and
+ * every byte that is not part of well-formed UTF-8 as "\xHH". Cut to fit
+ * at a whole character or escape. Returns dst's length. So a stored field
+ * never holds a tab, a newline or anything a terminal acts on. */
+size_t sc_audit_field(char *dst, size_t size, const char *src, size_t n);
+/* A stored field for display, into dst[size]: the same escapes but for
+ * the backslash, which stays as it is (a field stored by sc_audit_field
+ * shows unchanged; one stored before shows without raw control bytes). */
+size_t sc_audit_show(char *dst, size_t size, const char *src);
+
+/* Refused requests counted per client address, to be audited as one entry
+ * per client and minute with its count (a flood of keyless requests writes
+ * a bounded number of entries, not one each). The table is bounded: at 3/4
+ * of SC_LIMIT_REFUSAL_CLIENTS addresses, the refusals of every further
+ * address are counted together in `other`. Caller-owned; zero it (or
+ * sc_refusals_clear) before use; not thread-safe. About 260 KiB. */
+struct sc_refusal {
+	char addr[56]; /* an IPv4 or IPv6 address as text */
+	uint64_t n;    /* 0: a free slot */
+};
+struct sc_refusals {
+	size_t used;
+	uint64_t other;
+	struct sc_refusal slot[SC_LIMIT_REFUSAL_CLIENTS];
+};
+void sc_refusals_clear(struct sc_refusals *t);
+/* One refusal from addr (cut to 55 bytes). */
+void sc_refusals_add(struct sc_refusals *t, const char *addr);
+/* cb(ctx, addr, n) for each address counted, then (addr NULL) for the
+ * other clients when any. */
+typedef void (*sc_refusals_fn)(void *ctx, const char *addr, uint64_t n);
+void sc_refusals_each(const struct sc_refusals *t, sc_refusals_fn cb, void *ctx);
 
 #endif

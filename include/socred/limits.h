@@ -55,4 +55,9 @@
 /* Evaluation. */
 #define SC_LIMIT_SUBJECT_RECORDS 100000   /* records one subject may hold */
 
+/* client addresses whose refused requests a server counts apart in a
+ * minute (each one audit entry with its count); beyond, one count for all
+ * other clients */
+#define SC_LIMIT_REFUSAL_CLIENTS 4096
+
 #endif

@@ -62,9 +62,17 @@ int cli_open(struct cli *cli, sc_day at, struct sc_store **st,
 	     struct sc_rulebook **rb);
 
 /* Appends an entry to the audit log for an operator's act at the command
- * line (role admin, no key). Prints errors: EXIT_OK or EXIT_FATAL. */
+ * line: role admin, key 0, action "cli ACTION by os:USER" (the OS user
+ * running socred, cli_os_user), the subject read or changed ("" or NULL:
+ * none), the result. Every command that reads a subject's data or changes
+ * the ledger writes one before it prints its answer. Prints errors:
+ * EXIT_OK or EXIT_FATAL. */
 int cli_audit(struct sc_store *st, const char *action, const char *subject,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The OS user running socred into buf: the effective uid's name from the
+ * password database, else $USER with the uid, else the uid. */
+const char *cli_os_user(char buf[64]);
 
 /* Peak resident memory in MiB. */
 double cli_peak_mib(void);

@@ -9,11 +9,20 @@
 #include "socred/audit_json.h"
 #include "socred/audit_key.h"
 
+/* One line per entry, its fields apart by tabs: every field shown through
+ * sc_audit_show, so no entry (also one stored before fields were escaped)
+ * prints a tab, a line break or a terminal control of its own. */
 static enum sc_status print_entry(void *ctx, const struct sc_audit_entry *e)
 {
+	char at[4 * 32], action[4 * 256], subject[4 * 128], result[4 * 256];
+
 	(void)ctx;
-	printf("%" PRId64 "\t%s\t%" PRId64 "\t%s\t%s\t%s\t%s\n", e->seq, e->at, e->key_id,
-	       sc_role_name(e->role), e->action, e->subject[0] ? e->subject : "-", e->result);
+	sc_audit_show(at, sizeof(at), e->at);
+	sc_audit_show(action, sizeof(action), e->action);
+	sc_audit_show(subject, sizeof(subject), e->subject);
+	sc_audit_show(result, sizeof(result), e->result);
+	printf("%" PRId64 "\t%s\t%" PRId64 "\t%s\t%s\t%s\t%s\n", e->seq, at, e->key_id,
+	       sc_role_name(e->role), action, subject[0] ? subject : "-", result);
 	return SC_OK;
 }
 

@@ -69,6 +69,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	o = sc_report_check(sub.rb, &sub.l, sub.ev, action, at, &dec);
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(at, day);
+		if (o && (rc = cli_audit(sub.st, "check", pos[0], "%s %s at %s", pos[1],
+					 sc_decision_name(dec), day)))
+			goto out;
+	}
 	if ((rc = cli_emit(o, json, print_text)) == EXIT_OK)
 		rc = dec == SC_DECISION_DENY ? EXIT_SOME : EXIT_OK;
 out:

@@ -154,16 +154,15 @@ static int run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	sc_date_format(c.cutoff, day);
-	if (!dry && c.n) {
-		if (sc_store_expire(st, c.rids, c.n, &d)) {
-			cli_diag(&d);
-			rc = EXIT_FATAL;
-			goto out;
-		}
-		if ((rc = cli_audit(st, "expire", NULL, "%zu records whose effects ended before %s",
-				    c.n, day)))
-			goto out;
+	if (!dry && c.n && sc_store_expire(st, c.rids, c.n, &d)) {
+		cli_diag(&d);
+		rc = EXIT_FATAL;
+		goto out;
 	}
+	/* also when nothing went, and for a dry run: it read every file */
+	if ((rc = cli_audit(st, dry ? "expire --dry-run" : "expire", NULL,
+			    "%zu records whose effects ended before %s", c.n, day)))
+		goto out;
 	if (json) {
 		char at_day[SC_DATE_LEN + 1];
 		json_t *o;

@@ -87,6 +87,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_subject_open(cli, pos[0], at, SC_EVAL_EXPLAIN, &sub)))
 		goto out;
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(at, day);
+		if ((rc = cli_audit(sub.st, "explain", pos[0], "at %s", day)))
+			goto out;
+	}
 	o = sc_report_explain(sub.rb, &sub.l, sub.ev, at);
 	rc = cli_emit(o, json, print_text);
 out:

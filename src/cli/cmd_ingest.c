@@ -90,6 +90,16 @@ static void on_progress(void *vctx, const struct sc_ingest_stats *s)
 		      c->all_total, (double)s->lines, "lines");
 }
 
+/* The ingest's entry in the audit log: its files and what was stored. */
+static int audit(struct sc_store *st, const char *const *files, int n,
+		 const struct sc_ingest_stats *stats, bool stopped)
+{
+	return cli_audit(st, "ingest", NULL, "%.60s%s: accepted %llu, duplicates %llu, rejected %llu%s",
+			 strcmp(files[0], "-") ? files[0] : "<stdin>", n > 1 ? " and more" : "",
+			 (unsigned long long)stats->accepted, (unsigned long long)stats->duplicates,
+			 (unsigned long long)stats->rejected, stopped ? ", stopped" : "");
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *pos[256], *rejects = NULL;
@@ -145,6 +155,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (s) {
 			progress_end(&c.prog);
 			cli_diag(&d);
+			audit(st, pos, n, &stats, true); /* the batches stored before */
 			if (s == SC_ESTORE)
 				fprintf(stderr, "socred: ingest of %s stopped: the batch being written was"
 					" rolled back, earlier batches are stored; run the same ingest again"
@@ -155,6 +166,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 	}
 	progress_end(&c.prog);
+	if ((rc = audit(st, pos, n, &stats, false)))
+		goto out;
 	{
 		double el = cli_now() - t0;
 		printf("ingested %llu lines in %.2f s (%.0f lines/s): accepted %llu, duplicates %llu, rejected %llu, warnings %llu; peak memory %.1f MiB\n",

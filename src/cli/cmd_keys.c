@@ -96,6 +96,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (n == 1 && !strcmp(pos[0], "list")) {
 		if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 			return rc;
+		if ((rc = cli_audit(st, "keys list", NULL, "listed"))) {
+			sc_store_close(st);
+			sc_rulebook_free(rb);
+			return rc;
+		}
 		if (!json)
 			printf("id\trole\tbinding\tname\tcreated\tstate\n");
 		rc = sc_store_key_list(st, print_key, &json, &d) ? EXIT_FATAL : EXIT_OK;

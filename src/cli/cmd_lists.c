@@ -97,6 +97,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("out of memory");
 		goto out;
 	}
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(c.at, day);
+		if ((rc = cli_audit(c.st, "lists", NULL, "%s at %s",
+				    c.list >= 0 ? sc_rulebook_list_name(rb, c.list) : "every list", day)))
+			goto out;
+	}
 	progress_init(&c.prog);
 	if (c.json)
 		putchar('[');

@@ -40,6 +40,9 @@ static int run(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((rc = cli_audit(st, "results", NULL, "the run at %s, %llu subjects", cli_day(sc_snap_day(s), a),
+			    (unsigned long long)sc_snap_count(s))))
+		goto out;
 	printf("# run at %s: card SUBJECT SCORECARD STATUS SCORE GRADE;"
 	       " list SUBJECT LIST SINCE UNTIL RECORD\n", cli_day(sc_snap_day(s), a));
 	while (sc_snap_next(s, &pos, &e, &id, &idlen)) {

@@ -305,6 +305,12 @@ static int run(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
 		return rc;
 	c.rb = rb;
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(c.at, day);
+		if ((rc = cli_audit(c.st, "run", NULL, "every subject at %s", day)))
+			goto out;
+	}
 	c.nparts = from_ledger ? 1 : (size_t)threads;
 	if (!(c.parts = calloc(c.nparts, sizeof(*c.parts))) || sc_snap_writer_new(rb, c.at, &snap)) {
 		rc = cli_fail("out of memory");

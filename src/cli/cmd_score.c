@@ -66,6 +66,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("unknown scorecard '%s'", card);
 		goto out;
 	}
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(at, day);
+		if ((rc = cli_audit(s.st, "score", pos[0], "at %s", day)))
+			goto out;
+	}
 	o = sc_report_score(s.rb, &s.l, s.ev, sc, at);
 	rc = cli_emit(o, json, print_text);
 out:

@@ -457,6 +457,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_open(cli, c.at, &st, &active)))
 		goto out;
+	{
+		char day[SC_DATE_LEN + 1];
+		sc_date_format(c.at, day);
+		if ((rc = cli_audit(st, "whatif", NULL, "every subject at %s under %.40s %.40s", day,
+				    sc_rulebook_name(draft), sc_rulebook_version(draft))))
+			goto out;
+	}
 	c.rb[ACTIVE] = active;
 	c.rb[DRAFT] = draft;
 	match_cards(&c);

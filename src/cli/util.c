@@ -1,4 +1,5 @@
 /* Helpers for the commands: options, errors, ledger opening, progress. */
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,19 +203,37 @@ int cli_load_subject(struct sc_store *st, const struct sc_rulebook *rb,
 	return EXIT_OK;
 }
 
+const char *cli_os_user(char buf[64])
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *env = getenv("USER");
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(buf, 64, "%.60s", pw->pw_name);
+	else if (env && *env)
+		snprintf(buf, 64, "%.40s (uid %u)", env, (unsigned)geteuid());
+	else
+		snprintf(buf, 64, "uid %u", (unsigned)geteuid());
+	return buf;
+}
+
 int cli_audit(struct sc_store *st, const char *action, const char *subject,
 	      const char *fmt, ...)
 {
-	char at[32], result[128];
-	struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN, .action = action,
-				   .subject = subject ? subject : "", .result = result};
+	char at[32], raw[256], user[64], act[96], subj[72], result[128];
+	struct sc_audit_entry e = {.at = at, .role = SC_ROLE_ADMIN, .action = act,
+				   .subject = subj, .result = result};
 	struct sc_diag d;
 	va_list ap;
 
 	sc_time_now_iso(at);
+	snprintf(raw, sizeof(raw), "cli %s by os:%s", action, cli_os_user(user));
+	sc_audit_field(act, sizeof(act), raw, strlen(raw));
+	sc_audit_field(subj, sizeof(subj), subject ? subject : "", subject ? strlen(subject) : 0);
 	va_start(ap, fmt);
-	vsnprintf(result, sizeof(result), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	sc_audit_field(result, sizeof(result), raw, strlen(raw));
 	sc_diag_clear(&d);
 	if (sc_store_audit_append(st, &e, 1, &d)) {
 		cli_diag(&d);

@@ -1,6 +1,12 @@
 /* The audit writer: requests push entries; one thread appends them in
- * batches (one transaction per batch, every 20 ms at most), chaining each
- * entry's hash to the one before. Stopping flushes what is queued. */
+ * batches (one transaction per batch, gathered for 20 ms at most), chaining
+ * each entry's hash to the one before. A write waits for its entries to be
+ * committed before it is answered (sc_audit_queue_wait), and the writer
+ * stops gathering while one waits; a read's entry is committed within a
+ * batch's gathering and writing. Refusals of requests without a valid key
+ * are counted per client and minute and written as one entry each when
+ * the minute is over. Stopping flushes what is queued and counted. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +16,120 @@
 
 #define AUDIT_QUEUE_MAX 65536 /* entries waiting; beyond, pushes wait */
 #define AUDIT_BUSY_TRIES 12   /* of 5 s each, for the ledger's write lock */
+#define AUDIT_GATHER_MS 20    /* a batch gathers at most this long */
+
+static void deadline_ms(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += ms * 1000000L;
+	ts->tv_sec += ts->tv_nsec / 1000000000L;
+	ts->tv_nsec %= 1000000000L;
+}
+
+static int64_t minute_now(void)
+{
+	return (int64_t)time(NULL) / 60;
+}
+
+/* ---- queueing (q->mu held) ---- */
+
+/* it into the queue; false when there is no memory for it */
+static bool enqueue(struct sc_audit_queue *q, const struct sc_audit_item *it)
+{
+	while (q->n >= AUDIT_QUEUE_MAX && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->n == q->cap) {
+		void *p = realloc(q->items, 2 * q->cap * sizeof(*q->items));
+		if (!p) {
+			q->failed++;
+			return false;
+		}
+		q->items = p;
+		q->cap *= 2;
+	}
+	q->items[q->n++] = *it;
+	q->pushed++;
+	pthread_cond_signal(&q->cv);
+	return true;
+}
+
+static void item_fill(struct sc_audit_item *it, const char *action, const char *subject,
+		      const char *result)
+{
+	sc_time_now_iso(it->at);
+	sc_audit_field(it->action, sizeof(it->action), action, strlen(action));
+	sc_audit_field(it->subject, sizeof(it->subject), subject, strlen(subject));
+	sc_audit_field(it->result, sizeof(it->result), result, strlen(result));
+}
+
+/* ---- refusals per client and minute ---- */
+
+struct summary {
+	struct sc_audit_queue *q;
+	char minute[24];
+};
+
+static void summary_entry(void *ctx, const char *addr, uint64_t n)
+{
+	struct summary *s = ctx;
+	struct sc_audit_item it = {.key_id = 0, .role = SC_ROLE_PUBLIC};
+	char action[96], result[128];
+
+	snprintf(action, sizeof(action), "refused without a valid key, from %s",
+		 addr ? addr : "other clients");
+	snprintf(result, sizeof(result), "401 x %llu in the minute from %s", (unsigned long long)n,
+		 s->minute);
+	item_fill(&it, action, "", result);
+	pthread_mutex_lock(&s->q->mu);
+	enqueue(s->q, &it);
+	pthread_mutex_unlock(&s->q->mu);
+}
+
+/* The counts of a minute before `now` (all: also of this one) into the
+ * queue as entries, and the table cleared. q->rmu held, q->mu not. */
+static void refusals_flush(struct sc_audit_queue *q, int64_t now, bool all)
+{
+	struct summary s = {.q = q};
+	time_t t = (time_t)(q->minute * 60);
+	struct tm tm;
+
+	if (!q->refused || (!all && q->minute == now) || (!q->refused->used && !q->refused->other))
+		return;
+	gmtime_r(&t, &tm);
+	strftime(s.minute, sizeof(s.minute), "%Y-%m-%dT%H:%MZ", &tm);
+	sc_refusals_each(q->refused, summary_entry, &s);
+	sc_refusals_clear(q->refused);
+}
+
+void sc_audit_queue_refused(struct sc_audit_queue *q, const struct sc_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char addr[INET6_ADDRSTRLEN] = "unknown";
+	int64_t now = minute_now();
+
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				  addr, sizeof(addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  addr, sizeof(addr));
+	}
+	atomic_fetch_add(&q->refusals, 1);
+	pthread_mutex_lock(&q->rmu);
+	if (q->refused) {
+		if (q->minute != now) {
+			refusals_flush(q, now, false);
+			q->minute = now;
+		}
+		sc_refusals_add(q->refused, addr);
+	}
+	pthread_mutex_unlock(&q->rmu);
+}
+
+/* ---- the writer ---- */
 
 static void *writer(void *arg)
 {
@@ -22,8 +142,18 @@ static void *writer(void *arg)
 		size_t n;
 		struct timespec ts;
 		pthread_mutex_lock(&q->mu);
-		while (q->n == 0 && !q->stop)
-			pthread_cond_wait(&q->cv, &q->mu);
+		while (q->n == 0 && !q->stop) {
+			/* wakes each second to write the counts of a minute past */
+			deadline_ms(&ts, 1000);
+			pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+			if (q->n == 0 && !q->stop) {
+				pthread_mutex_unlock(&q->mu);
+				pthread_mutex_lock(&q->rmu);
+				refusals_flush(q, minute_now(), false);
+				pthread_mutex_unlock(&q->rmu);
+				pthread_mutex_lock(&q->mu);
+			}
+		}
 		if (q->n == 0 && q->stop) {
 			pthread_mutex_unlock(&q->mu);
 			break;
@@ -43,7 +173,10 @@ static void *writer(void *arg)
 				q->items = full; /* no spare: drop this batch, keep the buffer */
 				q->failed += n;
 				q->n = 0;
+				q->done += n;
+				q->batches_failed++;
 				pthread_cond_broadcast(&q->cv);
+				pthread_cond_broadcast(&q->done_cv);
 				pthread_mutex_unlock(&q->mu);
 				continue;
 			}
@@ -56,7 +189,12 @@ static void *writer(void *arg)
 		if (n > ecap) {
 			void *ne = realloc(e, n * sizeof(*e));
 			if (!ne) {
+				pthread_mutex_lock(&q->mu);
 				q->failed += n;
+				q->done += n;
+				q->batches_failed++;
+				pthread_cond_broadcast(&q->done_cv);
+				pthread_mutex_unlock(&q->mu);
 				continue;
 			}
 			e = ne;
@@ -76,16 +214,22 @@ static void *writer(void *arg)
 			while ((s = sc_store_audit_append(q->st, e, n, NULL)) == SC_EBUSY &&
 			       ++tries < AUDIT_BUSY_TRIES)
 				;
-			if (s)
+			pthread_mutex_lock(&q->mu);
+			if (s) {
 				q->failed += n;
-			else
+				q->batches_failed++;
+			} else {
 				q->written += n;
+			}
+			q->done += n;
+			pthread_cond_broadcast(&q->done_cv);
 		}
-		/* let a batch gather */
-		ts.tv_sec = 0;
-		ts.tv_nsec = 20 * 1000 * 1000;
-		if (!q->stop)
-			nanosleep(&ts, NULL);
+		/* let a batch gather, unless a write waits for its entry */
+		if (!q->stop && !q->waiting) {
+			deadline_ms(&ts, AUDIT_GATHER_MS);
+			pthread_cond_timedwait(&q->hurry, &q->mu, &ts);
+		}
+		pthread_mutex_unlock(&q->mu);
 	}
 	free(batch);
 	free(e);
@@ -98,10 +242,15 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	enum sc_status st;
 
 	pthread_mutex_init(&q->mu, NULL);
+	pthread_mutex_init(&q->rmu, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_cond_init(&q->done_cv, NULL);
+	pthread_cond_init(&q->hurry, NULL);
 	q->cap = 1024;
 	q->items = malloc(q->cap * sizeof(*q->items));
-	if (!q->items)
+	q->refused = calloc(1, sizeof(*q->refused));
+	q->minute = minute_now();
+	if (!q->items || !q->refused)
 		return SC_ENOMEM;
 	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
@@ -113,45 +262,41 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	return SC_OK;
 }
 
-/* s into dst[size], cut to fit, NUL-terminated */
-static void copy(char *dst, size_t size, const char *s)
+uint64_t sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
+			     const char *action, const char *subject,
+			     const char *result)
 {
-	size_t n = strnlen(s, size - 1);
-
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
-void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
-			 const char *action, const char *subject,
-			 const char *result)
-{
-	struct sc_audit_item item, *it;
+	struct sc_audit_item item;
+	uint64_t ticket = 0;
 
 	/* everything but the copy outside the lock */
-	sc_time_now_iso(item.at);
 	item.key_id = r->key.id;
 	item.role = r->role;
-	copy(item.action, sizeof(item.action), action);
-	copy(item.subject, sizeof(item.subject), subject ? subject : "");
-	copy(item.result, sizeof(item.result), result);
+	item_fill(&item, action, subject ? subject : "", result);
 	pthread_mutex_lock(&q->mu);
-	while (q->n >= AUDIT_QUEUE_MAX && !q->stop)
-		pthread_cond_wait(&q->cv, &q->mu);
-	if (q->n == q->cap) {
-		void *p = realloc(q->items, 2 * q->cap * sizeof(*q->items));
-		if (!p) {
-			q->failed++;
-			pthread_mutex_unlock(&q->mu);
-			return;
-		}
-		q->items = p;
-		q->cap *= 2;
-	}
-	it = &q->items[q->n++];
-	*it = item;
-	pthread_cond_signal(&q->cv);
+	if (enqueue(q, &item))
+		ticket = q->pushed;
 	pthread_mutex_unlock(&q->mu);
+	return ticket;
+}
+
+bool sc_audit_queue_wait(struct sc_audit_queue *q, uint64_t ticket)
+{
+	uint64_t failed;
+
+	if (!ticket)
+		return false;
+	pthread_mutex_lock(&q->mu);
+	failed = q->batches_failed;
+	q->waiting++;
+	pthread_cond_signal(&q->hurry);
+	while (q->done < ticket)
+		pthread_cond_wait(&q->done_cv, &q->mu);
+	q->waiting--;
+	/* a batch that failed while this one waited may have held its entry */
+	failed = q->batches_failed - failed;
+	pthread_mutex_unlock(&q->mu);
+	return failed == 0;
 }
 
 void sc_audit_queue_stop(struct sc_audit_queue *q)
@@ -159,15 +304,24 @@ void sc_audit_queue_stop(struct sc_audit_queue *q)
 	if (!q->items)
 		return;
 	if (q->st) {
+		pthread_mutex_lock(&q->rmu);
+		refusals_flush(q, minute_now(), true);
+		pthread_mutex_unlock(&q->rmu);
 		pthread_mutex_lock(&q->mu);
 		q->stop = true;
 		pthread_cond_broadcast(&q->cv);
+		pthread_cond_broadcast(&q->hurry);
 		pthread_mutex_unlock(&q->mu);
 		pthread_join(q->writer, NULL);
 		sc_store_close(q->st);
 	}
 	free(q->items);
 	q->items = NULL;
+	free(q->refused);
+	q->refused = NULL;
 	pthread_cond_destroy(&q->cv);
+	pthread_cond_destroy(&q->done_cv);
+	pthread_cond_destroy(&q->hurry);
 	pthread_mutex_destroy(&q->mu);
+	pthread_mutex_destroy(&q->rmu);
 }

@@ -34,7 +34,13 @@ static void on_line(void *ctx, unsigned long line, enum sc_line_status status,
 	snprintf(action, sizeof(action), "file %.*s", (int)(record_id.n < 64 ? record_id.n : 64),
 		 record_id.p);
 	snprintf(result, sizeof(result), "line %lu %s", line, names[status]);
-	sc_audit_queue_push(&b->r->srv->audit, b->r, action, subj, result);
+	{
+		uint64_t t = sc_audit_queue_push(&b->r->srv->audit, b->r, action, subj, result);
+		if (t)
+			b->r->audit_ticket = t;
+		else
+			b->r->audit_dropped = true;
+	}
 }
 
 void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const *p)

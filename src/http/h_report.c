@@ -54,11 +54,52 @@ static enum sc_status add_statement(void *ctx, const struct sc_statement *x)
 	return SC_OK;
 }
 
+/* The inquiries, each naming who asked: the holder of the key (its name,
+ * "an airline"), an operator at the command line by OS user, or nobody
+ * known (no key: a share link's viewer). Keys looked up once each. */
+struct inquiry_ctx {
+	struct sc_store *st;
+	json_t *arr;
+	int64_t ids[16];
+	char names[16][SC_DIAG_FIELD_MAX];
+	size_t n;
+};
+
+static const char *key_holder(struct inquiry_ctx *c, int64_t id, enum sc_role role)
+{
+	struct sc_key k;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->ids[i] == id)
+			return c->names[i];
+	if (sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
+		snprintf(k.name, sizeof(k.name), "an unnamed %s key", sc_role_name(role));
+	i = c->n < 16 ? c->n++ : (size_t)id % 16;
+	c->ids[i] = id;
+	memcpy(c->names[i], k.name, sizeof(c->names[i]));
+	return c->names[i];
+}
+
 static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 {
-	json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:s,s:I}", "at", e->at,
-		"role", sc_role_name(e->role), "key", (json_int_t)e->key_id,
-		"action", e->action, "result", e->result, "seq", (json_int_t)e->seq));
+	struct inquiry_ctx *c = ctx;
+	char who[SC_DIAG_FIELD_MAX + 32], action[256], result[256];
+	const char *by;
+
+	if (e->key_id > 0)
+		sc_audit_show(who, sizeof(who), key_holder(c, e->key_id, e->role));
+	else if (e->role == SC_ROLE_ADMIN && (by = strstr(e->action, " by os:")))
+		snprintf(who, sizeof(who), "operator %.60s", by + 4); /* "cli score by os:alice" */
+	else if (e->role == SC_ROLE_ADMIN)
+		snprintf(who, sizeof(who), "operator");
+	else
+		snprintf(who, sizeof(who), "someone without a key");
+	sc_audit_show(action, sizeof(action), e->action);
+	sc_audit_show(result, sizeof(result), e->result);
+	json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "at", e->at,
+		"who", who, "role", sc_role_name(e->role), "key", (json_int_t)e->key_id,
+		"action", action, "result", result, "seq", (json_int_t)e->seq));
 	return SC_OK;
 }
 
@@ -245,7 +286,10 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	}
 	json_object_set_new(o, "incentives", incentives);
 	inquiries = json_array();
-	sc_store_audit_subject(st, id, add_inquiry, inquiries, NULL);
+	{
+		struct inquiry_ctx ic = {.st = st, .arr = inquiries};
+		sc_store_audit_subject(st, id, add_inquiry, &ic, NULL);
+	}
 	{
 		struct process_ctx pc = {.arr = json_array(), .inquiries = inquiries};
 		sc_store_statement_list(st, id, add_statement, &pc, NULL);

@@ -46,13 +46,23 @@ struct sc_audit_item {
 
 struct sc_audit_queue {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;      /* the writer: entries queued, or stop */
+	pthread_cond_t done_cv; /* waiters: a batch committed (or failed) */
+	pthread_cond_t hurry;   /* the writer, gathering: a waiter waits */
 	struct sc_audit_item *items;
 	size_t n, cap;
+	uint64_t pushed, done;  /* entries queued, and handled, since start */
+	uint64_t batches_failed;
+	unsigned waiting;       /* requests waiting for their entries */
 	bool stop;
 	pthread_t writer;
 	struct sc_store *st;
 	atomic_ulong written, failed;
+	/* refusals without a valid key, counted per client and minute */
+	pthread_mutex_t rmu;
+	int64_t minute;         /* of the counts in refused */
+	struct sc_refusals *refused;
+	atomic_ulong refusals;  /* counted, since start */
 };
 
 /* ---- metrics ---- */
@@ -143,6 +153,8 @@ struct sc_req {
 	const char *audit_subject; /* the handler sets it to audit the request */
 	const char *audit_action;  /* default "METHOD path" */
 	char audit_result[128];
+	uint64_t audit_ticket;     /* of its last entry queued; 0: none */
+	bool audit_dropped;        /* an entry of it could not be queued */
 };
 
 typedef void (*sc_handler)(struct sc_req *r, struct sc_store *st,
@@ -219,9 +231,20 @@ void sc_pool_release(struct sc_pool *p);
 /* Audit queue. */
 enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 				    struct sc_diag *d);
-void sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
-			 const char *action, const char *subject,
-			 const char *result);
+/* Queues an entry for r's key and role, its fields made safe with
+ * sc_audit_field (escaped, secrets redacted, cut to fit). Returns its
+ * ticket for sc_audit_queue_wait, 0 when it was dropped (no memory). */
+uint64_t sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
+			     const char *action, const char *subject,
+			     const char *result);
+/* Waits until the entry of `ticket` and all before it are committed: true
+ * when they are (false: ticket 0, or a batch failed meanwhile). What a
+ * write waits for before its answer. */
+bool sc_audit_queue_wait(struct sc_audit_queue *q, uint64_t ticket);
+/* Counts a refusal of r (401: no valid key) against its client address:
+ * one entry per client and minute, "401 x N", written when the minute is
+ * over or the server stops. */
+void sc_audit_queue_refused(struct sc_audit_queue *q, const struct sc_req *r);
 /* Flushes and stops the writer. */
 void sc_audit_queue_stop(struct sc_audit_queue *q);
 

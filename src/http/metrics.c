@@ -75,6 +75,10 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 		   "socred_audit_entries_total{result=\"written\"} %lu\n"
 		   "socred_audit_entries_total{result=\"failed\"} %lu\n",
 		(unsigned long)srv->audit.written, (unsigned long)srv->audit.failed);
+	fprintf(f, "# HELP socred_audit_refusals_total Requests refused without a valid key since"
+		   " start, audited as one entry per client and minute.\n"
+		   "# TYPE socred_audit_refusals_total counter\nsocred_audit_refusals_total %lu\n",
+		(unsigned long)srv->audit.refusals);
 	{
 		const struct sc_decisions *dc = &srv->decisions;
 		char day[SC_DATE_LEN + 1] = "none";

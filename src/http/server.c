@@ -220,13 +220,38 @@ static bool match(const char *pattern, const char *path, char *buf, size_t size,
 	return !*pattern && !*path;
 }
 
+/* "METHOD path" whole: secrets in it are redacted before it is cut to
+ * the entry's size (sc_audit_field) */
+static void method_path(const struct sc_req *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.8s %s", r->method, r->path);
+}
+
+static void audit_push(struct sc_req *r, const char *action, const char *subject,
+		       const char *result)
+{
+	uint64_t t = sc_audit_queue_push(&r->srv->audit, r, action, subject, result);
+
+	if (t)
+		r->audit_ticket = t;
+	else
+		r->audit_dropped = true;
+}
+
+/* A request without a valid key is counted against its client (a flood
+ * of them writes an entry per client and minute); one with a key that may
+ * not do this gets an entry of its own. */
 static void audit_refusal(struct sc_req *r)
 {
-	char action[128];
+	char action[SC_HTTP_PATH_MAX + 16];
 
-	snprintf(action, sizeof(action), "%.8s %.100s", r->method, r->path);
+	if (r->status == 401) {
+		sc_audit_queue_refused(&r->srv->audit, r);
+		return;
+	}
+	method_path(r, action, sizeof(action));
 	snprintf(r->audit_result, sizeof(r->audit_result), "%u", r->status);
-	sc_audit_queue_push(&r->srv->audit, r, action, "", r->audit_result);
+	audit_push(r, action, "", r->audit_result);
 }
 
 /* A request without a valid API key takes a token of its address's bucket;
@@ -306,18 +331,25 @@ static void dispatch(struct sc_req *r)
 		if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
 			sc_decisions_touch(r->srv, st);
 		if (r->audit_subject) {
-			char action[128];
+			char action[SC_HTTP_PATH_MAX + 16];
 			if (!r->audit_action) {
-				snprintf(action, sizeof(action), "%.8s %.100s", r->method, r->path);
+				method_path(r, action, sizeof(action));
 				r->audit_action = action;
 			}
 			if (!r->audit_result[0])
 				snprintf(r->audit_result, sizeof(r->audit_result), "%u", r->status);
-			sc_audit_queue_push(&r->srv->audit, r, r->audit_action,
-					    r->audit_subject, r->audit_result);
+			audit_push(r, r->audit_action, r->audit_subject, r->audit_result);
 		}
 	}
 	sc_pool_put(&r->srv->pool, st);
+	/* a write is answered once its entries are committed: a change
+	 * acknowledged is never without its entry */
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD") &&
+	    (r->audit_ticket || r->audit_dropped) &&
+	    (r->audit_dropped || !sc_audit_queue_wait(&r->srv->audit, r->audit_ticket)) &&
+	    r->status < 300)
+		sc_reply_errorf(r, 500, NULL, "the change was stored but its audit entry could not be"
+				" written: the ledger's audit log needs attention");
 }
 
 static enum MHD_Result respond(struct sc_req *r)

@@ -68,8 +68,13 @@ json_t *sc_audit_proof_json(const struct sc_audit_entry *e, const char *prev_hex
 		sc_hex(p->path[i], SC_MERKLE_BYTES, node);
 		json_array_append_new(path, json_string(node));
 	}
-	return json_pack("{s:I,s:{s:s,s:I,s:s,s:s,s:s,s:s},s:s,s:s,s:I,s:s,s:o,s:o}",
-			 "seq", (json_int_t)e->seq,
+	char v2[SC_HASH_HEX];
+
+	/* the encoding the entry was hashed with: 2 (length-prefixed fields)
+	 * for every entry since the ledger's upgrade, 1 before */
+	sc_audit_hash(e, prev_hex, v2);
+	return json_pack("{s:I,s:i,s:{s:s,s:I,s:s,s:s,s:s,s:s},s:s,s:s,s:I,s:s,s:o,s:o}",
+			 "seq", (json_int_t)e->seq, "encoding", strcmp(v2, hash_hex) ? 1 : 2,
 			 "entry", "at", e->at, "key", (json_int_t)e->key_id, "role",
 			 sc_role_name(e->role), "action", e->action, "subject", e->subject, "result",
 			 e->result,
@@ -123,7 +128,11 @@ enum sc_status sc_audit_proof_check(json_t *o, const unsigned char *key, const c
 		return sc_diag_set(d, SC_ESYNTAX, source, 0, 0, "role", "unknown role '%.32s'", role);
 	if (e.seq < 1 || (uint64_t)e.seq > h.size)
 		return refuse(d, source, "seq", "the entry is not in the head's tree");
-	sc_audit_hash(&e, prev, hash);
+	/* an entry hashed before its ledger's upgrade says so (encoding 1) */
+	if (json_integer_value(json_object_get(o, "encoding")) == 1)
+		sc_audit_hash_v1(&e, prev, hash);
+	else
+		sc_audit_hash(&e, prev, hash);
 	if (strcmp(hash, given))
 		return refuse(d, source, "hash", "the entry's fields do not hash to its hash");
 	if (sc_merkle_audit_leaf(hash, leaf) || !sc_unhex(lh, want, SC_MERKLE_BYTES) ||

@@ -208,7 +208,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX names_org ON names(key) WHERE org = 1;\n"
 	"CREATE TRIGGER names_kind_u AFTER UPDATE OF kind ON subjects BEGIN"
 	" UPDATE names SET org = (NEW.kind = " SC_KIND_ORG_STR ") WHERE subject = NEW.id; END;\n",
-	/* 16 -> 17: the audit log's Merkle tree (sqlite_merkle.c): its
+	/* 16 -> 17: audit entries from this seq on are hashed with their fields'
+	 * lengths (sc_audit_hash); those before keep the encoding they were
+	 * written with (sc_audit_hash_v1, sqlite_audit.c) */
+	"INSERT OR IGNORE INTO meta VALUES('audit_v2_from', (SELECT max("
+	" coalesce((SELECT max(seq + n) FROM audit_blocks), 1),"
+	" coalesce((SELECT max(seq) + 1 FROM audit), 1))));\n",
+	/* 17 -> 18: the audit log's Merkle tree (sqlite_merkle.c): its
 	 * frontier after the last append, and its subtrees of 2^10 leaves and
 	 * more; migrate() builds both from the entries so far */
 	"DROP TABLE IF EXISTS audit_tree;\n"
@@ -220,7 +226,7 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n"
 	"CREATE TRIGGER audit_nodes_append_only_d BEFORE DELETE ON audit_nodes"
 	" BEGIN SELECT RAISE(ABORT, 'the audit tree is append-only'); END;\n",
-	/* 17 -> 18: consent events in filing order, without UNIQUE(subject,
+	/* 18 -> 19: consent events in filing order, without UNIQUE(subject,
 	 * scorecard, granted, date), which took a consent filed after a
 	 * withdrawal on the same day for a duplicate of an earlier consent;
 	 * sqlite_records.c now compares with the day's last event for the
@@ -236,7 +242,7 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15
-#define SCHEMA_MERKLE 17
+#define SCHEMA_MERKLE 18
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) + 1)
 
 static const char *const stmt_sql[S_COUNT] = {

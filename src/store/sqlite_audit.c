@@ -135,6 +135,29 @@ static enum sc_status damaged(struct lite *l, int64_t first, struct sc_diag *d)
 			   "the audit block from entry %lld is damaged", (long long)first);
 }
 
+/* ---- hashing ---- */
+
+/* The first entry hashed with sc_audit_hash, the length-prefixed encoding:
+ * the ledger's entries before it keep the one they were written with
+ * (sc_audit_hash_v1). Every entry appended after the migration that sets
+ * it is past it. */
+static int64_t hashed_v2_from(struct lite *l, enum sc_status *st, struct sc_diag *d)
+{
+	int64_t v = sc_lite_int_query(l, "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta"
+				      " WHERE key = 'audit_v2_from'), 1)", st, d);
+
+	return *st ? 0 : v;
+}
+
+static void entry_hash(int64_t v2_from, const struct sc_audit_entry *e, const char *prev,
+		       char hash[SC_HASH_HEX])
+{
+	if (e->seq < v2_from)
+		sc_audit_hash_v1(e, prev, hash);
+	else
+		sc_audit_hash(e, prev, hash);
+}
+
 /* ---- reading ---- */
 
 #define AUDIT_COLS "seq, at, key_id, role, action, subject, result, prev, hash"
@@ -719,18 +742,19 @@ enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 	sqlite3_stmt *s = NULL;
 	char prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
 	struct dec x = {0};
-	int64_t expect = 1;
+	int64_t expect = 1, v2_from;
 	enum sc_status st;
 	int rc;
 
 	*count = 0;
 	*bad = 0;
-	if ((st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
+	v2_from = hashed_v2_from(l, &st, d);
+	if (st || (st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
 		return st;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sc_audit_entry e;
 		read_row(s, &e);
-		sc_audit_hash(&e, prev, hash);
+		entry_hash(v2_from, &e, prev, hash);
 		/* a gap, a broken link or a changed field all break the chain */
 		if (e.seq != expect ||
 		    strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
@@ -760,7 +784,7 @@ enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 			goto broken;
 		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
 		while ((got = dec_next(&x, &e)) == 1) {
-			sc_audit_hash(&e, prev, hash);
+			entry_hash(v2_from, &e, prev, hash);
 			memcpy(prev, hash, SC_HASH_HEX);
 		}
 		if (got < 0 || x.seq != first + n - 1 || n < 1 ||
@@ -907,6 +931,10 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 	enum sc_status st = SC_OK;
 	int rc;
 
+	int64_t v2_from = hashed_v2_from(l, &st, d);
+
+	if (st)
+		goto done;
 	if (!bad)
 		bad = &none;
 	*bad = 0;
@@ -927,7 +955,7 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 		if (!rows)
 			sc_lite_col(prev, SC_HASH_HEX, s, 7);
 		rows = true;
-		sc_audit_hash(&e, prev, hash);
+		entry_hash(v2_from, &e, prev, hash);
 		if (e.seq != expect || (check && (strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
 						  strcmp((const char *)sqlite3_column_text(s, 8), hash)))) {
 			*bad = e.seq > expect ? expect : e.seq;
@@ -980,7 +1008,7 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 		}
 		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
 		while (!st && (got = dec_next(&x, &e)) == 1) {
-			sc_audit_hash(&e, prev, hash);
+			entry_hash(v2_from, &e, prev, hash);
 			if (e.seq >= from && e.seq <= to)
 				st = cb(ctx, &e, prev, hash);
 			memcpy(prev, hash, SC_HASH_HEX);

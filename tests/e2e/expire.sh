@@ -40,7 +40,7 @@ expect_rc 0 "$SOCRED" expire --at 2020-09-01
 has out "expired 4 of 6 records"
 eq "$(sqlite3 socred.db "SELECT group_concat(record_id, ' ') FROM (SELECT record_id FROM records ORDER BY record_id)")" "forever recent" "what is kept"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM events")" "0" "the events of expired records go with them"
-eq "$("$SOCRED" audit list | awk -F'\t' '$5 == "expire" {print $7}')" "4 records whose effects ended before 2020-05-24" "expiry logged"
+eq "$("$SOCRED" audit list | awk -F'\t' '$5 ~ /^cli expire by os:/ {print $7}')" "4 records whose effects ended before 2020-05-24" "expiry logged"
 expect_rc 0 "$SOCRED" audit verify
 # outside expire, deletion is still refused
 sqlite3 socred.db "DELETE FROM records WHERE record_id = 'recent'" 2> del.err && bad "delete allowed" || ok

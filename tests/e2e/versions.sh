@@ -59,5 +59,5 @@ serve "$AFTER"
 curl -s "$B/v1/rulebook" > resp
 has resp '"version":"2027.2"'
 kill -TERM $SPID; wait $SPID
-eq "$(audit_count '$5 == "rulebook publish"')" "2" "publications audited"
+eq "$(audit_count '$5 == "rulebook publish" || $5 ~ /^cli rulebook publish by os:/')" "2" "publications audited"
 finish

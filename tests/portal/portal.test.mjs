@@ -117,6 +117,19 @@ test('counter check: an airline agent sees deny with the reason', async () => {
   await shot('3-counter-check');
 });
 
+test('my credit: the inquiries name who looked, not a key number', async () => {
+  // the counter check's entry is a read's, written within a batch: asked again until it shows
+  let text = '';
+  for (let i = 0; i < 60 && !/\bairline\b/.test(text); i++) {
+    if (i) await new Promise(r => setTimeout(r, 500));
+    await page.getByRole('link', { name: 'My credit' }).click();
+    await page.locator('#inquiries').waitFor();
+    text = await page.locator('#inquiries').innerText();
+  }
+  assert.match(text, /\bairline\b/);
+  assert.doesNotMatch(text, /enforcer key/);
+});
+
 test('operations: charts and the open dispute with its deadline', async () => {
   await page.getByRole('link', { name: 'Operations' }).click();
   await page.getByLabel('Your operator (admin) key').fill(keys.admin);

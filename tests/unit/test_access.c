@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -94,18 +95,18 @@ static void chain(void **state)
 	char a[SC_HASH_HEX], b[SC_HASH_HEX], c[SC_HASH_HEX];
 
 	(void)state;
-	sc_audit_hash(&e, "", a);
-	sc_audit_hash(&e, "", b);
+	sc_audit_hash_v1(&e, "", a);
+	sc_audit_hash_v1(&e, "", b);
 	assert_string_equal(a, b);
-	/* the chain's definition, which ledgers already written depend on:
-	 * SHA-256 of each field and a 0x1f (Python's hashlib gave this) */
+	/* the old encoding, which the entries of ledgers already written
+	 * keep: SHA-256 of each field and a 0x1f (Python's hashlib gave this) */
 	assert_string_equal(a, "07dc526ac47cda93b31807714605de8c1c25cd2a6196bc094fb12ca3d34406d2");
 	assert_int_equal(strlen(a), 64);
 	e.result = "allow";
-	sc_audit_hash(&e, "", c);
+	sc_audit_hash_v1(&e, "", c);
 	assert_string_not_equal(a, c); /* any field changes the hash */
 	e.result = "deny c1";
-	sc_audit_hash(&e, a, c);
+	sc_audit_hash_v1(&e, a, c);
 	assert_string_not_equal(a, c); /* and so does the previous hash */
 	/* seq and key id as printf writes them, at every width and sign */
 	{
@@ -129,10 +130,90 @@ static void chain(void **state)
 					snprintf(want + 2 * k, 3, "%02x", out[k]);
 				e.seq = v[i];
 				e.key_id = v[j];
-				sc_audit_hash(&e, a, c);
+				sc_audit_hash_v1(&e, a, c);
 				assert_string_equal(c, want);
 			}
 	}
+}
+
+/* The encoding entries get now: every field with its length, so fields
+ * that ran together under the old one (a 0x1f inside a field) no longer
+ * hash alike; the definition pinned by Python's hashlib:
+ * sha256(b"socred audit entry v2\0" + L(prev) + be64(seq) + L(at) +
+ * be64(key) + bytes([role]) + L(action) + L(subject) + L(result)), L(s) =
+ * be64(len(s)) + s. */
+static void chain_unambiguous(void **state)
+{
+	struct sc_audit_entry e = {.seq = 1, .at = "2026-01-01T00:00:00.000Z", .key_id = 3,
+				   .role = SC_ROLE_ENFORCER, .action = "air_travel",
+				   .subject = "p1", .result = "deny c1"};
+	struct sc_audit_entry x = e, y = e;
+	char a[SC_HASH_HEX], b[SC_HASH_HEX];
+
+	(void)state;
+	sc_audit_hash(&e, "", a);
+	assert_string_equal(a, "28575c93d8a31f7c73bf1b2fa55eb171ddd97be61db800b336f74e6dd5659c92");
+	/* the old encoding let these two collide */
+	x.action = "a\x1f" "b";
+	x.subject = "c";
+	y.action = "a";
+	y.subject = "b\x1f" "c";
+	sc_audit_hash_v1(&x, "", a);
+	sc_audit_hash_v1(&y, "", b);
+	assert_string_equal(a, b);
+	sc_audit_hash(&x, "", a);
+	sc_audit_hash(&y, "", b);
+	assert_string_not_equal(a, b);
+	/* a field moved into the next one */
+	x = e;
+	x.subject = "";
+	x.result = "p1deny c1";
+	sc_audit_hash(&e, "", a);
+	sc_audit_hash(&x, "", b);
+	assert_string_not_equal(a, b);
+}
+
+static void check_field(const char *in, const char *want)
+{
+	char out[256];
+
+	sc_audit_field(out, sizeof(out), in, strlen(in));
+	assert_string_equal(out, want);
+}
+
+/* What a request may put into an audit field: control bytes, tabs, line
+ * breaks, backslashes and bytes outside UTF-8 escaped; key and share-link
+ * secrets and credentials redacted; cut to fit at a whole escape. */
+static void audit_fields(void **state)
+{
+	char out[16];
+	static const char secret[] =
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char in[160];
+
+	(void)state;
+	check_field("GET /v1/x\n42\t2026\tadmin", "GET /v1/x\\n42\\t2026\\tadmin");
+	check_field("a\\nb", "a\\\\nb");
+	check_field("\r\x1b[2J\x7f\x01", "\\r\\x1b[2J\\x7f\\x01");
+	check_field("caf\xc3\xa9 \xe5\xbc\xa0", "caf\xc3\xa9 \xe5\xbc\xa0"); /* UTF-8 kept */
+	check_field("\xff\xc3(", "\\xff\\xc3("); /* not UTF-8 */
+	check_field("\xc2\x9b" "1m \xe2\x80\xae" "x", "\\xc2\\x9b1m \\xe2\\x80\\xaex"); /* C1, bidi */
+	/* secrets */
+	snprintf(in, sizeof(in), "GET /v1/shares/%s", secret);
+	check_field(in, "GET /v1/shares/[redacted:a8ae6e6e]");
+	snprintf(in, sizeof(in), "key sck_12_%s!", secret);
+	check_field(in, "key sck_12_[redacted:a8ae6e6e]!");
+	check_field("sck_3_short", "sck_3_[redacted:f9b0078b]");
+	check_field("Authorization: Bearer abc.def", "Authorization: Bearer [redacted:ebb3127b]");
+	check_field("deadbeef c1", "deadbeef c1"); /* short hex stays */
+	/* cut at a whole escape */
+	assert_int_equal(sc_audit_field(out, sizeof(out), "abcdefghijklmn\n", 15), 14);
+	assert_string_equal(out, "abcdefghijklmn");
+	assert_int_equal(sc_audit_field(out, sizeof(out), "abcdefghijklm\xe5\xbc\xa0", 16), 13);
+	/* display: raw bytes of entries stored before escaped, a backslash
+	 * as it is */
+	sc_audit_show(out, sizeof(out), "a\nb\\n\tc");
+	assert_string_equal(out, "a\\nb\\n\\tc");
 }
 
 static void sha256_vectors(void **state)
@@ -171,11 +252,63 @@ static void sha256_vectors(void **state)
 	assert_int_equal(one[31], 0x9a);
 }
 
+struct tally {
+	uint64_t total, other;
+	size_t clients;
+};
+
+static void tally(void *ctx, const char *addr, uint64_t n)
+{
+	struct tally *t = ctx;
+
+	t->total += n;
+	if (addr)
+		t->clients++;
+	else
+		t->other += n;
+}
+
+/* Refusals per client: a count per address; past 3/4 of the table's
+ * slots, further addresses share one count; nothing lost; cleared for the
+ * next minute. */
+static void refusals(void **state)
+{
+	struct sc_refusals *t = calloc(1, sizeof(*t));
+	struct tally x = {0};
+	char addr[64];
+
+	(void)state;
+	assert_non_null(t);
+	for (int i = 0; i < 6123; i++)
+		sc_refusals_add(t, "203.0.113.7");
+	sc_refusals_add(t, "2001:db8::1");
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.clients, 2);
+	assert_int_equal(x.total, 6124);
+	assert_int_equal(x.other, 0);
+	for (size_t i = 0; i < 2 * SC_LIMIT_REFUSAL_CLIENTS; i++) {
+		snprintf(addr, sizeof(addr), "10.%zu.%zu.1", i / 256, i % 256);
+		sc_refusals_add(t, addr);
+		sc_refusals_add(t, addr);
+	}
+	x = (struct tally){0};
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.clients, 3 * SC_LIMIT_REFUSAL_CLIENTS / 4);
+	assert_int_equal(x.total, 6124 + 4 * SC_LIMIT_REFUSAL_CLIENTS);
+	assert_int_equal(x.other, x.total - 6124 - 2 * (x.clients - 2));
+	sc_refusals_clear(t);
+	x = (struct tally){0};
+	sc_refusals_each(t, tally, &x);
+	assert_int_equal(x.total, 0);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roles), cmocka_unit_test(tokens), cmocka_unit_test(bindings),
-		cmocka_unit_test(audit_records), cmocka_unit_test(chain),
+		cmocka_unit_test(audit_records), cmocka_unit_test(chain), cmocka_unit_test(chain_unambiguous),
+		cmocka_unit_test(audit_fields), cmocka_unit_test(refusals),
 		cmocka_unit_test(sha256_vectors)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

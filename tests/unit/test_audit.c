@@ -18,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "socred/access.h"
+#include "socred/audit_head.h"
+#include "socred/audit_json.h"
 
 #include "socred/store.h"
 #include "ledger_files.h"
@@ -470,10 +472,139 @@ static void handles(void **state)
 	free(e);
 }
 
+/* A ledger written before entries were hashed with their fields' lengths:
+ * its entries keep the old encoding (from seq audit_v2_from on, the new);
+ * verify checks each by its own, and fails when told the wrong one. */
+/* entry seq's inclusion proof as JSON (as the HTTP route serves it) says
+ * the encoding its entry was hashed with, and checks offline; with the
+ * other encoding it fails */
+struct kept {
+	struct sc_audit_entry e;
+	char at[40], action[64], subject[16], result[32], prev[SC_HASH_HEX], hash[SC_HASH_HEX];
+};
+
+static enum sc_status keep_entry(void *ctx, const struct sc_audit_entry *e, const char *prev_hex,
+				 const char *hash_hex)
+{
+	struct kept *k = ctx;
+
+	k->e = *e;
+	snprintf(k->at, sizeof(k->at), "%s", e->at);
+	snprintf(k->action, sizeof(k->action), "%s", e->action);
+	snprintf(k->subject, sizeof(k->subject), "%s", e->subject);
+	snprintf(k->result, sizeof(k->result), "%s", e->result);
+	snprintf(k->prev, sizeof(k->prev), "%s", prev_hex);
+	snprintf(k->hash, sizeof(k->hash), "%s", hash_hex);
+	k->e.at = k->at;
+	k->e.action = k->action;
+	k->e.subject = k->subject;
+	k->e.result = k->result;
+	return SC_OK;
+}
+
+static void proof_round_trip(struct sc_store *st, int64_t seq, int encoding)
+{
+	struct sc_merkle_frontier *f = malloc(sizeof(*f));
+	struct sc_audit_proof *p = calloc(1, sizeof(*p));
+	struct sc_audit_head *h = malloc(sizeof(*h));
+	unsigned char seed[SC_HEAD_SEED_BYTES] = {7}, sk[SC_HEAD_SECRET_BYTES];
+	struct kept k;
+	struct sc_diag d;
+	json_t *o;
+
+	assert_non_null(f);
+	assert_non_null(p);
+	assert_non_null(h);
+	p->tree = f;
+	assert_int_equal(sc_store_audit_prove(st, seq, p, keep_entry, &k, &d), SC_OK);
+	assert_int_equal(k.e.seq, seq);
+	sc_audit_key_from_seed(seed, sk);
+	sc_audit_head_sign(h, f, "2026-01-01T00:00:00Z", sk);
+	o = sc_audit_proof_json(&k.e, k.prev, k.hash, p, h);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "encoding")), encoding);
+	assert_int_equal(sc_audit_proof_check(o, NULL, "proof", &d), SC_OK);
+	json_object_set_new(o, "encoding", json_integer(3 - encoding));
+	assert_int_equal(sc_audit_proof_check(o, NULL, "proof", &d), SC_EREFUSED);
+	json_decref(o);
+	free(h);
+	free(p);
+	free(f);
+}
+
+static void encodings(void **state)
+{
+	enum { OLD = 100, NEW = 50 };
+	struct sc_audit_entry e[NEW];
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char path[64], prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
+	int64_t bad;
+	uint64_t count;
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-encodings-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	sc_store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	/* a new ledger hashes every entry the new way */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'audit_v2_from'",
+					    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(s, 0), 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "BEGIN; UPDATE meta SET value = '101' WHERE key = 'audit_v2_from'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO audit VALUES(?1, '2025-01-01T00:00:00.000Z',"
+					    " 1, 'enforcer', 'GET /v1/check air_travel', 'P1', '200 allow', ?2, ?3)",
+					    -1, &s, NULL), SQLITE_OK);
+	for (int64_t seq = 1; seq <= OLD; seq++) {
+		struct sc_audit_entry x = {.seq = seq, .at = "2025-01-01T00:00:00.000Z",
+			.key_id = 1, .role = SC_ROLE_ENFORCER, .action = "GET /v1/check air_travel",
+			.subject = "P1", .result = "200 allow"};
+		sc_audit_hash_v1(&x, prev, hash);
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, seq);
+		sqlite3_bind_text(s, 2, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, hash, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		memcpy(prev, hash, SC_HASH_HEX);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	for (int i = 0; i < NEW; i++)
+		e[i] = (struct sc_audit_entry){.at = "2026-01-01T00:00:00.000Z", .key_id = 2,
+			.role = SC_ROLE_SUBJECT, .action = "report", .subject = "P1", .result = "200"};
+	assert_int_equal(sc_store_audit_append(st, e, NEW, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_OK);
+	assert_int_equal(count, OLD + NEW);
+	/* the Merkle tree takes the old entries in under the hashes they were
+	 * written with, and a proof of each kind checks offline */
+	proof_round_trip(st, 7, 1);
+	proof_round_trip(st, OLD + 3, 2);
+	sc_store_close(st);
+	/* the old entries read with the new encoding break at the first */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '1' WHERE key = 'audit_v2_from'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(sc_store_audit_verify(st, &count, &bad, &d), SC_ECORRUPT);
+	assert_int_equal(bad, 1);
+	sc_store_close(st);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
 					   cmocka_unit_test(migrated), cmocka_unit_test(flipped),
+					   cmocka_unit_test(encodings),
 					   cmocka_unit_test(handles)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,13 +119,13 @@ static void proofs(void **state)
 	assert_int_equal(sc_store_audit_prove(st, TOTAL + 1, p, NULL, NULL, &d), SC_ENOTFOUND);
 	sc_store_close(st);
 
-	/* a ledger from before the tree (schema 16; the later migrations run
+	/* a ledger from before the tree (schema 17; the later migrations run
 	 * again): built by the migration, to the same head */
 	{
 		sqlite3 *db;
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		assert_int_equal(sqlite3_exec(db, "DROP TABLE audit_tree; DROP TABLE audit_nodes;"
-					       " UPDATE meta SET value = '16' WHERE key = 'schema'",
+					       " UPDATE meta SET value = '17' WHERE key = 'schema'",
 					      NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 	}
