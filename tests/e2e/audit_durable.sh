@@ -14,14 +14,7 @@ SUBJ=$("$SOCRED" keys add --role subject --subject "$ID" 2> /dev/null)
 PROV=$("$SOCRED" keys add --role provider --source court 2> /dev/null)
 
 SPID=
-start() {
-	# a fresh file: the last server's line must not be read as this one's
-	rm -f serve.out
-	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 > serve.out 2> serve.err &
-	SPID=$!
-	for i in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-	B=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-}
+start() { serve_start serve --threads 2; }
 stmts=0 recs=0
 for round in $(seq 6); do
 	start

@@ -102,12 +102,7 @@ unset SOCRED_AUDIT_KEY
 ADMIN=$("$SOCRED" keys add --role admin 2> /dev/null)
 SUBJ=$("$SOCRED" keys add --role subject --subject $P 2> /dev/null)
 OTHER=$("$SOCRED" keys add --role subject --subject 11010519491231002X 2> /dev/null)
-"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 > serve.out 2> serve.err &
-SPID=$!
-for _ in $(seq 300); do grep -q serving serve.out 2> /dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' serve.out)
-[ -n "$PORT" ] && ok || { bad "server did not start"; cat serve.err; finish; exit 1; }
-B=http://127.0.0.1:$PORT
+serve_start serve --threads 2
 get() { curl -s -o resp -w '%{http_code}' ${2:+-H "Authorization: Bearer $2"} "$B$1"; }
 eq "$(get /v1/subjects/$P/report "$SUBJ")" 200 "the report"
 # the report's own entry is written by the server's audit writer: wait for it

@@ -22,13 +22,13 @@ mode_all() { # when
 		[ "$m" = 600 ] && ok || bad "$f is mode $m after $1, want 600"
 	done
 }
-# start: a server on --today $1; its base URL in $URL
+# start: a server on --today $1 (no rate limit: the metrics are polled);
+# its base URL in $URL
 start() {
-	"$SOCRED" serve --listen 127.0.0.1:0 --threads 2 --today "$1" > srv.out 2> srv.err &
-	PID=$!
-	for _ in $(seq 300); do grep -q serving srv.out 2> /dev/null && break; kill -0 $PID 2> /dev/null || break; sleep 0.1; done
-	URL=http://127.0.0.1:$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' srv.out)
-	grep -q serving srv.out && ok || { bad "server did not start"; cat srv.out srv.err; kill -0 $PID 2> /dev/null || { wait $PID; echo "exit $?"; }; }
+	serve_start srv --threads 2 --today "$1" --rate 0
+	PID=$SPID
+	URL=$B
+	ok
 }
 stop() { kill -TERM $PID 2> /dev/null; wait $PID 2> /dev/null; }
 metric() { curl -s "$URL/metrics" | sed -n "s/^$1 //p"; }
