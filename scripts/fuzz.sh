@@ -5,12 +5,12 @@
 # a leak, a hang or a broken invariant stops with the input saved under
 # build-fuzz/artifacts/; copy it into fuzz/corpus/NAME/ so every build's
 # ctest replays it from then on.
-# Usage: scripts/fuzz.sh [SECONDS [NAME...]]   (default 60; csv jsonl rulebook id http)
+# Usage: scripts/fuzz.sh [SECONDS [NAME...]]   (default 60; csv jsonl rulebook id http audit_head)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 shift || true
-TARGETS=${*:-csv jsonl rulebook id http}
+TARGETS=${*:-csv jsonl rulebook id http audit_head}
 export SOCRED_SETUP_FUZZ=1
 CC=clang scripts/setup.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCRED_FUZZ=ON -DSOCRED_WERROR=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
