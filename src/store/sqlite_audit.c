@@ -735,78 +735,23 @@ fail:
 	return st;
 }
 
+static enum sc_status count_entry(void *ctx, const struct sc_audit_entry *e, const char *prev_hex,
+				  const char *hash_hex)
+{
+	(void)e;
+	(void)prev_hex;
+	(void)hash_hex;
+	(*(uint64_t *)ctx)++;
+	return SC_OK;
+}
+
+/* The whole chain, recomputed by the walk (a gap, a broken link or a
+ * changed field all break it); *count entries. */
 enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
 				    struct sc_diag *d)
 {
-	struct lite *l = impl;
-	sqlite3_stmt *s = NULL;
-	char prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
-	struct dec x = {0};
-	int64_t expect = 1, v2_from;
-	enum sc_status st;
-	int rc;
-
 	*count = 0;
-	*bad = 0;
-	v2_from = hashed_v2_from(l, &st, d);
-	if (st || (st = sc_lite_prepare(l, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &s, d)))
-		return st;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct sc_audit_entry e;
-		read_row(s, &e);
-		entry_hash(v2_from, &e, prev, hash);
-		/* a gap, a broken link or a changed field all break the chain */
-		if (e.seq != expect ||
-		    strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
-		    strcmp((const char *)sqlite3_column_text(s, 8), hash)) {
-			*bad = e.seq != expect && e.seq > expect ? expect : e.seq;
-			goto broken;
-		}
-		memcpy(prev, sqlite3_column_text(s, 8), SC_HASH_HEX);
-		expect++;
-		(*count)++;
-	}
-	if (rc != SQLITE_DONE)
-		goto db_err;
-	sqlite3_finalize(s);
-	s = NULL;
-	/* a block: its entries chained on from the entry before, to the hash
-	 * it stores */
-	if ((st = sc_lite_prepare(l, "SELECT seq, n, hash, data FROM audit_blocks ORDER BY seq",
-				  &s, d)))
-		goto done;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t first = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
-		struct sc_audit_entry e;
-		int got;
-		*bad = first == expect ? first : expect;
-		if (first != expect)
-			goto broken;
-		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
-		while ((got = dec_next(&x, &e)) == 1) {
-			entry_hash(v2_from, &e, prev, hash);
-			memcpy(prev, hash, SC_HASH_HEX);
-		}
-		if (got < 0 || x.seq != first + n - 1 || n < 1 ||
-		    strcmp((const char *)sqlite3_column_text(s, 2), prev))
-			goto broken;
-		expect += n;
-		*count += (uint64_t)n;
-	}
-	*bad = 0;
-	if (rc != SQLITE_DONE)
-		goto db_err;
-	goto done;
-broken:
-	st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
-			 "audit log broken at entry %lld", (long long)*bad);
-	goto done;
-db_err:
-	st = sc_lite_db_err(l, d, "cannot read the audit log");
-done:
-	sqlite3_finalize(s);
-	dec_free(&x);
-	return st;
+	return sc_lite_audit_walk(impl, 1, -1, count_entry, count, bad, d);
 }
 
 /* In one read transaction: the indexed segments, one seek each, then the
@@ -952,8 +897,8 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sc_audit_entry e;
 		read_row(s, &e);
-		if (!rows)
-			sc_lite_col(prev, SC_HASH_HEX, s, 7);
+		if (!rows && from > 1)
+			sc_lite_col(prev, SC_HASH_HEX, s, 7); /* chained on from the one before */
 		rows = true;
 		entry_hash(v2_from, &e, prev, hash);
 		if (e.seq != expect || (check && (strcmp((const char *)sqlite3_column_text(s, 7), prev) ||
