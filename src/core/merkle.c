@@ -57,12 +57,11 @@ enum sc_status sc_merkle_audit_leaf(const char *hash_hex, unsigned char out[SC_M
 {
 	const unsigned char *h = (const unsigned char *)hash_hex;
 	unsigned char b[SC_MERKLE_BYTES];
-	unsigned bad = 0;
 
+	/* one digit at a time: a short string ends at its NUL, never read past */
 	for (int i = 0; i < SC_MERKLE_BYTES; i++) {
-		unsigned char x = h[2 * i], y = h[2 * i + 1];
-		bad |= !is_hex(x) | !is_hex(y);
-		if (bad)
+		unsigned char x = h[2 * i], y;
+		if (!is_hex(x) || !is_hex(y = h[2 * i + 1]))
 			return SC_EINVAL;
 		b[i] = (unsigned char)(unhex[x] << 4 | unhex[y]);
 	}
