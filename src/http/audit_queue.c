@@ -33,10 +33,13 @@ static int64_t minute_now(void)
 
 /* ---- queueing (q->mu held) ---- */
 
-/* it into the queue; false when there is no memory for it */
-static bool enqueue(struct sc_audit_queue *q, const struct sc_audit_item *it)
+/* it into the queue; false when there is no memory for it. A request
+ * waits while the queue is full; the refusals' summaries never do (the
+ * writer itself writes them, and they are bounded: a few thousand a
+ * minute), they go beyond the bound instead. */
+static bool enqueue(struct sc_audit_queue *q, const struct sc_audit_item *it, bool may_wait)
 {
-	while (q->n >= AUDIT_QUEUE_MAX && !q->stop)
+	while (may_wait && q->n >= AUDIT_QUEUE_MAX && !q->stop)
 		pthread_cond_wait(&q->cv, &q->mu);
 	if (q->n == q->cap) {
 		void *p = realloc(q->items, 2 * q->cap * sizeof(*q->items));
@@ -81,7 +84,7 @@ static void summary_entry(void *ctx, const char *addr, uint64_t n)
 		 s->minute);
 	item_fill(&it, action, "", result);
 	pthread_mutex_lock(&s->q->mu);
-	enqueue(s->q, &it);
+	enqueue(s->q, &it, false);
 	pthread_mutex_unlock(&s->q->mu);
 }
 
@@ -131,6 +134,20 @@ void sc_audit_queue_refused(struct sc_audit_queue *q, const struct sc_req *r)
 
 /* ---- the writer ---- */
 
+/* The batch of the next n entries (q->done + 1 .. q->done + n) was not
+ * written: its range is kept for the waiters (q->mu held). */
+static void batch_failed(struct sc_audit_queue *q, size_t n)
+{
+	unsigned i = (unsigned)(q->batches_failed % SC_AUDIT_FAILS_KEPT);
+
+	q->fail_lo[i] = q->done + 1;
+	q->fail_hi[i] = q->done + n;
+	q->failed += n;
+	q->done += n;
+	q->batches_failed++;
+	pthread_cond_broadcast(&q->done_cv);
+}
+
 static void *writer(void *arg)
 {
 	struct sc_audit_queue *q = arg;
@@ -171,12 +188,9 @@ static void *writer(void *arg)
 				q->cap = 1024;
 			} else {
 				q->items = full; /* no spare: drop this batch, keep the buffer */
-				q->failed += n;
 				q->n = 0;
-				q->done += n;
-				q->batches_failed++;
+				batch_failed(q, n);
 				pthread_cond_broadcast(&q->cv);
-				pthread_cond_broadcast(&q->done_cv);
 				pthread_mutex_unlock(&q->mu);
 				continue;
 			}
@@ -190,10 +204,7 @@ static void *writer(void *arg)
 			void *ne = realloc(e, n * sizeof(*e));
 			if (!ne) {
 				pthread_mutex_lock(&q->mu);
-				q->failed += n;
-				q->done += n;
-				q->batches_failed++;
-				pthread_cond_broadcast(&q->done_cv);
+				batch_failed(q, n);
 				pthread_mutex_unlock(&q->mu);
 				continue;
 			}
@@ -216,13 +227,12 @@ static void *writer(void *arg)
 				;
 			pthread_mutex_lock(&q->mu);
 			if (s) {
-				q->failed += n;
-				q->batches_failed++;
+				batch_failed(q, n);
 			} else {
 				q->written += n;
+				q->done += n;
+				pthread_cond_broadcast(&q->done_cv);
 			}
-			q->done += n;
-			pthread_cond_broadcast(&q->done_cv);
 		}
 		/* let a batch gather, unless a write waits for its entry */
 		if (!q->stop && !q->waiting) {
@@ -274,7 +284,7 @@ uint64_t sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 	item.role = r->role;
 	item_fill(&item, action, subject ? subject : "", result);
 	pthread_mutex_lock(&q->mu);
-	if (enqueue(q, &item))
+	if (enqueue(q, &item, true))
 		ticket = q->pushed;
 	pthread_mutex_unlock(&q->mu);
 	return ticket;
@@ -282,21 +292,30 @@ uint64_t sc_audit_queue_push(struct sc_audit_queue *q, const struct sc_req *r,
 
 bool sc_audit_queue_wait(struct sc_audit_queue *q, uint64_t ticket)
 {
-	uint64_t failed;
+	bool ok = true;
+	uint64_t kept;
 
 	if (!ticket)
 		return false;
 	pthread_mutex_lock(&q->mu);
-	failed = q->batches_failed;
 	q->waiting++;
 	pthread_cond_signal(&q->hurry);
 	while (q->done < ticket)
 		pthread_cond_wait(&q->done_cv, &q->mu);
 	q->waiting--;
-	/* a batch that failed while this one waited may have held its entry */
-	failed = q->batches_failed - failed;
+	/* was the entry in a failed batch (whenever it failed)? Only the last
+	 * SC_AUDIT_FAILS_KEPT are kept: a ticket older than all of them, with
+	 * more failed than kept, counts as failed */
+	kept = q->batches_failed < SC_AUDIT_FAILS_KEPT ? q->batches_failed : SC_AUDIT_FAILS_KEPT;
+	for (uint64_t k = 0; ok && k < kept; k++) {
+		unsigned i = (unsigned)((q->batches_failed - 1 - k) % SC_AUDIT_FAILS_KEPT);
+		if (ticket >= q->fail_lo[i] && ticket <= q->fail_hi[i])
+			ok = false;
+		else if (k == kept - 1 && q->batches_failed > kept && ticket < q->fail_lo[i])
+			ok = false;
+	}
 	pthread_mutex_unlock(&q->mu);
-	return failed == 0;
+	return ok;
 }
 
 void sc_audit_queue_stop(struct sc_audit_queue *q)

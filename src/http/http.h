@@ -53,6 +53,9 @@ struct sc_audit_queue {
 	size_t n, cap;
 	uint64_t pushed, done;  /* entries queued, and handled, since start */
 	uint64_t batches_failed;
+	/* the entries (first, last) of the last failed batches, a ring */
+#define SC_AUDIT_FAILS_KEPT 16
+	uint64_t fail_lo[SC_AUDIT_FAILS_KEPT], fail_hi[SC_AUDIT_FAILS_KEPT];
 	unsigned waiting;       /* requests waiting for their entries */
 	bool stop;
 	pthread_t writer;
