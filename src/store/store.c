@@ -230,8 +230,18 @@ void sc_loaded_release(struct sc_loaded *l)
 enum sc_status sc_subject_kind(const struct sc_rulebook *rb, const char *id,
 			       enum sc_kind *kind, struct sc_diag *d)
 {
-	enum sc_status rc = sc_id_classify(sc_rulebook_id_schemes(rb), id, strlen(id), kind, d);
+	unsigned schemes = sc_rulebook_id_schemes(rb);
+	size_t len = strlen(id);
+	enum sc_status rc = sc_id_classify(schemes, id, len, kind, d);
 
+	/* An all-digit unified social credit code shaped like a resident id
+	 * is refused at ingest now, but one filed before that rule is read
+	 * as the organisation it was filed as */
+	if (rc && (schemes & SC_SCHEME_CN_USCC) && len == 18 &&
+	    strspn(id, "0123456789") == 18 && sc_id_uscc_check(id) == id[17]) {
+		*kind = SC_KIND_ORG;
+		return SC_OK;
+	}
 	if (rc && d)
 		snprintf(d->field, sizeof(d->field), "subject");
 	return rc;

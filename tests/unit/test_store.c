@@ -661,6 +661,35 @@ static void consents_in_filing_order(void **state)
 	remove_ledger(path);
 }
 
+/* An all-digit credit code shaped like a resident id with a wrong check
+ * character, filed as an organisation before ingest refused such ids, is
+ * still read as that organisation; a plain mistyped resident id is not. */
+static void legacy_org_readable(void **state)
+{
+	struct sc_store *st = NULL;
+	struct sc_rulebook *rb = NULL;
+	struct sc_loaded l;
+	struct sc_diag d;
+	enum sc_kind kind;
+	char path[64];
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-l-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_rulebook_load(SOURCE_DIR "/rulebooks/default.yaml", &rb, &d), SC_OK);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(file_one(st, "legacy-1", "110405199003071239", SC_KIND_ORG, &d), SC_OK);
+	assert_int_equal(sc_subject_kind(rb, "110405199003071239", &kind, &d), SC_OK);
+	assert_int_equal(kind, SC_KIND_ORG);
+	assert_int_equal(sc_store_subject_open(st, rb, "110405199003071239", &l, &d), SC_OK);
+	sc_loaded_release(&l);
+	/* a resident id whose check fails both ways stays refused */
+	assert_int_equal(sc_subject_kind(rb, "110105199003071230", &kind, &d), SC_EINVAL);
+	sc_store_close(st);
+	sc_rulebook_free(rb);
+	remove_ledger(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(ingest_transaction_grows_with_subjects),
@@ -669,6 +698,7 @@ int main(void)
 					   cmocka_unit_test(names_found_by_key),
 					   cmocka_unit_test(counts_follow_every_write),
 					   cmocka_unit_test(subjects_keyed_in_tiers),
-					   cmocka_unit_test(consents_in_filing_order)};
+					   cmocka_unit_test(consents_in_filing_order),
+					   cmocka_unit_test(legacy_org_readable)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
