@@ -807,8 +807,14 @@ static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
 			  " GROUP BY ext_id ORDER BY 3, 1 LIMIT ?7", &s, d)))
 		goto out;
 	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, up, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, low, -1, SQLITE_STATIC);
+	/* a key longer than any id is no id (its cut copies must not match) */
+	if (n <= SC_LIMIT_SUBJECT_ID) {
+		sqlite3_bind_text(s, 2, up, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, low, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(s, 2);
+		sqlite3_bind_null(s, 3);
+	}
 	sqlite3_bind_text(s, 4, key, (int)n, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, above, (int)n + 1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 6, n > 0);

@@ -316,6 +316,20 @@ static void names_found_by_key(void **state)
 	assert_int_equal(sc_store_name_search(st, "l", 10, collect_name, &f, &d), SC_OK);
 	assert_int_equal(f.n, 2);
 	assert_false(has_found(&f, "O1=Lijiang Trading/2"));
+	/* a query longer than any id never matches an id by its first 64 bytes */
+	{
+		char id[65], longer[80];
+		memset(id, 'A', 64);
+		id[64] = '\0';
+		snprintf(longer, sizeof(longer), "%sBBBBBB", id);
+		assert_int_equal(file_one(st, "long-1", id, SC_KIND_ORG, &d), SC_OK);
+		f.n = 0;
+		assert_int_equal(sc_store_name_search(st, id, 10, collect_name, &f, &d), SC_OK);
+		assert_int_equal(f.n, 1);
+		f.n = 0;
+		assert_int_equal(sc_store_name_search(st, longer, 10, collect_name, &f, &d), SC_OK);
+		assert_int_equal(f.n, 0);
+	}
 	sc_store_close(st);
 	/* a ledger from schema 15: its names get their keys on upgrade */
 	exec_sql(path, LEDGER_NAMES_V15 " UPDATE meta SET value = '15' WHERE key = 'schema';");
