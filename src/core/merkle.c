@@ -2,15 +2,10 @@
  * head, inclusion proofs and their check, and the frontier that keeps the
  * head up to date one leaf at a time. */
 /* The tree's hashes are of 33 and 65 bytes, two for each entry appended
- * on average. OpenSSL's low-level SHA256_Init/Update/Final (deprecated in
- * OpenSSL 3, still there, the same digest) take 57 and 97 ns for them with
- * SHA-NI; through EVP (sc_sha256, or the one-shot SHA256(), which fetches
- * the digest each call) 400-550 ns, more than the rest of an append:
- * appends took 2.2-2.9 us an entry so, against 0.8-1.3 without the tree. */
-#define OPENSSL_SUPPRESS_DEPRECATED
+ * on average: sc_sha256_parts, which uses OpenSSL's low-level calls (57
+ * and 97 ns for them with SHA-NI, where EVP took 400-550 ns). */
 #include "socred/merkle.h"
 
-#include <openssl/sha.h>
 #include <string.h>
 
 #include "socred/sha256.h"
@@ -18,26 +13,19 @@
 void sc_merkle_leaf(const void *data, size_t len, unsigned char out[SC_MERKLE_BYTES])
 {
 	static const unsigned char zero = 0;
-	SHA256_CTX c;
+	const struct sc_bytes parts[2] = {{&zero, 1}, {data, len}};
 
-	SHA256_Init(&c);
-	SHA256_Update(&c, &zero, 1);
-	SHA256_Update(&c, data, len);
-	SHA256_Final(out, &c);
+	sc_sha256_parts(parts, 2, out);
 }
 
 void sc_merkle_node(const unsigned char left[SC_MERKLE_BYTES],
 		    const unsigned char right[SC_MERKLE_BYTES], unsigned char out[SC_MERKLE_BYTES])
 {
-	unsigned char msg[1 + 2 * SC_MERKLE_BYTES];
-	SHA256_CTX c;
+	static const unsigned char one = 1;
+	const struct sc_bytes parts[3] = {{&one, 1}, {left, SC_MERKLE_BYTES},
+					  {right, SC_MERKLE_BYTES}};
 
-	msg[0] = 1;
-	memcpy(msg + 1, left, SC_MERKLE_BYTES);
-	memcpy(msg + 1 + SC_MERKLE_BYTES, right, SC_MERKLE_BYTES);
-	SHA256_Init(&c);
-	SHA256_Update(&c, msg, sizeof(msg));
-	SHA256_Final(out, &c);
+	sc_sha256_parts(parts, 3, out);
 }
 
 /* hex digit values, 16 for anything else: a table, as the digits of a
