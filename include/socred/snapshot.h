@@ -142,15 +142,10 @@ void sc_snap_entry_hit(const struct sc_snap_entry *e, size_t i,
  * a decision does not need, so sc_snap_entry_hit does not make it. */
 const char *sc_snap_hit_record(const struct sc_snap_entry *e, const struct sc_snap_hit *h);
 
-/* Builds the snapshot of the whole ledger on `at` under rb (a scan in one
- * read transaction) and writes it to path. progress may be NULL. */
-enum sc_status sc_snap_build(struct sc_store *st, const struct sc_rulebook *rb,
-			     sc_day at, const char *path, struct sc_snap **opened,
-			     sc_store_progress_fn progress, void *ctx,
-			     struct sc_diag *d);
-/* Adds the subject last evaluated by ev (a scan's visit), its list
- * entries by ledger row (sc_snap_writer_finish names them). SC_OK,
- * SC_ENOMEM, SC_ELIMIT. */
+/* Adds the subject last evaluated by ev (a population run's visit,
+ * socred/poprun.h, which is what builds snapshots), its list entries by
+ * ledger row (sc_snap_writer_finish names them). SC_OK, SC_ENOMEM,
+ * SC_ELIMIT. */
 enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w, const char *id,
 				       const struct sc_subject *s,
 				       const struct sc_eval *ev);

@@ -1,205 +1,54 @@
 /* socred run: evaluate every subject, store the results, print the grade
  * distribution and the list sizes. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "socred/limits.h"
+#include "socred/poprun.h"
 #include "socred/report.h"
-#include "socred/image.h"
-#include "socred/snapshot.h"
-
-/* One thread's share: its counts, and the snapshot entries of its
- * subjects (in ledger order, merged after the scan). */
-struct part {
-	struct sc_eval *ev;
-	struct sc_snap_writer *w;
-	sc_day at;
-	size_t ncards;
-	uint64_t subjects, records;
-	uint64_t status[SC_LIMIT_SCORECARDS][3];
-	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
-	uint64_t *list_members, *list_entries;
-	/* the subject the snapshot refused: copied, as the ledger scan lends
-	 * ids for the call only */
-	char bad[SC_LIMIT_SUBJECT_ID + 1];
-};
 
 struct ctx {
-	struct sc_store *st;
-	const struct sc_rulebook *rb;
-	sc_day at;
-	int64_t run;
-	struct part *parts;
-	size_t nparts;
 	struct progress prog;
-	const char *what;
+	const char *what; /* what the evaluation's progress line says */
 };
 
-/* One subject, on one of the scan's threads: evaluate, count, and add
- * its entry to the thread's snapshot writer. */
-static enum sc_status visit(void *tctx, int64_t sid, const char *id,
-			    const struct sc_subject *s)
-{
-	struct part *p = tctx;
-	const struct sc_list_hit *h;
-	size_t n;
-	enum sc_status st;
-
-	(void)sid;
-	if ((st = sc_eval_subject(p->ev, s, p->at, 0)))
-		return st;
-	p->subjects++;
-	p->records += s->nrecs;
-	for (size_t i = 0; i < p->ncards; i++) {
-		const struct sc_card_result *r = sc_eval_card(p->ev, (int)i);
-		p->status[i][r->status]++;
-		if (r->status == SC_CARD_SCORED && r->grade >= 0)
-			p->grades[i][r->grade]++;
-	}
-	h = sc_eval_lists(p->ev, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || h[i].list != h[i - 1].list)
-			p->list_members[h[i].list]++;
-		p->list_entries[h[i].list]++;
-	}
-	if ((st = sc_snap_writer_add_eval(p->w, id, s, p->ev)))
-		snprintf(p->bad, sizeof(p->bad), "%s", id);
-	return st;
-}
-
-/* The reference path (--from-ledger): the ledger scan, one thread. */
-static enum sc_status visit_ledger(void *vctx, int64_t sid, const char *id,
-				   const struct sc_subject *s)
+static void on_progress(void *vctx, enum sc_poprun_phase phase, uint64_t done, uint64_t total)
 {
 	struct ctx *c = vctx;
 
-	return visit(&c->parts[0], sid, id, s);
+	progress_show(&c->prog, phase == SC_POPRUN_IMAGE ? "image" : c->what, (double)done,
+		      (double)total, (double)done, "subjects");
 }
 
-static void on_progress(void *vctx, uint64_t done, uint64_t total)
+static json_t *summary(const struct sc_poprun_result *r, int64_t run, double secs)
 {
-	struct ctx *c = vctx;
-
-	progress_show(&c->prog, c->what, (double)done, (double)total, (double)done, "subjects");
-}
-
-/* Room in each part's writer for its share of n subjects, so that the
- * scan does not grow and copy them as it goes (an estimate: an entry is
- * its head, cards and an id of about 18 bytes; list entries are few). */
-static enum sc_status parts_reserve(struct ctx *c, uint64_t n)
-{
-	size_t each = (size_t)(n / c->nparts + n / (c->nparts * 64) + 1024);
-	size_t bytes = each * (4 + c->parts[0].ncards * 8 + 20);
-
-	for (size_t t = 0; t < c->nparts; t++)
-		if (sc_snap_writer_reserve(c->parts[t].w, each, bytes))
-			return SC_ENOMEM;
-	return SC_OK;
-}
-
-/* The snapshot: every part's entries, in order (ledger order), written
- * while the record ids of list entries are looked up. */
-static enum sc_status write_snapshot(struct ctx *c, struct sc_snap_writer *w,
-				     const struct sc_store_mark *mark, const char *path,
-				     struct sc_diag *d)
-{
-	enum sc_status st = SC_OK;
-
-	for (size_t t = 0; t < c->nparts && !st; t++)
-		st = sc_snap_writer_append(w, c->parts[t].w);
-	if (!st)
-		st = sc_snap_writer_finish(w, mark, c->st, path, NULL, d);
-	return st;
-}
-
-/* The parts' counts summed into parts[0]. */
-static void merge_counts(struct ctx *c)
-{
-	struct part *a = &c->parts[0];
-
-	for (size_t t = 1; t < c->nparts; t++) {
-		struct part *p = &c->parts[t];
-		a->subjects += p->subjects;
-		a->records += p->records;
-		for (size_t i = 0; i < SC_LIMIT_SCORECARDS; i++) {
-			for (int k = 0; k < 3; k++)
-				a->status[i][k] += p->status[i][k];
-			for (int k = 0; k < SC_LIMIT_GRADES; k++)
-				a->grades[i][k] += p->grades[i][k];
-		}
-		for (size_t l = 0; l < sc_rulebook_list_count(c->rb); l++) {
-			a->list_members[l] += p->list_members[l];
-			a->list_entries[l] += p->list_entries[l];
-		}
-	}
-}
-
-static enum sc_status save_run(struct ctx *c, double secs, struct sc_diag *d)
-{
-	const struct sc_rulebook *rb = c->rb;
-	const struct part *a = &c->parts[0];
-	struct sc_run_tally t[SC_LIMIT_SCORECARDS * (SC_LIMIT_GRADES + 2)];
-	struct sc_run_list *l = calloc(sc_rulebook_list_count(rb) + 1, sizeof(*l));
-	size_t nt = 0;
-	enum sc_status st;
-
-	if (!l)
-		return SC_ENOMEM;
-	for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
-		const char *name = sc_rulebook_scorecard_name(rb, (int)i);
-		uint64_t graded = 0;
-		for (size_t k = 0; k < sc_rulebook_grade_count(rb, (int)i); k++) {
-			graded += a->grades[i][k];
-			if (a->grades[i][k])
-				t[nt++] = (struct sc_run_tally){name, "scored",
-					sc_rulebook_grade_name(rb, (int)i, (int)k), a->grades[i][k]};
-		}
-		if (a->status[i][SC_CARD_SCORED] > graded)
-			t[nt++] = (struct sc_run_tally){name, "scored", NULL,
-							a->status[i][SC_CARD_SCORED] - graded};
-		if (a->status[i][SC_CARD_NO_CONSENT])
-			t[nt++] = (struct sc_run_tally){name, "no_consent", NULL,
-							a->status[i][SC_CARD_NO_CONSENT]};
-	}
-	for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
-		l[i] = (struct sc_run_list){sc_rulebook_list_name(rb, (int)i),
-					    a->list_members[i], a->list_entries[i]};
-	st = sc_store_run_save(c->st, c->at, a->subjects, secs, t, nt, l,
-			       sc_rulebook_list_count(rb), &c->run, d);
-	free(l);
-	return st;
-}
-
-static json_t *summary(struct ctx *c, double secs)
-{
-	const struct sc_rulebook *rb = c->rb;
+	const struct sc_rulebook *rb = r->rbs[0];
+	const struct sc_poprun_tally *a = &r->tally[0];
 	json_t *cards = json_array(), *lists = json_array();
 
 	for (size_t i = 0; i < sc_rulebook_scorecard_count(rb); i++) {
 		json_t *g = json_object();
 		for (size_t k = 0; k < sc_rulebook_grade_count(rb, (int)i); k++)
 			json_object_set_new(g, sc_rulebook_grade_name(rb, (int)i, (int)k),
-					    json_integer((json_int_t)c->parts[0].grades[i][k]));
+					    json_integer((json_int_t)a->grades[i][k]));
 		json_array_append_new(cards, json_pack("{s:s,s:I,s:I,s:I,s:o}",
 			"scorecard", sc_rulebook_scorecard_name(rb, (int)i),
-			"scored", (json_int_t)c->parts[0].status[i][SC_CARD_SCORED],
-			"no_consent", (json_int_t)c->parts[0].status[i][SC_CARD_NO_CONSENT],
-			"not_applicable", (json_int_t)c->parts[0].status[i][SC_CARD_NOT_APPLICABLE],
+			"scored", (json_int_t)a->status[i][SC_CARD_SCORED],
+			"no_consent", (json_int_t)a->status[i][SC_CARD_NO_CONSENT],
+			"not_applicable", (json_int_t)a->status[i][SC_CARD_NOT_APPLICABLE],
 			"grades", g));
 	}
 	for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
 		json_array_append_new(lists, json_pack("{s:s,s:s,s:I,s:I}",
 			"list", sc_rulebook_list_name(rb, (int)i),
 			"kind", sc_rulebook_list_kind(rb, (int)i) == SC_LIST_BLACK ? "black" : "red",
-			"members", (json_int_t)c->parts[0].list_members[i],
-			"entries", (json_int_t)c->parts[0].list_entries[i]));
+			"members", (json_int_t)a->members[i],
+			"entries", (json_int_t)a->entries[i]));
 	return json_pack("{s:I,s:o,s:s,s:s,s:I,s:I,s:f,s:f,s:o,s:o}",
-		"run", (json_int_t)c->run, "at", sc_report_day(c->at),
+		"run", (json_int_t)run, "at", sc_report_day(r->at),
 		"rulebook", sc_rulebook_name(rb), "version", sc_rulebook_version(rb),
-		"subjects", (json_int_t)c->parts[0].subjects,
-		"records", (json_int_t)c->parts[0].records,
+		"subjects", (json_int_t)r->subjects,
+		"records", (json_int_t)r->records,
 		"seconds", secs, "peak_mib", cli_peak_mib(),
 		"scorecards", cards, "lists", lists);
 }
@@ -257,18 +106,6 @@ static void print_text(json_t *o)
 		printf("  built because %s\n", cli_str(img, "why"));
 }
 
-static void parts_free(struct ctx *c)
-{
-	for (size_t t = 0; c->parts && t < c->nparts; t++) {
-		struct part *p = &c->parts[t];
-		sc_eval_free(p->ev);
-		sc_snap_writer_free(p->w);
-		free(p->list_members);
-		free(p->list_entries);
-	}
-	free(c->parts);
-}
-
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *at_s = NULL, *threads_s = NULL;
@@ -278,22 +115,22 @@ static int run(struct cli *cli, int argc, char **argv)
 				   {"--from-ledger", NULL, &from_ledger},
 				   {"--rebuild-image", NULL, &rebuild}, {0}};
 	struct ctx c = {0};
+	struct sc_store *store = NULL;
 	struct sc_rulebook *rb = NULL;
-	struct sc_image *img = NULL;
-	struct sc_image_info info = {0};
-	struct sc_snap_writer *snap = NULL;
+	struct sc_poprun_opts po = {.nrb = 1};
+	struct sc_poprun_result r = {0};
 	struct sc_diag d;
-	struct sc_store_mark mark;
 	char snap_path[4096], img_path[4096];
 	json_t *o = NULL;
-	double t0, t_image = 0, t_eval = 0;
+	double t0;
+	int64_t run_id = 0;
 	long threads = (long)sc_image_threads();
 	enum sc_status st;
 	int n, rc = cli_parse(cli, &cmd_run, argc, argv, opts, NULL, 0, &n);
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_at(at_s, &c.at)))
+	if ((rc = cli_at(at_s, &po.at)))
 		return rc;
 	if (threads_s) {
 		char *end;
@@ -302,103 +139,61 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_fail("--threads takes a whole number from 1 to %d",
 					SC_IMAGE_THREADS_MAX);
 	}
-	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
+	if ((rc = cli_open(cli, po.at, &store, &rb)))
 		return rc;
-	c.rb = rb;
 	{
 		char day[SC_DATE_LEN + 1];
-		sc_date_format(c.at, day);
-		if ((rc = cli_audit(c.st, "run", NULL, "every subject at %s", day)))
+		sc_date_format(po.at, day);
+		if ((rc = cli_audit(store, "run", NULL, "every subject at %s", day)))
 			goto out;
 	}
-	c.nparts = from_ledger ? 1 : (size_t)threads;
-	if (!(c.parts = calloc(c.nparts, sizeof(*c.parts))) || sc_snap_writer_new(rb, c.at, &snap)) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
-	for (size_t t = 0; t < c.nparts; t++) {
-		struct part *p = &c.parts[t];
-		p->ev = sc_eval_new(rb);
-		p->ncards = sc_rulebook_scorecard_count(rb);
-		p->list_members = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-		p->list_entries = calloc(sc_rulebook_list_count(rb) + 1, sizeof(uint64_t));
-		if (!p->ev || !p->list_members || !p->list_entries ||
-		    sc_snap_writer_new(rb, c.at, &p->w)) {
-			rc = cli_fail("out of memory");
-			goto out;
-		}
-		p->at = c.at;
-	}
+	/* the decision snapshot that `socred serve` answers checks from */
+	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
+	sc_image_path(cli->db, img_path, sizeof(img_path));
+	po.rbs[0] = rb;
+	po.image = from_ledger ? NULL : img_path;
+	po.image_flags = rebuild ? SC_IMAGE_REBUILD : 0;
+	po.threads = (size_t)threads;
+	po.snapshot = snap_path;
+	po.progress = on_progress;
+	po.ctx = &c;
+	c.what = from_ledger ? "run (from the ledger)" : "run";
 	sc_diag_clear(&d);
 	progress_init(&c.prog);
 	t0 = cli_now();
-	if (from_ledger) {
-		c.what = "run (from the ledger)";
-		st = sc_store_scan_marked(c.st, rb, visit_ledger, on_progress, &c, &mark, &d);
-	} else {
-		void *tctx[SC_IMAGE_THREADS_MAX];
-		const struct sc_rulebook *rbs[1] = {rb};
-		sc_image_path(cli->db, img_path, sizeof(img_path));
-		c.what = "image";
-		st = sc_image_sync(c.st, img_path, rebuild ? SC_IMAGE_REBUILD : 0, &img, &info,
-				   on_progress, &c, &d);
-		t_image = cli_now() - t0;
-		if (!st && (st = parts_reserve(&c, sc_image_subjects(img))))
-			sc_diag_set(&d, st, NULL, 0, 0, NULL, "out of memory");
-		if (!st) {
-			for (size_t t = 0; t < c.nparts; t++)
-				tctx[t] = &c.parts[t];
-			sc_image_mark(img, &mark);
-			c.what = "run";
-			st = sc_image_scan(img, rbs, 1, c.nparts, visit, tctx, on_progress, &c, &d);
-		}
-	}
+	st = sc_poprun(store, &po, &r, &d);
 	progress_end(&c.prog);
-	t_eval = cli_now() - t0 - t_image;
-	merge_counts(&c);
-	/* the decision snapshot that `socred serve` answers checks from */
-	sc_snap_path(cli->db, snap_path, sizeof(snap_path));
-	for (size_t t = 0; st && t < c.nparts; t++)
-		if (c.parts[t].bad[0]) {
-			sc_diag_set(&d, st, NULL, 0, 0, "subject",
-				    "cannot add subject '%s' to the snapshot", c.parts[t].bad);
-			break;
-		}
-	if (st || (st = write_snapshot(&c, snap, &mark, snap_path, &d)) ||
-	    (st = save_run(&c, cli_now() - t0, &d))) {
+	if (st || (st = sc_poprun_save(store, &r, cli_now() - t0, &run_id, &d))) {
 		cli_diag(&d);
 		rc = st == SC_ENOMEM ? cli_fail("out of memory") : EXIT_FATAL;
 		goto out;
 	}
-	if ((o = summary(&c, cli_now() - t0))) {
+	if ((o = summary(&r, run_id, cli_now() - t0))) {
 		json_object_set_new(o, "snapshot", json_string(snap_path));
-		uint64_t carried, looked_up;
-		sc_snap_writer_ids(snap, &carried, &looked_up);
-		json_object_set_new(o, "threads", json_integer((json_int_t)c.nparts));
+		json_object_set_new(o, "threads", json_integer((json_int_t)r.threads));
 		/* the record ids of list entries: from the snapshot replaced, or
 		 * from the ledger */
 		json_object_set_new(o, "record_ids", json_pack("{s:I,s:I}",
-			"carried", (json_int_t)carried, "looked_up", (json_int_t)looked_up));
+			"carried", (json_int_t)r.ids_carried, "looked_up", (json_int_t)r.ids_looked_up));
 		/* where the time went: bringing the image up to date, evaluating,
 		 * and the snapshot with the tallies */
-		json_object_set_new(o, "phases", json_pack("{s:f,s:f,s:f}", "image", t_image,
-			"evaluate", t_eval, "snapshot", json_real_value(json_object_get(o, "seconds")) -
-			t_image - t_eval));
-		if (from_ledger)
+		json_object_set_new(o, "phases", json_pack("{s:f,s:f,s:f}", "image", r.image_seconds,
+			"evaluate", r.evaluate_seconds, "snapshot",
+			json_real_value(json_object_get(o, "seconds")) - r.image_seconds -
+			r.evaluate_seconds));
+		if (!r.from_image)
 			json_object_set_new(o, "image", json_null());
 		else
 			json_object_set_new(o, "image", json_pack("{s:s,s:b,s:b,s:I,s:I,s:f,s:s?}",
-				"path", img_path, "built", info.built, "rewritten", info.rewritten,
-				"reread", (json_int_t)info.reread, "bytes", (json_int_t)info.bytes,
-				"seconds", t_image, "why", info.built ? info.why : NULL));
+				"path", img_path, "built", r.image.built, "rewritten", r.image.rewritten,
+				"reread", (json_int_t)r.image.reread, "bytes", (json_int_t)r.image.bytes,
+				"seconds", r.image_seconds, "why", r.image.built ? r.image.why : NULL));
 	}
 	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
-	sc_image_close(img);
-	sc_snap_writer_free(snap);
-	parts_free(&c);
-	sc_store_close(c.st);
+	sc_poprun_release(&r);
+	sc_store_close(store);
 	sc_rulebook_free(rb);
 	return rc;
 }

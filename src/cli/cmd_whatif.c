@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "socred/image.h"
 #include "socred/limits.h"
+#include "socred/poprun.h"
 #include "socred/report.h"
 
 enum { ACTIVE = 0, DRAFT = 1 };
@@ -41,15 +41,22 @@ struct action {
 	uint64_t m[SC_DECISION_COUNT][SC_DECISION_COUNT];
 };
 
+/* The counts: the totals, or one thread's share of them. */
 struct ctx {
 	const struct sc_rulebook *rb[2];
-	struct sc_eval *ev[2];
 	sc_day at;
 	struct card cards[2 * SC_LIMIT_SCORECARDS];
 	struct list lists[2 * SC_LIMIT_LISTS];
 	struct action *actions;
 	size_t ncards, nlists, nactions;
-	uint64_t subjects, records, changed;
+	uint64_t changed;
+};
+
+/* The population run's context: the totals and each thread's counts. */
+struct pass {
+	struct ctx *c;
+	struct ctx *t; /* [nt] */
+	size_t nt;
 	struct progress prog;
 };
 
@@ -123,26 +130,23 @@ static bool match_actions(struct ctx *c)
 
 /* ---- the pass ---- */
 
-static enum sc_status visit(void *vctx, int64_t sid, const char *id,
-			    const struct sc_subject *subjects)
+/* One subject, evaluated under both rulebooks, counted in its thread's
+ * share. */
+static enum sc_status visit(void *vctx, size_t thread, const char *id,
+			    const struct sc_subject *subjects, struct sc_eval *const *ev)
 {
-	struct ctx *c = vctx;
+	struct ctx *c = &((struct pass *)vctx)->t[thread];
 	enum sc_status st;
 	bool changed = false;
 
-	(void)sid;
 	(void)id;
-	for (int k = 0; k < 2; k++)
-		if ((st = sc_eval_subject(c->ev[k], &subjects[k], c->at, 0)))
-			return st;
-	c->subjects++;
-	c->records += subjects[ACTIVE].nrecs;
+	(void)subjects;
 	for (size_t i = 0; i < c->ncards; i++) {
 		struct card *cd = &c->cards[i];
 		size_t g[2];
 		for (int k = 0; k < 2; k++) {
 			const struct sc_card_result *r =
-				cd->sc[k] >= 0 ? sc_eval_card(c->ev[k], cd->sc[k]) : NULL;
+				cd->sc[k] >= 0 ? sc_eval_card(ev[k], cd->sc[k]) : NULL;
 			g[k] = r && r->status == SC_CARD_SCORED ? (size_t)r->grade : cd->ng[k];
 		}
 		cd->m[g[ACTIVE] * (cd->ng[DRAFT] + 1) + g[DRAFT]]++;
@@ -157,7 +161,7 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 		struct list *l = &c->lists[i];
 		bool on[2];
 		for (int k = 0; k < 2; k++) {
-			on[k] = l->l[k] >= 0 && sc_eval_listed(c->ev[k], l->l[k]);
+			on[k] = l->l[k] >= 0 && sc_eval_listed(ev[k], l->l[k]);
 			l->on[k] += on[k];
 		}
 		l->joined += !on[ACTIVE] && on[DRAFT];
@@ -171,7 +175,7 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 			const struct sc_reason *why;
 			size_t n;
 			dec[k] = SC_DECISION_ALLOW; /* no measure for the action: allowed */
-			if (a->a[k] >= 0 && (st = sc_eval_check(c->ev[k], a->a[k], &dec[k], &why, &n)))
+			if (a->a[k] >= 0 && (st = sc_eval_check(ev[k], a->a[k], &dec[k], &why, &n)))
 				return st;
 			a->deny[k] += dec[k] == SC_DECISION_DENY;
 			a->grant[k] += dec[k] == SC_DECISION_GRANT;
@@ -185,22 +189,22 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 	return SC_OK;
 }
 
-static void on_progress(void *vctx, uint64_t done, uint64_t total)
+static void on_progress(void *vctx, enum sc_poprun_phase phase, uint64_t done, uint64_t total)
 {
-	struct ctx *c = vctx;
+	struct pass *p = vctx;
 
-	progress_show(&c->prog, "whatif", (double)done, (double)total, (double)done, "subjects");
+	if (phase == SC_POPRUN_EVALUATE)
+		progress_show(&p->prog, "whatif", (double)done, (double)total, (double)done,
+			      "subjects");
 }
 
 /* ---- one context per thread ---- */
 
-/* A copy of c with its own evaluators and zeroed counts. */
+/* A copy of c with zeroed counts. */
 static bool ctx_clone(struct ctx *t, const struct ctx *c)
 {
 	*t = *c;
-	t->subjects = t->records = t->changed = 0;
-	t->ev[ACTIVE] = sc_eval_new(c->rb[ACTIVE]);
-	t->ev[DRAFT] = sc_eval_new(c->rb[DRAFT]);
+	t->changed = 0;
 	t->actions = calloc(c->nactions + 1, sizeof(*t->actions));
 	for (size_t i = 0; i < c->ncards; i++)
 		t->cards[i].m = calloc((c->cards[i].ng[ACTIVE] + 1) * (c->cards[i].ng[DRAFT] + 1),
@@ -209,7 +213,7 @@ static bool ctx_clone(struct ctx *t, const struct ctx *c)
 		t->lists[i].on[0] = t->lists[i].on[1] = 0;
 		t->lists[i].joined = t->lists[i].left = 0;
 	}
-	if (!t->ev[ACTIVE] || !t->ev[DRAFT] || !t->actions)
+	if (!t->actions)
 		return false;
 	for (size_t i = 0; i < c->nactions; i++)
 		t->actions[i] = (struct action){.name = c->actions[i].name,
@@ -222,8 +226,6 @@ static bool ctx_clone(struct ctx *t, const struct ctx *c)
 
 static void ctx_free_clone(struct ctx *t)
 {
-	sc_eval_free(t->ev[ACTIVE]);
-	sc_eval_free(t->ev[DRAFT]);
 	free(t->actions);
 	for (size_t i = 0; i < t->ncards; i++)
 		free(t->cards[i].m);
@@ -232,8 +234,6 @@ static void ctx_free_clone(struct ctx *t)
 /* t's counts added to c's. */
 static void ctx_add(struct ctx *c, const struct ctx *t)
 {
-	c->subjects += t->subjects;
-	c->records += t->records;
 	c->changed += t->changed;
 	for (size_t i = 0; i < c->ncards; i++)
 		for (size_t k = 0; k < (c->cards[i].ng[ACTIVE] + 1) * (c->cards[i].ng[DRAFT] + 1); k++)
@@ -255,45 +255,6 @@ static void ctx_add(struct ctx *c, const struct ctx *t)
 			for (int y = 0; y < SC_DECISION_COUNT; y++)
 				c->actions[i].m[x][y] += t->actions[i].m[x][y];
 	}
-}
-
-/* Every subject from the population image on every core, each thread
- * counting into its own copy of c. */
-static enum sc_status scan_image(struct cli *cli, struct sc_store *st, struct ctx *c,
-				 struct sc_diag *d)
-{
-	size_t nt = sc_image_threads();
-	struct ctx *t = calloc(nt, sizeof(*t));
-	void *tctx[SC_IMAGE_THREADS_MAX];
-	struct sc_image *img = NULL;
-	struct sc_image_info info;
-	char path[4096];
-	enum sc_status rc = SC_ENOMEM;
-	size_t made = 0;
-
-	if (!t)
-		return SC_ENOMEM;
-	for (; made < nt; made++) {
-		bool ok = ctx_clone(&t[made], c);
-		tctx[made] = &t[made];
-		if (!ok) {
-			made++;
-			goto out;
-		}
-	}
-	sc_image_path(cli->db, path, sizeof(path));
-	if ((rc = sc_image_sync(st, path, 0, &img, &info, NULL, NULL, d)) ||
-	    (rc = sc_image_scan(img, c->rb, 2, nt, visit, tctx,
-				on_progress, c, d)))
-		goto out;
-	for (size_t i = 0; i < nt; i++)
-		ctx_add(c, &t[i]);
-out:
-	for (size_t i = 0; i < made; i++)
-		ctx_free_clone(&t[i]);
-	free(t);
-	sc_image_close(img);
-	return rc;
 }
 
 /* ---- the report ---- */
@@ -321,7 +282,7 @@ static json_t *transitions(const struct action *a)
 	return o;
 }
 
-static json_t *summary(struct ctx *c, double secs)
+static json_t *summary(struct ctx *c, const struct sc_poprun_result *r, double secs)
 {
 	json_t *cards = json_array(), *lists = json_array(), *actions = json_array();
 
@@ -360,7 +321,7 @@ static json_t *summary(struct ctx *c, double secs)
 		"at", sc_report_day(c->at),
 		"active", "rulebook", sc_rulebook_name(c->rb[ACTIVE]), "version", sc_rulebook_version(c->rb[ACTIVE]),
 		"draft", "rulebook", sc_rulebook_name(c->rb[DRAFT]), "version", sc_rulebook_version(c->rb[DRAFT]),
-		"subjects", (json_int_t)c->subjects, "records", (json_int_t)c->records,
+		"subjects", (json_int_t)r->subjects, "records", (json_int_t)r->records,
 		"changed", (json_int_t)c->changed, "seconds", secs, "peak_mib", cli_peak_mib(),
 		"scorecards", cards, "lists", lists, "actions", actions);
 }
@@ -437,9 +398,14 @@ static int run(struct cli *cli, int argc, char **argv)
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
 				   {"--from-ledger", NULL, &from_ledger}, {0}};
 	struct ctx c = {0};
+	struct pass pass = {.c = &c};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *active = NULL, *draft = NULL;
+	struct sc_poprun_opts po = {.nrb = 2, .progress = on_progress, .visit = visit,
+				    .ctx = &pass};
+	struct sc_poprun_result r = {0};
 	struct sc_diag d;
+	char path[4096];
 	json_t *o = NULL;
 	double t0;
 	int n, rc = cli_parse(cli, &cmd_whatif, argc, argv, opts, pos, 1, &n);
@@ -464,12 +430,14 @@ static int run(struct cli *cli, int argc, char **argv)
 				    sc_rulebook_name(draft), sc_rulebook_version(draft))))
 			goto out;
 	}
-	c.rb[ACTIVE] = active;
-	c.rb[DRAFT] = draft;
+	c.rb[ACTIVE] = po.rbs[ACTIVE] = active;
+	c.rb[DRAFT] = po.rbs[DRAFT] = draft;
+	po.at = c.at;
+	sc_image_path(cli->db, path, sizeof(path));
+	po.image = from_ledger ? NULL : path;
 	match_cards(&c);
 	match_lists(&c);
-	if (!(c.ev[ACTIVE] = sc_eval_new(active)) || !(c.ev[DRAFT] = sc_eval_new(draft)) ||
-	    !match_actions(&c)) {
+	if (!match_actions(&c)) {
 		rc = cli_fail("out of memory");
 		goto out;
 	}
@@ -479,25 +447,39 @@ static int run(struct cli *cli, int argc, char **argv)
 			rc = cli_fail("out of memory");
 			goto out;
 		}
-	progress_init(&c.prog);
+	/* each thread counts into its own copy of c */
+	if (!(pass.t = calloc(sc_poprun_threads(&po), sizeof(*pass.t)))) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
+	for (; pass.nt < sc_poprun_threads(&po); pass.nt++)
+		if (!ctx_clone(&pass.t[pass.nt], &c)) {
+			pass.nt++;
+			rc = cli_fail("out of memory");
+			goto out;
+		}
+	progress_init(&pass.prog);
 	t0 = cli_now();
-	if (from_ledger ? sc_store_scan_multi(st, c.rb, 2, visit, on_progress, &c, NULL, &d)
-			: scan_image(cli, st, &c, &d)) {
-		progress_end(&c.prog);
+	if (sc_poprun(st, &po, &r, &d)) {
+		progress_end(&pass.prog);
 		cli_diag(&d);
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	progress_end(&c.prog);
-	o = summary(&c, cli_now() - t0);
+	progress_end(&pass.prog);
+	for (size_t i = 0; i < pass.nt; i++)
+		ctx_add(&c, &pass.t[i]);
+	o = summary(&c, &r, cli_now() - t0);
 	rc = cli_emit(o, json, print_text);
 out:
 	json_decref(o);
+	for (size_t i = 0; i < pass.nt; i++)
+		ctx_free_clone(&pass.t[i]);
+	free(pass.t);
+	sc_poprun_release(&r);
 	for (size_t i = 0; i < c.ncards; i++)
 		free(c.cards[i].m);
 	free(c.actions);
-	sc_eval_free(c.ev[ACTIVE]);
-	sc_eval_free(c.ev[DRAFT]);
 	sc_store_close(st);
 	sc_rulebook_free(active);
 	sc_rulebook_free(draft);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "socred/poprun.h"
 
 #define LOOK_EVERY_S 1.0        /* look at the ledger at least this often */
 #define LOOK_NO_COUNTER_S 0.05  /* ... when the ledger has no change counter */
@@ -155,6 +156,25 @@ static void install(struct sc_decisions *dc, struct sc_snapref *ref)
 	sc_decisions_release(dc, old);
 }
 
+/* The snapshot of the whole ledger on `today` under rb, read in one
+ * transaction (a population run from the ledger), written to path and
+ * mapped (*snap). */
+static enum sc_status build(struct sc_store *st, const struct sc_rulebook *rb, sc_day today,
+			    const char *path, struct sc_snap **snap, struct sc_diag *d)
+{
+	struct sc_poprun_opts o = {.rbs = {rb}, .nrb = 1, .at = today, .snapshot = path,
+				   .open_snapshot = true};
+	struct sc_poprun_result r;
+	enum sc_status rc;
+
+	if ((rc = sc_poprun(st, &o, &r, d)))
+		return rc;
+	*snap = r.snap;
+	r.snap = NULL;
+	sc_poprun_release(&r);
+	return SC_OK;
+}
+
 static void *builder(void *arg)
 {
 	struct sc_server *srv = arg;
@@ -190,7 +210,7 @@ static void *builder(void *arg)
 		sc_diag_clear(&d);
 		rc = !rb ? SC_ENOTFOUND
 			 : st || !(rc = sc_store_open(dc->db, 0, &st, &d))
-			 ? sc_snap_build(st, rb, today, dc->path, &snap, NULL, NULL, &d)
+			 ? build(st, rb, today, dc->path, &snap, &d)
 			 : rc;
 		ref = rc ? NULL : ref_new(snap);
 

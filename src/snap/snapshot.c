@@ -290,6 +290,23 @@ enum sc_status sc_snap_writer_add(struct sc_snap_writer *w, const char *id,
 	return SC_OK;
 }
 
+enum sc_status sc_snap_writer_add_eval(struct sc_snap_writer *w, const char *id,
+				       const struct sc_subject *s,
+				       const struct sc_eval *ev)
+{
+	struct sc_card_result cards[SC_LIMIT_SCORECARDS];
+	struct sc_snap_hit hits[SC_SNAP_HITS_MAX];
+	size_t n, ncards = 0;
+	const struct sc_list_hit *h = sc_eval_lists(ev, &n);
+
+	for (; ncards < sc_rulebook_scorecard_count(sc_eval_rulebook(ev)); ncards++)
+		cards[ncards] = *sc_eval_card(ev, (int)ncards);
+	for (size_t i = 0; i < n && i < SC_SNAP_HITS_MAX; i++)
+		hits[i] = (struct sc_snap_hit){h[i].list, h[i].since, h[i].until, NULL,
+					       s->recs[h[i].record].rid};
+	return sc_snap_writer_add(w, id, s->kind, cards, hits, n);
+}
+
 enum sc_status sc_snap_writer_append(struct sc_snap_writer *w,
 				     struct sc_snap_writer *src)
 {
