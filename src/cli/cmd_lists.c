@@ -2,14 +2,13 @@
 #include <string.h>
 
 #include "cli.h"
-#include "socred/report.h"
 #include "socred/limits.h"
+#include "socred/poprun.h"
+#include "socred/report.h"
 
 struct ctx {
 	struct sc_store *st;
 	const struct sc_rulebook *rb;
-	struct sc_eval *ev;
-	sc_day at;
 	int list;      /* -1: all */
 	bool json;
 	bool first;
@@ -24,19 +23,19 @@ static enum sc_status copy_name(void *vctx, size_t i, const char *name)
 	return SC_OK;
 }
 
-static enum sc_status visit(void *vctx, int64_t sid, const char *id,
-			    const struct sc_subject *s)
+/* One subject, evaluated (on the run's one thread: the ledger's order). */
+static enum sc_status visit(void *vctx, size_t thread, const char *id,
+			    const struct sc_subject *subjects, struct sc_eval *const *ev)
 {
 	struct ctx *c = vctx;
+	const struct sc_subject *s = &subjects[0];
 	const struct sc_list_hit *h;
 	size_t n;
 	enum sc_status st;
 	struct sc_diag d;
 
-	(void)sid;
-	if ((st = sc_eval_subject(c->ev, s, c->at, 0)))
-		return st;
-	h = sc_eval_lists(c->ev, &n);
+	(void)thread;
+	h = sc_eval_lists(ev[0], &n);
 	for (size_t i = 0; i < n; i++) {
 		char rec[SC_LIMIT_RECORD_ID + 1], a[16], b[16];
 		if (c->list >= 0 && h[i].list != c->list)
@@ -62,9 +61,11 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 	return SC_OK;
 }
 
-static void on_progress(void *vctx, uint64_t done, uint64_t total)
+static void on_progress(void *vctx, enum sc_poprun_phase phase, uint64_t done, uint64_t total)
 {
 	struct ctx *c = vctx;
+
+	(void)phase; /* no image: only the evaluation */
 
 	progress_show(&c->prog, "lists", (double)done, (double)total, (double)done, "subjects");
 }
@@ -75,16 +76,18 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct ctx c = {.list = -1, .first = true};
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &c.json}, {0}};
 	struct sc_rulebook *rb = NULL;
+	struct sc_poprun_opts po = {.nrb = 1, .progress = on_progress, .visit = visit, .ctx = &c};
+	struct sc_poprun_result r = {0};
 	struct sc_diag d;
 	int n, rc = cli_parse(cli, &cmd_lists, argc, argv, opts, pos, 1, &n);
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_at(at_s, &c.at)))
+	if ((rc = cli_at(at_s, &po.at)))
 		return rc;
-	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
+	if ((rc = cli_open(cli, po.at, &c.st, &rb)))
 		return rc;
-	c.rb = rb;
+	c.rb = po.rbs[0] = rb;
 	if (n == 1 && (c.list = sc_rulebook_list_find(rb, pos[0], strlen(pos[0]))) < 0) {
 		fprintf(stderr, "socred: unknown list '%s'; the rulebook has:", pos[0]);
 		for (size_t i = 0; i < sc_rulebook_list_count(rb); i++)
@@ -93,13 +96,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if (!(c.ev = sc_eval_new(rb))) {
-		rc = cli_fail("out of memory");
-		goto out;
-	}
 	{
 		char day[SC_DATE_LEN + 1];
-		sc_date_format(c.at, day);
+		sc_date_format(po.at, day);
 		if ((rc = cli_audit(c.st, "lists", NULL, "%s at %s",
 				    c.list >= 0 ? sc_rulebook_list_name(rb, c.list) : "every list", day)))
 			goto out;
@@ -110,7 +109,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	else
 		printf("list\tsubject\tsince\tuntil\trecord\n");
 	sc_diag_clear(&d);
-	if (sc_store_scan(c.st, rb, visit, on_progress, &c, &d)) {
+	/* from the ledger, on one thread: the members come in ledger order */
+	if (sc_poprun(c.st, &po, &r, &d)) {
 		progress_end(&c.prog);
 		cli_diag(&d);
 		rc = EXIT_FATAL;
@@ -121,7 +121,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		printf("]\n");
 	rc = EXIT_OK;
 out:
-	sc_eval_free(c.ev);
+	sc_poprun_release(&r);
 	sc_store_close(c.st);
 	sc_rulebook_free(rb);
 	return rc;
