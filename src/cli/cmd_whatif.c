@@ -52,9 +52,8 @@ struct ctx {
 	uint64_t changed;
 };
 
-/* The population run's context: the totals and each thread's counts. */
+/* The population run's context: each thread's counts. */
 struct pass {
-	struct ctx *c;
 	struct ctx *t; /* [nt] */
 	size_t nt;
 	struct progress prog;
@@ -398,7 +397,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
 				   {"--from-ledger", NULL, &from_ledger}, {0}};
 	struct ctx c = {0};
-	struct pass pass = {.c = &c};
+	struct pass pass = {0};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *active = NULL, *draft = NULL;
 	struct sc_poprun_opts po = {.nrb = 2, .progress = on_progress, .visit = visit,
