@@ -33,6 +33,8 @@ max_connections = 100
 CONF
 	if as_pg "$BIN/pg_ctl" -D "$tmp/data" -l "$tmp/log" -w -t 60 start > /dev/null 2>&1; then
 		export SOCRED_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
+		mkdir -p "$tmp/state"
+		export SOCRED_STATE_DIR="$tmp/state"
 		set +e
 		"$@"
 		rc=$?
