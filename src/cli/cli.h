@@ -21,9 +21,13 @@
 #define EXIT_FATAL 2 /* usage or fatal error */
 
 struct cli {
-	const char *db;      /* ledger path */
+	const char *db;      /* ledger path or PostgreSQL URI */
 	const char *prog;
+	char shown[512];     /* db fit to print (cli_where) */
 };
+
+/* The ledger fit to print: a PostgreSQL URI without its password. */
+const char *cli_where(struct cli *cli);
 
 struct cmd {
 	const char *name;

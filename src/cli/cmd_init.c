@@ -34,7 +34,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (sc_store_rulebook_get(st, SC_DAY_NONE, &text, &len, &d) == SC_OK) {
 		rc = cli_fail("ledger '%s' is already initialised (publish a new version with 'socred rulebook publish')",
-			      cli->db);
+			      cli_where(cli));
 		goto out;
 	}
 	if (sc_store_rulebook_put(st, rb, SC_DAY_NONE, &d)) {
@@ -42,7 +42,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	printf("initialised ledger %s with rulebook %s version %s\n", cli->db,
+	printf("initialised ledger %s with rulebook %s version %s\n", cli_where(cli),
 	       sc_rulebook_name(rb), sc_rulebook_version(rb));
 	{
 		/* the key that signs the audit log's heads, outside the ledger */

@@ -116,7 +116,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return EXIT_FATAL;
 	}
 	printf("socred: serving http://%s:%u/ (ledger %s, %u threads%s%s)\n", host,
-	       (unsigned)sc_server_port(srv), cli->db, so.threads, today ? ", today " : "",
+	       (unsigned)sc_server_port(srv), cli_where(cli), so.threads, today ? ", today " : "",
 	       today ? today : "");
 	fflush(stdout);
 	sigwait(&set, &sig);

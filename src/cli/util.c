@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "socred/ledger_path.h"
 
 static void usage(const struct cli *cli, const struct cmd *cmd, FILE *out)
 {
@@ -150,11 +151,17 @@ void cli_subject_close(struct cli_subject *s)
 	sc_rulebook_free(s->rb);
 }
 
+const char *cli_where(struct cli *cli)
+{
+	sc_ledger_display(cli->db, cli->shown, sizeof(cli->shown));
+	return cli->shown;
+}
+
 /* A line per step, before it: a step can take minutes (store.h). */
 static void on_upgrade(void *ctx, int from, int to)
 {
 	fprintf(stderr, "socred: ledger %s: upgrading its schema from version %d to %d (of %d), once\n",
-		((const struct cli *)ctx)->db, from, from + 1, to);
+		cli_where(ctx), from, from + 1, to);
 }
 
 int cli_store_open(struct cli *cli, unsigned flags, struct sc_store **st)

@@ -7,10 +7,15 @@
 #include <unistd.h>
 
 #include "image_impl.h"
+#include "socred/ledger_path.h"
 
 void sc_image_path(const char *db, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s.image", db);
+	char base[4096];
+
+	if (!sc_ledger_local(db, base, sizeof(base)))
+		base[0] = '\0';
+	snprintf(buf, size, "%s.image", base);
 }
 
 void sc_image_mark(const struct sc_image *img, struct sc_store_mark *m)

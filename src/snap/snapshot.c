@@ -14,6 +14,7 @@
 #include "socred/limits.h"
 #include "socred/sha256.h"
 #include "socred/sidefile.h"
+#include "socred/ledger_path.h"
 #include "socred/snapshot.h"
 
 #define MAGIC "SCSNAP\0\4"
@@ -112,7 +113,11 @@ static uint64_t align8(uint64_t x)
 
 void sc_snap_path(const char *db, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s.snap", db);
+	char base[4096];
+
+	if (!sc_ledger_local(db, base, sizeof(base)))
+		base[0] = '\0';
+	snprintf(buf, size, "%s.snap", base);
 }
 
 void sc_snap_digest(const struct sc_rulebook *rb, unsigned char out[SC_SNAP_DIGEST])

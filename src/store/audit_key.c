@@ -1,6 +1,7 @@
 /* The audit log's signing key file (socred/audit_key.h). */
 #define _GNU_SOURCE
 #include "socred/audit_key.h"
+#include "socred/ledger_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +16,15 @@
 bool sc_audit_key_path(const char *ledger, char *out, size_t cap)
 {
 	const char *env = getenv(SC_AUDIT_KEY_ENV);
-	int n = env && *env ? snprintf(out, cap, "%s", env)
-			    : snprintf(out, cap, "%s%s", ledger, SC_AUDIT_KEY_SUFFIX);
+	char base[4096];
+	int n;
+
+	if (env && *env)
+		n = snprintf(out, cap, "%s", env);
+	else if (sc_ledger_local(ledger, base, sizeof(base)))
+		n = snprintf(out, cap, "%s%s", base, SC_AUDIT_KEY_SUFFIX);
+	else
+		return false;
 
 	return n > 0 && (size_t)n < cap;
 }

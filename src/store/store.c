@@ -4,11 +4,19 @@
 #include <string.h>
 
 #include "store_impl.h"
+#include "socred/ledger_path.h"
 
 struct sc_store {
 	const struct sc_store_ops *ops;
 	void *impl;
 };
+
+/* An op the ledger's backend does not have. */
+static enum sc_status missing(const struct sc_store *st, const char *op, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, NULL,
+			   "the %s ledger backend cannot do this yet (store op %s)", st->ops->name, op);
+}
 
 enum sc_status sc_store_open(const char *path, unsigned flags,
 			     struct sc_store **out, struct sc_diag *d)
@@ -25,7 +33,7 @@ enum sc_status sc_store_open_upgrading(const char *path, unsigned flags,
 
 	if (!st)
 		return SC_ENOMEM;
-	st->ops = &sc_store_sqlite_ops; /* postgres:// URIs: a later backend */
+	st->ops = sc_ledger_is_pg(path) ? &sc_store_pg_ops : &sc_store_sqlite_ops;
 	rc = st->ops->open(path, flags, upgrade, ctx, &st->impl, d);
 	if (rc) {
 		free(st);
@@ -45,35 +53,35 @@ void sc_store_close(struct sc_store *st)
 
 enum sc_status sc_store_rulebook_put(struct sc_store *st, const struct sc_rulebook *rb,
 				     sc_day effective, struct sc_diag *d)
-{ return st->ops->rulebook_put(st->impl, rb, effective, d); }
+{ return st->ops->rulebook_put ? st->ops->rulebook_put(st->impl, rb, effective, d) : missing(st, "rulebook_put", d); }
 enum sc_status sc_store_rulebook_get(struct sc_store *st, sc_day at, char **text, size_t *len,
 				     struct sc_diag *d)
-{ return st->ops->rulebook_get(st->impl, at, text, len, d); }
+{ return st->ops->rulebook_get ? st->ops->rulebook_get(st->impl, at, text, len, d) : missing(st, "rulebook_get", d); }
 enum sc_status sc_store_rulebook_list(struct sc_store *st, sc_store_rulebook_fn cb, void *ctx,
 				      struct sc_diag *d)
-{ return st->ops->rulebook_list(st->impl, cb, ctx, d); }
+{ return st->ops->rulebook_list ? st->ops->rulebook_list(st->impl, cb, ctx, d) : missing(st, "rulebook_list", d); }
 enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d)
-{ return st->ops->begin(st->impl, NULL, d); }
+{ return st->ops->begin ? st->ops->begin(st->impl, NULL, d) : missing(st, "begin", d); }
 enum sc_status sc_store_begin_ingest(struct sc_store *st, size_t *lines, struct sc_diag *d)
-{ return st->ops->begin(st->impl, lines, d); }
+{ return st->ops->begin ? st->ops->begin(st->impl, lines, d) : missing(st, "begin", d); }
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)
-{ return st->ops->commit(st->impl, d); }
+{ return st->ops->commit ? st->ops->commit(st->impl, d) : missing(st, "commit", d); }
 void sc_store_rollback(struct sc_store *st)
 { st->ops->rollback(st->impl); }
 enum sc_status sc_store_record_add(struct sc_store *st, const struct sc_store_add *r, struct sc_diag *d)
-{ return st->ops->record_add(st->impl, r, d); }
+{ return st->ops->record_add ? st->ops->record_add(st->impl, r, d) : missing(st, "record_add", d); }
 enum sc_status sc_store_record_add_run(struct sc_store *st, const struct sc_store_add *const *r,
 				       size_t n, enum sc_status *out, struct sc_diag *ds,
 				       size_t *done, struct sc_diag *d)
-{ return st->ops->record_add_run(st->impl, r, n, out, ds, done, d); }
+{ return st->ops->record_add_run ? st->ops->record_add_run(st->impl, r, n, out, ds, done, d) : missing(st, "record_add_run", d); }
 enum sc_status sc_store_record_event(struct sc_store *st, const struct sc_store_event *e, struct sc_diag *d)
-{ return st->ops->record_event(st->impl, e, d); }
+{ return st->ops->record_event ? st->ops->record_event(st->impl, e, d) : missing(st, "record_event", d); }
 enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
 				struct sc_text scorecard, bool granted, sc_day date, struct sc_diag *d)
-{ return st->ops->consent(st->impl, subject, kind, scorecard, granted, date, d); }
+{ return st->ops->consent ? st->ops->consent(st->impl, subject, kind, scorecard, granted, date, d) : missing(st, "consent", d); }
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
-{ return st->ops->subject_load(st->impl, rb, id, out, d); }
+{ return st->ops->subject_load ? st->ops->subject_load(st->impl, rb, id, out, d) : missing(st, "subject_load", d); }
 /* The one-rulebook scans through the multi-rulebook one. */
 struct one_rb {
 	sc_store_visit_fn cb;
@@ -110,115 +118,117 @@ enum sc_status sc_store_scan_multi(struct sc_store *st, const struct sc_rulebook
 	if (nrb < 1 || nrb > SC_STORE_SCAN_RULEBOOKS)
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
 				   "a scan takes 1 to %d rulebooks", SC_STORE_SCAN_RULEBOOKS);
+	if (!st->ops->scan)
+		return missing(st, "scan", d);
 	return st->ops->scan(st->impl, rbs, nrb, cb, progress, ctx, mark, d);
 }
 enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store_mark *from,
 				      struct sc_store_mark *to, sc_store_id_fn cb, void *ctx,
 				      struct sc_diag *d)
-{ return st->ops->changed_since(st->impl, from, to, cb, ctx, d); }
+{ return st->ops->changed_since ? st->ops->changed_since(st->impl, from, to, cb, ctx, d) : missing(st, "changed_since", d); }
 bool sc_store_change_count(struct sc_store *st, uint64_t *n)
-{ return st->ops->change_count(st->impl, n); }
+{ return st->ops->change_count && st->ops->change_count(st->impl, n); }
 enum sc_status sc_store_identity(struct sc_store *st, char *ledger_id, int64_t *expired_max,
 				 struct sc_diag *d)
-{ return st->ops->identity(st->impl, ledger_id, expired_max, d); }
+{ return st->ops->identity ? st->ops->identity(st->impl, ledger_id, expired_max, d) : missing(st, "identity", d); }
 enum sc_status sc_store_record_names(struct sc_store *st, const int64_t *rids, size_t n,
 				     sc_store_record_name_fn cb, void *ctx, struct sc_diag *d)
-{ return st->ops->record_names(st->impl, rids, n, cb, ctx, d); }
+{ return st->ops->record_names ? st->ops->record_names(st->impl, rids, n, cb, ctx, d) : missing(st, "record_names", d); }
 enum sc_status sc_store_counts(struct sc_store *st, struct sc_store_counts *c, struct sc_diag *d)
-{ return st->ops->counts(st->impl, c, d); }
+{ return st->ops->counts ? st->ops->counts(st->impl, c, d) : missing(st, "counts", d); }
 enum sc_status sc_store_run_save(struct sc_store *st, sc_day at, uint64_t subjects, double seconds,
 				 const struct sc_run_tally *t, size_t nt, const struct sc_run_list *ls,
 				 size_t nl, int64_t *run, struct sc_diag *d)
-{ return st->ops->run_save(st->impl, at, subjects, seconds, t, nt, ls, nl, run, d); }
+{ return st->ops->run_save ? st->ops->run_save(st->impl, at, subjects, seconds, t, nt, ls, nl, run, d) : missing(st, "run_save", d); }
 enum sc_status sc_store_pop_load(struct sc_store *st, const char *const *ids, size_t nids,
 				 int64_t new_after, struct sc_pop *out, struct sc_store_mark *mark,
 				 char *ledger_id, struct sc_diag *d)
-{ return st->ops->pop_load(st->impl, ids, nids, new_after, out, mark, ledger_id, d); }
+{ return st->ops->pop_load ? st->ops->pop_load(st->impl, ids, nids, new_after, out, mark, ledger_id, d) : missing(st, "pop_load", d); }
 
 enum sc_status sc_store_key_add(struct sc_store *st, struct sc_key *k, struct sc_diag *d)
-{ return st->ops->key_add(st->impl, k, d); }
+{ return st->ops->key_add ? st->ops->key_add(st->impl, k, d) : missing(st, "key_add", d); }
 enum sc_status sc_store_key_get(struct sc_store *st, int64_t id, struct sc_key *out, struct sc_diag *d)
-{ return st->ops->key_get(st->impl, id, out, d); }
+{ return st->ops->key_get ? st->ops->key_get(st->impl, id, out, d) : missing(st, "key_get", d); }
 enum sc_status sc_store_key_revoke(struct sc_store *st, int64_t id, bool force,
 				   struct sc_diag *d)
-{ return st->ops->key_revoke(st->impl, id, force, d); }
+{ return st->ops->key_revoke ? st->ops->key_revoke(st->impl, id, force, d) : missing(st, "key_revoke", d); }
 enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb, void *ctx, struct sc_diag *d)
-{ return st->ops->key_list(st->impl, cb, ctx, d); }
+{ return st->ops->key_list ? st->ops->key_list(st->impl, cb, ctx, d) : missing(st, "key_list", d); }
 enum sc_status sc_store_audit_append(struct sc_store *st, struct sc_audit_entry *e, size_t n,
 				     struct sc_diag *d)
-{ return st->ops->audit_append(st->impl, e, n, d); }
+{ return st->ops->audit_append ? st->ops->audit_append(st->impl, e, n, d) : missing(st, "audit_append", d); }
 enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count, int64_t *bad,
 				     struct sc_diag *d)
-{ return st->ops->audit_verify(st->impl, count, bad, d); }
+{ return st->ops->audit_verify ? st->ops->audit_verify(st->impl, count, bad, d) : missing(st, "audit_verify", d); }
 enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
-{ return st->ops->audit_subject(st->impl, subject, cb, ctx, d); }
+{ return st->ops->audit_subject ? st->ops->audit_subject(st->impl, subject, cb, ctx, d) : missing(st, "audit_subject", d); }
 enum sc_status sc_store_audit_walk(struct sc_store *st, int64_t from, int64_t to,
 				   sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
 				   struct sc_diag *d)
-{ return st->ops->audit_walk(st->impl, from, to, cb, ctx, bad, d); }
+{ return st->ops->audit_walk ? st->ops->audit_walk(st->impl, from, to, cb, ctx, bad, d) : missing(st, "audit_walk", d); }
 enum sc_status sc_store_audit_tree(struct sc_store *st, struct sc_merkle_frontier *f,
 				   struct sc_diag *d)
-{ return st->ops->audit_tree(st->impl, f, d); }
+{ return st->ops->audit_tree ? st->ops->audit_tree(st->impl, f, d) : missing(st, "audit_tree", d); }
 enum sc_status sc_store_audit_prove(struct sc_store *st, int64_t seq, struct sc_audit_proof *p,
 				    sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d)
-{ return st->ops->audit_prove(st->impl, seq, p, cb, ctx, d); }
+{ return st->ops->audit_prove ? st->ops->audit_prove(st->impl, seq, p, cb, ctx, d) : missing(st, "audit_prove", d); }
 
 enum sc_status sc_store_expire(struct sc_store *st, const int64_t *rids, size_t n,
 			       struct sc_diag *d)
-{ return st->ops->expire(st->impl, rids, n, d); }
+{ return st->ops->expire ? st->ops->expire(st->impl, rids, n, d) : missing(st, "expire", d); }
 
 enum sc_status sc_store_tally(struct sc_store *st, enum sc_tally which, sc_store_tally_fn cb,
 			      void *ctx, sc_day *run_at, struct sc_diag *d)
-{ return st->ops->tally(st->impl, which, cb, ctx, run_at, d); }
+{ return st->ops->tally ? st->ops->tally(st->impl, which, cb, ctx, run_at, d) : missing(st, "tally", d); }
 
 #define P (st->ops->process)
 enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject, const char *record_id,
 				     const char *reason, sc_day opened, int32_t review_days,
 				     struct sc_dispute *out, struct sc_diag *d)
-{ return P->dispute_open(st->impl, subject, record_id, reason, opened, review_days, out, d); }
+{ return P && P->dispute_open ? P->dispute_open(st->impl, subject, record_id, reason, opened, review_days, out, d) : missing(st, "dispute_open", d); }
 enum sc_status sc_store_dispute_decide(struct sc_store *st, int64_t id, const char *outcome,
 				       const char *note, sc_day date, const struct sc_decider *who,
 				       struct sc_dispute *out, struct sc_diag *d)
-{ return P->dispute_decide(st->impl, id, outcome, note, date, who, out, d); }
+{ return P && P->dispute_decide ? P->dispute_decide(st->impl, id, outcome, note, date, who, out, d) : missing(st, "dispute_decide", d); }
 enum sc_status sc_store_dispute_list(struct sc_store *st, const char *subject, const char *source,
 				     bool open_only, sc_store_dispute_fn cb, void *ctx, struct sc_diag *d)
-{ return P->dispute_list(st->impl, subject, source, open_only, cb, ctx, d); }
+{ return P && P->dispute_list ? P->dispute_list(st->impl, subject, source, open_only, cb, ctx, d) : missing(st, "dispute_list", d); }
 enum sc_status sc_store_statement_add(struct sc_store *st, const char *subject, const char *record_id,
 				      const char *text, sc_day date, struct sc_statement *out,
 				      struct sc_diag *d)
-{ return P->statement_add(st->impl, subject, record_id, text, date, out, d); }
+{ return P && P->statement_add ? P->statement_add(st->impl, subject, record_id, text, date, out, d) : missing(st, "statement_add", d); }
 enum sc_status sc_store_statement_list(struct sc_store *st, const char *subject,
 				       sc_store_statement_fn cb, void *ctx, struct sc_diag *d)
-{ return P->statement_list(st->impl, subject, cb, ctx, d); }
+{ return P && P->statement_list ? P->statement_list(st->impl, subject, cb, ctx, d) : missing(st, "statement_list", d); }
 enum sc_status sc_store_repair_apply(struct sc_store *st, const char *subject, const char *record_id,
 				     const char *commitment, sc_day applied, struct sc_repair *out,
 				     struct sc_diag *d)
-{ return P->repair_apply(st->impl, subject, record_id, commitment, applied, out, d); }
+{ return P && P->repair_apply ? P->repair_apply(st->impl, subject, record_id, commitment, applied, out, d) : missing(st, "repair_apply", d); }
 enum sc_status sc_store_repair_decide(struct sc_store *st, int64_t id, const char *outcome,
 				      const char *reason, sc_day date, const struct sc_decider *who,
 				      struct sc_repair *out, struct sc_diag *d)
-{ return P->repair_decide(st->impl, id, outcome, reason, date, who, out, d); }
+{ return P && P->repair_decide ? P->repair_decide(st->impl, id, outcome, reason, date, who, out, d) : missing(st, "repair_decide", d); }
 enum sc_status sc_store_repair_list(struct sc_store *st, const char *subject, const char *source,
 				    bool open_only, sc_store_repair_fn cb, void *ctx, struct sc_diag *d)
-{ return P->repair_list(st->impl, subject, source, open_only, cb, ctx, d); }
+{ return P && P->repair_list ? P->repair_list(st->impl, subject, source, open_only, cb, ctx, d) : missing(st, "repair_list", d); }
 enum sc_status sc_store_share_add(struct sc_store *st, const char *subject,
 				  const unsigned char hash[SC_KEY_HASH_BYTES], sc_day created,
 				  sc_day expires, struct sc_diag *d)
-{ return P->share_add(st->impl, subject, hash, created, expires, d); }
+{ return P && P->share_add ? P->share_add(st->impl, subject, hash, created, expires, d) : missing(st, "share_add", d); }
 enum sc_status sc_store_share_get(struct sc_store *st, const unsigned char hash[SC_KEY_HASH_BYTES],
 				  char subject[SC_LIMIT_SUBJECT_ID + 1], sc_day *expires,
 				  struct sc_diag *d)
-{ return P->share_get(st->impl, hash, subject, expires, d); }
+{ return P && P->share_get ? P->share_get(st->impl, hash, subject, expires, d) : missing(st, "share_get", d); }
 enum sc_status sc_store_name_set(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
 				 struct sc_text name, sc_day date, struct sc_diag *d)
-{ return P->name_set(st->impl, subject, kind, name, date, d); }
+{ return P && P->name_set ? P->name_set(st->impl, subject, kind, name, date, d) : missing(st, "name_set", d); }
 enum sc_status sc_store_name_get(struct sc_store *st, const char *subject, char *name, size_t size,
 				 struct sc_diag *d)
-{ return P->name_get(st->impl, subject, name, size, d); }
+{ return P && P->name_get ? P->name_get(st->impl, subject, name, size, d) : missing(st, "name_get", d); }
 enum sc_status sc_store_name_search(struct sc_store *st, const char *q, size_t limit,
 				    sc_store_name_fn cb, void *ctx, struct sc_diag *d)
-{ return P->name_search(st->impl, q, limit, cb, ctx, d); }
+{ return P && P->name_search ? P->name_search(st->impl, q, limit, cb, ctx, d) : missing(st, "name_search", d); }
 #undef P
 
 void sc_loaded_release(struct sc_loaded *l)

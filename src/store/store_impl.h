@@ -145,6 +145,7 @@ struct sc_store_ops {
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;
+extern const struct sc_store_ops sc_store_pg_ops;
 extern const struct sc_store_process_ops sc_store_sqlite_process_ops;
 
 #endif

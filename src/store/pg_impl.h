@@ -1,0 +1,88 @@
+/* Shared by the PostgreSQL backend's files (pg.c: connection, schema,
+ * transactions; pg_*.c: the ops). Not used outside src/store/.
+ *
+ * One struct pq holds one libpq connection: an sc_store is used by one
+ * thread at a time (store.h), and a PGconn by one thread at a time.
+ *
+ * Writers: every write transaction takes the ledger's advisory lock first
+ * (sc_pq_begin_write), so the ledger has one writer at a time, as a SQLite
+ * file has, and takes the next commit sequence number under that lock:
+ * `meta.commit_seq`, also set as the transaction's `socred.cseq`, which
+ * every row written by it carries (column default). Commit sequence
+ * numbers therefore appear in commit order, which row ids from sequences
+ * do not (a sequence value is taken at insert, not at commit); change
+ * tracking reads cseq, never "ids above a mark". The audit log has a chain
+ * per node and never takes the ledger lock. */
+#ifndef SOCRED_PG_IMPL_H
+#define SOCRED_PG_IMPL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_impl.h"
+#include "socred/limits.h"
+
+/* advisory lock keys: the ledger's writer lock and its schema lock */
+#define SC_PQ_LOCK_WRITE 0x736f637265640001LL
+#define SC_PQ_LOCK_SCHEMA 0x736f637265640002LL
+/* records an ingest transaction holds at most: a bounded transaction keeps
+ * vacuum's horizon and a standby's replay moving */
+#define SC_PQ_INGEST_LINES 50000
+
+struct pq {
+	PGconn *c;
+	char where[SC_DIAG_SOURCE_MAX]; /* the URI without its password, for messages */
+	bool in_txn;                    /* an explicit transaction is open */
+	bool writing;                   /* ... holding the writer lock */
+	int64_t cseq;                   /* its commit sequence number; 0: none */
+	unsigned flags;                 /* SC_STORE_* given to open */
+};
+
+/* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
+ * message (r may be NULL: the connection's). */
+enum sc_status sc_pq_err(struct pq *p, const PGresult *r, struct sc_diag *d, const char *what);
+/* Runs sql (no parameters, any number of statements). */
+enum sc_status sc_pq_exec(struct pq *p, const char *sql, struct sc_diag *d);
+/* Runs sql with n text parameters (NULL: SQL NULL); *out (NULL: not
+ * wanted) is the caller's to PQclear. SC_OK when it returned rows or
+ * completed. */
+enum sc_status sc_pq_query(struct pq *p, const char *sql, int n, const char *const *v,
+			   PGresult **out, struct sc_diag *d);
+/* The first column of the first row as an integer (0 when no row or NULL). */
+enum sc_status sc_pq_int(struct pq *p, const char *sql, int n, const char *const *v,
+			 int64_t *out, struct sc_diag *d);
+/* A 64-bit integer as text for a parameter: buf of SC_PQ_INT bytes. */
+#define SC_PQ_INT 24
+const char *sc_pq_i64(char buf[SC_PQ_INT], int64_t v);
+/* A length-bounded text as a NUL-terminated parameter in buf (cap bytes),
+ * NULL for an empty text (SQL NULL). */
+const char *sc_pq_text(char *buf, size_t cap, const char *p, size_t n);
+/* Bytes as a bytea hex literal ("\\x..."): buf of 2 * n + 3 bytes. */
+const char *sc_pq_bytea(char *buf, const unsigned char *p, size_t n);
+/* A cell as an integer / copied text ("" for NULL). */
+int64_t sc_pq_get_i64(const PGresult *r, int row, int col);
+void sc_pq_get_text(char *dst, size_t size, const PGresult *r, int row, int col);
+/* A bytea cell (hex output) decoded into dst (n bytes exactly): false when
+ * it is not n bytes. */
+bool sc_pq_get_bytes(unsigned char *dst, size_t n, const PGresult *r, int row, int col);
+
+/* Transactions. begin_write: BEGIN, the writer lock, the next commit
+ * sequence number. begin_read: one consistent view (REPEATABLE READ, READ
+ * ONLY: also on a hot standby). own_begin/own_end: a write outside any
+ * transaction in one of its own (own is set when this call opened it;
+ * own_end commits it on st == SC_OK, else rolls back, and returns st or
+ * the commit's failure). */
+enum sc_status sc_pq_begin_write(struct pq *p, struct sc_diag *d);
+enum sc_status sc_pq_begin_read(struct pq *p, bool *own, struct sc_diag *d);
+void sc_pq_end_read(struct pq *p, bool own);
+enum sc_status sc_pq_own_begin(struct pq *p, bool *own, struct sc_diag *d);
+enum sc_status sc_pq_own_end(struct pq *p, bool own, enum sc_status st, struct sc_diag *d);
+
+/* pg_schema.c: brings the database's socred schema up to date, creating
+ * it when create (SC_STORE_CREATE); SC_ESTORE "not a ledger" otherwise. */
+enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgrade,
+			    void *ctx, struct sc_diag *d);
+
+
+#endif

@@ -1,0 +1,230 @@
+/* The PostgreSQL ledger's schema and its migrations, versioned as the
+ * SQLite ledger's are (its own numbering): meta.schema says which
+ * migrations have run; each runs in its own transaction under the schema
+ * lock, so two processes opening one database at once migrate it once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_impl.h"
+
+/* Text columns that hold ids compare byte by byte (COLLATE "C"), as in
+ * SQLite: results sort the same on both backends. Every row a write
+ * transaction adds to the subject files carries its commit sequence number
+ * (cseq, pg_impl.h); the default fails outside a write transaction. */
+static const char schema_sql[] =
+	"CREATE FUNCTION socred_cseq() RETURNS bigint LANGUAGE sql STABLE AS"
+	" $$ SELECT current_setting('socred.cseq')::bigint $$;\n"
+	"CREATE TABLE meta(key text COLLATE \"C\" PRIMARY KEY, value text NOT NULL);\n"
+	"CREATE TABLE rulebooks(id bigserial PRIMARY KEY, name text NOT NULL,"
+	" version text NOT NULL, text text NOT NULL, installed_at text NOT NULL,"
+	" effective integer);\n"
+	"CREATE TABLE subjects(id bigserial PRIMARY KEY, ext_id text COLLATE \"C\" NOT NULL UNIQUE,"
+	" kind integer NOT NULL, cseq bigint NOT NULL DEFAULT socred_cseq());\n"
+	"CREATE TABLE types(id serial PRIMARY KEY, name text COLLATE \"C\" NOT NULL UNIQUE);\n"
+	"CREATE TABLE sources(id serial PRIMARY KEY, name text COLLATE \"C\" NOT NULL UNIQUE);\n"
+	"CREATE TABLE records(rid bigserial PRIMARY KEY,"
+	" record_id text COLLATE \"C\" NOT NULL CONSTRAINT records_record_id UNIQUE,"
+	" subject bigint NOT NULL REFERENCES subjects(id),"
+	" type integer NOT NULL REFERENCES types(id), date integer NOT NULL,"
+	" amount bigint, source integer NOT NULL REFERENCES sources(id), ref text,"
+	" cseq bigint NOT NULL DEFAULT socred_cseq());\n"
+	"CREATE INDEX records_subject ON records(subject);\n"
+	"CREATE INDEX records_cseq ON records(cseq);\n"
+	"CREATE TABLE events(seq bigserial PRIMARY KEY,"
+	" rid bigint NOT NULL REFERENCES records(rid), op integer NOT NULL,"
+	" date integer NOT NULL, ref text, cseq bigint NOT NULL DEFAULT socred_cseq(),"
+	" CONSTRAINT events_rid_op UNIQUE(rid, op));\n"
+	"CREATE INDEX events_cseq ON events(cseq);\n"
+	"CREATE TABLE consents(seq bigserial PRIMARY KEY,"
+	" subject bigint NOT NULL REFERENCES subjects(id), scorecard text COLLATE \"C\" NOT NULL,"
+	" granted integer NOT NULL, date integer NOT NULL,"
+	" cseq bigint NOT NULL DEFAULT socred_cseq());\n"
+	"CREATE INDEX consents_day ON consents(subject, scorecard, date);\n"
+	"CREATE INDEX consents_cseq ON consents(cseq);\n"
+	/* subjects whose file changed other than by a new row above: a
+	 * dispute opened or decided, a record removed by retention, a kind */
+	"CREATE TABLE changes(seq bigserial PRIMARY KEY, subject bigint NOT NULL,"
+	" cseq bigint NOT NULL DEFAULT socred_cseq());\n"
+	"CREATE INDEX changes_cseq ON changes(cseq);\n"
+	"CREATE TABLE runs(id bigserial PRIMARY KEY, at integer NOT NULL,"
+	" rulebook bigint REFERENCES rulebooks(id), started text NOT NULL,"
+	" subjects bigint, seconds double precision);\n"
+	"CREATE TABLE run_tallies(run bigint NOT NULL REFERENCES runs(id),"
+	" scorecard text COLLATE \"C\" NOT NULL, status text COLLATE \"C\" NOT NULL,"
+	" grade text COLLATE \"C\", subjects bigint NOT NULL);\n"
+	"CREATE INDEX run_tallies_run ON run_tallies(run);\n"
+	"CREATE TABLE run_lists(run bigint NOT NULL REFERENCES runs(id),"
+	" list text COLLATE \"C\" NOT NULL, members bigint NOT NULL, entries bigint NOT NULL);\n"
+	"CREATE INDEX run_lists_run ON run_lists(run);\n"
+	"CREATE TABLE keys(id bigserial PRIMARY KEY, role text NOT NULL, name text NOT NULL,"
+	" binding text NOT NULL, hash bytea NOT NULL, revoked integer NOT NULL DEFAULT 0,"
+	" created text NOT NULL);\n"
+	/* due process */
+	"CREATE TABLE disputes(id bigserial PRIMARY KEY, rid bigint NOT NULL REFERENCES records(rid),"
+	" reason text NOT NULL, opened integer NOT NULL, deadline integer NOT NULL,"
+	" decided integer, outcome text, decided_by text, note text,"
+	" opened_at text NOT NULL DEFAULT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), decided_at text);\n"
+	"CREATE INDEX disputes_rid ON disputes(rid);\n"
+	"CREATE INDEX disputes_open ON disputes(deadline) WHERE decided IS NULL;\n"
+	"CREATE TABLE statements(id bigserial PRIMARY KEY,"
+	" rid bigint NOT NULL REFERENCES records(rid), text text NOT NULL, date integer NOT NULL);\n"
+	"CREATE INDEX statements_rid ON statements(rid);\n"
+	"CREATE TABLE repairs(id bigserial PRIMARY KEY, rid bigint NOT NULL REFERENCES records(rid),"
+	" commitment text NOT NULL, applied integer NOT NULL, decided integer, outcome text,"
+	" reason text, decided_by text);\n"
+	"CREATE INDEX repairs_rid ON repairs(rid);\n"
+	"CREATE INDEX repairs_open ON repairs(applied) WHERE decided IS NULL;\n"
+	"CREATE TABLE shares(hash bytea PRIMARY KEY, subject bigint NOT NULL REFERENCES subjects(id),"
+	" created integer NOT NULL, expires integer NOT NULL);\n"
+	"CREATE TABLE names(subject bigint PRIMARY KEY REFERENCES subjects(id), name text NOT NULL,"
+	" date integer NOT NULL, key text COLLATE \"C\" NOT NULL, org integer NOT NULL DEFAULT 0);\n"
+	"CREATE INDEX names_key ON names(key);\n"
+	"CREATE INDEX names_org ON names(key) WHERE org = 1;\n"
+	/* the audit log: a chain per server node (and one for the command
+	 * line, node 0), each with its own Merkle tree */
+	"CREATE TABLE audit_nodes(node integer PRIMARY KEY, name text NOT NULL,"
+	" created text NOT NULL);\n"
+	"CREATE TABLE audit(node integer NOT NULL, seq bigint NOT NULL, at text NOT NULL,"
+	" key_id bigint NOT NULL, role text NOT NULL, action text NOT NULL,"
+	" subject text COLLATE \"C\" NOT NULL, result text NOT NULL, prev text NOT NULL,"
+	" hash text NOT NULL, PRIMARY KEY(node, seq));\n"
+	"CREATE INDEX audit_subject ON audit(subject, node, seq) WHERE subject <> '';\n"
+	"CREATE TABLE audit_tree(node integer PRIMARY KEY, size bigint NOT NULL,"
+	" frontier bytea NOT NULL);\n"
+	"CREATE TABLE audit_subtrees(node integer NOT NULL, pos bigint NOT NULL,"
+	" hash bytea NOT NULL, PRIMARY KEY(node, pos));\n"
+	/* append-only, by construction: records and events may be deleted only
+	 * by retention (socred.expiring set in its transaction) */
+	"CREATE FUNCTION socred_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'DELETE' AND TG_ARGV[0] = 'retained'"
+	" AND current_setting('socred.expiring', true) = 'on' THEN RETURN OLD; END IF;"
+	" RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'raise_exception';"
+	" END $$;\n"
+	"CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records"
+	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('retained');\n"
+	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
+	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('retained');\n"
+	"CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit"
+	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER audit_subtrees_append_only BEFORE UPDATE OR DELETE ON audit_subtrees"
+	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER records_truncate BEFORE TRUNCATE ON records"
+	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER events_truncate BEFORE TRUNCATE ON events"
+	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER audit_truncate BEFORE TRUNCATE ON audit"
+	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
+	/* changes to a subject's file that add no row of its own */
+	"CREATE FUNCTION socred_dispute_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" INSERT INTO changes(subject) SELECT subject FROM records WHERE rid = NEW.rid;"
+	" RETURN NULL; END $$;\n"
+	"CREATE TRIGGER disputes_changed AFTER INSERT OR UPDATE ON disputes"
+	" FOR EACH ROW EXECUTE FUNCTION socred_dispute_changed();\n"
+	"CREATE FUNCTION socred_record_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" INSERT INTO changes(subject) VALUES(OLD.subject); RETURN NULL; END $$;\n"
+	"CREATE TRIGGER records_removed AFTER DELETE ON records"
+	" FOR EACH ROW EXECUTE FUNCTION socred_record_removed();\n"
+	"CREATE FUNCTION socred_kind_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" INSERT INTO changes(subject) VALUES(NEW.id);"
+	" UPDATE names SET org = (NEW.kind = 2)::integer WHERE subject = NEW.id;"
+	" RETURN NULL; END $$;\n"
+	"CREATE TRIGGER subjects_kind AFTER UPDATE OF kind ON subjects"
+	" FOR EACH ROW WHEN (OLD.kind IS DISTINCT FROM NEW.kind)"
+	" EXECUTE FUNCTION socred_kind_changed();\n"
+	"INSERT INTO meta VALUES('ledger_id', replace(gen_random_uuid()::text, '-', '')),"
+	" ('commit_seq', '0'), ('expired_max_rid', '0'), ('audit_v2_from', '1');\n"
+	"INSERT INTO audit_nodes VALUES(0, 'cli', to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'));\n"
+	"INSERT INTO meta VALUES('schema', '1');\n";
+_Static_assert(SC_KIND_ORG == 2, "socred_kind_changed's org test");
+
+/* migrations[N] takes schema N to N + 1, applied in order on open (index
+ * 0 is unused: schema_sql makes schema 1). Append only; never edit one
+ * that has shipped. */
+static const char *const migrations[] = {
+	NULL,
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static enum sc_status schema_version(struct pq *p, int *v, bool *exists, struct sc_diag *d)
+{
+	PGresult *r = NULL;
+	enum sc_status st;
+
+	*exists = false;
+	*v = 0;
+	if ((st = sc_pq_query(p, "SELECT to_regclass('meta') IS NOT NULL", 0, NULL, &r, d)))
+		return st;
+	*exists = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (!*exists)
+		return SC_OK;
+	if ((st = sc_pq_query(p, "SELECT value FROM meta WHERE key = 'schema'", 0, NULL, &r, d)))
+		return st;
+	if (PQntuples(r) == 1)
+		*v = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return SC_OK;
+}
+
+enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgrade, void *ctx,
+			    struct sc_diag *d)
+{
+	enum sc_status st;
+	bool exists;
+	int v;
+	/* the schema lock, for the session: held while the schema is read,
+	 * made or moved on */
+	char lock[96], unlock[96];
+
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_lock(%lld)", (long long)SC_PQ_LOCK_SCHEMA);
+	snprintf(unlock, sizeof(unlock), "SELECT pg_advisory_unlock(%lld)",
+		 (long long)SC_PQ_LOCK_SCHEMA);
+	if ((st = sc_pq_exec(p, lock, d)))
+		return st;
+	if ((st = schema_version(p, &v, &exists, d)))
+		goto out;
+	if (!exists) {
+		if (!create) {
+			st = sc_diag_set(d, SC_ESTORE, p->where, 0, 0, NULL,
+					 "no socred ledger in this database: run 'socred init' first");
+			goto out;
+		}
+		if ((st = sc_pq_exec(p, "BEGIN", d)))
+			goto out;
+		if ((st = sc_pq_exec(p, schema_sql, d))) {
+			sc_pq_exec(p, "ROLLBACK", NULL);
+			goto out;
+		}
+		if ((st = sc_pq_exec(p, "COMMIT", d)))
+			goto out;
+		v = 1;
+	}
+	if (v < 1 || v > SCHEMA_VERSION) {
+		st = sc_diag_set(d, SC_ECORRUPT, p->where, 0, 0, NULL,
+				 "ledger schema version %d is not one this socred knows (1 to %d)",
+				 v, SCHEMA_VERSION);
+		goto out;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		char bump[96];
+
+		if (upgrade)
+			upgrade(ctx, v, SCHEMA_VERSION);
+		snprintf(bump, sizeof(bump), "UPDATE meta SET value = '%d' WHERE key = 'schema'",
+			 v + 1);
+		if ((st = sc_pq_exec(p, "BEGIN", d)))
+			goto out;
+		if ((st = sc_pq_exec(p, migrations[v], d)) || (st = sc_pq_exec(p, bump, d))) {
+			sc_pq_exec(p, "ROLLBACK", NULL);
+			goto out;
+		}
+		if ((st = sc_pq_exec(p, "COMMIT", d)))
+			goto out;
+	}
+out:
+	sc_pq_exec(p, unlock, NULL);
+	return st;
+}
