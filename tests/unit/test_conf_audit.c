@@ -166,6 +166,7 @@ static void append(struct sc_store *st, int64_t first, int64_t last, int64_t bat
 }
 
 struct walked {
+	int32_t node; /* the chain walked */
 	int64_t first, last, n;
 	int bad;
 	char last_hash[SC_HASH_HEX];
@@ -183,7 +184,8 @@ static enum sc_status take_chain(void *ctx, const struct sc_audit_entry *e, cons
 	sc_audit_hash(&x, prev, h);
 	if (strcmp(h, hash) || strcmp(e->at, x.at) || e->key_id != x.key_id || e->role != x.role ||
 	    strcmp(e->action, x.action) || strcmp(e->subject, x.subject) ||
-	    strcmp(e->result, x.result) || (w->n && strcmp(prev, w->last_hash)))
+	    strcmp(e->result, x.result) || (w->n && strcmp(prev, w->last_hash)) ||
+	    e->node != w->node)
 		w->bad++;
 	if (!w->n)
 		w->first = e->seq;
@@ -215,7 +217,7 @@ static enum sc_status take_entry(void *ctx, const struct sc_audit_entry *e)
 {
 	struct listed *l = ctx;
 
-	if (e->seq <= l->last || (l->subject && strcmp(e->subject, l->subject)))
+	if (e->seq <= l->last || (l->subject && strcmp(e->subject, l->subject)) || e->node != 0)
 		l->bad++;
 	l->last = e->seq;
 	l->n++;
@@ -435,6 +437,7 @@ static void two_chains(void **state)
 			struct sc_merkle_frontier f;
 			/* a chain selected: its walk, its tree */
 			assert_int_equal(sc_store_audit_chain(st, w[1].node, &d), SC_OK);
+			x.node = w[1].node;
 			assert_int_equal(sc_store_audit_walk(st, 1, -1, take_chain, &x, &bad, &d), SC_OK);
 			assert_int_equal(x.n, ROUNDS * BATCH);
 			assert_int_equal(sc_store_audit_tree(st, &f, &d), SC_OK);
