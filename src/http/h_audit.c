@@ -11,7 +11,8 @@
 #include "socred/audit_key.h"
 
 /* The chain a request names with ?node=N, else this server's own, made
- * the handle's. false: a reply was sent (400, 404, or the store's). */
+ * the handle's. false: a reply was sent (400, 404, or the store's), and
+ * the audit result set. */
 static bool chain(struct sc_req *r, struct sc_store *st)
 {
 	const char *q = sc_req_query(r, "node");
@@ -26,12 +27,14 @@ static bool chain(struct sc_req *r, struct sc_store *st)
 		if (*end || end == q || node < 0 || node > INT32_MAX) {
 			sc_reply_errorf(r, 400, "node", "an audit chain is named by its node (a whole"
 					" number from 0)");
+			snprintf(r->audit_result, sizeof(r->audit_result), "400");
 			return false;
 		}
 	}
 	s = sc_store_audit_chain(st, (int32_t)node, &d);
 	if (s == SC_ENOTFOUND) {
 		sc_reply_errorf(r, 404, "node", "no audit chain of node %lld", node);
+		snprintf(r->audit_result, sizeof(r->audit_result), "404");
 		return false;
 	}
 	if (s) {
@@ -119,10 +122,8 @@ void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const
 		snprintf(r->audit_result, sizeof(r->audit_result), "400");
 		goto out;
 	}
-	if (!chain(r, st)) {
-		snprintf(r->audit_result, sizeof(r->audit_result), "404");
+	if (!chain(r, st))
 		goto out;
-	}
 	if (!key_path(r, path, sizeof(path)))
 		goto out;
 	if (sc_audit_key_load(path, false, sk, NULL, &d)) {
