@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "http.h"
@@ -264,6 +265,19 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 		return SC_ENOMEM;
 	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
+	/* a chain of its own, new at each start (a ledger that keeps one
+	 * chain, SQLite's, answers node 0) */
+	{
+		char host[128] = "", name[192];
+		if (gethostname(host, sizeof(host) - 1))
+			snprintf(host, sizeof(host), "unknown");
+		snprintf(name, sizeof(name), "serve on %s, pid %ld", host, (long)getpid());
+		if ((st = sc_store_audit_node(q->st, name, &q->node, d))) {
+			sc_store_close(q->st);
+			q->st = NULL;
+			return st;
+		}
+	}
 	if (pthread_create(&q->writer, NULL, writer, q)) {
 		sc_store_close(q->st);
 		q->st = NULL;

@@ -60,6 +60,7 @@ struct sc_audit_queue {
 	bool stop;
 	pthread_t writer;
 	struct sc_store *st;
+	int32_t node;           /* this server's audit chain (0 on SQLite: the one chain) */
 	atomic_ulong written, failed;
 	/* refusals without a valid key, counted per client and minute */
 	pthread_mutex_t rmu;

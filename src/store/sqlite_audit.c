@@ -121,6 +121,7 @@ static int dec_next(struct dec *x, struct sc_audit_entry *e)
 	if (!get_str(x, &x->f[1]) || !get_str(x, &x->f[2]) || !get_str(x, &x->f[3]))
 		return -1;
 	e->seq = ++x->seq;
+	e->node = 0; /* the ledger's one chain */
 	e->key_id = (int64_t)(key >> 1) ^ -(int64_t)(key & 1);
 	e->at = x->f[0].s;
 	e->action = x->f[1].s;
@@ -172,6 +173,7 @@ static void read_row(sqlite3_stmt *s, struct sc_audit_entry *e)
 	e->action = (const char *)sqlite3_column_text(s, 4);
 	e->subject = (const char *)sqlite3_column_text(s, 5);
 	e->result = (const char *)sqlite3_column_text(s, 6);
+	e->node = 0;
 }
 
 static enum sc_status last_entry(struct lite *l, int64_t *seq, char prev[SC_HASH_HEX],
@@ -745,13 +747,14 @@ static enum sc_status count_entry(void *ctx, const struct sc_audit_entry *e, con
 	return SC_OK;
 }
 
-/* The whole chain, recomputed by the walk (a gap, a broken link or a
- * changed field all break it); *count entries. */
-enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
-				    struct sc_diag *d)
+/* The whole chain (the ledger's one, node 0), recomputed by the walk (a
+ * gap, a broken link or a changed field all break it); v->count entries. */
+enum sc_status sc_lite_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d)
 {
-	*count = 0;
-	return sc_lite_audit_walk(impl, 1, -1, count_entry, count, bad, d);
+	v->count = 0;
+	v->chains = 1;
+	v->node = 0;
+	return sc_lite_audit_walk(impl, 1, -1, count_entry, &v->count, &v->bad, d);
 }
 
 /* In one read transaction: the indexed segments, one seek each, then the
