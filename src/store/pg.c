@@ -442,4 +442,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.commit = pq_commit,
 	.rollback = pq_rollback,
 	.identity = pq_identity,
+	/* due process (pg_process.c) */
+	.process = &sc_store_pg_process_ops,
 };
