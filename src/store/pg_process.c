@@ -504,7 +504,8 @@ static enum sc_status pq_name_find(void *impl, enum sc_name_match how, struct sc
 	else if (how == SC_NAME_BY_NAME)
 		st = sc_pq_query(impl, "SELECT su.ext_id, n.name FROM names n"
 				 " JOIN subjects su ON su.id = n.subject WHERE n.key = $1"
-				 " ORDER BY n.key, n.subject LIMIT $3::bigint", 3, v, &r, d);
+				 " ORDER BY n.key, n.subject LIMIT $2::bigint",
+				 2, (const char *const[]){x, v[2]}, &r, d);
 	else
 		st = sc_pq_query(impl, "SELECT su.ext_id, n.name FROM names n"
 				 " JOIN subjects su ON su.id = n.subject WHERE n.org = 1"
