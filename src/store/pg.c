@@ -455,4 +455,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.audit_prove = sc_pq_audit_prove,
 	.audit_node = sc_pq_audit_node,
 	.audit_chain = sc_pq_audit_chain,
+	/* due process (pg_process.c) */
+	.process = &sc_store_pg_process_ops,
 };
