@@ -133,28 +133,29 @@ static const char schema_sql[] =
 	"CREATE TRIGGER subjects_kind AFTER UPDATE OF kind ON subjects"
 	" FOR EACH ROW WHEN (OLD.kind IS DISTINCT FROM NEW.kind)"
 	" EXECUTE FUNCTION socred_kind_changed();\n"
-	/* records: a subject found or filed by ext_id (kind 0: unknown; a
-	 * known kind fills an unknown one); ok false when the subject is of
-	 * the other kind (have: its kind) */
+	/* records: a subject found or filed (created) by ext_id (kind 0:
+	 * unknown; a known kind fills an unknown one); ok false when the
+	 * subject is of the other kind (have: its kind) */
 	"CREATE FUNCTION socred_subject_get(p_ext text, p_kind integer, OUT sid bigint,"
-	" OUT have integer, OUT ok boolean) LANGUAGE plpgsql AS $$ BEGIN"
-	" ok := true;"
+	" OUT have integer, OUT ok boolean, OUT created boolean) LANGUAGE plpgsql AS $$ BEGIN"
+	" ok := true; created := false;"
 	" SELECT id, kind INTO sid, have FROM subjects WHERE ext_id = p_ext;"
 	" IF NOT FOUND THEN"
 	"  INSERT INTO subjects(ext_id, kind) VALUES(p_ext, p_kind) RETURNING id INTO sid;"
-	"  have := p_kind;"
+	"  have := p_kind; created := true;"
 	" ELSIF have <> 0 AND p_kind <> 0 AND have <> p_kind THEN ok := false;"
 	" ELSIF have = 0 AND p_kind <> 0 THEN"
 	"  UPDATE subjects SET kind = p_kind WHERE id = sid; have := p_kind;"
 	" END IF; END $$;\n"
-	/* files a record: outcome 0 (filed: rid), 1 (its record_id is taken:
-	 * the filed record's fields), 2 (a subject of the other kind: have).
+	/* files a record: outcome 0 (filed: rid; created: its subject was
+	 * filed for it), 1 (its record_id is taken: the filed record's
+	 * fields), 2 (a subject of the other kind: have).
 	 * What a taken record_id means is the caller's rule. */
 	"CREATE FUNCTION socred_record_add(p_record_id text, p_subject text, p_kind integer,"
 	" p_type text, p_date integer, p_amount bigint, p_source text, p_ref text,"
 	" OUT outcome integer, OUT rid bigint, OUT have integer, OUT f_subject text,"
 	" OUT f_type text, OUT f_date integer, OUT f_amount bigint, OUT f_source text,"
-	" OUT f_ref text) LANGUAGE plpgsql AS $$ DECLARE s record; tid integer; srcid integer;"
+	" OUT f_ref text, OUT created boolean, OUT f_sid bigint) LANGUAGE plpgsql AS $$ DECLARE s record; tid integer; srcid integer;"
 	" BEGIN"
 	" SELECT id, kind INTO s FROM subjects WHERE ext_id = p_subject;"
 	" IF FOUND AND s.kind <> 0 AND p_kind <> 0 AND s.kind <> p_kind THEN"
@@ -166,7 +167,8 @@ static const char schema_sql[] =
 	"  JOIN subjects su ON su.id = r.subject JOIN types t ON t.id = r.type"
 	"  JOIN sources so ON so.id = r.source WHERE r.record_id = p_record_id;"
 	" IF FOUND THEN outcome := 1; RETURN; END IF;"
-	" SELECT g.sid INTO STRICT s FROM socred_subject_get(p_subject, p_kind) g;"
+	" SELECT g.sid, g.created INTO STRICT s FROM socred_subject_get(p_subject, p_kind) g;"
+	" created := s.created; f_sid := s.sid;"
 	" SELECT id INTO tid FROM types WHERE name = p_type;"
 	" IF NOT FOUND THEN INSERT INTO types(name) VALUES(p_type) RETURNING id INTO tid; END IF;"
 	" SELECT id INTO srcid FROM sources WHERE name = p_source;"

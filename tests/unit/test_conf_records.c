@@ -232,6 +232,7 @@ static void consents_repeat_the_last_act(void **state)
 {
 	(void)state;
 	for (int b = 0; b < CONF_N; b++) {
+	for (int txn = 0; txn < 2; txn++) {
 		char path[512];
 		struct sc_store *st;
 		struct sc_diag d;
@@ -240,6 +241,9 @@ static void consents_repeat_the_last_act(void **state)
 		if (!conf_enabled(b))
 			continue;
 		st = open_fresh(b, path, sizeof(path));
+		/* in a transaction, as an ingest's lines come */
+		if (txn)
+			assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
 		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
 						  20000, &d), SC_OK);
 		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
@@ -269,12 +273,20 @@ static void consents_repeat_the_last_act(void **state)
 			assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
 			assert_string_equal(d.field, "kind");
 		}
+		if (txn)
+			assert_int_equal(sc_store_commit(st, &d), SC_OK);
+		/* and the same answers once committed */
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_EDUPLICATE);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_ORG, T("jobs"), false,
+						  20002, &d), SC_ECONFLICT);
 		c = counts(st);
 		assert_int_equal(c.consents, 6);
 		assert_int_equal(c.subjects, 2);
 		assert_int_equal(c.records, 1);
 		sc_store_close(st);
 		conf_drop(b, path);
+	}
 	}
 }
 
