@@ -30,7 +30,8 @@
 /* ---- what the open transaction filed (struct pq_cache) ----
  * Slots, direct-mapped by id, each stamped with the commit sequence number
  * of the transaction that filled it: only that transaction (holding the
- * writer lock) trusts it, and no begin, commit or rollback has to empty it. */
+ * writer lock) trusts it, so no begin or commit has to empty it. A rollback
+ * frees it (pg.c): the next transaction takes the same number. */
 #define CACHE_SLOTS 2048
 #define CACHE_REF 48 /* event refs held; a longer one: read from the ledger */
 #define CACHE_CONSENTS 4
