@@ -216,7 +216,7 @@ static void pq_rollback(void *impl)
 	if (PQtransactionStatus(p->c) != PQTRANS_IDLE)
 		sc_pq_exec(p, "ROLLBACK", NULL);
 	/* the next transaction takes the same commit sequence number: what
-	 * this one filed is no longer there */
+	 * what this one filed is not in the ledger */
 	sc_pq_cache_free(p);
 	p->in_txn = p->writing = false;
 	p->cseq = 0;
