@@ -241,6 +241,9 @@ static enum sc_status lock_chain(struct pq *p, int32_t node, struct sc_diag *d)
 
 	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)",
 		 (int)SC_PQ_LOCK_AUDIT, (int)node);
+	/* statements the records ops queued are answered first (pg_impl.h) */
+	if ((st = sc_pq_flush(p, d)))
+		return st;
 	r = PQexec(p->c, sql);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;

@@ -38,6 +38,9 @@ struct pq {
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
 	int32_t audit_node;             /* the audit chain this handle appends to (pg_audit.c) */
+	bool rec_prepared;              /* pg_records.c's statements are prepared */
+	int pending;                    /* statements sent in pipeline mode, unread */
+	struct pq_cache *cache;         /* pg_records.c: what this transaction filed */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -106,5 +109,31 @@ enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof 
 				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
 enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
 enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
+/* pg_records.c: records, events, consents, retention, counts (the rules
+ * are the store front's, front_records.c). */
+enum sc_status sc_pq_rec_own_begin(void *impl, bool *own, struct sc_diag *d);
+enum sc_status sc_pq_rec_own_end(void *impl, bool own, enum sc_status st, struct sc_diag *d);
+enum sc_status sc_pq_record_add(void *impl, const struct sc_store_add *r,
+				sc_store_taken_fn taken, struct sc_diag *d);
+enum sc_status sc_pq_record_add_run(void *impl, const struct sc_store_add *const *r, size_t n,
+				    enum sc_status *out, struct sc_diag *ds, size_t *done,
+				    sc_store_taken_fn taken, struct sc_diag *d);
+enum sc_status sc_pq_record_find(void *impl, struct sc_text record_id, struct sc_store_filed *f,
+				 struct sc_diag *d);
+enum sc_status sc_pq_event_add(void *impl, const struct sc_store_filed *f,
+			       const struct sc_store_event *e, struct sc_diag *d);
+enum sc_status sc_pq_consent_last(void *impl, struct sc_text subject, enum sc_kind kind,
+				  struct sc_text scorecard, sc_day date, int64_t *sid, int *last,
+				  struct sc_diag *d);
+enum sc_status sc_pq_consent_add(void *impl, int64_t sid, struct sc_text scorecard,
+				 bool granted, sc_day date, struct sc_diag *d);
+enum sc_status sc_pq_expire(void *impl, const int64_t *rids, size_t n, struct sc_diag *d);
+enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_diag *d);
+/* Reads the results of the statements pg_records.c queued (events and
+ * consents, sent without waiting) and leaves pipeline mode: every other
+ * statement on the connection runs after it (sc_pq_exec, sc_pq_query). A
+ * queued statement's failure is the ledger's failure, in d. */
+enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
+void sc_pq_cache_free(struct pq *p);
 
 #endif
