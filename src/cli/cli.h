@@ -126,8 +126,20 @@ void cli_json_print(json_t *o);
  * built). o stays the caller's. */
 int cli_emit(json_t *o, bool json, void (*print_text)(json_t *o));
 
+/* A run's summary as text (cmd_run.c). */
+void cli_run_print(json_t *o);
+
+/* ---- a cluster map (--db shards:MAP; shards.c) ---- */
+struct sc_shard_map;
+/* true when the ledger is a cluster map */
+bool cli_sharded(const struct cli *cli);
+/* Loads the cluster map. Prints errors: EXIT_OK or EXIT_FATAL. */
+int cli_shard_map(const struct cli *cli, struct sc_shard_map **m);
+/* Runs cmd over the map's ledgers (what each command does: shards.c). */
+int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char **argv);
+
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_results, cmd_generate, cmd_keys,
-	cmd_audit, cmd_serve, cmd_expire, cmd_whatif;
+	cmd_audit, cmd_serve, cmd_expire, cmd_whatif, cmd_shards;
 
 #endif

@@ -8,6 +8,7 @@
 #include "socred/limits.h"
 #include "socred/report.h"
 #include "socred/image.h"
+#include "socred/shard.h"
 #include "socred/snapshot.h"
 
 /* One thread's share: its counts, and the snapshot entries of its
@@ -21,6 +22,10 @@ struct part {
 	uint64_t status[SC_LIMIT_SCORECARDS][3];
 	uint64_t grades[SC_LIMIT_SCORECARDS][SC_LIMIT_GRADES];
 	uint64_t *list_members, *list_entries;
+	/* non-NULL: only the subjects this map gives to ledger `self` (the
+	 * rest were moved to another ledger and are left behind here) */
+	const struct sc_shard_map *map;
+	size_t self;
 	/* the subject the snapshot refused: copied, as the ledger scan lends
 	 * ids for the call only */
 	char bad[SC_LIMIT_SUBJECT_ID + 1];
@@ -48,6 +53,8 @@ static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 	enum sc_status st;
 
 	(void)sid;
+	if (p->map && sc_shard_ledger(p->map, id, strlen(id)) != p->self)
+		return SC_OK;
 	if ((st = sc_eval_subject(p->ev, s, p->at, 0)))
 		return st;
 	p->subjects++;
@@ -204,7 +211,7 @@ static json_t *summary(struct ctx *c, double secs)
 		"scorecards", cards, "lists", lists);
 }
 
-static void print_text(json_t *o)
+void cli_run_print(json_t *o)
 {
 	json_t *card, *l, *img;
 	size_t i;
@@ -271,12 +278,15 @@ static void parts_free(struct ctx *c)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *at_s = NULL, *threads_s = NULL;
+	const char *at_s = NULL, *threads_s = NULL, *map_s = NULL;
+	struct sc_shard_map *map = NULL;
+	size_t self = 0;
 	bool json = false, from_ledger = false, rebuild = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
 				   {"--threads", &threads_s, NULL},
 				   {"--from-ledger", NULL, &from_ledger},
-				   {"--rebuild-image", NULL, &rebuild}, {0}};
+				   {"--rebuild-image", NULL, &rebuild},
+				   {"--only-map", &map_s, NULL}, {0}};
 	struct ctx c = {0};
 	struct sc_rulebook *rb = NULL;
 	struct sc_image *img = NULL;
@@ -302,8 +312,25 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_fail("--threads takes a whole number from 1 to %d",
 					SC_IMAGE_THREADS_MAX);
 	}
-	if ((rc = cli_open(cli, c.at, &c.st, &rb)))
+	if (map_s) {
+		/* a ledger of a cluster map run by `socred --db shards:MAP run` */
+		struct sc_diag md;
+		sc_diag_clear(&md);
+		if (sc_shard_map_load(map_s, &map, &md)) {
+			cli_diag(&md);
+			return EXIT_FATAL;
+		}
+		for (self = 0; self < map->nledgers && strcmp(map->ledgers[self], cli->db); self++)
+			;
+		if (self == map->nledgers) {
+			sc_shard_map_free(map);
+			return cli_fail("--only-map %s: the map does not name %s", map_s, cli->db);
+		}
+	}
+	if ((rc = cli_open(cli, c.at, &c.st, &rb))) {
+		sc_shard_map_free(map);
 		return rc;
+	}
 	c.rb = rb;
 	{
 		char day[SC_DATE_LEN + 1];
@@ -328,6 +355,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		p->at = c.at;
+		p->map = map;
+		p->self = self;
 	}
 	sc_diag_clear(&d);
 	progress_init(&c.prog);
@@ -392,7 +421,7 @@ static int run(struct cli *cli, int argc, char **argv)
 				"reread", (json_int_t)info.reread, "bytes", (json_int_t)info.bytes,
 				"seconds", t_image, "why", info.built ? info.why : NULL));
 	}
-	rc = cli_emit(o, json, print_text);
+	rc = cli_emit(o, json, cli_run_print);
 out:
 	json_decref(o);
 	sc_image_close(img);
@@ -400,6 +429,7 @@ out:
 	parts_free(&c);
 	sc_store_close(c.st);
 	sc_rulebook_free(rb);
+	sc_shard_map_free(map);
 	return rc;
 }
 
