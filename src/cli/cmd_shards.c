@@ -141,6 +141,10 @@ static int move(struct cli *cli, struct sc_shard_map *m, const char *nstr, const
 	c.n = (uint32_t)n;
 	old.db = m->ledgers[m->owner[n]];
 	neu.db = to;
+	if (!strcmp(m->names[m->owner[n]], to) || !strcmp(old.db, to)) {
+		printf("logical shard %lu is on %s already\n", n, cli_where(&neu));
+		return EXIT_OK;
+	}
 	if ((rc = cli_open(&old, SC_DAY_NONE, &from, &rb)) || (rc = cli_store_open(&neu, 0, &dest)))
 		goto out;
 	sc_diag_clear(&d);
