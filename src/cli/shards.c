@@ -337,7 +337,7 @@ static int gather_json(struct gather *g, size_t li, const char *t, size_t len)
 	return EXIT_OK;
 }
 
-static int merged(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
+static int merged(struct cli *cli, int argc, char **argv)
 {
 	struct sc_shard_map *m = NULL;
 	struct gather g = {0};
@@ -351,8 +351,6 @@ static int merged(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return cmd->run(cli, argc, argv);
 	if ((rc = cli_shard_map(cli, &m)))
 		return rc;
 	g.m = m;
@@ -430,7 +428,7 @@ static void add_counts(json_t *a, json_t *b)
 	}
 }
 
-static int run_all(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
+static int run_all(struct cli *cli, int argc, char **argv)
 {
 	struct sc_shard_map *m = NULL;
 	FILE **outs = NULL;
@@ -447,8 +445,6 @@ static int run_all(struct cli *cli, const struct cmd *cmd, int argc, char **argv
 			json = true;
 		else if (!strcmp(argv[i], "--threads"))
 			threads = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return cmd->run(cli, argc, argv);
 	}
 	if ((rc = cli_shard_map(cli, &m)))
 		return rc;
@@ -541,12 +537,15 @@ int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char *
 {
 	const char *name = cmd->name;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cmd->run(cli, argc, argv); /* its usage, once */
 	if (!strcmp(name, "init") || !strcmp(name, "rulebook"))
 		return every_ledger(cli, cmd, argc, argv);
 	if (!strcmp(name, "results") || !strcmp(name, "lists"))
-		return merged(cli, cmd, argc, argv);
+		return merged(cli, argc, argv);
 	if (!strcmp(name, "run"))
-		return run_all(cli, cmd, argc, argv);
+		return run_all(cli, argc, argv);
 	if (!strcmp(name, "score") || !strcmp(name, "explain") || !strcmp(name, "check"))
 		return by_subject(cli, cmd, argc, argv);
 	if (!strcmp(name, "ingest") || !strcmp(name, "generate") || !strcmp(name, "shards"))
