@@ -135,6 +135,12 @@ struct sc_shard_map;
 bool cli_sharded(const struct cli *cli);
 /* Loads the cluster map. Prints errors: EXIT_OK or EXIT_FATAL. */
 int cli_shard_map(const struct cli *cli, struct sc_shard_map **m);
+/* --only-map MAP of a command run on one ledger of a map: the map, and
+ * the index of cli->db among its ledgers. Prints errors. */
+int cli_shard_self(const struct cli *cli, const char *map_path, struct sc_shard_map **m,
+		   size_t *self);
+/* A whatif's summary as text (cmd_whatif.c). */
+void cli_whatif_print(json_t *o);
 /* Runs cmd over the map's ledgers (what each command does: shards.c). */
 int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char **argv);
 

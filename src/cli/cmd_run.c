@@ -312,21 +312,9 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_fail("--threads takes a whole number from 1 to %d",
 					SC_IMAGE_THREADS_MAX);
 	}
-	if (map_s) {
-		/* a ledger of a cluster map run by `socred --db shards:MAP run` */
-		struct sc_diag md;
-		sc_diag_clear(&md);
-		if (sc_shard_map_load(map_s, &map, &md)) {
-			cli_diag(&md);
-			return EXIT_FATAL;
-		}
-		for (self = 0; self < map->nledgers && strcmp(map->ledgers[self], cli->db); self++)
-			;
-		if (self == map->nledgers) {
-			sc_shard_map_free(map);
-			return cli_fail("--only-map %s: the map does not name %s", map_s, cli->db);
-		}
-	}
+	/* a ledger of a cluster map, run by `socred --db shards:MAP run` */
+	if (map_s && (rc = cli_shard_self(cli, map_s, &map, &self)))
+		return rc;
 	if ((rc = cli_open(cli, c.at, &c.st, &rb))) {
 		sc_shard_map_free(map);
 		return rc;

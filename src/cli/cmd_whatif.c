@@ -14,6 +14,7 @@
 #include "socred/image.h"
 #include "socred/limits.h"
 #include "socred/report.h"
+#include "socred/shard.h"
 
 enum { ACTIVE = 0, DRAFT = 1 };
 
@@ -51,6 +52,9 @@ struct ctx {
 	size_t ncards, nlists, nactions;
 	uint64_t subjects, records, changed;
 	struct progress prog;
+	/* non-NULL: only the subjects this map gives to ledger `self` */
+	const struct sc_shard_map *map;
+	size_t self;
 };
 
 /* ---- matching names across the two rulebooks ---- */
@@ -131,7 +135,8 @@ static enum sc_status visit(void *vctx, int64_t sid, const char *id,
 	bool changed = false;
 
 	(void)sid;
-	(void)id;
+	if (c->map && sc_shard_ledger(c->map, id, strlen(id)) != c->self)
+		return SC_OK;
 	for (int k = 0; k < 2; k++)
 		if ((st = sc_eval_subject(c->ev[k], &subjects[k], c->at, 0)))
 			return st;
@@ -370,7 +375,7 @@ static long long num(json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
-static void print_text(json_t *o)
+void cli_whatif_print(json_t *o)
 {
 	json_t *card, *row, *l, *a, *v;
 	size_t i, j;
@@ -432,10 +437,12 @@ static void print_text(json_t *o)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *at_s = NULL, *pos[1];
+	const char *at_s = NULL, *pos[1], *map_s = NULL;
+	struct sc_shard_map *map = NULL;
 	bool json = false, from_ledger = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
-				   {"--from-ledger", NULL, &from_ledger}, {0}};
+				   {"--from-ledger", NULL, &from_ledger},
+				   {"--only-map", &map_s, NULL}, {0}};
 	struct ctx c = {0};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *active = NULL, *draft = NULL;
@@ -450,8 +457,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail("usage: socred %s", cmd_whatif.usage);
 	if ((rc = cli_at(at_s, &c.at)))
 		return rc;
+	/* a ledger of a cluster map, run by `socred --db shards:MAP whatif` */
+	if (map_s && (rc = cli_shard_self(cli, map_s, &map, &c.self)))
+		return rc;
+	c.map = map;
 	sc_diag_clear(&d);
 	if (sc_rulebook_load(pos[0], &draft, &d)) {
+		sc_shard_map_free(map);
 		cli_diag(&d);
 		return EXIT_FATAL;
 	}
@@ -490,7 +502,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	progress_end(&c.prog);
 	o = summary(&c, cli_now() - t0);
-	rc = cli_emit(o, json, print_text);
+	rc = cli_emit(o, json, cli_whatif_print);
 out:
 	json_decref(o);
 	for (size_t i = 0; i < c.ncards; i++)
@@ -501,6 +513,7 @@ out:
 	sc_store_close(st);
 	sc_rulebook_free(active);
 	sc_rulebook_free(draft);
+	sc_shard_map_free(map);
 	return rc;
 }
 

@@ -43,6 +43,26 @@ int cli_shard_map(const struct cli *cli, struct sc_shard_map **m)
 	return EXIT_OK;
 }
 
+int cli_shard_self(const struct cli *cli, const char *map_path, struct sc_shard_map **m,
+		   size_t *self)
+{
+	struct sc_diag d;
+
+	sc_diag_clear(&d);
+	if (sc_shard_map_load(map_path, m, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	for (*self = 0; *self < (*m)->nledgers && strcmp((*m)->ledgers[*self], cli->db); (*self)++)
+		;
+	if (*self == (*m)->nledgers) {
+		sc_shard_map_free(*m);
+		*m = NULL;
+		return cli_fail("--only-map %s: the map does not name %s", map_path, cli->db);
+	}
+	return EXIT_OK;
+}
+
 /* Starts this program on ledger with args; its standard output goes to
  * out (-1: ours). The child's pid, or -1. */
 static pid_t spawn(const char *ledger, int argc, char **argv, const char *const *extra, int out)
@@ -246,6 +266,8 @@ struct gather {
 	size_t n, cap;
 	const char *head;  /* the first ledger's header */
 	size_t head_len;
+	const char *last;  /* the subject of the last line added */
+	size_t last_len;
 };
 
 /* Adds one line (or entry) of ledger li, unless its subject belongs to
@@ -262,14 +284,21 @@ static int gather_add(struct gather *g, size_t li, const char *p, size_t n, bool
 				(int)(n > 80 ? 80 : n), p);
 	if (sc_shard_ledger(g->m, s, sl) != li)
 		return EXIT_OK;
-	sc_diag_clear(&d);
-	switch (sc_shard_dir_order(g->dir, s, sl, &order, &d)) {
-	case SC_OK:
-	case SC_ENOTFOUND:
-		break;
-	default:
-		cli_diag(&d);
-		return EXIT_FATAL;
+	/* a subject's lines come together: its order is looked up once */
+	if (g->n && g->last_len == sl && !memcmp(g->last, s, sl)) {
+		order = g->items[g->n - 1].order;
+	} else {
+		sc_diag_clear(&d);
+		switch (sc_shard_dir_order(g->dir, s, sl, &order, &d)) {
+		case SC_OK:
+		case SC_ENOTFOUND:
+			break;
+		default:
+			cli_diag(&d);
+			return EXIT_FATAL;
+		}
+		g->last = s;
+		g->last_len = sl;
 	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 1024;
@@ -404,10 +433,10 @@ out:
 	return rc;
 }
 
-/* ---- run: every ledger at once, the tallies summed ---- */
+/* ---- run and whatif: every ledger at once, the tallies summed ---- */
 
 /* Adds the integers of b into a, member by member (objects and arrays of
- * the same shape; other values are a's). */
+ * the same shape; a member only b has is copied; other values are a's). */
 static void add_counts(json_t *a, json_t *b)
 {
 	const char *k;
@@ -422,13 +451,46 @@ static void add_counts(json_t *a, json_t *b)
 			else
 				add_counts(v, w);
 		}
+		json_object_foreach(b, k, v)
+			if (!json_object_get(a, k))
+				json_object_set(a, k, v);
 	} else if (json_is_array(a)) {
 		json_array_foreach(a, i, v)
 			add_counts(v, json_array_get(b, i));
 	}
 }
 
-static int run_all(struct cli *cli, int argc, char **argv)
+/* true when a and b have the same member k, or neither has one */
+static bool same_member(json_t *a, json_t *b, const char *k)
+{
+	json_t *x = json_object_get(a, k), *y = json_object_get(b, k);
+
+	return (!x && !y) || (x && y && json_equal(x, y));
+}
+
+/* A whatif's decision transitions ("deny->standard": n) in the order one
+ * ledger gives them (sc_decision order), after add_counts appended some. */
+static void order_transitions(json_t *sum)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(sum, "actions"), i, a) {
+		json_t *t = json_object_get(a, "transitions"), *o = json_object();
+		for (int x = 0; x < SC_DECISION_COUNT; x++)
+			for (int y = 0; y < SC_DECISION_COUNT; y++) {
+				char key[64];
+				json_t *v;
+				snprintf(key, sizeof(key), "%s->%s", sc_decision_name((enum sc_decision)x),
+					 sc_decision_name((enum sc_decision)y));
+				if ((v = json_object_get(t, key)))
+					json_object_set(o, key, v);
+			}
+		json_object_set_new(a, "transitions", o);
+	}
+}
+
+static int tallied(struct cli *cli, bool whatif, int argc, char **argv)
 {
 	struct sc_shard_map *m = NULL;
 	FILE **outs = NULL;
@@ -459,6 +521,10 @@ static int run_all(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("out of memory or no temporary files");
 		goto out;
 	}
+	if (whatif) {
+		extra[3] = NULL; /* whatif takes no --threads */
+		width = m->nledgers < cores() ? m->nledgers : cores();
+	}
 	if ((rc = fan_out(m, argc, argv, extra, width, outs)))
 		goto out;
 	for (size_t i = 0; i < m->nledgers; i++) {
@@ -467,17 +533,17 @@ static int run_all(struct cli *cli, int argc, char **argv)
 		rewind(outs[i]);
 		if (!(o = json_loadf(outs[i], 0, &e)) || !json_is_object(o)) {
 			json_decref(o);
-			rc = cli_fail("%s: cannot read its run's summary: %s", m->ledgers[i], e.text);
+			rc = cli_fail("%s: cannot read its summary: %s", m->ledgers[i], e.text);
 			goto out;
 		}
-		json_array_append_new(runs, json_pack("{s:s,s:O,s:O}", "ledger", m->names[i],
+		json_array_append_new(runs, json_pack("{s:s,s:O?,s:O}", "ledger", m->names[i],
 						      "run", json_object_get(o, "run"), "seconds",
 						      json_object_get(o, "seconds")));
 		if (!sum)
 			sum = o;
 		else {
-			if (!json_equal(json_object_get(o, "at"), json_object_get(sum, "at")) ||
-			    !json_equal(json_object_get(o, "version"), json_object_get(sum, "version"))) {
+			if (!same_member(o, sum, "at") || !same_member(o, sum, "version") ||
+			    !same_member(o, sum, "active") || !same_member(o, sum, "draft")) {
 				json_decref(o);
 				rc = cli_fail("%s: run under another day or rulebook than %s",
 					      m->ledgers[i], m->ledgers[0]);
@@ -489,13 +555,17 @@ static int run_all(struct cli *cli, int argc, char **argv)
 	}
 	json_object_set_new(sum, "seconds", json_real(cli_now() - t0));
 	json_object_set_new(sum, "peak_mib", json_real(cli_peak_mib()));
-	json_object_set_new(sum, "snapshot", json_string("one per ledger, next to it"));
-	json_object_del(sum, "image");
-	json_object_del(sum, "phases");
-	json_object_del(sum, "record_ids");
-	json_object_del(sum, "threads");
+	if (whatif) {
+		order_transitions(sum);
+	} else {
+		json_object_set_new(sum, "snapshot", json_string("one per ledger, next to it"));
+		json_object_del(sum, "image");
+		json_object_del(sum, "phases");
+		json_object_del(sum, "record_ids");
+		json_object_del(sum, "threads");
+	}
 	json_object_set(sum, "shards", runs);
-	rc = cli_emit(sum, json, cli_run_print);
+	rc = cli_emit(sum, json, whatif ? cli_whatif_print : cli_run_print);
 out:
 	json_decref(sum);
 	json_decref(runs);
@@ -544,8 +614,8 @@ int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char *
 		return every_ledger(cli, cmd, argc, argv);
 	if (!strcmp(name, "results") || !strcmp(name, "lists"))
 		return merged(cli, argc, argv);
-	if (!strcmp(name, "run"))
-		return run_all(cli, argc, argv);
+	if (!strcmp(name, "run") || !strcmp(name, "whatif"))
+		return tallied(cli, !strcmp(name, "whatif"), argc, argv);
 	if (!strcmp(name, "score") || !strcmp(name, "explain") || !strcmp(name, "check"))
 		return by_subject(cli, cmd, argc, argv);
 	if (!strcmp(name, "ingest") || !strcmp(name, "generate") || !strcmp(name, "shards"))

@@ -505,6 +505,10 @@ static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_rout
 		if (want < *lines)
 			*lines = want;
 	}
+	/* lines spread over the stores: each store's transaction holds about
+	 * the lines it asked for */
+	if (r && r->nstores > 1)
+		*lines *= r->nstores;
 	return SC_OK;
 }
 

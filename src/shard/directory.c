@@ -6,12 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "socred/limits.h"
 #include "socred/shard.h"
 
 struct sc_shard_dir {
 	sqlite3 *db;
 	sqlite3_stmt *get_record, *put_record, *put_subject, *get_subject;
 	const char *path;
+	/* the subject noted last (its lines tend to come together): noted
+	 * again, it costs nothing */
+	char last[SC_LIMIT_SUBJECT_ID + 1];
+	size_t last_len;
 };
 
 static const char schema[] =
@@ -55,7 +60,7 @@ enum sc_status sc_shard_dir_open(const char *path, int create,
 		return st;
 	}
 	sqlite3_busy_timeout(dir->db, 10000);
-	if (sqlite3_exec(dir->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+	if (sqlite3_exec(dir->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;", NULL, NULL,
 			 NULL) != SQLITE_OK ||
 	    sqlite3_exec(dir->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(dir->db, "SELECT lshard FROM records WHERE record_id = ?", -1,
@@ -85,7 +90,7 @@ enum sc_status sc_shard_dir_commit(struct sc_shard_dir *dir, struct sc_diag *d)
 {
 	if (sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		enum sc_status st = failed(dir, "cannot commit", d);
-		sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+		sc_shard_dir_rollback(dir);
 		return st;
 	}
 	return SC_OK;
@@ -93,8 +98,10 @@ enum sc_status sc_shard_dir_commit(struct sc_shard_dir *dir, struct sc_diag *d)
 
 void sc_shard_dir_rollback(struct sc_shard_dir *dir)
 {
-	if (dir)
-		sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!dir)
+		return;
+	sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+	dir->last_len = 0;
 }
 
 enum sc_status sc_shard_dir_record(struct sc_shard_dir *dir, const char *rid,
@@ -119,10 +126,18 @@ static enum sc_status put_subject(struct sc_shard_dir *dir, const char *subject,
 	sqlite3_stmt *s = dir->put_subject;
 	int rc;
 
+	if (slen == dir->last_len && !memcmp(subject, dir->last, slen))
+		return SC_OK;
 	sqlite3_bind_text(s, 1, subject, (int)slen, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? SC_OK : failed(dir, "cannot write", d);
+	if (rc != SQLITE_DONE)
+		return failed(dir, "cannot write", d);
+	if (slen <= SC_LIMIT_SUBJECT_ID) {
+		memcpy(dir->last, subject, slen);
+		dir->last_len = slen;
+	}
+	return SC_OK;
 }
 
 enum sc_status sc_shard_dir_claim(struct sc_shard_dir *dir, const char *rid,

@@ -1,6 +1,6 @@
 # Shards: a registry over three ledgers (a cluster map, --db shards:MAP)
-# answers exactly as one ledger fed the same file: `results`, `lists` (text
-# and --json), `explain --json`, `score --json` and `check --json` of every
+# answers exactly as one ledger fed the same file: the tallies of `run` and
+# `whatif`, `results`, `lists` (text and --json), `explain --json`, `score --json` and `check --json` of every
 # action for a sample, the ingest's outcome per line (a record_id filed for
 # two subjects on different shards is a conflict, as on one ledger), and
 # the same again after `shards move` of a logical shard to a fourth ledger.
@@ -29,6 +29,7 @@ directory dir.db
 EOF
 
 "$SOCRED" generate --people 3000 --orgs 150 > city.csv 2> /dev/null
+sed -e 's/{grade: A, min: 960}/{grade: A, min: 990}/' "$SRC/rulebooks/default.yaml" > draft.yaml
 
 # a record_id of the city filed again for a subject on another ledger (a
 # conflict), the same line again (a duplicate), a rectification of it
@@ -74,6 +75,10 @@ compare() {
 	# snapshots and image are
 	eq "$(sed -n '2,/^decision/p' sh.run | grep -v '^decision')" \
 	   "$(sed -n '2,/^decision/p' one.run | grep -v '^decision')" "run tallies ($what)"
+	# a policy what-if: the same counts (line 2 is timing and memory)
+	$ONE whatif draft.yaml --at $AT | sed 2d > one.txt 2>/dev/null
+	$SH whatif draft.yaml --at $AT | sed 2d > sh.txt 2> sh.err
+	if grep -q "would change" one.txt && cmp -s one.txt sh.txt; then ok; else bad "whatif differs ($what)"; diff one.txt sh.txt | head -5; head -3 sh.err; fi
 	for a in results lists "lists --json" "lists judgment_defaulters --at 2025-01-01 --json"; do
 		$ONE $a > one.txt 2>/dev/null
 		$SH $a > sh.txt 2> sh.err
