@@ -2,12 +2,17 @@
  * ledger. records: which logical shard holds each record_id; subjects:
  * every subject in the order it was first filed (the rowid). It holds
  * no person's data beyond ids, and nothing a decision reads. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "socred/limits.h"
 #include "socred/shard.h"
+#include "socred/sidefile.h"
 
 struct sc_shard_dir {
 	sqlite3 *db;
@@ -52,6 +57,19 @@ enum sc_status sc_shard_dir_open(const char *path, int create,
 	if (!dir)
 		return SC_ENOMEM;
 	dir->path = path;
+	if (create) {
+		/* ids of people: owner-only, as a ledger file is */
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, SC_SIDE_MODE);
+		if (fd < 0 && errno != EEXIST) {
+			free(dir);
+			return sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+					   "cannot create the shard directory: %s", strerror(errno));
+		}
+		if (fd >= 0) {
+			fchmod(fd, SC_SIDE_MODE);
+			close(fd);
+		}
+	}
 	if (sqlite3_open_v2(path, &dir->db, flags, NULL) != SQLITE_OK) {
 		enum sc_status st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
 						"cannot open the shard directory: %s",

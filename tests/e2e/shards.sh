@@ -50,6 +50,7 @@ done
 # the same files into one ledger and into the map
 expect_rc 0 $ONE init
 expect_rc 0 $SH init
+eq "$(stat -c %a "$T/dir.db")" 600 "the directory is owner-only"
 for f in city.csv extra.csv; do
 	$ONE ingest "$f" --rejects one.rej > one.out 2> /dev/null; rc1=$?
 	$SH ingest "$f" --rejects sh.rej > sh.out 2> /dev/null; rc3=$?
