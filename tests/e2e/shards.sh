@@ -33,8 +33,14 @@ sed -e 's/{grade: A, min: 960}/{grade: A, min: 990}/' "$SRC/rulebooks/default.ya
 
 # a record_id of the city filed again for a subject on another ledger (a
 # conflict), the same line again (a duplicate), a rectification of it
-IFS=, read -r _ R1 S1 TY DT AM SRC_ _ < <(grep -m1 '^,' city.csv)
+# (R1 on another ledger than the first: its rectification must be routed
+# by the directory, not fall to the first ledger)
+S1=
+while IFS=, read -r _ R1 S1 TY DT AM SRC_ _; do
+	[ "$($SH shards where "$S1" | cut -f3)" != "${L[0]}" ] && break
+done < <(grep '^,' city.csv | head -100)
 LED1=$($SH shards where "$S1" | cut -f3)
+[ "$LED1" != "${L[0]}" ] && ok || bad "no record on another ledger than the first"
 S2=
 for s in $(cut -d, -f3 city.csv | sort -u | head -200); do
 	if [ "$($SH shards where "$s" | cut -f3)" != "$LED1" ]; then S2=$s; break; fi
@@ -60,6 +66,13 @@ for f in city.csv extra.csv; do
 done
 has one.rej "already filed with a different subject"
 if cmp -s one.rej sh.rej; then ok; else bad "rejects differ"; diff one.rej sh.rej | head; fi
+# the rectification reached R1's ledger
+"$SOCRED" --db "$LED1" explain "$S1" --json --at $AT > led1.json
+has led1.json "$R1"
+has led1.json '"rectified":"2026-01-02"'
+# the same files again: every line a duplicate or the same refusal
+$SH ingest city.csv extra.csv --rejects again.rej > again.out 2> /dev/null
+has again.out "accepted 0, duplicates $(( $(wc -l < city.csv) + $(wc -l < extra.csv) - 3 )), rejected 1"
 # every ledger holds some of the city
 for l in "${L[@]}"; do
 	n=$("$SOCRED" --db "$l" lists --json | grep -o '"subject"' | wc -l)
