@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "socred/ledger_path.h"
+#include "socred/limits.h"
 #include "socred/shard.h"
 
 #define MOVE_BATCH 1000 /* subjects per transaction on the new ledger */
@@ -12,8 +14,10 @@
 static int where(struct sc_shard_map *m, const char *id)
 {
 	uint32_t n = sc_shard_of(m, id, strlen(id));
+	char shown[SC_LIMIT_SHARD_LEDGER + 1];
 
-	printf("%s\tshard %u of %u\t%s\n", id, n, m->count, m->names[m->owner[n]]);
+	sc_ledger_display(m->names[m->owner[n]], shown, sizeof(shown));
+	printf("%s\tshard %u of %u\t%s\n", id, n, m->count, shown);
 	return EXIT_OK;
 }
 

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "socred/ledger_path.h"
+#include "socred/limits.h"
 #include "socred/shard.h"
 
 #define PREFIX "shards:"
@@ -61,6 +63,18 @@ int cli_shard_self(const struct cli *cli, const char *map_path, struct sc_shard_
 		return cli_fail("--only-map %s: the map does not name %s", map_path, cli->db);
 	}
 	return EXIT_OK;
+}
+
+/* A ledger fit to print (a URI without its password), in one of two
+ * buffers used in turn: enough for one message naming two ledgers. */
+static const char *shown(const char *ledger)
+{
+	static char buf[2][SC_LIMIT_SHARD_LEDGER + 1];
+	static int k;
+
+	k ^= 1;
+	sc_ledger_display(ledger, buf[k], sizeof(buf[k]));
+	return buf[k];
 }
 
 /* Starts this program on ledger with args; its standard output goes to
@@ -280,7 +294,7 @@ static int gather_add(struct gather *g, size_t li, const char *p, size_t n, bool
 	struct sc_diag d;
 
 	if (!(json ? json_subject(p, n, &s, &sl) : text_subject(p, n, &s, &sl)))
-		return cli_fail("%s: a line without a subject: %.*s", g->m->ledgers[li],
+		return cli_fail("%s: a line without a subject: %.*s", shown(g->m->ledgers[li]),
 				(int)(n > 80 ? 80 : n), p);
 	if (sc_shard_ledger(g->m, s, sl) != li)
 		return EXIT_OK;
@@ -331,7 +345,8 @@ static int gather_text(struct gather *g, size_t li, const char *t, size_t len, s
 		g->head_len = (size_t)(p - t);
 	} else if ((size_t)(p - t) != g->head_len || memcmp(t, g->head, g->head_len)) {
 		return cli_fail("%s: another header than %s's: the ledgers were not run on the"
-				" same day under the same rulebook", g->m->ledgers[li], g->m->ledgers[0]);
+				" same day under the same rulebook", shown(g->m->ledgers[li]),
+				shown(g->m->ledgers[0]));
 	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -399,7 +414,7 @@ static int merged(struct cli *cli, int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < m->nledgers; i++) {
 		if (!(texts[i] = slurp(outs[i], &lens[i]))) {
-			rc = cli_fail("cannot read back %s's output", m->ledgers[i]);
+			rc = cli_fail("cannot read back %s's output", shown(m->ledgers[i]));
 			goto out;
 		}
 		rc = json ? gather_json(&g, i, texts[i], lens[i])
@@ -533,10 +548,10 @@ static int tallied(struct cli *cli, bool whatif, int argc, char **argv)
 		rewind(outs[i]);
 		if (!(o = json_loadf(outs[i], 0, &e)) || !json_is_object(o)) {
 			json_decref(o);
-			rc = cli_fail("%s: cannot read its summary: %s", m->ledgers[i], e.text);
+			rc = cli_fail("%s: cannot read its summary: %s", shown(m->ledgers[i]), e.text);
 			goto out;
 		}
-		json_array_append_new(runs, json_pack("{s:s,s:O?,s:O}", "ledger", m->names[i],
+		json_array_append_new(runs, json_pack("{s:s,s:O?,s:O}", "ledger", shown(m->names[i]),
 						      "run", json_object_get(o, "run"), "seconds",
 						      json_object_get(o, "seconds")));
 		if (!sum)
@@ -546,7 +561,7 @@ static int tallied(struct cli *cli, bool whatif, int argc, char **argv)
 			    !same_member(o, sum, "active") || !same_member(o, sum, "draft")) {
 				json_decref(o);
 				rc = cli_fail("%s: run under another day or rulebook than %s",
-					      m->ledgers[i], m->ledgers[0]);
+					      shown(m->ledgers[i]), shown(m->ledgers[0]));
 				goto out;
 			}
 			add_counts(sum, o);
