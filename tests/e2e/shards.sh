@@ -127,6 +127,33 @@ compare "after a move"
 expect_rc 0 $SH shards move "$N" --to "$MOVE_TO"
 has out "is on $MOVE_TO already"
 
+# kill -9 in the middle of an ingest over a map (SQLite files here, whatever
+# the ledgers above): the same ingest again converges to the same answers
+mkdir crash
+printf 'shards 1024\ndirectory dir.db\n0-511 x.db\n512-1023 y.db\n' > crash/socred.shards
+CR="$SOCRED --db shards:$T/crash/socred.shards"
+expect_rc 0 $CR init
+for i in 1 2 3; do
+	$CR ingest city.csv --rejects crash.rej > /dev/null 2>&1 & pid=$!
+	deadline=$((SECONDS + 60))
+	while [ ! -s crash/dir.db-wal ] && kill -0 $pid 2> /dev/null && [ $SECONDS -lt $deadline ]; do
+		sleep 0.01
+	done
+	# a random point of the ingest, not a synchronisation
+	sleep "0.$((RANDOM % 30))"
+	kill -9 $pid 2> /dev/null
+	wait $pid 2> /dev/null
+done
+expect_rc 1 $CR ingest city.csv extra.csv --rejects crash.rej
+has out "rejected 1"
+$ONE results > one.txt
+$CR run --at $AT > /dev/null
+$CR results > crash.txt
+if [ -s one.txt ] && cmp -s one.txt crash.txt; then ok; else bad "results after kill -9 differ"; diff one.txt crash.txt | head -5; fi
+$ONE lists --json > one.txt
+$CR lists --json > crash.txt
+if cmp -s one.txt crash.txt; then ok; else bad "lists after kill -9 differ"; fi
+
 # a bad map: file, line and field named
 printf 'shards 1024\ndirectory d.db\n0-1023 a.db\n5-6 b.db\n' > bad.shards
 expect_rc 2 "$SOCRED" --db shards:bad.shards results
