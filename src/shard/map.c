@@ -132,10 +132,15 @@ struct parse {
 	struct sc_diag *d;
 };
 
+/* The line's refusal: msg, with what in place of its %s (what NULL: msg
+ * has none). */
 static enum sc_status fail(struct parse *ps, enum sc_status st, const char *field,
-			   const char *fmt, const char *what)
+			   const char *msg, const char *what)
 {
-	sc_diag_set(ps->d, st, ps->name, ps->line, 0, field, fmt, what);
+	if (what)
+		sc_diag_set(ps->d, st, ps->name, ps->line, 0, field, msg, what);
+	else
+		sc_diag_set(ps->d, st, ps->name, ps->line, 0, field, "%s", msg);
 	return st;
 }
 
@@ -149,29 +154,29 @@ static enum sc_status range_line(struct parse *ps, const char *p, const char *en
 	enum sc_status st;
 
 	if (!m->count)
-		return fail(ps, SC_ESYNTAX, "shards", "%sthe count ('shards N') must come before the ranges", "");
+		return fail(ps, SC_ESYNTAX, "shards", "the count ('shards N') must come before the ranges", NULL);
 	if (!number(&p, end, &a))
-		return fail(ps, SC_ESYNTAX, "range", "%sexpected a logical shard number", "");
+		return fail(ps, SC_ESYNTAX, "range", "expected a logical shard number", NULL);
 	b = a;
 	if (p < end && *p == '-') {
 		p++;
 		if (!number(&p, end, &b))
-			return fail(ps, SC_ESYNTAX, "range", "%sexpected a logical shard number after '-'", "");
+			return fail(ps, SC_ESYNTAX, "range", "expected a logical shard number after '-'", NULL);
 	}
 	if (p >= end || (*p != ' ' && *p != '\t'))
-		return fail(ps, SC_ESYNTAX, "range", "%sexpected 'FIRST-LAST LEDGER'", "");
+		return fail(ps, SC_ESYNTAX, "range", "expected 'FIRST-LAST LEDGER'", NULL);
 	if (a > b)
-		return fail(ps, SC_ESYNTAX, "range", "%sthe first shard is after the last", "");
+		return fail(ps, SC_ESYNTAX, "range", "the first shard is after the last", NULL);
 	if (b >= m->count)
-		return fail(ps, SC_ELIMIT, "range", "%sa logical shard past the count", "");
+		return fail(ps, SC_ELIMIT, "range", "a logical shard past the count", NULL);
 	p = blanks(p, end);
 	n = word(p, end);
 	if (!n)
-		return fail(ps, SC_ESYNTAX, "ledger", "%sthe range names no ledger", "");
+		return fail(ps, SC_ESYNTAX, "ledger", "the range names no ledger", NULL);
 	if (n > SC_LIMIT_SHARD_LEDGER)
-		return fail(ps, SC_ELIMIT, "ledger", "%sa ledger name longer than the limit", "");
+		return fail(ps, SC_ELIMIT, "ledger", "a ledger name longer than the limit", NULL);
 	if (blanks(p + n, end) != end)
-		return fail(ps, SC_ESYNTAX, "ledger", "%stext after the ledger", "");
+		return fail(ps, SC_ESYNTAX, "ledger", "text after the ledger", NULL);
 	ledger = resolve(ps->base, p, n);
 	as_written = strndup(p, n);
 	st = ledger && as_written ? ledger_index(m, ledger, as_written, &idx, ps->d) : SC_ENOMEM;
@@ -212,11 +217,11 @@ static enum sc_status one_line(struct parse *ps, const char *p, const char *end)
 		uint64_t c;
 		p = blanks(p + n, end);
 		if (m->count)
-			return fail(ps, SC_ESYNTAX, "shards", "%sthe count is given twice", "");
+			return fail(ps, SC_ESYNTAX, "shards", "the count is given twice", NULL);
 		if (!number(&p, end, &c) || p != end)
-			return fail(ps, SC_ESYNTAX, "shards", "%sexpected a whole number", "");
+			return fail(ps, SC_ESYNTAX, "shards", "expected a whole number", NULL);
 		if (c < 1 || c > SC_LIMIT_SHARDS || (c & (c - 1)))
-			return fail(ps, SC_ELIMIT, "shards", "%sthe count must be a power of two from 1 to 65536", "");
+			return fail(ps, SC_ELIMIT, "shards", "the count must be a power of two from 1 to 65536", NULL);
 		if (!(m->owner = malloc(c * sizeof(*m->owner))))
 			return SC_ENOMEM;
 		memset(m->owner, 0xff, c * sizeof(*m->owner));
@@ -227,13 +232,13 @@ static enum sc_status one_line(struct parse *ps, const char *p, const char *end)
 		p = blanks(p + n, end);
 		n = word(p, end);
 		if (m->directory)
-			return fail(ps, SC_ESYNTAX, "directory", "%sthe directory is given twice", "");
+			return fail(ps, SC_ESYNTAX, "directory", "the directory is given twice", NULL);
 		if (!n || blanks(p + n, end) != end)
-			return fail(ps, SC_ESYNTAX, "directory", "%sexpected one path", "");
+			return fail(ps, SC_ESYNTAX, "directory", "expected one path", NULL);
 		if (n > SC_LIMIT_SHARD_LEDGER)
-			return fail(ps, SC_ELIMIT, "directory", "%sa path longer than the limit", "");
+			return fail(ps, SC_ELIMIT, "directory", "a path longer than the limit", NULL);
 		if (memmem(p, n, "://", 3))
-			return fail(ps, SC_ESYNTAX, "directory", "%sthe directory is a file path", "");
+			return fail(ps, SC_ESYNTAX, "directory", "the directory is a file path", NULL);
 		m->directory = resolve(ps->base, p, n);
 		m->directory_name = strndup(p, n);
 		return m->directory && m->directory_name ? SC_OK : SC_ENOMEM;
@@ -267,7 +272,7 @@ enum sc_status sc_shard_map_parse(const char *text, size_t len, const char *name
 		const char *le = nl ? nl : end;
 		ps.line++;
 		if (memchr(p, '\0', (size_t)(le - p)))
-			st = fail(&ps, SC_ESYNTAX, NULL, "%sa NUL byte in the line", "");
+			st = fail(&ps, SC_ESYNTAX, "statement", "a NUL byte in the line", NULL);
 		else
 			st = one_line(&ps, p, le);
 		p = nl ? nl + 1 : end;

@@ -117,6 +117,16 @@ static void parse_bad(void **state)
 	refused("shards 4\nledgers 3\n", SC_ESYNTAX, 2, "statement", "unknown statement 'ledgers'");
 	refused("shards 4\nx-1 a\n", SC_ESYNTAX, 2, "statement", "unknown statement");
 	refused("shards 4\n0-x a\n", SC_ESYNTAX, 2, "range", "after '-'");
+	{
+		static const char nul[] = "shards 4\ndirectory d\n0-3 a\0b\n";
+		struct sc_shard_map *m = NULL;
+		struct sc_diag d;
+		sc_diag_clear(&d);
+		assert_int_equal(sc_shard_map_parse(nul, sizeof(nul) - 1, "bad.shards", "", &m, &d),
+				 SC_ESYNTAX);
+		assert_int_equal(d.line, 3);
+		assert_non_null(strstr(d.message, "NUL byte"));
+	}
 }
 
 static void parse_limits(void **state)
