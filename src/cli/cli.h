@@ -23,6 +23,8 @@
 struct cli {
 	const char *db;      /* ledger path or PostgreSQL URI */
 	const char *prog;
+	const char *self;    /* this program's path for children (argv[0] with a '/',
+			      * else /proc/self/exe) */
 	char shown[512];     /* db fit to print (cli_where) */
 };
 

@@ -30,11 +30,15 @@ static void help(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {.db = getenv("SOCRED_DB"), .prog = "socred"};
+	struct cli cli = {.db = getenv("SOCRED_DB"), .prog = "socred", .self = "/proc/self/exe"};
 	int i = 1;
 
 	if (!cli.db || !*cli.db)
 		cli.db = "socred.db";
+	/* a path as started (under a wrapper such as valgrind, /proc/self/exe
+	 * is the wrapper's) */
+	if (argv[0] && strchr(argv[0], '/'))
+		cli.self = argv[0];
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--db") && i + 1 < argc) {
 			cli.db = argv[i + 1];

@@ -13,7 +13,7 @@
  *   which the directory keeps; a ledger's lines about a subject the map
  *   gives to another ledger (left behind by a move) are left out;
  * - score, explain and check go to the subject's ledger.
- * The children are this program (/proc/self/exe) with --db LEDGER. */
+ * The children are this program (cli->self) with --db LEDGER. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,7 +79,8 @@ static const char *shown(const char *ledger)
 
 /* Starts this program on ledger with args; its standard output goes to
  * out (-1: ours). The child's pid, or -1. */
-static pid_t spawn(const char *ledger, int argc, char **argv, const char *const *extra, int out)
+static pid_t spawn(const char *self, const char *ledger, int argc, char **argv,
+		   const char *const *extra, int out)
 {
 	char **args = calloc((size_t)argc + 16, sizeof(char *));
 	int n = 0;
@@ -100,7 +101,7 @@ static pid_t spawn(const char *ledger, int argc, char **argv, const char *const 
 	if (pid == 0) {
 		if (out >= 0 && dup2(out, STDOUT_FILENO) < 0)
 			_exit(EXIT_FATAL);
-		execv("/proc/self/exe", args);
+		execv(self, args);
 		fprintf(stderr, "socred: cannot start socred: %s\n", strerror(errno));
 		_exit(EXIT_FATAL);
 	}
@@ -121,7 +122,7 @@ static int wait_exit(pid_t pid)
 /* Runs argv on every ledger of m, at most `width` at once, each one's
  * standard output into outs[i] (a temporary file; NULL: ours). The worst
  * exit code. */
-static int fan_out(const struct sc_shard_map *m, int argc, char **argv,
+static int fan_out(const struct cli *cli, const struct sc_shard_map *m, int argc, char **argv,
 		   const char *const *extra, size_t width, FILE **outs)
 {
 	pid_t *pids = calloc(m->nledgers, sizeof(pid_t));
@@ -132,7 +133,7 @@ static int fan_out(const struct sc_shard_map *m, int argc, char **argv,
 		return cli_fail("out of memory");
 	while (waited < m->nledgers) {
 		while (started < m->nledgers && started - waited < width) {
-			pids[started] = spawn(m->ledgers[started], argc, argv, extra,
+			pids[started] = spawn(cli->self, m->ledgers[started], argc, argv, extra,
 					      outs ? fileno(outs[started]) : -1);
 			if (pids[started] < 0) {
 				worst = cli_fail("cannot start socred: %s", strerror(errno));
@@ -221,7 +222,7 @@ static int every_ledger(struct cli *cli, const struct cmd *cmd, int argc, char *
 		}
 		sc_shard_dir_close(dir);
 	}
-	rc = fan_out(m, argc, argv, NULL, 1, NULL);
+	rc = fan_out(cli, m, argc, argv, NULL, 1, NULL);
 	sc_shard_map_free(m);
 	return rc;
 }
@@ -410,7 +411,7 @@ static int merged(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("out of memory or no temporary files");
 		goto out;
 	}
-	if ((rc = fan_out(m, argc, argv, NULL, cores(), outs)))
+	if ((rc = fan_out(cli, m, argc, argv, NULL, cores(), outs)))
 		goto out;
 	for (size_t i = 0; i < m->nledgers; i++) {
 		if (!(texts[i] = slurp(outs[i], &lens[i]))) {
@@ -540,7 +541,7 @@ static int tallied(struct cli *cli, bool whatif, int argc, char **argv)
 		extra[3] = NULL; /* whatif takes no --threads */
 		width = m->nledgers < cores() ? m->nledgers : cores();
 	}
-	if ((rc = fan_out(m, argc, argv, extra, width, outs)))
+	if ((rc = fan_out(cli, m, argc, argv, extra, width, outs)))
 		goto out;
 	for (size_t i = 0; i < m->nledgers; i++) {
 		json_error_t e;
