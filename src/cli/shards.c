@@ -2,8 +2,8 @@
  *
  * Each ledger of the map is a complete socred ledger; this file decides
  * what a command does over them:
- * - init and rulebook run on every ledger in turn (and init makes the
- *   directory);
+ * - init, rulebook and audit verify run on every ledger in turn (init
+ *   also makes the directory);
  * - ingest files each line on its subject's shard, in-process
  *   (cmd_ingest.c with an sc_ingest_route);
  * - run evaluates every ledger at once, one socred process per ledger
@@ -213,6 +213,8 @@ static int every_ledger(struct cli *cli, const struct cmd *cmd, int argc, char *
 
 	if ((rc = cli_shard_map(cli, &m)))
 		return rc;
+	if (!strcmp(cmd->name, "audit"))
+		printf("%zu ledgers, each with its own audit log:\n", m->nledgers);
 	if (!strcmp(cmd->name, "init")) {
 		sc_diag_clear(&d);
 		if (sc_shard_dir_open(m->directory, 1, &dir, &d)) {
@@ -222,7 +224,23 @@ static int every_ledger(struct cli *cli, const struct cmd *cmd, int argc, char *
 		}
 		sc_shard_dir_close(dir);
 	}
-	rc = fan_out(cli, m, argc, argv, NULL, 1, NULL);
+	if (!strcmp(cmd->name, "audit")) {
+		/* each answer under the ledger it is about */
+		rc = EXIT_OK;
+		for (size_t i = 0; i < m->nledgers; i++) {
+			pid_t pid;
+			int one;
+			printf("%s:\n", shown(m->ledgers[i]));
+			if ((pid = spawn(cli->self, m->ledgers[i], argc, argv, NULL, -1)) < 0)
+				one = cli_fail("cannot start socred: %s", strerror(errno));
+			else
+				one = wait_exit(pid);
+			if (one > rc)
+				rc = one;
+		}
+	} else {
+		rc = fan_out(cli, m, argc, argv, NULL, 1, NULL);
+	}
 	sc_shard_map_free(m);
 	return rc;
 }
@@ -626,7 +644,8 @@ int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char *
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return cmd->run(cli, argc, argv); /* its usage, once */
-	if (!strcmp(name, "init") || !strcmp(name, "rulebook"))
+	if (!strcmp(name, "init") || !strcmp(name, "rulebook") ||
+	    (!strcmp(name, "audit") && argc == 2 && !strcmp(argv[1], "verify")))
 		return every_ledger(cli, cmd, argc, argv);
 	if (!strcmp(name, "results") || !strcmp(name, "lists"))
 		return merged(cli, argc, argv);

@@ -159,6 +159,9 @@ printf 'shards 1024\ndirectory d.db\n0-1023 a.db\n5-6 b.db\n' > bad.shards
 expect_rc 2 "$SOCRED" --db shards:bad.shards results
 has err "bad.shards:4"
 has err "logical shard 5 is in two ranges"
+# every ledger's audit log verifies
+expect_rc 0 $SH audit verify
+eq "$(grep -c 'audit log intact' out)" 4 "audit verify over the map"
 # commands the map does not carry yet say so
 expect_rc 2 $SH serve
 has err "not available over a cluster map"
