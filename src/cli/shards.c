@@ -6,8 +6,8 @@
  *   also makes the directory);
  * - ingest files each line on its subject's shard, in-process
  *   (cmd_ingest.c with an sc_ingest_route);
- * - run evaluates every ledger at once, one socred process per ledger
- *   (at most one per core), and sums their tallies;
+ * - run and whatif evaluate every ledger at once, one socred process per
+ *   ledger (at most one per core), and sum their tallies;
  * - results and lists gather every ledger's lines and put them in the
  *   order one ledger would print them: by each subject's first filing,
  *   which the directory keeps; a ledger's lines about a subject the map
@@ -202,7 +202,7 @@ static char *slurp(FILE *f, size_t *len)
 	return s;
 }
 
-/* ---- init and rulebook: every ledger in turn ---- */
+/* ---- init, rulebook, audit verify: every ledger in turn ---- */
 
 static int every_ledger(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
 {
