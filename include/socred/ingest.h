@@ -51,6 +51,27 @@ typedef void (*sc_ingest_line_fn)(void *ctx, unsigned long line,
 				  const struct sc_diag *d, struct sc_text subject,
 				  struct sc_text record_id);
 
+/* Lines spread over several ledgers (the shards of socred/shard.h): each
+ * line goes to the store pick names; a run of records goes to one store
+ * in one call. Every store has its own transaction per batch; at a batch's
+ * end commit is called first, then each store commits in order. */
+struct sc_ingest_route {
+	struct sc_store *const *stores;
+	size_t nstores;
+	/* the store for a valid line: op, its subject (empty for rectify and
+	 * revoke) and record_id. SC_OK with *store set; a refusal of the line
+	 * (SC_ECONFLICT ..., d names the field); SC_ESTORE stops the ingest */
+	enum sc_status (*pick)(void *ctx, enum sc_op op, struct sc_text subject,
+			       struct sc_text record_id, size_t *store, struct sc_diag *d);
+	/* a line filed (stored or a duplicate) on store; SC_ESTORE stops */
+	enum sc_status (*filed)(void *ctx, enum sc_op op, struct sc_text subject,
+				struct sc_text record_id, size_t store, struct sc_diag *d);
+	enum sc_status (*begin)(void *ctx, struct sc_diag *d);
+	enum sc_status (*commit)(void *ctx, struct sc_diag *d);
+	void (*rollback)(void *ctx);
+	void *ctx;
+};
+
 struct sc_ingest_opts {
 	enum sc_format format;           /* AUTO: by name, then by content */
 	sc_ingest_report_fn report;      /* may be NULL */
@@ -61,6 +82,9 @@ struct sc_ingest_opts {
 	const char *only_source;
 	/* lines dated after it are refused; 0: today (sc_date_today) */
 	sc_day today;
+	/* non-NULL: the lines go to route's stores, and sc_ingest_stream's
+	 * st is not used (may be NULL) */
+	const struct sc_ingest_route *route;
 	void *ctx;
 };
 

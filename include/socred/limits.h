@@ -60,4 +60,10 @@
  * other clients */
 #define SC_LIMIT_REFUSAL_CLIENTS 4096
 
+/* Shards (socred/shard.h). */
+#define SC_LIMIT_SHARDS 65536             /* logical shards in a cluster map */
+#define SC_LIMIT_SHARD_LEDGERS 256        /* distinct ledgers a map names */
+#define SC_LIMIT_SHARD_MAP_BYTES (1024 * 1024)
+#define SC_LIMIT_SHARD_LEDGER 4000        /* a ledger path or URI in a map */
+
 #endif

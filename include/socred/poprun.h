@@ -69,7 +69,10 @@ struct sc_poprun_opts {
 	bool open_snapshot;
 	sc_poprun_progress_fn progress; /* may be NULL */
 	sc_poprun_visit_fn visit;       /* may be NULL */
-	void *ctx;                      /* for progress and visit */
+	void *ctx;                      /* for progress, visit and keep */
+	/* may be NULL; false: the subject is left out of the run (a shard
+	 * ledger still holds the subjects moved to another ledger) */
+	bool (*keep)(void *ctx, const char *id);
 };
 
 /* A population's counts under one rulebook. */

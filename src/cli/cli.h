@@ -23,6 +23,8 @@
 struct cli {
 	const char *db;      /* ledger path or PostgreSQL URI */
 	const char *prog;
+	const char *self;    /* this program's path for children (argv[0] with a '/',
+			      * else /proc/self/exe) */
 	char shown[512];     /* db fit to print (cli_where) */
 };
 
@@ -126,8 +128,26 @@ void cli_json_print(json_t *o);
  * built). o stays the caller's. */
 int cli_emit(json_t *o, bool json, void (*print_text)(json_t *o));
 
+/* A run's summary as text (cmd_run.c). */
+void cli_run_print(json_t *o);
+
+/* ---- a cluster map (--db shards:MAP; shards.c) ---- */
+struct sc_shard_map;
+/* true when the ledger is a cluster map */
+bool cli_sharded(const struct cli *cli);
+/* Loads the cluster map. Prints errors: EXIT_OK or EXIT_FATAL. */
+int cli_shard_map(const struct cli *cli, struct sc_shard_map **m);
+/* --only-map MAP of a command run on one ledger of a map: the map, and
+ * the index of cli->db among its ledgers. Prints errors. */
+int cli_shard_self(const struct cli *cli, const char *map_path, struct sc_shard_map **m,
+		   size_t *self);
+/* A whatif's summary as text (cmd_whatif.c). */
+void cli_whatif_print(json_t *o);
+/* Runs cmd over the map's ledgers (what each command does: shards.c). */
+int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char **argv);
+
 extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_results, cmd_generate, cmd_keys,
-	cmd_audit, cmd_serve, cmd_expire, cmd_whatif;
+	cmd_audit, cmd_serve, cmd_expire, cmd_whatif, cmd_shards;
 
 #endif

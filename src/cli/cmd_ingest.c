@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "socred/ingest.h"
+#include "socred/shard.h"
 #include "socred/sidefile.h"
 
 #define SHOW_MAX 10 /* rejects and warnings echoed on stderr */
@@ -90,10 +91,17 @@ static void on_progress(void *vctx, const struct sc_ingest_stats *s)
 		      c->all_total, (double)s->lines, "lines");
 }
 
-/* The ingest's entry in the audit log: its files and what was stored. */
-static int audit(struct sc_store *st, const char *const *files, int n,
-		 const struct sc_ingest_stats *stats, bool stopped)
+/* The ingest's entry in the audit log: its files and what was stored
+ * (over a cluster map, in every ledger's log: set non-NULL). */
+static int audit(struct sc_store *st, const struct sc_shard_set *set, const char *const *files,
+		 int n, const struct sc_ingest_stats *stats, bool stopped)
 {
+	if (set) {
+		int rc = EXIT_OK;
+		for (size_t i = 0; i < set->map->nledgers && !rc; i++)
+			rc = audit(set->stores[i], NULL, files, n, stats, stopped);
+		return rc;
+	}
 	return cli_audit(st, "ingest", NULL, "%.60s%s: accepted %llu, duplicates %llu, rejected %llu%s",
 			 strcmp(files[0], "-") ? files[0] : "<stdin>", n > 1 ? " and more" : "",
 			 (unsigned long long)stats->accepted, (unsigned long long)stats->duplicates,
@@ -109,6 +117,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct sc_ingest_stats stats = {0};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *rb = NULL;
+	struct sc_shard_map *map = NULL;
+	struct sc_shard_set set = {0};
+	struct sc_ingest_route route;
 	char defrej[512];
 	double t0;
 	int n, rc = cli_parse(cli, &cmd_ingest, argc, argv, opts, pos, 256, &n);
@@ -125,8 +136,28 @@ static int run(struct cli *cli, int argc, char **argv)
 		rejects = defrej;
 	}
 	c.rejects_path = rejects;
-	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
+	if (cli_sharded(cli)) {
+		/* every line to its subject's ledger; the rulebook of the first */
+		struct cli first = *cli;
+		struct sc_diag d;
+		struct sc_store *rst;
+		if ((rc = cli_shard_map(cli, &map)))
+			return rc;
+		first.db = map->ledgers[0];
+		if ((rc = cli_open(&first, sc_date_today(), &rst, &rb)))
+			goto out;
+		sc_store_close(rst);
+		sc_diag_clear(&d);
+		if (sc_shard_set_open(map, 0, &set, &d)) {
+			cli_diag(&d);
+			rc = EXIT_FATAL;
+			goto out;
+		}
+		sc_shard_set_route(&set, &route);
+		io.route = &route;
+	} else if ((rc = cli_open(cli, sc_date_today(), &st, &rb))) {
 		return rc;
+	}
 	for (int i = 0; i < n; i++) {
 		struct stat sb;
 		if (strcmp(pos[i], "-") && stat(pos[i], &sb) == 0)
@@ -155,7 +186,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (s) {
 			progress_end(&c.prog);
 			cli_diag(&d);
-			audit(st, pos, n, &stats, true); /* the batches stored before */
+			audit(st, set.stores ? &set : NULL, pos, n, &stats, true); /* the batches stored before */
 			if (s == SC_ESTORE)
 				fprintf(stderr, "socred: ingest of %s stopped: the batch being written was"
 					" rolled back, earlier batches are stored; run the same ingest again"
@@ -166,7 +197,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 	}
 	progress_end(&c.prog);
-	if ((rc = audit(st, pos, n, &stats, false)))
+	if ((rc = audit(st, set.stores ? &set : NULL, pos, n, &stats, false)))
 		goto out;
 	{
 		double el = cli_now() - t0;
@@ -189,6 +220,8 @@ out:
 	if (c.rejects && fclose(c.rejects) != 0)
 		rc = cli_fail("cannot write rejects to %s", rejects);
 	sc_store_close(st);
+	sc_shard_set_close(&set);
+	sc_shard_map_free(map);
 	sc_rulebook_free(rb);
 	return rc;
 }

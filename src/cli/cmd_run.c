@@ -5,12 +5,24 @@
 
 #include "cli.h"
 #include "socred/poprun.h"
+#include "socred/shard.h"
 #include "socred/report.h"
 
 struct ctx {
 	struct progress prog;
 	const char *what; /* what the evaluation's progress line says */
+	/* non-NULL: only the subjects this map gives to ledger `self` (the
+	 * rest were moved to another ledger and are left behind here) */
+	const struct sc_shard_map *map;
+	size_t self;
 };
+
+static bool keep(void *vctx, const char *id)
+{
+	const struct ctx *c = vctx;
+
+	return !c->map || sc_shard_ledger(c->map, id, strlen(id)) == c->self;
+}
 
 static void on_progress(void *vctx, enum sc_poprun_phase phase, uint64_t done, uint64_t total)
 {
@@ -53,7 +65,7 @@ static json_t *summary(const struct sc_poprun_result *r, int64_t run, double sec
 		"scorecards", cards, "lists", lists);
 }
 
-static void print_text(json_t *o)
+void cli_run_print(json_t *o)
 {
 	json_t *card, *l, *img;
 	size_t i;
@@ -108,12 +120,14 @@ static void print_text(json_t *o)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *at_s = NULL, *threads_s = NULL;
+	const char *at_s = NULL, *threads_s = NULL, *map_s = NULL;
+	struct sc_shard_map *map = NULL;
 	bool json = false, from_ledger = false, rebuild = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
 				   {"--threads", &threads_s, NULL},
 				   {"--from-ledger", NULL, &from_ledger},
-				   {"--rebuild-image", NULL, &rebuild}, {0}};
+				   {"--rebuild-image", NULL, &rebuild},
+				   {"--only-map", &map_s, NULL}, {0}};
 	struct ctx c = {0};
 	struct sc_store *store = NULL;
 	struct sc_rulebook *rb = NULL;
@@ -139,8 +153,14 @@ static int run(struct cli *cli, int argc, char **argv)
 			return cli_fail("--threads takes a whole number from 1 to %d",
 					SC_IMAGE_THREADS_MAX);
 	}
-	if ((rc = cli_open(cli, po.at, &store, &rb)))
+	/* a ledger of a cluster map, run by `socred --db shards:MAP run` */
+	if (map_s && (rc = cli_shard_self(cli, map_s, &map, &c.self)))
 		return rc;
+	c.map = map;
+	if ((rc = cli_open(cli, po.at, &store, &rb))) {
+		sc_shard_map_free(map);
+		return rc;
+	}
 	{
 		char day[SC_DATE_LEN + 1];
 		sc_date_format(po.at, day);
@@ -156,6 +176,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	po.threads = (size_t)threads;
 	po.snapshot = snap_path;
 	po.progress = on_progress;
+	po.keep = keep;
 	po.ctx = &c;
 	c.what = from_ledger ? "run (from the ledger)" : "run";
 	sc_diag_clear(&d);
@@ -189,9 +210,10 @@ static int run(struct cli *cli, int argc, char **argv)
 				"reread", (json_int_t)r.image.reread, "bytes", (json_int_t)r.image.bytes,
 				"seconds", r.image_seconds, "why", r.image.built ? r.image.why : NULL));
 	}
-	rc = cli_emit(o, json, print_text);
+	rc = cli_emit(o, json, cli_run_print);
 out:
 	json_decref(o);
+	sc_shard_map_free(map);
 	sc_poprun_release(&r);
 	sc_store_close(store);
 	sc_rulebook_free(rb);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "socred/limits.h"
 #include "socred/poprun.h"
+#include "socred/shard.h"
 #include "socred/report.h"
 
 enum { ACTIVE = 0, DRAFT = 1 };
@@ -57,7 +58,17 @@ struct pass {
 	struct ctx *t; /* [nt] */
 	size_t nt;
 	struct progress prog;
+	/* non-NULL: only the subjects this map gives to ledger `self` */
+	const struct sc_shard_map *map;
+	size_t self;
 };
+
+static bool keep(void *vctx, const char *id)
+{
+	const struct pass *p = vctx;
+
+	return !p->map || sc_shard_ledger(p->map, id, strlen(id)) == p->self;
+}
 
 /* ---- matching names across the two rulebooks ---- */
 
@@ -330,7 +341,7 @@ static long long num(json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
-static void print_text(json_t *o)
+void cli_whatif_print(json_t *o)
 {
 	json_t *card, *row, *l, *a, *v;
 	size_t i, j;
@@ -392,16 +403,18 @@ static void print_text(json_t *o)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *at_s = NULL, *pos[1];
+	const char *at_s = NULL, *pos[1], *map_s = NULL;
+	struct sc_shard_map *map = NULL;
 	bool json = false, from_ledger = false;
 	const struct opt opts[] = {{"--at", &at_s, NULL}, {"--json", NULL, &json},
-				   {"--from-ledger", NULL, &from_ledger}, {0}};
+				   {"--from-ledger", NULL, &from_ledger},
+				   {"--only-map", &map_s, NULL}, {0}};
 	struct ctx c = {0};
 	struct pass pass = {0};
 	struct sc_store *st = NULL;
 	struct sc_rulebook *active = NULL, *draft = NULL;
 	struct sc_poprun_opts po = {.nrb = 2, .progress = on_progress, .visit = visit,
-				    .ctx = &pass};
+				    .ctx = &pass, .keep = keep};
 	struct sc_poprun_result r = {0};
 	struct sc_diag d;
 	char path[4096];
@@ -415,8 +428,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail("usage: socred %s", cmd_whatif.usage);
 	if ((rc = cli_at(at_s, &c.at)))
 		return rc;
+	/* a ledger of a cluster map, run by `socred --db shards:MAP whatif` */
+	if (map_s && (rc = cli_shard_self(cli, map_s, &map, &pass.self)))
+		return rc;
+	pass.map = map;
 	sc_diag_clear(&d);
 	if (sc_rulebook_load(pos[0], &draft, &d)) {
+		sc_shard_map_free(map);
 		cli_diag(&d);
 		return EXIT_FATAL;
 	}
@@ -469,9 +487,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < pass.nt; i++)
 		ctx_add(&c, &pass.t[i]);
 	o = summary(&c, &r, cli_now() - t0);
-	rc = cli_emit(o, json, print_text);
+	rc = cli_emit(o, json, cli_whatif_print);
 out:
 	json_decref(o);
+	sc_shard_map_free(map);
 	for (size_t i = 0; i < pass.nt; i++)
 		ctx_free_clone(&pass.t[i]);
 	free(pass.t);

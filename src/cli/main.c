@@ -9,7 +9,7 @@
 static const struct cmd *const commands[] = {
 	&cmd_init, &cmd_rulebook, &cmd_ingest, &cmd_score, &cmd_explain,
 	&cmd_check, &cmd_lists, &cmd_run, &cmd_results, &cmd_generate, &cmd_keys, &cmd_audit, &cmd_serve,
-	&cmd_expire, &cmd_whatif};
+	&cmd_expire, &cmd_whatif, &cmd_shards};
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void help(FILE *out)
@@ -19,7 +19,8 @@ static void help(FILE *out)
 		"A registry and trust-scoring engine: authorities file records, a published\n"
 		"rulebook turns them into scores, grades, black and red lists and joint\n"
 		"measures, every effect explained down to the record and the rule.\n\n"
-		"The ledger is --db PATH, else $SOCRED_DB, else ./socred.db.\n\n"
+		"The ledger is --db PATH, else $SOCRED_DB, else ./socred.db. A PATH of\n"
+		"shards:MAP names a cluster map: several ledgers as one (socred shards).\n\n"
 		"commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-60s\n      %s\n", commands[i]->usage, commands[i]->summary);
@@ -29,11 +30,15 @@ static void help(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {.db = getenv("SOCRED_DB"), .prog = "socred"};
+	struct cli cli = {.db = getenv("SOCRED_DB"), .prog = "socred", .self = "/proc/self/exe"};
 	int i = 1;
 
 	if (!cli.db || !*cli.db)
 		cli.db = "socred.db";
+	/* a path as started (under a wrapper such as valgrind, /proc/self/exe
+	 * is the wrapper's) */
+	if (argv[0] && strchr(argv[0], '/'))
+		cli.self = argv[0];
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--db") && i + 1 < argc) {
 			cli.db = argv[i + 1];
@@ -54,9 +59,19 @@ int main(int argc, char **argv)
 		help(stderr);
 		return EXIT_FATAL;
 	}
+	/* a --db after the command counts as before it (cli_parse), and is
+	 * taken out: the commands over a cluster map pass the rest on */
+	for (int k = i + 1; k < argc; k++)
+		if (!strcmp(argv[k], "--db") && k + 1 < argc) {
+			cli.db = argv[k + 1];
+			memmove(&argv[k], &argv[k + 2], (size_t)(argc - k - 2) * sizeof(char *));
+			argc -= 2;
+			k--;
+		}
 	for (size_t c = 0; c < NCOMMANDS; c++)
 		if (!strcmp(commands[c]->name, argv[i]))
-			return commands[c]->run(&cli, argc - i, argv + i);
+			return cli_sharded(&cli) ? cli_shards_dispatch(&cli, commands[c], argc - i, argv + i)
+						 : commands[c]->run(&cli, argc - i, argv + i);
 	fprintf(stderr, "socred: unknown command '%s' (see 'socred --help')\n", argv[i]);
 	return EXIT_FATAL;
 }

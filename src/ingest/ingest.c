@@ -367,6 +367,180 @@ static enum sc_status write_run(struct sc_store *st, const char *name,
 	return rc;
 }
 
+/* A line's subject and record_id as its ledger call names them. */
+static void prep_keys(const struct sc_prep *p, struct sc_text *subject, struct sc_text *rid)
+{
+	static const struct sc_text none = {"", 0};
+
+	*subject = *rid = none;
+	switch (p->op) {
+	case SC_OP_ADD:
+		*subject = p->u.add.subject;
+		*rid = p->u.add.record_id;
+		break;
+	case SC_OP_RECTIFY:
+	case SC_OP_REVOKE:
+		*rid = p->u.event.record_id;
+		break;
+	case SC_OP_CONSENT:
+	case SC_OP_WITHDRAW:
+		*subject = p->u.consent.subject;
+		break;
+	default:
+		*subject = p->u.reg.subject;
+		break;
+	}
+}
+
+/* The store route picks for a valid line: SC_OK, or the line's refusal
+ * (ad), or SC_ESTORE. */
+static enum sc_status route_pick(const struct sc_ingest_route *r, const struct pline *pl,
+				 size_t *store, struct sc_diag *ad)
+{
+	struct sc_text subject, rid;
+
+	prep_keys(&pl->prep, &subject, &rid);
+	sc_diag_clear(ad);
+	return r->pick(r->ctx, pl->prep.op, subject, rid, store, ad);
+}
+
+/* Tells route of a line filed, after its outcome ls. */
+static enum sc_status route_filed(const struct sc_ingest_route *r, const struct pline *pl,
+				  enum sc_status ls, size_t store, struct sc_diag *d)
+{
+	struct sc_text subject, rid;
+
+	if (ls != SC_OK && ls != SC_EDUPLICATE)
+		return SC_OK;
+	prep_keys(&pl->prep, &subject, &rid);
+	return r->filed(r->ctx, pl->prep.op, subject, rid, store, d);
+}
+
+/* Files the lines from pl on (up to n) through route: one line, or a run
+ * of records bound for one store. *took: the lines done. */
+static enum sc_status write_routed(const struct sc_ingest_route *r, const char *name,
+				   const struct sc_ingest_opts *o, struct sc_ingest_stats *stats,
+				   struct batch *b, struct pline *pl, size_t n, size_t *took,
+				   struct sc_diag *d)
+{
+	const struct sc_store_add *run[RUN_LINES];
+	enum sc_status out[RUN_LINES], ls, rc;
+	struct sc_diag ds[RUN_LINES], ad;
+	size_t store, other, k = 1, done;
+
+	*took = 1;
+	if (pl->st)
+		return settle(name, o, stats, b, pl, pl->st, &ad, d);
+	ls = route_pick(r, pl, &store, &ad);
+	if (ls == SC_ESTORE || ls == SC_ENOMEM) {
+		*d = ad;
+		return ls;
+	}
+	if (ls)
+		return settle(name, o, stats, b, pl, ls, &ad, d);
+	if (pl->prep.op != SC_OP_ADD) {
+		sc_diag_clear(&ad);
+		ls = sc_prep_apply(r->stores[store], &pl->prep, &ad);
+		if (ls != SC_ESTORE && ls != SC_ENOMEM && (rc = route_filed(r, pl, ls, store, d)))
+			return rc;
+		return settle(name, o, stats, b, pl, ls, &ad, d);
+	}
+	/* a run: the following records that go to the same store */
+	k = run_length(pl, n);
+	for (size_t j = 1; j < k; j++) {
+		if (route_pick(r, &pl[j], &other, &ad) || other != store) {
+			k = j;
+			break;
+		}
+	}
+	for (size_t j = 0; j < k; j++) {
+		run[j] = &pl[j].prep.u.add;
+		sc_diag_clear(&ds[j]);
+	}
+	rc = sc_store_record_add_run(r->stores[store], run, k, out, ds, &done, d);
+	for (size_t j = 0; j < done; j++) {
+		enum sc_status fr = route_filed(r, &pl[j], out[j], store, d);
+		if (fr)
+			return fr;
+		if ((fr = settle(name, o, stats, b, &pl[j], out[j], &ds[j], d)))
+			return fr;
+	}
+	if (done < k) {
+		snprintf(d->source, sizeof(d->source), "%s", name);
+		d->line = pl[done].line;
+	}
+	*took = k;
+	return rc;
+}
+
+/* Every store of the ingest: st alone, or route's. */
+static size_t nstores(struct sc_store *st, const struct sc_ingest_route *r)
+{
+	return r ? r->nstores : (st ? 1 : 0);
+}
+
+static struct sc_store *store_at(struct sc_store *st, const struct sc_ingest_route *r, size_t i)
+{
+	return r ? r->stores[i] : st;
+}
+
+/* Begins a batch on every store; *lines: the fewest any store asks for. */
+static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_route *r,
+				size_t *lines, struct sc_diag *d)
+{
+	enum sc_status rc;
+	size_t want;
+
+	*lines = SIZE_MAX;
+	if (r && (rc = r->begin(r->ctx, d)))
+		return rc;
+	for (size_t i = 0; i < nstores(st, r); i++) {
+		if ((rc = sc_store_begin_ingest(store_at(st, r, i), &want, d))) {
+			for (size_t k = 0; k < i; k++)
+				sc_store_rollback(store_at(st, r, k));
+			if (r)
+				r->rollback(r->ctx);
+			return rc;
+		}
+		if (want < *lines)
+			*lines = want;
+	}
+	/* lines spread over the stores: each store's transaction holds about
+	 * the lines it asked for */
+	if (r && r->nstores > 1)
+		*lines *= r->nstores;
+	return SC_OK;
+}
+
+/* Commits route's own data first, then every store in order. */
+static enum sc_status commit_all(struct sc_store *st, const struct sc_ingest_route *r,
+				 struct sc_diag *d)
+{
+	enum sc_status rc;
+	size_t i = 0;
+
+	if (r && (rc = r->commit(r->ctx, d)))
+		goto fail;
+	for (; i < nstores(st, r); i++)
+		if ((rc = sc_store_commit(store_at(st, r, i), d))) {
+			i++;
+			goto fail;
+		}
+	return SC_OK;
+fail:
+	for (; i < nstores(st, r); i++)
+		sc_store_rollback(store_at(st, r, i));
+	return rc;
+}
+
+static void rollback_all(struct sc_store *st, const struct sc_ingest_route *r)
+{
+	for (size_t i = 0; i < nstores(st, r); i++)
+		sc_store_rollback(store_at(st, r, i));
+	if (r)
+		r->rollback(r->ctx);
+}
+
 static void batches_free(struct pipe *p)
 {
 	for (int k = 0; k < 2; k++) {
@@ -399,6 +573,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			 .only_source = opts ? opts->only_source : NULL,
 			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	size_t in_batch = 0, batch_lines;
+	const struct sc_ingest_route *route = opts ? opts->route : NULL;
 	pthread_t reader;
 	bool threaded = false;
 	enum sc_status rc;
@@ -414,7 +589,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		batches_free(&p);
 		return rc;
 	}
-	if ((rc = sc_store_begin_ingest(st, &batch_lines, d)))
+	if ((rc = begin_all(st, route, &batch_lines, d)))
 		goto out;
 	/* without a second thread, the stages take turns on this one */
 	threaded = pthread_create(&reader, NULL, reading, &p) == 0;
@@ -433,7 +608,10 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			/* a run of records stays within the transaction */
 			run = run_length(&b->lines[i], b->n - i < batch_lines - in_batch
 								   ? b->n - i : batch_lines - in_batch);
-			if (run > 1) {
+			if (route) {
+				rc = write_routed(route, name, opts, stats, b, &b->lines[i], run ? run : 1,
+						  &run, d);
+			} else if (run > 1) {
 				rc = write_run(st, name, opts, stats, b, &b->lines[i], run, d);
 			} else {
 				run = 1;
@@ -442,8 +620,8 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			if (rc)
 				goto fail;
 			if ((in_batch += run) >= batch_lines) {
-				if ((rc = sc_store_commit(st, d)) ||
-				    (rc = sc_store_begin_ingest(st, &batch_lines, d)))
+				if ((rc = commit_all(st, route, d)) ||
+				    (rc = begin_all(st, route, &batch_lines, d)))
 					goto out;
 				in_batch = 0;
 				if (opts && opts->progress)
@@ -464,12 +642,12 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		pthread_cond_broadcast(&p.cv);
 		pthread_mutex_unlock(&p.mu);
 	}
-	rc = sc_store_commit(st, d);
+	rc = commit_all(st, route, d);
 	if (opts && opts->progress)
 		opts->progress(opts->ctx, stats);
 	goto out;
 fail:
-	sc_store_rollback(st);
+	rollback_all(st, route);
 out:
 	if (threaded) {
 		pthread_mutex_lock(&p.mu);

@@ -162,6 +162,8 @@ static enum sc_status visit(void *tctx, int64_t sid, const char *id,
 	enum sc_status st;
 
 	(void)sid;
+	if (o->keep && !o->keep(o->ctx, id))
+		return SC_OK;
 	for (size_t k = 0; k < o->nrb; k++)
 		if ((st = sc_eval_subject(p->ev[k], &subjects[k], o->at, 0)))
 			return sc_diag_set(&p->d, st, NULL, 0, 0, "subject",

@@ -1,0 +1,197 @@
+/* The shards' directory: a small SQLite file, the registry's control
+ * ledger. records: which logical shard holds each record_id; subjects:
+ * every subject in the order it was first filed (the rowid). It holds
+ * no person's data beyond ids, and nothing a decision reads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "socred/limits.h"
+#include "socred/shard.h"
+#include "socred/sidefile.h"
+
+struct sc_shard_dir {
+	sqlite3 *db;
+	sqlite3_stmt *get_record, *put_record, *put_subject, *get_subject;
+	const char *path;
+	/* the subject noted last (its lines tend to come together): noted
+	 * again, it costs nothing */
+	char last[SC_LIMIT_SUBJECT_ID + 1];
+	size_t last_len;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS records(record_id TEXT PRIMARY KEY, lshard INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);";
+
+static enum sc_status failed(struct sc_shard_dir *dir, const char *what, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_ESTORE, dir->path, 0, 0, NULL, "shard directory: %s: %s", what,
+			   sqlite3_errmsg(dir->db));
+}
+
+void sc_shard_dir_close(struct sc_shard_dir *dir)
+{
+	if (!dir)
+		return;
+	sqlite3_finalize(dir->get_record);
+	sqlite3_finalize(dir->put_record);
+	sqlite3_finalize(dir->put_subject);
+	sqlite3_finalize(dir->get_subject);
+	sqlite3_close(dir->db);
+	free(dir);
+}
+
+enum sc_status sc_shard_dir_open(const char *path, int create,
+				 struct sc_shard_dir **out, struct sc_diag *d)
+{
+	struct sc_shard_dir *dir = calloc(1, sizeof(*dir));
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+
+	*out = NULL;
+	if (!dir)
+		return SC_ENOMEM;
+	dir->path = path;
+	if (create) {
+		/* ids of people: owner-only, as a ledger file is */
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, SC_SIDE_MODE);
+		if (fd < 0 && errno != EEXIST) {
+			free(dir);
+			return sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+					   "cannot create the shard directory: %s", strerror(errno));
+		}
+		if (fd >= 0) {
+			fchmod(fd, SC_SIDE_MODE);
+			close(fd);
+		}
+	}
+	if (sqlite3_open_v2(path, &dir->db, flags, NULL) != SQLITE_OK) {
+		enum sc_status st = sc_diag_set(d, SC_ESTORE, path, 0, 0, NULL,
+						"cannot open the shard directory: %s",
+						dir->db ? sqlite3_errmsg(dir->db) : "out of memory");
+		sc_shard_dir_close(dir);
+		return st;
+	}
+	sqlite3_busy_timeout(dir->db, 10000);
+	if (sqlite3_exec(dir->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_exec(dir->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dir->db, "SELECT lshard FROM records WHERE record_id = ?", -1,
+			       &dir->get_record, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dir->db, "INSERT OR IGNORE INTO records VALUES (?, ?)", -1,
+			       &dir->put_record, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dir->db, "INSERT OR IGNORE INTO subjects(id) VALUES (?)", -1,
+			       &dir->put_subject, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(dir->db, "SELECT seq FROM subjects WHERE id = ?", -1,
+			       &dir->get_subject, NULL) != SQLITE_OK) {
+		enum sc_status st = failed(dir, "cannot prepare", d);
+		sc_shard_dir_close(dir);
+		return st;
+	}
+	*out = dir;
+	return SC_OK;
+}
+
+enum sc_status sc_shard_dir_begin(struct sc_shard_dir *dir, struct sc_diag *d)
+{
+	if (sqlite3_exec(dir->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return failed(dir, "cannot begin", d);
+	return SC_OK;
+}
+
+enum sc_status sc_shard_dir_commit(struct sc_shard_dir *dir, struct sc_diag *d)
+{
+	if (sqlite3_exec(dir->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		enum sc_status st = failed(dir, "cannot commit", d);
+		sc_shard_dir_rollback(dir);
+		return st;
+	}
+	return SC_OK;
+}
+
+void sc_shard_dir_rollback(struct sc_shard_dir *dir)
+{
+	if (!dir)
+		return;
+	sqlite3_exec(dir->db, "ROLLBACK", NULL, NULL, NULL);
+	dir->last_len = 0;
+}
+
+enum sc_status sc_shard_dir_record(struct sc_shard_dir *dir, const char *rid,
+				   size_t len, uint32_t *lshard, struct sc_diag *d)
+{
+	sqlite3_stmt *s = dir->get_record;
+	int rc;
+
+	sqlite3_bind_text(s, 1, rid, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*lshard = (uint32_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return SC_OK;
+	return rc == SQLITE_DONE ? SC_ENOTFOUND : failed(dir, "cannot read", d);
+}
+
+static enum sc_status put_subject(struct sc_shard_dir *dir, const char *subject,
+				  size_t slen, struct sc_diag *d)
+{
+	sqlite3_stmt *s = dir->put_subject;
+	int rc;
+
+	if (slen == dir->last_len && !memcmp(subject, dir->last, slen))
+		return SC_OK;
+	sqlite3_bind_text(s, 1, subject, (int)slen, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return failed(dir, "cannot write", d);
+	if (slen <= SC_LIMIT_SUBJECT_ID) {
+		memcpy(dir->last, subject, slen);
+		dir->last_len = slen;
+	}
+	return SC_OK;
+}
+
+enum sc_status sc_shard_dir_claim(struct sc_shard_dir *dir, const char *rid,
+				  size_t rlen, uint32_t lshard, const char *subject,
+				  size_t slen, struct sc_diag *d)
+{
+	sqlite3_stmt *s = dir->put_record;
+	int rc;
+
+	sqlite3_bind_text(s, 1, rid, (int)rlen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, lshard);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return failed(dir, "cannot write", d);
+	return put_subject(dir, subject, slen, d);
+}
+
+enum sc_status sc_shard_dir_subject(struct sc_shard_dir *dir, const char *subject,
+				    size_t slen, struct sc_diag *d)
+{
+	return put_subject(dir, subject, slen, d);
+}
+
+enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
+				  size_t slen, int64_t *order, struct sc_diag *d)
+{
+	sqlite3_stmt *s = dir->get_subject;
+	int rc;
+
+	sqlite3_bind_text(s, 1, subject, (int)slen, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*order = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return SC_OK;
+	return rc == SQLITE_DONE ? SC_ENOTFOUND : failed(dir, "cannot read", d);
+}
