@@ -169,7 +169,7 @@ enum sc_status sc_pq_begin_write(struct pq *p, struct sc_diag *d)
 	    (st = sc_pq_query(p,
 			      "UPDATE meta SET value = (value::bigint + 1)::text"
 			      " WHERE key = 'commit_seq' RETURNING value,"
-			      " set_config('socred.cseq', (value::bigint + 1)::text, true)",
+			      " set_config('socred.cseq', value, true)",
 			      0, NULL, &r, d)))
 		goto fail;
 	if (PQntuples(r) != 1) {
@@ -480,4 +480,12 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.consent_add = sc_pq_consent_add,
 	.expire = sc_pq_expire,
 	.counts = sc_pq_counts,
+	/* reads (pg_read.c) */
+	.subject_rows = sc_pq_subject_rows,
+	.pop_load = sc_pq_pop_load,
+	.changed_since = sc_pq_changed_since,
+	.change_count = sc_pq_change_count,
+	.record_names = sc_pq_record_names,
+	.run_save = sc_pq_run_save,
+	.tally = sc_pq_tally,
 };

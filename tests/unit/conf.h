@@ -3,7 +3,8 @@
  * PostgreSQL database of its own too when SOCRED_TEST_PG names a cluster
  * (an admin URI, as tests/pg/with_pg.sh sets it). With SOCRED_TEST_PG_ONLY
  * set, PostgreSQL only (how ctest runs the pg_conf_* copies: the SQLite
- * side already ran as unit_conf_*). */
+ * side already ran as unit_conf_*). With SOCRED_TEST_KEEP set, the
+ * PostgreSQL databases are left behind for inspection. */
 #ifndef SOCRED_TEST_CONF_H
 #define SOCRED_TEST_CONF_H
 
@@ -90,7 +91,7 @@ static inline void conf_drop(enum conf_backend b, const char *path)
 		remove_ledger(path);
 		return;
 	}
-	if (!db)
+	if (!db || getenv("SOCRED_TEST_KEEP"))
 		return;
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", db + 1);
 	conf_admin(sql);
