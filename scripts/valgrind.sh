@@ -81,6 +81,7 @@ runs() {
 	# the golden cases, a few runs of 16
 	ls tests/golden/cases/*.case | split -l 16 - "$OUT/golden."
 	for f in "$OUT"/golden.??; do
+		# shellcheck disable=SC2046 # one file name a line, no spaces
 		echo "golden_${f##*.} cmd build/tests/run_golden" $(cat "$f")
 		rm "$f"
 	done
