@@ -442,4 +442,7 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.commit = pq_commit,
 	.rollback = pq_rollback,
 	.identity = pq_identity,
+	/* integration: commit notifications (pg_listen.c) */
+	.listen = sc_pq_listen,
+	.notified = sc_pq_notified,
 };

@@ -85,4 +85,10 @@ enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgra
 			    void *ctx, struct sc_diag *d);
 
 
+/* pg_listen.c (integration): commit notifications on channel
+ * socred_changes, which every write commit notifies with its commit
+ * sequence number (pq_commit). */
+enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d);
+enum sc_status sc_pq_notified(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
+
 #endif

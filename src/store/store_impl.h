@@ -100,6 +100,9 @@ struct sc_store_ops {
 					sc_store_id_fn cb, void *ctx,
 					struct sc_diag *d);
 	bool (*change_count)(void *impl, uint64_t *n);
+	/* commit notifications (NULL: none; store.h sc_store_listen) */
+	enum sc_status (*listen)(void *impl, int *fd, struct sc_diag *d);
+	enum sc_status (*notified)(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
 	enum sc_status (*identity)(void *impl, char *ledger_id, int64_t *expired_max,
 				   struct sc_diag *d);
 	enum sc_status (*record_names)(void *impl, const int64_t *rids, size_t n,
