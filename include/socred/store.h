@@ -235,6 +235,11 @@ enum sc_status sc_store_listen(struct sc_store *st, int *fd, struct sc_diag *d);
 enum sc_status sc_store_notified(struct sc_store *st, uint64_t *n, int64_t *seq,
 				 struct sc_diag *d);
 
+/* false when st's connection to the ledger is lost (a PostgreSQL server
+ * restarted or failed over): st is then of no more use but to close; open
+ * the ledger again. Always true for a ledger file. */
+bool sc_store_connected(struct sc_store *st);
+
 /* The ledger's identity (SC_STORE_LEDGER_ID bytes, "" if it has none) and
  * the highest record row `expire` ever removed: SQLite may give a removed
  * highest row number to a later record, so a row above *expired_max has

@@ -225,6 +225,15 @@ static void *writer(void *arg)
 			while ((s = sc_store_audit_append(q->st, e, n, NULL)) == SC_EBUSY &&
 			       ++tries < AUDIT_BUSY_TRIES)
 				;
+			if (s && !sc_store_connected(q->st)) {
+				/* the connection was lost: the next batch goes
+				 * through a new one (this batch has failed) */
+				struct sc_store *again = NULL;
+				if (!sc_store_open(q->db, SC_STORE_LEAN, &again, NULL)) {
+					sc_store_close(q->st);
+					q->st = again;
+				}
+			}
 			pthread_mutex_lock(&q->mu);
 			if (s) {
 				batch_failed(q, n);
@@ -262,6 +271,7 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	q->minute = minute_now();
 	if (!q->items || !q->refused)
 		return SC_ENOMEM;
+	q->db = db;
 	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
 	if (pthread_create(&q->writer, NULL, writer, q)) {

@@ -31,6 +31,7 @@ struct sc_pool {
 	pthread_cond_t cv;
 	struct sc_store **free;
 	size_t nfree, size;
+	const char *db; /* borrowed from the server's options */
 };
 
 /* ---- the audit queue: entries are chained and written by one thread ---- */
@@ -60,12 +61,27 @@ struct sc_audit_queue {
 	bool stop;
 	pthread_t writer;
 	struct sc_store *st;
+	const char *db;         /* borrowed from the server's options */
 	atomic_ulong written, failed;
 	/* refusals without a valid key, counted per client and minute */
 	pthread_mutex_t rmu;
 	int64_t minute;         /* of the counts in refused */
 	struct sc_refusals *refused;
 	atomic_ulong refusals;  /* counted, since start */
+};
+
+/* ---- commits by other writers of the ledger (commits.c) ---- */
+
+struct sc_commits {
+	pthread_t thread;
+	bool started;
+	int wake[2];            /* a byte in wake[1] stops the thread */
+	struct sc_store *st;    /* the first listening connection, for the thread */
+	int fd;
+	atomic_bool up;         /* listening now */
+	atomic_ullong gen;      /* moves at every commit told, and when listening again */
+	atomic_ulong told, lost; /* notifications; listening connections lost */
+	char db[4096];
 };
 
 /* ---- metrics ---- */
@@ -113,6 +129,7 @@ struct sc_server {
 	struct sc_metrics metrics;
 	struct sc_decisions decisions;
 	struct sc_keycache keys;
+	struct sc_commits commits;
 	unsigned max_conns;            /* --max-connections */
 	struct sc_ratelimit *rl;       /* keyless requests per address; NULL: none */
 	char *openapi;
@@ -250,6 +267,16 @@ bool sc_audit_queue_wait(struct sc_audit_queue *q, uint64_t ticket);
 void sc_audit_queue_refused(struct sc_audit_queue *q, const struct sc_req *r);
 /* Flushes and stops the writer. */
 void sc_audit_queue_stop(struct sc_audit_queue *q);
+
+/* Commits: listens for other writers' commits when the ledger's backend
+ * tells of them (PostgreSQL); nothing to do otherwise. SC_OK also when the
+ * ledger is out of reach now (the thread keeps trying). */
+enum sc_status sc_commits_start(struct sc_commits *c, const char *db, struct sc_diag *d);
+void sc_commits_stop(struct sc_commits *c);
+/* The ledger's change counter as this server sees it: the ledger's shared
+ * counter, or the commits told while listening. false when there is none
+ * now: then only a look at the ledger tells what changed. */
+bool sc_server_change_count(struct sc_server *srv, struct sc_store *st, uint64_t *n);
 
 /* Metrics. */
 void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,

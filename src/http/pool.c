@@ -1,5 +1,8 @@
 /* A fixed pool of ledger connections: SQLite handles are used by one thread
- * at a time, so a request borrows one for the time of its handler. */
+ * at a time, so a request borrows one for the time of its handler. A
+ * connection found lost (a PostgreSQL server restarted or failed over) is
+ * replaced when it is next lent out; when the ledger is still out of
+ * reach, the lost one is lent and the request fails as it would have. */
 #include <stdlib.h>
 
 #include "http.h"
@@ -14,6 +17,7 @@ enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
 	p->free = calloc(size, sizeof(*p->free));
 	p->size = size;
 	p->nfree = 0;
+	p->db = db;
 	if (!p->free)
 		return SC_ENOMEM;
 	for (size_t i = 0; i < size; i++) {
@@ -33,6 +37,13 @@ struct sc_store *sc_pool_get(struct sc_pool *p)
 		pthread_cond_wait(&p->cv, &p->mu);
 	st = p->free[--p->nfree];
 	pthread_mutex_unlock(&p->mu);
+	if (!sc_store_connected(st)) {
+		struct sc_store *again = NULL;
+		if (!sc_store_open(p->db, 0, &again, NULL)) {
+			sc_store_close(st);
+			st = again;
+		}
+	}
 	return st;
 }
 

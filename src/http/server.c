@@ -638,6 +638,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	}
 	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
 	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)) ||
+	    (rc = sc_commits_start(&srv->commits, opts->db, d)) ||
 	    (rc = sc_decisions_start(srv, d)))
 		goto fail;
 	addr.sin_port = htons(opts->port);
@@ -703,6 +704,7 @@ void sc_server_stop(struct sc_server *s)
 	}
 	sc_audit_queue_stop(&s->audit);
 	sc_decisions_stop(&s->decisions);
+	sc_commits_stop(&s->commits);
 	sc_pool_release(&s->pool);
 	sc_ratelimit_free(s->rl);
 	for (size_t i = 0; i < s->nversions; i++)

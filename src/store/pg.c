@@ -445,4 +445,5 @@ const struct sc_store_ops sc_store_pg_ops = {
 	/* integration: commit notifications (pg_listen.c) */
 	.listen = sc_pq_listen,
 	.notified = sc_pq_notified,
+	.connected = sc_pq_connected,
 };

@@ -90,5 +90,7 @@ enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgra
  * sequence number (pq_commit). */
 enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d);
 enum sc_status sc_pq_notified(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
+/* false once libpq found the connection broken */
+bool sc_pq_connected(void *impl);
 
 #endif

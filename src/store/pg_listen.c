@@ -1,4 +1,5 @@
-/* Commit notifications on PostgreSQL: every write transaction notifies the
+/* A PostgreSQL connection seen from outside: whether it still stands, and
+ * commit notifications. Every write transaction notifies the
  * channel socred_changes with its commit sequence number as it commits
  * (pq_commit), and PostgreSQL delivers a notification only once its
  * transaction is visible. A listening connection sits idle between
@@ -22,6 +23,13 @@ enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d)
 		return sc_pq_err(p, NULL, d, "cannot listen for commits");
 	*fd = s;
 	return SC_OK;
+}
+
+bool sc_pq_connected(void *impl)
+{
+	struct pq *p = impl;
+
+	return PQstatus(p->c) == CONNECTION_OK;
 }
 
 enum sc_status sc_pq_notified(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d)

@@ -132,6 +132,8 @@ enum sc_status sc_store_listen(struct sc_store *st, int *fd, struct sc_diag *d)
 { return st->ops->listen ? st->ops->listen(st->impl, fd, d) : missing(st, "listen", d); }
 enum sc_status sc_store_notified(struct sc_store *st, uint64_t *n, int64_t *seq, struct sc_diag *d)
 { return st->ops->notified ? st->ops->notified(st->impl, n, seq, d) : missing(st, "notified", d); }
+bool sc_store_connected(struct sc_store *st)
+{ return !st->ops->connected || st->ops->connected(st->impl); }
 enum sc_status sc_store_identity(struct sc_store *st, char *ledger_id, int64_t *expired_max,
 				 struct sc_diag *d)
 { return st->ops->identity ? st->ops->identity(st->impl, ledger_id, expired_max, d) : missing(st, "identity", d); }

@@ -103,6 +103,7 @@ struct sc_store_ops {
 	/* commit notifications (NULL: none; store.h sc_store_listen) */
 	enum sc_status (*listen)(void *impl, int *fd, struct sc_diag *d);
 	enum sc_status (*notified)(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
+	bool (*connected)(void *impl); /* NULL: always */
 	enum sc_status (*identity)(void *impl, char *ledger_id, int64_t *expired_max,
 				   struct sc_diag *d);
 	enum sc_status (*record_names)(void *impl, const int64_t *rids, size_t n,
