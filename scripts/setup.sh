@@ -2,17 +2,20 @@
 # Installs what socred needs from Debian's packages (only the missing ones),
 # then configures and builds. Usage: scripts/setup.sh [BUILD_DIR [cmake args...]]
 # With SOCRED_SETUP_TESTS=1 (scripts/test.sh sets it) it also installs what
-# the tests need: sqlite3, curl, wrk, Chromium, Node.js and playwright-core; with
-# SOCRED_SETUP_FUZZ=1 (scripts/fuzz.sh), clang and libFuzzer.
+# the tests need: sqlite3, curl, wrk, PostgreSQL 15, Chromium, Node.js and
+# playwright-core; with SOCRED_SETUP_FUZZ=1 (scripts/fuzz.sh), clang and
+# libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc libc6-dev cmake ninja-build pkg-config libsqlite3-dev libyaml-dev
       libjansson-dev libcmocka-dev libmicrohttpd-dev libsodium-dev libssl-dev
-      libunistring-dev zlib1g-dev)
+      libunistring-dev zlib1g-dev libpq-dev)
 TESTS=${SOCRED_SETUP_TESTS:-0}
 if [ "$TESTS" = 1 ]; then
-	PKGS+=(sqlite3 curl chromium wrk)
+	# postgresql-15: the binaries tests/pg/pg.bash runs its own clusters with
+	# (the system cluster the package may create is never used)
+	PKGS+=(sqlite3 curl chromium wrk postgresql-15)
 	command -v node > /dev/null && command -v npm > /dev/null || PKGS+=(nodejs npm)
 fi
 # memcheck (scripts/valgrind.sh)

@@ -11,12 +11,11 @@ SPID=
 stop() { [ -n "$SPID" ] && kill -TERM "$SPID" 2> /dev/null && wait "$SPID"; SPID=; }
 trap 'stop; pg_cleanup; rm -rf "$T"' EXIT
 
-pg_start main || { bad "PostgreSQL did not start"; finish; exit 1; }
-pg_sql main "CREATE DATABASE parity" || { bad "cannot create the database"; finish; exit 1; }
+pg_cluster_start main || { bad "PostgreSQL did not start"; finish; exit 1; }
 export SOCRED_STATE_DIR=$T/state
 mkdir -p "$SOCRED_STATE_DIR" "$T/lite" "$T/pg"
 LITE=$T/lite.db
-PGDB=$(pg_uri main parity)
+PGDB=$PG_URI
 unset SOCRED_DB
 AT=2025-12-31
 
