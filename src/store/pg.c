@@ -446,4 +446,15 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.listen = sc_pq_listen,
 	.notified = sc_pq_notified,
 	.connected = sc_pq_connected,
+	/* records (pg_records.c) */
+	.own_begin = sc_pq_rec_own_begin,
+	.own_end = sc_pq_rec_own_end,
+	.record_add = sc_pq_record_add,
+	.record_add_run = sc_pq_record_add_run,
+	.record_find = sc_pq_record_find,
+	.event_add = sc_pq_event_add,
+	.consent_last = sc_pq_consent_last,
+	.consent_add = sc_pq_consent_add,
+	.expire = sc_pq_expire,
+	.counts = sc_pq_counts,
 };

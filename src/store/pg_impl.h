@@ -37,6 +37,7 @@ struct pq {
 	bool writing;                   /* ... holding the writer lock */
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
+	bool rec_prepared;              /* pg_records.c's statement is prepared */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -84,6 +85,26 @@ enum sc_status sc_pq_own_end(struct pq *p, bool own, enum sc_status st, struct s
 enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgrade,
 			    void *ctx, struct sc_diag *d);
 
+/* pg_records.c: records, events, consents, retention, counts (the rules
+ * are the store front's, front_records.c). */
+enum sc_status sc_pq_rec_own_begin(void *impl, bool *own, struct sc_diag *d);
+enum sc_status sc_pq_rec_own_end(void *impl, bool own, enum sc_status st, struct sc_diag *d);
+enum sc_status sc_pq_record_add(void *impl, const struct sc_store_add *r,
+				sc_store_taken_fn taken, struct sc_diag *d);
+enum sc_status sc_pq_record_add_run(void *impl, const struct sc_store_add *const *r, size_t n,
+				    enum sc_status *out, struct sc_diag *ds, size_t *done,
+				    sc_store_taken_fn taken, struct sc_diag *d);
+enum sc_status sc_pq_record_find(void *impl, struct sc_text record_id, struct sc_store_filed *f,
+				 struct sc_diag *d);
+enum sc_status sc_pq_event_add(void *impl, const struct sc_store_filed *f,
+			       const struct sc_store_event *e, struct sc_diag *d);
+enum sc_status sc_pq_consent_last(void *impl, struct sc_text subject, enum sc_kind kind,
+				  struct sc_text scorecard, sc_day date, int64_t *sid, int *last,
+				  struct sc_diag *d);
+enum sc_status sc_pq_consent_add(void *impl, int64_t sid, struct sc_text scorecard,
+				 bool granted, sc_day date, struct sc_diag *d);
+enum sc_status sc_pq_expire(void *impl, const int64_t *rids, size_t n, struct sc_diag *d);
+enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_diag *d);
 
 /* pg_listen.c (integration): commit notifications on channel
  * socred_changes, which every write commit notifies with its commit

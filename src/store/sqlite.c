@@ -865,6 +865,16 @@ enum sc_status sc_lite_own_end(struct lite *l, bool own, enum sc_status st,
 	return cs ? cs : st;
 }
 
+static enum sc_status lite_own_begin(void *impl, bool *own, struct sc_diag *d)
+{
+	return sc_lite_own_begin(impl, own, d);
+}
+
+static enum sc_status lite_own_end(void *impl, bool own, enum sc_status st, struct sc_diag *d)
+{
+	return sc_lite_own_end(impl, own, st, d);
+}
+
 /* ---- subjects and names ---- */
 
 static uint32_t hash(const char *p, size_t n)
@@ -874,16 +884,6 @@ static uint32_t hash(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 16777619u;
 	return h;
-}
-
-static enum sc_status kind_conflict(struct sc_text id, enum sc_kind have,
-				    enum sc_kind want, struct sc_diag *d)
-{
-	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "kind",
-			   "subject '%.*s' is filed as %s %s, not %s %s",
-			   (int)id.n, id.p, have == SC_KIND_ORG ? "an" : "a",
-			   sc_kind_name(have), want == SC_KIND_ORG ? "an" : "a",
-			   sc_kind_name(want));
 }
 
 static bool slot_holds(const struct subj_slot *slot, struct sc_text id)
@@ -974,7 +974,7 @@ enum sc_status sc_lite_subject_get(struct lite *l, struct sc_text id,
 		*sid = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s); /* a statement left on a row pins a read snapshot */
 		if (have != SC_KIND_NONE && kind != SC_KIND_NONE && have != kind)
-			return kind_conflict(id, have, kind, d);
+			return sc_front_kind_conflict(id, have, kind, d);
 		if (have == SC_KIND_NONE && kind != SC_KIND_NONE) {
 			s = sc_lite_stmt(l, S_SUBJ_SETKIND);
 			sqlite3_bind_int64(s, 1, *sid);
@@ -1078,10 +1078,14 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.begin = lite_begin,
 	.commit = lite_commit,
 	.rollback = lite_rollback,
+	.own_begin = lite_own_begin,
+	.own_end = lite_own_end,
 	.record_add = sc_lite_record_add,
 	.record_add_run = sc_lite_record_add_run,
-	.record_event = sc_lite_record_event,
-	.consent = sc_lite_consent,
+	.record_find = sc_lite_record_find,
+	.event_add = sc_lite_event_add,
+	.consent_last = sc_lite_consent_last,
+	.consent_add = sc_lite_consent_add,
 	.subject_load = sc_lite_subject_load,
 	.scan = sc_lite_scan,
 	.changed_since = sc_lite_changed_since,

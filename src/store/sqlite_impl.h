@@ -159,19 +159,23 @@ static inline void sc_lite_bind_text(sqlite3_stmt *s, int i, struct sc_text t)
 		sqlite3_bind_null(s, i);
 }
 
-/* sqlite_records.c: the store's record, event and consent ops, and the
- * transaction's memory of its records (emptied at every begin, commit and
- * rollback). */
+/* sqlite_records.c: the store's record, event and consent row ops (their
+ * rules are the store front's, front_records.c), and the transaction's
+ * memory of its records (emptied at every begin, commit and rollback). */
 enum sc_status sc_lite_record_add(void *impl, const struct sc_store_add *r,
-				  struct sc_diag *d);
+				  sc_store_taken_fn taken, struct sc_diag *d);
 enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *const *r,
 				      size_t n, enum sc_status *out, struct sc_diag *ds,
-				      size_t *done, struct sc_diag *d);
-enum sc_status sc_lite_record_event(void *impl, const struct sc_store_event *e,
-				    struct sc_diag *d);
-enum sc_status sc_lite_consent(void *impl, struct sc_text subject, enum sc_kind kind,
-			       struct sc_text scorecard, bool granted, sc_day date,
-			       struct sc_diag *d);
+				      size_t *done, sc_store_taken_fn taken, struct sc_diag *d);
+enum sc_status sc_lite_record_find(void *impl, struct sc_text record_id,
+				   struct sc_store_filed *f, struct sc_diag *d);
+enum sc_status sc_lite_event_add(void *impl, const struct sc_store_filed *f,
+				 const struct sc_store_event *e, struct sc_diag *d);
+enum sc_status sc_lite_consent_last(void *impl, struct sc_text subject, enum sc_kind kind,
+				    struct sc_text scorecard, sc_day date, int64_t *sid,
+				    int *last, struct sc_diag *d);
+enum sc_status sc_lite_consent_add(void *impl, int64_t sid, struct sc_text scorecard,
+				   bool granted, sc_day date, struct sc_diag *d);
 void sc_lite_recent_clear(struct lite *l);
 
 /* A statement prepared for one use (caller finalizes); SC_ESTORE names the

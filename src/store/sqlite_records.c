@@ -1,4 +1,5 @@
-/* Records, their events and consents, as the SQLite backend files them:
+/* Records, their events and consents, as the SQLite backend files them
+ * (the rules they follow are the store front's, front_records.c):
  * one at a time (sc_lite_record_add), or in runs of one statement for up
  * to SC_ADD_RUN records (sc_lite_record_add_run), which an ingest's lines
  * mostly are; and what the open transaction remembers of the records it
@@ -64,43 +65,32 @@ void sc_lite_recent_clear(struct lite *l)
 
 /* ---- records ---- */
 
-static bool text_eq(const unsigned char *a, struct sc_text b)
+static void text_copy(char *dst, size_t size, const unsigned char *src)
 {
-	return strlen((const char *)a) == b.n && !memcmp(a, b.p, b.n);
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
 }
 
-/* The stored record with this record_id differs: name the first field. */
-static enum sc_status compare_existing(struct lite *l,
-				       const struct sc_store_add *r,
-				       struct sc_diag *d)
+/* The stored record with this record_id, judged by taken. */
+static enum sc_status compare_existing(struct lite *l, const struct sc_store_add *r,
+				       sc_store_taken_fn taken, struct sc_diag *d)
 {
 	sqlite3_stmt *s = sc_lite_stmt(l, S_REC_CMP);
-	const char *field = NULL;
-	int64_t amount;
+	struct sc_store_filed f;
 
 	sc_lite_bind_text(s, 1, r->record_id);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return sc_lite_db_err(l, d, "cannot read stored record");
-	amount = sqlite3_column_type(s, 3) == SQLITE_NULL ? SC_AMOUNT_NONE
+	f.amount = sqlite3_column_type(s, 3) == SQLITE_NULL ? SC_AMOUNT_NONE
 							   : sqlite3_column_int64(s, 3);
-	if (!text_eq(sqlite3_column_text(s, 0), r->subject))
-		field = "subject";
-	else if (!text_eq(sqlite3_column_text(s, 1), r->type))
-		field = "type";
-	else if (sqlite3_column_int(s, 2) != r->date)
-		field = "date";
-	else if (amount != r->amount)
-		field = "amount";
-	else if (!text_eq(sqlite3_column_text(s, 4), r->source))
-		field = "source";
-	else if (!text_eq(sqlite3_column_text(s, 5), r->ref))
-		field = "ref";
+	text_copy(f.subject, sizeof(f.subject), sqlite3_column_text(s, 0));
+	text_copy(f.type, sizeof(f.type), sqlite3_column_text(s, 1));
+	f.date = sqlite3_column_int(s, 2);
+	text_copy(f.source, sizeof(f.source), sqlite3_column_text(s, 4));
+	text_copy(f.ref, sizeof(f.ref), sqlite3_column_text(s, 5));
+	f.rid = 0;
+	f.nev = 0;
 	sqlite3_reset(s);
-	if (!field)
-		return SC_EDUPLICATE;
-	return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, field,
-			   "record_id '%.*s' is already filed with a different %s",
-			   (int)r->record_id.n, r->record_id.p, field);
+	return taken(r, &f, d);
 }
 
 /* A record's ledger ids, resolved before its statement. */
@@ -152,9 +142,9 @@ static enum sc_status stored(struct lite *l, const struct sc_store_add *a,
  * removed again. SC_OK, or the ledger's failure in d. */
 static enum sc_status refused(struct lite *l, const struct sc_store_add *a,
 			      const struct add_row *w, enum sc_status *out,
-			      struct sc_diag *ds, struct sc_diag *d)
+			      struct sc_diag *ds, sc_store_taken_fn taken, struct sc_diag *d)
 {
-	*out = compare_existing(l, a, ds);
+	*out = compare_existing(l, a, taken, ds);
 	if (*out == SC_ESTORE) {
 		*d = *ds;
 		return SC_ESTORE;
@@ -163,7 +153,7 @@ static enum sc_status refused(struct lite *l, const struct sc_store_add *a,
 }
 
 static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
-				 struct sc_diag *d)
+				 sc_store_taken_fn taken, struct sc_diag *d)
 {
 	struct add_row w;
 	sqlite3_stmt *s;
@@ -177,7 +167,7 @@ static enum sc_status record_add(struct lite *l, const struct sc_store_add *r,
 		return sc_lite_db_err(l, d, "cannot store record");
 	if (sqlite3_changes(l->db) == 1)
 		return stored(l, r, &w, sqlite3_last_insert_rowid(l->db));
-	return (st = refused(l, r, &w, &out, d, d)) ? st : out;
+	return (st = refused(l, r, &w, &out, d, taken, d)) ? st : out;
 }
 
 /* ---- records in runs ---- */
@@ -252,12 +242,11 @@ static enum sc_status run_insert(struct lite *l, const struct sc_store_add *cons
 enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *const *r,
 					  size_t n, enum sc_status *out,
 					  struct sc_diag *ds, size_t *done,
-					  struct sc_diag *d)
+					  sc_store_taken_fn taken, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	struct add_row rows[SC_ADD_RUN];
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
+	enum sc_status st = SC_OK;
 	size_t i = 0;
 
 	while (!st && i < n) {
@@ -267,7 +256,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 		if (l->run_rows <= 1) {
 			/* after a record_id filed already: one at a time, as a
 			 * file given twice is all of them */
-			out[i] = record_add(l, r[i], &ds[i]);
+			out[i] = record_add(l, r[i], taken, &ds[i]);
 			if (out[i] == SC_ESTORE || out[i] == SC_ENOMEM) {
 				st = out[i];
 				*d = ds[i];
@@ -308,7 +297,7 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 			if (st)
 				break;
 			if ((st = refused(l, r[i + filed], &rows[filed], &out[i + filed],
-					  &ds[i + filed], d)))
+					  &ds[i + filed], taken, d)))
 				break;
 			l->last = NULL;
 			l->run_rows = 1;
@@ -320,103 +309,81 @@ enum sc_status sc_lite_record_add_run(void *impl, const struct sc_store_add *con
 		}
 	}
 	*done = i;
-	return sc_lite_own_end(l, own, st, d);
+	return st;
 }
 
 enum sc_status sc_lite_record_add(void *impl, const struct sc_store_add *r,
-				      struct sc_diag *d)
+				  sc_store_taken_fn taken, struct sc_diag *d)
 {
-	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = record_add(l, r, d);
-	return sc_lite_own_end(l, own, st, d);
+	return record_add(impl, r, taken, d);
 }
 
-/* The record's events admit this one: not the same op again (the same
- * line again is a duplicate), no rectify after a revoke. */
-static enum sc_status events_check(struct lite *l, const struct sc_store_event *e,
-				   int64_t rid, struct sc_diag *d)
+/* ---- events ---- */
+
+/* Record rid's events into f. */
+static enum sc_status events_read(struct lite *l, int64_t rid, struct sc_store_filed *f,
+				  struct sc_diag *d)
 {
-	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
 	sqlite3_stmt *s = sc_lite_stmt(l, S_EV_LIST);
-	char day[SC_DATE_LEN + 1];
 	int rc;
 
 	sqlite3_bind_int64(s, 1, rid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		enum sc_op op = (enum sc_op)sqlite3_column_int(s, 0);
-		sc_day when = sqlite3_column_int(s, 1);
-		sc_date_format(when, day);
-		if (op == e->op) {
-			bool same = when == e->date && text_eq(sqlite3_column_text(s, 2), e->ref);
-			sqlite3_reset(s);
-			if (same)
-				return SC_EDUPLICATE;
-			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
-					   "record '%.*s' was already %s on %s",
-					   (int)e->record_id.n, e->record_id.p, verb, day);
-		}
-		if (op == SC_OP_REVOKE && e->op == SC_OP_RECTIFY) {
-			sqlite3_reset(s);
-			return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record_id",
-					   "record '%.*s' was revoked on %s and cannot be rectified",
-					   (int)e->record_id.n, e->record_id.p, day);
-		}
+		struct sc_store_filed_event *v;
+		if (f->nev == SC_STORE_FILED_EVENTS)
+			continue;
+		v = &f->ev[f->nev++];
+		v->op = (enum sc_op)sqlite3_column_int(s, 0);
+		v->date = sqlite3_column_int(s, 1);
+		text_copy(v->ref, sizeof(v->ref), sqlite3_column_text(s, 2));
 	}
+	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? SC_OK : sc_lite_db_err(l, d, "cannot read events");
 }
 
-static enum sc_status record_event(struct lite *l, const struct sc_store_event *e,
-				   struct sc_diag *d)
+enum sc_status sc_lite_record_find(void *impl, struct sc_text record_id,
+				   struct sc_store_filed *f, struct sc_diag *d)
 {
-	struct recent *known = recent_find(l, e->record_id);
+	struct lite *l = impl;
+	struct recent *known = recent_find(l, record_id);
 	sqlite3_stmt *s;
-	char day[SC_DATE_LEN + 1], filer[SC_LIMIT_NAME + 1];
-	enum sc_status st;
-	int64_t rid;
-	sc_day rdate;
 	int rc;
 
+	f->nev = 0;
+	f->subject[0] = f->type[0] = f->ref[0] = '\0';
+	f->amount = SC_AMOUNT_NONE;
 	if (known) { /* filed in this transaction: no need to read it back */
-		rid = known->rid;
-		rdate = known->date;
-		memcpy(filer, known->src, known->src_len);
-		filer[known->src_len] = '\0';
-	} else {
-		s = sc_lite_stmt(l, S_REC_FIND);
-		sc_lite_bind_text(s, 1, e->record_id);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE)
-			return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
-					   "unknown record_id '%.*s': a %s must follow the add of its record",
-					   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
-		if (rc != SQLITE_ROW)
-			return sc_lite_db_err(l, d, "cannot look up record");
-		rid = sqlite3_column_int64(s, 0);
-		rdate = sqlite3_column_int(s, 1);
-		snprintf(filer, sizeof(filer), "%s", (const char *)sqlite3_column_text(s, 2));
+		f->rid = known->rid;
+		f->date = known->date;
+		memcpy(f->source, known->src, known->src_len);
+		f->source[known->src_len] = '\0';
+		/* and only the events filed for it since: none, then none to read */
+		return known->ops ? events_read(l, f->rid, f, d) : SC_OK;
+	}
+	s = sc_lite_stmt(l, S_REC_FIND);
+	sc_lite_bind_text(s, 1, record_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
 		sqlite3_reset(s);
+		return SC_ENOTFOUND;
 	}
-	if (e->source.n && (strlen(filer) != e->source.n || memcmp(filer, e->source.p, e->source.n)))
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "source",
-				   "record '%.*s' was filed by '%s', not '%.*s': only the filing source may %s it",
-				   (int)e->record_id.n, e->record_id.p, filer,
-				   (int)e->source.n, e->source.p, sc_op_name(e->op));
-	if (e->date < rdate) {
-		sc_date_format(rdate, day);
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "date",
-				   "a %s cannot precede the record's date %s",
-				   sc_op_name(e->op), day);
-	}
-	/* a record filed in this transaction has only the events filed for it
-	 * since: none, then none to read */
-	if ((!known || known->ops) && (st = events_check(l, e, rid, d)))
-		return st;
-	s = sc_lite_stmt(l, S_EV_ADD);
-	sqlite3_bind_int64(s, 1, rid);
+	if (rc != SQLITE_ROW)
+		return sc_lite_db_err(l, d, "cannot look up record");
+	f->rid = sqlite3_column_int64(s, 0);
+	f->date = sqlite3_column_int(s, 1);
+	text_copy(f->source, sizeof(f->source), sqlite3_column_text(s, 2));
+	sqlite3_reset(s);
+	return events_read(l, f->rid, f, d);
+}
+
+enum sc_status sc_lite_event_add(void *impl, const struct sc_store_filed *f,
+				 const struct sc_store_event *e, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	struct recent *known = recent_find(l, e->record_id);
+	sqlite3_stmt *s = sc_lite_stmt(l, S_EV_ADD);
+
+	sqlite3_bind_int64(s, 1, f->rid);
 	sqlite3_bind_int(s, 2, e->op);
 	sqlite3_bind_int(s, 3, e->date);
 	sc_lite_bind_text(s, 4, e->ref);
@@ -428,47 +395,40 @@ static enum sc_status record_event(struct lite *l, const struct sc_store_event *
 	return SC_OK;
 }
 
-enum sc_status sc_lite_record_event(void *impl, const struct sc_store_event *e,
-					struct sc_diag *d)
+/* ---- consents ---- */
+
+enum sc_status sc_lite_consent_last(void *impl, struct sc_text subject, enum sc_kind kind,
+				    struct sc_text scorecard, sc_day date, int64_t *sid,
+				    int *last, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = record_event(l, e, d);
-	return sc_lite_own_end(l, own, st, d);
-}
-
-static enum sc_status consent(struct lite *l, struct sc_text subject,
-			      enum sc_kind kind, struct sc_text scorecard,
-			      bool granted, sc_day date, struct sc_diag *d)
-{
-	int64_t sid;
 	bool created;
 	sqlite3_stmt *s;
-	enum sc_status st = sc_lite_subject_get(l, subject, kind, &sid, &created, d);
+	enum sc_status st = sc_lite_subject_get(l, subject, kind, sid, &created, d);
+	int rc;
 
-	if (st)
+	*last = -1;
+	if (st || created)
 		return st;
-	/* a repeat of the day's last act for the scorecard changes nothing:
-	 * consent, withdraw, consent on one day is three acts, the last in
-	 * force (as the evaluator reads them: the later filed on a tie) */
-	if (!created) {
-		int rc, last;
-		s = sc_lite_stmt(l, S_CONSENT_LAST);
-		sqlite3_bind_int64(s, 1, sid);
-		sc_lite_bind_text(s, 2, scorecard);
-		sqlite3_bind_int(s, 3, date);
-		rc = sqlite3_step(s);
-		last = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return sc_lite_db_err(l, d, "cannot read consents");
-		if (last == (int)granted)
-			return SC_EDUPLICATE;
-	}
-	s = sc_lite_stmt(l, S_CONSENT_ADD);
+	s = sc_lite_stmt(l, S_CONSENT_LAST);
+	sqlite3_bind_int64(s, 1, *sid);
+	sc_lite_bind_text(s, 2, scorecard);
+	sqlite3_bind_int(s, 3, date);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*last = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sc_lite_db_err(l, d, "cannot read consents");
+	return SC_OK;
+}
+
+enum sc_status sc_lite_consent_add(void *impl, int64_t sid, struct sc_text scorecard,
+				   bool granted, sc_day date, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = sc_lite_stmt(l, S_CONSENT_ADD);
+
 	sqlite3_bind_int64(s, 1, sid);
 	sc_lite_bind_text(s, 2, scorecard);
 	sqlite3_bind_int(s, 3, granted);
@@ -477,17 +437,4 @@ static enum sc_status consent(struct lite *l, struct sc_text subject,
 		return sc_lite_db_err(l, d, "cannot store consent");
 	sc_lite_count(l, SC_COUNT_CONSENTS, 1);
 	return SC_OK;
-}
-
-enum sc_status sc_lite_consent(void *impl, struct sc_text subject,
-				   enum sc_kind kind, struct sc_text scorecard,
-				   bool granted, sc_day date, struct sc_diag *d)
-{
-	struct lite *l = impl;
-	bool own;
-	enum sc_status st = sc_lite_own_begin(l, &own, d);
-
-	if (!st)
-		st = consent(l, subject, kind, scorecard, granted, date, d);
-	return sc_lite_own_end(l, own, st, d);
 }

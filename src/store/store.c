@@ -68,17 +68,26 @@ enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)
 { return st->ops->commit ? st->ops->commit(st->impl, d) : missing(st, "commit", d); }
 void sc_store_rollback(struct sc_store *st)
 { st->ops->rollback(st->impl); }
+/* Records, events and consents: their rules are the front's
+ * (front_records.c), over the backend's row ops. */
+static bool has_records(const struct sc_store *st)
+{
+	const struct sc_store_ops *o = st->ops;
+
+	return o->own_begin && o->own_end && o->record_add && o->record_add_run &&
+	       o->record_find && o->event_add && o->consent_last && o->consent_add;
+}
 enum sc_status sc_store_record_add(struct sc_store *st, const struct sc_store_add *r, struct sc_diag *d)
-{ return st->ops->record_add ? st->ops->record_add(st->impl, r, d) : missing(st, "record_add", d); }
+{ return has_records(st) ? sc_front_record_add(st->ops, st->impl, r, d) : missing(st, "record_add", d); }
 enum sc_status sc_store_record_add_run(struct sc_store *st, const struct sc_store_add *const *r,
 				       size_t n, enum sc_status *out, struct sc_diag *ds,
 				       size_t *done, struct sc_diag *d)
-{ return st->ops->record_add_run ? st->ops->record_add_run(st->impl, r, n, out, ds, done, d) : missing(st, "record_add_run", d); }
+{ return has_records(st) ? sc_front_record_add_run(st->ops, st->impl, r, n, out, ds, done, d) : missing(st, "record_add_run", d); }
 enum sc_status sc_store_record_event(struct sc_store *st, const struct sc_store_event *e, struct sc_diag *d)
-{ return st->ops->record_event ? st->ops->record_event(st->impl, e, d) : missing(st, "record_event", d); }
+{ return has_records(st) ? sc_front_record_event(st->ops, st->impl, e, d) : missing(st, "record_event", d); }
 enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
 				struct sc_text scorecard, bool granted, sc_day date, struct sc_diag *d)
-{ return st->ops->consent ? st->ops->consent(st->impl, subject, kind, scorecard, granted, date, d) : missing(st, "consent", d); }
+{ return has_records(st) ? sc_front_consent(st->ops, st->impl, subject, kind, scorecard, granted, date, d) : missing(st, "consent", d); }
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
 { return st->ops->subject_load ? st->ops->subject_load(st->impl, rb, id, out, d) : missing(st, "subject_load", d); }

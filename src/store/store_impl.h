@@ -57,6 +57,56 @@ struct sc_store_process_ops {
 				      struct sc_diag *d);
 };
 
+/* ---- records: the rules are the front's (front_records.c) ----
+ *
+ * A backend files and reads rows; what a line's outcome is (a duplicate, a
+ * conflict naming its field, who may rectify or revoke, which dates, when
+ * a consent repeats) is decided by the functions below, the same for every
+ * backend. */
+
+/* Events sc_store_filed holds: at most one of each op is ever filed. */
+#define SC_STORE_FILED_EVENTS 4
+/* A record as filed (texts one byte longer than any line may give, so a
+ * longer stored text never compares equal). */
+struct sc_store_filed {
+	int64_t rid;
+	sc_day date;
+	int64_t amount; /* SC_AMOUNT_NONE when absent */
+	char subject[SC_LIMIT_SUBJECT_ID + 2], type[SC_LIMIT_TYPE + 2];
+	char source[SC_LIMIT_NAME + 2], ref[SC_LIMIT_REF + 2];
+	size_t nev;     /* its events so far (record_find only) */
+	struct sc_store_filed_event {
+		enum sc_op op;
+		sc_day date;
+		char ref[SC_LIMIT_REF + 2];
+	} ev[SC_STORE_FILED_EVENTS];
+};
+
+/* The outcome of filing r when its record_id is filed already as f:
+ * SC_EDUPLICATE or SC_ECONFLICT naming the first field that differs.
+ * Backends call it (as `taken`) where their insert finds the id taken. */
+enum sc_status sc_front_record_taken(const struct sc_store_add *r, const struct sc_store_filed *f,
+				     struct sc_diag *d);
+typedef enum sc_status (*sc_store_taken_fn)(const struct sc_store_add *r,
+					    const struct sc_store_filed *f, struct sc_diag *d);
+/* SC_ECONFLICT: subject id is filed as kind have, the line says want. */
+enum sc_status sc_front_kind_conflict(struct sc_text id, enum sc_kind have, enum sc_kind want,
+				      struct sc_diag *d);
+/* The store front's record, event and consent entry points
+ * (front_records.c), called by store.c. */
+struct sc_store_ops;
+enum sc_status sc_front_record_add(const struct sc_store_ops *ops, void *impl,
+				   const struct sc_store_add *r, struct sc_diag *d);
+enum sc_status sc_front_record_add_run(const struct sc_store_ops *ops, void *impl,
+				       const struct sc_store_add *const *r, size_t n,
+				       enum sc_status *out, struct sc_diag *ds, size_t *done,
+				       struct sc_diag *d);
+enum sc_status sc_front_record_event(const struct sc_store_ops *ops, void *impl,
+				     const struct sc_store_event *e, struct sc_diag *d);
+enum sc_status sc_front_consent(const struct sc_store_ops *ops, void *impl,
+				struct sc_text subject, enum sc_kind kind, struct sc_text scorecard,
+				bool granted, sc_day date, struct sc_diag *d);
+
 struct sc_store_ops {
 	int version;
 	const char *name;
@@ -75,18 +125,42 @@ struct sc_store_ops {
 	enum sc_status (*begin)(void *impl, size_t *lines, struct sc_diag *d);
 	enum sc_status (*commit)(void *impl, struct sc_diag *d);
 	void (*rollback)(void *impl);
+	/* A write outside any transaction in one of its own: own_begin sets
+	 * *own when it opened one; own_end(own, st) ends it: rolled back on
+	 * SC_ESTORE or SC_ENOMEM, else committed (a refused line changed
+	 * nothing, or only what it may keep: a subject's kind); st or the
+	 * commit's failure. */
+	enum sc_status (*own_begin)(void *impl, bool *own, struct sc_diag *d);
+	enum sc_status (*own_end)(void *impl, bool own, enum sc_status st, struct sc_diag *d);
+	/* Files record r (its subject found or filed by ext_id, its type
+	 * and source interned): SC_OK; when its record_id is taken, taken's
+	 * outcome for the filed record (nothing of r is kept but its
+	 * subject's kind); SC_ECONFLICT for a subject of the other kind
+	 * (sc_front_kind_conflict); SC_ESTORE. Inside a transaction. */
 	enum sc_status (*record_add)(void *impl, const struct sc_store_add *r,
-				     struct sc_diag *d);
+				     sc_store_taken_fn taken, struct sc_diag *d);
+	/* r[0 .. n) as n record_add calls would, as sc_store_record_add_run
+	 * says. Inside a transaction. */
 	enum sc_status (*record_add_run)(void *impl, const struct sc_store_add *const *r,
 					 size_t n, enum sc_status *out,
 					 struct sc_diag *ds, size_t *done,
-					 struct sc_diag *d);
-	enum sc_status (*record_event)(void *impl,
-				       const struct sc_store_event *e,
-				       struct sc_diag *d);
-	enum sc_status (*consent)(void *impl, struct sc_text subject,
-				  enum sc_kind kind, struct sc_text scorecard,
-				  bool granted, sc_day date, struct sc_diag *d);
+					 sc_store_taken_fn taken, struct sc_diag *d);
+	/* The record with this record_id: rid, date, source and its events
+	 * (the other texts may be left empty). SC_OK, SC_ENOTFOUND (nothing
+	 * in d), SC_ESTORE. */
+	enum sc_status (*record_find)(void *impl, struct sc_text record_id,
+				      struct sc_store_filed *f, struct sc_diag *d);
+	/* Files event e of record f (as record_find gave it). */
+	enum sc_status (*event_add)(void *impl, const struct sc_store_filed *f,
+				    const struct sc_store_event *e, struct sc_diag *d);
+	/* Finds or files the subject (kind rules as record_add), then the
+	 * last act filed for scorecard on date: *last 1 (granted), 0
+	 * (withdrawn), -1 (none). *sid is the subject for consent_add. */
+	enum sc_status (*consent_last)(void *impl, struct sc_text subject, enum sc_kind kind,
+				       struct sc_text scorecard, sc_day date, int64_t *sid,
+				       int *last, struct sc_diag *d);
+	enum sc_status (*consent_add)(void *impl, int64_t sid, struct sc_text scorecard,
+				      bool granted, sc_day date, struct sc_diag *d);
 	enum sc_status (*subject_load)(void *impl, const struct sc_rulebook *rb,
 				       struct sc_text id, struct sc_loaded *out,
 				       struct sc_diag *d);

@@ -1,0 +1,408 @@
+/* The store contract of records on every backend: filing, duplicates and
+ * conflicts (naming the field), runs of records with the outcome of each,
+ * rectify and revoke (the filing source only, never before the record's
+ * date, once each, no rectify after a revoke), consents (a repeat of the
+ * day's last act is a duplicate), retention and the counts. On PostgreSQL
+ * also: the role socred writes with cannot change or remove records and
+ * events, and retention through socred_expire works for it and is logged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "socred/store.h"
+
+#define T(s) ((struct sc_text){(s), sizeof(s) - 1})
+
+static struct sc_store_add rec(const char *id, const char *subject, enum sc_kind kind,
+			       const char *source, sc_day date, int64_t amount)
+{
+	return (struct sc_store_add){.record_id = {id, strlen(id)},
+				     .subject = {subject, strlen(subject)},
+				     .type = T("tax.arrears"), .source = {source, strlen(source)},
+				     .ref = T(""), .kind = kind, .date = date, .amount = amount};
+}
+
+static struct sc_store_event ev(enum sc_op op, const char *id, const char *source, sc_day date)
+{
+	return (struct sc_store_event){.op = op, .record_id = {id, strlen(id)},
+				       .source = {source, strlen(source)}, .ref = T(""),
+				       .date = date};
+}
+
+static struct sc_store *open_fresh(enum conf_backend b, char *path, size_t cap)
+{
+	struct sc_store *st = NULL;
+	struct sc_diag d;
+
+	assert_int_equal(conf_fresh(b, path, cap), 0);
+	if (sc_store_open(path, SC_STORE_CREATE, &st, &d))
+		fail_msg("%s: %s", conf_name(b), d.message);
+	return st;
+}
+
+static struct sc_store_counts counts(struct sc_store *st)
+{
+	struct sc_store_counts c;
+	struct sc_diag d;
+
+	assert_int_equal(sc_store_counts(st, &c, &d), SC_OK);
+	return c;
+}
+
+static void records_duplicates_conflicts(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		struct sc_store_add a;
+		struct sc_store_counts c;
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1500);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_EDUPLICATE);
+		a.amount = 1600;
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "amount");
+		assert_string_equal(d.message, "record_id 'R1' is already filed with a different amount");
+		a = rec("R1", "P2", SC_KIND_PERSON, "tax", 20000, 1500);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "subject");
+		a = rec("R1", "P1", SC_KIND_PERSON, "court", 20000, 1500);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "source");
+		a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, SC_AMOUNT_NONE);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "amount");
+		/* the subject of the other kind: refused before the record_id */
+		a = rec("R1", "P1", SC_KIND_ORG, "tax", 20000, 1500);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "kind");
+		assert_string_equal(d.message, "subject 'P1' is filed as a person, not an org");
+		/* a subject named only by a refused record is not filed */
+		c = counts(st);
+		assert_int_equal(c.subjects, 1);
+		assert_int_equal(c.records, 1);
+		a = rec("R2", "P2", SC_KIND_PERSON, "tax", 20001, SC_AMOUNT_NONE);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_EDUPLICATE);
+		c = counts(st);
+		assert_int_equal(c.subjects, 2);
+		assert_int_equal(c.records, 2);
+		sc_store_close(st);
+		conf_drop(b, path);
+	}
+}
+
+/* A run: every record's outcome as one call each would give, in and out
+ * of a transaction. */
+static void runs_keep_every_outcome(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		for (int txn = 0; txn < 2; txn++) {
+			char path[512], ids[40][16], subj[40][16];
+			struct sc_store *st;
+			struct sc_diag d, ds[40];
+			struct sc_store_add a[40];
+			const struct sc_store_add *r[40];
+			enum sc_status out[40];
+			size_t done = 99;
+			struct sc_store_counts c;
+
+			if (!conf_enabled(b))
+				continue;
+			st = open_fresh(b, path, sizeof(path));
+			for (int i = 0; i < 40; i++) {
+				snprintf(ids[i], sizeof(ids[i]), "R%d", i % 30);
+				snprintf(subj[i], sizeof(subj[i]), "S%d", i % 30 % 7);
+				a[i] = rec(ids[i], subj[i], SC_KIND_PERSON, "tax", 20000 + i % 30, 100);
+				r[i] = &a[i];
+			}
+			a[33].amount = 5;       /* R3 again, another amount */
+			a[35].kind = SC_KIND_ORG; /* S0 as an organisation */
+			if (txn)
+				assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+			assert_int_equal(sc_store_record_add_run(st, r, 40, out, ds, &done, &d), SC_OK);
+			assert_int_equal(done, 40);
+			for (int i = 0; i < 40; i++) {
+				enum sc_status want = i < 30 ? SC_OK : SC_EDUPLICATE;
+				if (i == 33 || i == 35)
+					want = SC_ECONFLICT;
+				assert_int_equal(out[i], want);
+			}
+			assert_string_equal(ds[33].field, "amount");
+			assert_string_equal(ds[35].field, "kind");
+			/* a rectify of a record filed in this transaction */
+			{
+				struct sc_store_event e = ev(SC_OP_RECTIFY, "R4", "tax", 20003);
+				assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+				assert_string_equal(d.field, "date");
+				e.date = 20010;
+				assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+				assert_int_equal(sc_store_record_event(st, &e, &d), SC_EDUPLICATE);
+			}
+			if (txn)
+				assert_int_equal(sc_store_commit(st, &d), SC_OK);
+			c = counts(st);
+			assert_int_equal(c.records, 30);
+			assert_int_equal(c.subjects, 7);
+			assert_int_equal(c.events, 1);
+			sc_store_close(st);
+			conf_drop(b, path);
+		}
+	}
+}
+
+static void events_follow_the_rules(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		for (int txn = 0; txn < 2; txn++) {
+			char path[512];
+			struct sc_store *st;
+			struct sc_diag d;
+			struct sc_store_add a;
+			struct sc_store_event e;
+
+			if (!conf_enabled(b))
+				continue;
+			st = open_fresh(b, path, sizeof(path));
+			if (txn)
+				assert_int_equal(sc_store_begin(st, &d), SC_OK);
+			a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1500);
+			assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+			a = rec("R2", "P1", SC_KIND_PERSON, "tax", 20000, 1500);
+			assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+			e = ev(SC_OP_RECTIFY, "R9", "tax", 20001);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ENOTFOUND);
+			assert_string_equal(d.field, "record_id");
+			assert_string_equal(d.message, "unknown record_id 'R9': a rectify must follow the add of its record");
+			/* only the filing source */
+			e = ev(SC_OP_RECTIFY, "R1", "court", 20001);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "source");
+			assert_string_equal(d.message, "record 'R1' was filed by 'tax', not 'court': only the filing source may rectify it");
+			/* never before the record */
+			e = ev(SC_OP_REVOKE, "R1", "tax", 19999);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "date");
+			/* the registry's own (no source), on the record's day */
+			e = ev(SC_OP_RECTIFY, "R1", "", 20000);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_EDUPLICATE);
+			e.date = 20002;
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "date");
+			assert_string_equal(d.message, "record 'R1' was already rectified on 2024-10-04");
+			e = ev(SC_OP_REVOKE, "R1", "tax", 20005);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+			/* a revoke excludes a later rectify */
+			e = ev(SC_OP_REVOKE, "R2", "tax", 20001);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+			e = ev(SC_OP_RECTIFY, "R2", "tax", 20002);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "record_id");
+			assert_string_equal(d.message, "record 'R2' was revoked on 2024-10-05 and cannot be rectified");
+			if (txn)
+				assert_int_equal(sc_store_commit(st, &d), SC_OK);
+			/* and the same answers once committed */
+			e = ev(SC_OP_RECTIFY, "R2", "tax", 20002);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_ECONFLICT);
+			e = ev(SC_OP_REVOKE, "R1", "tax", 20005);
+			assert_int_equal(sc_store_record_event(st, &e, &d), SC_EDUPLICATE);
+			assert_int_equal(counts(st).events, 3);
+			sc_store_close(st);
+			conf_drop(b, path);
+		}
+	}
+}
+
+static void consents_repeat_the_last_act(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		struct sc_store_counts c;
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_EDUPLICATE);
+		/* consent, withdraw, consent on one day: three acts */
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_NONE, T("credit"), false,
+						  20000, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_EDUPLICATE);
+		/* another day, another scorecard */
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+						  20001, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("jobs"), true,
+						  20000, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_ORG, T("jobs"), false,
+						  20002, &d), SC_ECONFLICT);
+		assert_string_equal(d.field, "kind");
+		/* a subject first known by a consent takes its kind from a record */
+		assert_int_equal(sc_store_consent(st, T("O1"), SC_KIND_NONE, T("credit"), true,
+						  20000, &d), SC_OK);
+		{
+			struct sc_store_add a = rec("R1", "O1", SC_KIND_ORG, "tax", 20000, 1);
+			assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+			a = rec("R2", "O1", SC_KIND_PERSON, "tax", 20000, 1);
+			assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "kind");
+		}
+		c = counts(st);
+		assert_int_equal(c.consents, 6);
+		assert_int_equal(c.subjects, 2);
+		assert_int_equal(c.records, 1);
+		sc_store_close(st);
+		conf_drop(b, path);
+	}
+}
+
+static void expire_removes_records_and_events(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		struct sc_store_counts c;
+		struct sc_store_event e = ev(SC_OP_RECTIFY, "R1", "tax", 20001);
+		int64_t rids[1] = {1}, max = 0;
+		char lid[SC_STORE_LEDGER_ID];
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		for (int i = 1; i <= 3; i++) {
+			char id[8];
+			struct sc_store_add a;
+			snprintf(id, sizeof(id), "R%d", i);
+			a = rec(id, "P1", SC_KIND_PERSON, "tax", 20000, i);
+			assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		}
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+		assert_int_equal(counts(st).events, 1);
+		assert_int_equal(sc_store_expire(st, rids, 1, &d), SC_OK);
+		c = counts(st);
+		assert_int_equal(c.records, 2);
+		assert_int_equal(c.events, 0);
+		assert_int_equal(sc_store_identity(st, lid, &max, &d), SC_OK);
+		assert_int_equal(max, 1);
+		/* gone: its events are refused as for a record never filed */
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_ENOTFOUND);
+		e.record_id = T("R2");
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+		sc_store_close(st);
+		conf_drop(b, path);
+	}
+}
+
+/* Runs sql on ledger path as role; whether it succeeded. */
+static int as_role(const char *path, const char *role, const char *sql, char *err, size_t cap)
+{
+	char uri[600];
+	PGconn *c;
+	PGresult *r;
+	int ok;
+
+	snprintf(uri, sizeof(uri), "%s?user=%s", path, role);
+	c = PQconnectdb(uri);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	snprintf(err, cap, "%s", PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
+static void pg_app_role_appends_only(void **state)
+{
+	static const char *const refused[] = {
+		"UPDATE records SET date = 1", "DELETE FROM records", "TRUNCATE records",
+		"UPDATE events SET date = 1", "DELETE FROM events", "TRUNCATE events",
+		"DELETE FROM retention_log", "INSERT INTO retention_log(at, by_role, records, rids)"
+		" VALUES('x', 'y', 0, '{}')",
+		/* the trigger's switch does not open the table either */
+		"BEGIN; SET LOCAL socred.expiring = 'on'; DELETE FROM records; COMMIT"};
+	char path[512], uri[600], err[512];
+	struct sc_store *st;
+	struct sc_diag d;
+	int64_t rids[1] = {2};
+	(void)state;
+
+	if (!conf_enabled(CONF_PG))
+		skip();
+	assert_int_equal(conf_admin("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles"
+				    " WHERE rolname = 'socred_conf_app') THEN"
+				    " CREATE ROLE socred_conf_app LOGIN; END IF; END $$"), 0);
+	st = open_fresh(CONF_PG, path, sizeof(path));
+	assert_int_equal(conf_admin("GRANT socred_app TO socred_conf_app"), 0);
+	for (int i = 1; i <= 2; i++) {
+		char id[8];
+		struct sc_store_add a;
+		snprintf(id, sizeof(id), "R%d", i);
+		a = rec(id, "P1", SC_KIND_PERSON, "tax", 20000, i);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+	}
+	sc_store_close(st);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_false(as_role(path, "socred_conf_app", refused[i], err, sizeof(err)));
+		if (!strstr(err, "permission denied"))
+			fail_msg("%s: %s", refused[i], err);
+	}
+	/* what socred does with it works: filing, and retention */
+	snprintf(uri, sizeof(uri), "%s?user=socred_conf_app", path);
+	assert_int_equal(sc_store_open(uri, 0, &st, &d), SC_OK);
+	{
+		struct sc_store_add a = rec("R3", "P2", SC_KIND_PERSON, "tax", 20000, 3);
+		struct sc_store_event e = ev(SC_OP_REVOKE, "R2", "tax", 20001);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+		assert_int_equal(sc_store_consent(st, T("P2"), SC_KIND_PERSON, T("credit"), true,
+						  20000, &d), SC_OK);
+	}
+	if (sc_store_expire(st, rids, 1, &d))
+		fail_msg("expire: %s", d.message);
+	assert_int_equal(counts(st).records, 2);
+	assert_int_equal(counts(st).events, 0);
+	sc_store_close(st);
+	assert_true(as_role(path, "socred_conf_app",
+			    "DO $$ BEGIN IF (SELECT count(*) FROM retention_log WHERE by_role ="
+			    " 'socred_conf_app' AND records = 1 AND rids = '{2}') <> 1 THEN"
+			    " RAISE EXCEPTION 'not logged'; END IF; END $$", err, sizeof(err)));
+	conf_drop(CONF_PG, path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(records_duplicates_conflicts),
+		cmocka_unit_test(runs_keep_every_outcome),
+		cmocka_unit_test(events_follow_the_rules),
+		cmocka_unit_test(consents_repeat_the_last_act),
+		cmocka_unit_test(expire_removes_records_and_events),
+		cmocka_unit_test(pg_app_role_appends_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
