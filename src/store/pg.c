@@ -457,4 +457,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.consent_add = sc_pq_consent_add,
 	.expire = sc_pq_expire,
 	.counts = sc_pq_counts,
+	/* due process (pg_process.c) */
+	.process = &sc_store_pg_process_ops,
 };

@@ -1,6 +1,5 @@
-/* The SQLite backend's due process: disputes, statements, repair, shares,
- * names. Decisions that change a record do it with an event (revoke,
- * rectify) in the same transaction. */
+/* The SQLite backend's due process rows: disputes, statements, repair,
+ * shares, names (the rules are the store front's, front_process.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +12,11 @@ static sc_day col_day(sqlite3_stmt *s, int c)
 	return sqlite3_column_type(s, c) == SQLITE_NULL ? SC_DAY_NONE : sqlite3_column_int(s, c);
 }
 
-/* The subject's record: its row, source and whether it is rectified or
- * revoked. SC_ENOTFOUND names the field. */
-struct rec_info {
-	int64_t rid;
-	char source[SC_LIMIT_NAME + 1];
-	sc_day date;
-	bool rectified, revoked;
-};
-
-static enum sc_status find_record(struct lite *l, const char *subject,
-				  const char *record_id, struct rec_info *ri,
-				  struct sc_diag *d)
+static enum sc_status lite_record_find(void *impl, const char *subject,
+					const char *record_id, struct sc_proc_record *ri,
+					struct sc_diag *d)
 {
+	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 	int rc;
@@ -47,8 +38,7 @@ static enum sc_status find_record(struct lite *l, const char *subject,
 		ri->rectified = sqlite3_column_int(s, 3);
 		ri->revoked = sqlite3_column_int(s, 4);
 	} else if (rc == SQLITE_DONE) {
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record",
-				 "subject '%.64s' has no record '%.64s'", subject, record_id);
+		st = SC_ENOTFOUND;
 	} else {
 		st = sc_lite_db_err(l, d, "cannot look up the record");
 	}
@@ -56,9 +46,10 @@ static enum sc_status find_record(struct lite *l, const char *subject,
 	return st;
 }
 
-static enum sc_status add_event(struct lite *l, int64_t rid, enum sc_op op,
-				sc_day date, const char *ref, struct sc_diag *d)
+static enum sc_status lite_event_add(void *impl, int64_t rid, int op, sc_day date,
+				     const char *ref, struct sc_diag *d)
 {
+	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
@@ -76,13 +67,17 @@ static enum sc_status add_event(struct lite *l, int64_t rid, enum sc_op op,
 	return st;
 }
 
-static enum sc_status begin(struct lite *l, struct sc_diag *d)
+static enum sc_status lite_begin(void *impl, struct sc_diag *d)
 {
+	struct lite *l = impl;
+
 	return sc_lite_exec(l, "BEGIN IMMEDIATE", d);
 }
 
-static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *d)
+static enum sc_status lite_end(void *impl, enum sc_status st, struct sc_diag *d)
 {
+	struct lite *l = impl;
+
 	if (!st && !(st = sc_lite_counts_flush(l, d)) && !(st = sc_lite_exec(l, "COMMIT", d)))
 		return SC_OK;
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
@@ -92,56 +87,26 @@ static enum sc_status finish(struct lite *l, enum sc_status st, struct sc_diag *
 
 /* ---- shared by disputes and repair applications ---- */
 
-/* SC_ECONFLICT when the record has an undecided item in `table` (a fixed
- * name, never user input). */
-static enum sc_status none_open(struct lite *l, const char *table, int64_t rid,
-				const char *record_id, const char *what,
-				struct sc_diag *d)
+static enum sc_status lite_open_item(void *impl, enum sc_proc_items t, int64_t rid,
+				     int64_t *id, struct sc_diag *d)
 {
-	char sql[96];
+	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
+	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE rid = ?1 AND decided IS NULL", table);
-	if ((st = sc_lite_prepare(l, sql, &s, d)))
+	if ((st = sc_lite_prepare(l, t == SC_PROC_DISPUTES
+				  ? "SELECT id FROM disputes WHERE rid = ?1 AND decided IS NULL"
+				  : "SELECT id FROM repairs WHERE rid = ?1 AND decided IS NULL",
+				  &s, d)))
 		return st;
 	sqlite3_bind_int64(s, 1, rid);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
-				 "record '%.64s' has an open %s already (%lld)", record_id, what,
-				 (long long)sqlite3_column_int64(s, 0));
+	rc = sqlite3_step(s);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot look up open items");
 	sqlite3_finalize(s);
 	return st;
-}
-
-/* May `who` decide item `id` about a record of `source`, still undecided? */
-static enum sc_status may_decide(const struct sc_decider *who, const char *what,
-				 int64_t id, const char *source, sc_day decided,
-				 const char *outcome, struct sc_diag *d)
-{
-	if (who->only_source && strcmp(who->only_source, source))
-		return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, what,
-				   "%s %lld is about a record of '%s': only its source or an admin decides",
-				   what, (long long)id, source);
-	if (decided != SC_DAY_NONE)
-		return sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, what,
-				   "%s %lld was decided already (%s)", what, (long long)id, outcome);
-	return SC_OK;
-}
-
-/* The event a decision makes: a revocation (unless revoked already) or a
- * rectification, never dated before the record. */
-static enum sc_status decision_event(struct lite *l, const char *subject,
-				     const char *record_id, enum sc_op op,
-				     sc_day date, const char *ref,
-				     struct sc_diag *d)
-{
-	struct rec_info ri;
-	enum sc_status st = find_record(l, subject, record_id, &ri, d);
-
-	if (st || (op == SC_OP_REVOKE && ri.revoked))
-		return st;
-	return add_event(l, ri.rid, op, date < ri.date ? ri.date : date, ref, d);
 }
 
 typedef enum sc_status (*row_fn)(sqlite3_stmt *s, void *ctx);
@@ -232,9 +197,10 @@ static void read_dispute(sqlite3_stmt *s, struct sc_dispute *x)
 	sc_lite_col(x->decided_at, sizeof(x->decided_at), s, 12);
 }
 
-static enum sc_status dispute_get(struct lite *l, int64_t id, struct sc_dispute *x,
-				  struct sc_diag *d)
+static enum sc_status lite_dispute_get(void *impl, int64_t id, struct sc_dispute *x,
+				       struct sc_diag *d)
 {
+	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 	int rc;
@@ -246,91 +212,56 @@ static enum sc_status dispute_get(struct lite *l, int64_t id, struct sc_dispute 
 	if (rc == SQLITE_ROW)
 		read_dispute(s, x);
 	else if (rc == SQLITE_DONE)
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "dispute", "no dispute %lld", (long long)id);
+		st = SC_ENOTFOUND;
 	else
 		st = sc_lite_db_err(l, d, "cannot read the dispute");
 	sqlite3_finalize(s);
 	return st;
 }
 
-static enum sc_status lite_dispute_open(void *impl, const char *subject,
-					const char *record_id, const char *reason,
-					sc_day opened, int32_t review_days,
-					struct sc_dispute *out, struct sc_diag *d)
+static enum sc_status lite_dispute_insert(void *impl, int64_t rid, const char *reason,
+					  sc_day opened, sc_day deadline, int64_t *id,
+					  struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct rec_info ri;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = begin(l, d)))
-		return st;
-	if ((st = find_record(l, subject, record_id, &ri, d)))
-		goto out;
-	if (ri.revoked) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
-				 "record '%.64s' is revoked already", record_id);
-		goto out;
-	}
-	if ((st = none_open(l, "disputes", ri.rid, record_id, "dispute", d)))
-		goto out;
 	if ((st = sc_lite_prepare(l, "INSERT INTO disputes(rid, reason, opened, deadline) VALUES(?1, ?2, ?3, ?4)",
 		       &s, d)))
-		goto out;
-	sqlite3_bind_int64(s, 1, ri.rid);
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, opened);
-	sqlite3_bind_int(s, 4, sc_day_add(opened, review_days));
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	sqlite3_bind_int(s, 4, deadline);
+	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the dispute");
-		goto out;
-	}
-	st = dispute_get(l, sqlite3_last_insert_rowid(l->db), out, d);
-out:
+	else
+		*id = sqlite3_last_insert_rowid(l->db);
 	sqlite3_finalize(s);
-	return finish(l, st, d);
+	return st;
 }
 
-static enum sc_status lite_dispute_decide(void *impl, int64_t id, const char *outcome,
-					  const char *note, sc_day date,
-					  const struct sc_decider *who,
-					  struct sc_dispute *out, struct sc_diag *d)
+static enum sc_status lite_dispute_decided(void *impl, int64_t id, sc_day date,
+					   const char *outcome, const char *by,
+					   const char *note, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct sc_dispute x;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
-	bool corrected = !strcmp(outcome, "corrected");
-	char ref[64];
 
-	if (!corrected && strcmp(outcome, "upheld"))
-		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "outcome",
-				   "outcome must be upheld or corrected");
-	if ((st = begin(l, d)))
-		return st;
-	if ((st = dispute_get(l, id, &x, d)))
-		goto out;
-	if ((st = may_decide(who, "dispute", id, x.source, x.decided, x.outcome, d)))
-		goto out;
 	if ((st = sc_lite_prepare(l, "UPDATE disputes SET decided = ?2, outcome = ?3, decided_by = ?4, note = ?5,"
 			  " decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1", &s, d)))
-		goto out;
+		return st;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, date);
 	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, who->by, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, note ? note : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	sqlite3_bind_text(s, 4, by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, note, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot decide the dispute");
-		goto out;
-	}
-	snprintf(ref, sizeof(ref), "dispute %lld corrected", (long long)id);
-	if (corrected && (st = decision_event(l, x.subject, x.record_id, SC_OP_REVOKE, date, ref, d)))
-		goto out;
-	st = dispute_get(l, id, out, d);
-out:
 	sqlite3_finalize(s);
-	return finish(l, st, d);
+	return st;
 }
 
 struct dispute_rows {
@@ -366,35 +297,24 @@ static enum sc_status lite_dispute_list(void *impl, const char *subject,
 
 /* ---- statements ---- */
 
-static enum sc_status lite_statement_add(void *impl, const char *subject,
-					 const char *record_id, const char *text,
-					 sc_day date, struct sc_statement *out,
-					 struct sc_diag *d)
+static enum sc_status lite_statement_insert(void *impl, int64_t rid, const char *text,
+					    sc_day date, int64_t *id, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct rec_info ri;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = begin(l, d)))
+	if ((st = sc_lite_prepare(l, "INSERT INTO statements(rid, text, date) VALUES(?1, ?2, ?3)", &s, d)))
 		return st;
-	if ((st = find_record(l, subject, record_id, &ri, d)) ||
-	    (st = sc_lite_prepare(l, "INSERT INTO statements(rid, text, date) VALUES(?1, ?2, ?3)", &s, d)))
-		goto out;
-	sqlite3_bind_int64(s, 1, ri.rid);
+	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, date);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the statement");
-		goto out;
-	}
-	out->id = sqlite3_last_insert_rowid(l->db);
-	snprintf(out->record_id, sizeof(out->record_id), "%s", record_id);
-	snprintf(out->text, sizeof(out->text), "%s", text);
-	out->date = date;
-out:
+	else
+		*id = sqlite3_last_insert_rowid(l->db);
 	sqlite3_finalize(s);
-	return finish(l, st, d);
+	return st;
 }
 
 static enum sc_status lite_statement_list(void *impl, const char *subject,
@@ -456,9 +376,10 @@ static void read_repair(sqlite3_stmt *s, struct sc_repair *x)
 	sc_lite_col(x->decided_by, sizeof(x->decided_by), s, 9);
 }
 
-static enum sc_status repair_get(struct lite *l, int64_t id, struct sc_repair *x,
-				 struct sc_diag *d)
+static enum sc_status lite_repair_get(void *impl, int64_t id, struct sc_repair *x,
+				      struct sc_diag *d)
 {
+	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 	int rc;
@@ -470,103 +391,53 @@ static enum sc_status repair_get(struct lite *l, int64_t id, struct sc_repair *x
 	if (rc == SQLITE_ROW)
 		read_repair(s, x);
 	else if (rc == SQLITE_DONE)
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "repair",
-				 "no repair application %lld", (long long)id);
+		st = SC_ENOTFOUND;
 	else
 		st = sc_lite_db_err(l, d, "cannot read the repair application");
 	sqlite3_finalize(s);
 	return st;
 }
 
-static enum sc_status lite_repair_apply(void *impl, const char *subject,
-					const char *record_id, const char *commitment,
-					sc_day applied, struct sc_repair *out,
-					struct sc_diag *d)
+static enum sc_status lite_repair_insert(void *impl, int64_t rid, const char *commitment,
+					 sc_day applied, int64_t *id, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct rec_info ri;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 
-	if ((st = begin(l, d)))
-		return st;
-	if ((st = find_record(l, subject, record_id, &ri, d)))
-		goto out;
-	if (ri.rectified || ri.revoked) {
-		st = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
-				 "record '%.64s' is %s already", record_id,
-				 ri.revoked ? "revoked" : "rectified");
-		goto out;
-	}
-	if ((st = none_open(l, "repairs", ri.rid, record_id, "repair application", d)))
-		goto out;
 	if ((st = sc_lite_prepare(l, "INSERT INTO repairs(rid, commitment, applied) VALUES(?1, ?2, ?3)", &s, d)))
-		goto out;
-	sqlite3_bind_int64(s, 1, ri.rid);
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_text(s, 2, commitment, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, applied);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the application");
-		goto out;
-	}
-	st = repair_get(l, sqlite3_last_insert_rowid(l->db), out, d);
-out:
+	else
+		*id = sqlite3_last_insert_rowid(l->db);
 	sqlite3_finalize(s);
-	return finish(l, st, d);
+	return st;
 }
 
-static enum sc_status lite_repair_decide(void *impl, int64_t id, const char *outcome,
-					 const char *reason, sc_day date,
-					 const struct sc_decider *who,
-					 struct sc_repair *out, struct sc_diag *d)
+static enum sc_status lite_repair_decided(void *impl, int64_t id, sc_day date,
+					  const char *outcome, const char *reason,
+					  const char *by, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct sc_repair *x = malloc(sizeof(*x));
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
-	bool approved = !strcmp(outcome, "approved");
-	char ref[64];
 
-	if (!x)
-		return SC_ENOMEM;
-	if (!approved && strcmp(outcome, "refused")) {
-		free(x);
-		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "outcome",
-				   "outcome must be approved or refused");
-	}
-	if (!approved && (!reason || !*reason)) {
-		free(x);
-		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "reason",
-				   "a refusal must give its reason");
-	}
-	if ((st = begin(l, d))) {
-		free(x);
-		return st;
-	}
-	if ((st = repair_get(l, id, x, d)))
-		goto out;
-	if ((st = may_decide(who, "repair", id, x->source, x->decided, x->outcome, d)))
-		goto out;
 	if ((st = sc_lite_prepare(l, "UPDATE repairs SET decided = ?2, outcome = ?3, reason = ?4, decided_by = ?5"
 			  " WHERE id = ?1", &s, d)))
-		goto out;
+		return st;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, date);
 	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, reason ? reason : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, who->by, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, by, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot decide the application");
-		goto out;
-	}
-	snprintf(ref, sizeof(ref), "credit repair %lld approved", (long long)id);
-	if (approved && (st = decision_event(l, x->subject, x->record_id, SC_OP_RECTIFY, date, ref, d)))
-		goto out;
-	st = repair_get(l, id, out, d);
-out:
 	sqlite3_finalize(s);
-	free(x);
-	return finish(l, st, d);
+	return st;
 }
 
 struct repair_rows {
@@ -620,8 +491,7 @@ static enum sc_status lite_share_add(void *impl, const char *subject,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the share");
 	else if (!sqlite3_changes(l->db))
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "subject",
-				 "subject '%.64s' has no file to share", subject);
+		st = SC_ENOTFOUND;
 	sqlite3_finalize(s);
 	return st;
 }
@@ -644,7 +514,7 @@ static enum sc_status lite_share_get(void *impl, const unsigned char *hash,
 		sc_lite_col(subject, SC_LIMIT_SUBJECT_ID + 1, s, 0);
 		*expires = sqlite3_column_int(s, 1);
 	} else if (rc == SQLITE_DONE) {
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "share", "no such share link");
+		st = SC_ENOTFOUND;
 	} else {
 		st = sc_lite_db_err(l, d, "cannot read the share");
 	}
@@ -654,9 +524,10 @@ static enum sc_status lite_share_get(void *impl, const unsigned char *hash,
 
 /* ---- names ---- */
 
-static enum sc_status name_set(struct lite *l, struct sc_text subject,
+static enum sc_status name_put(struct lite *l, struct sc_text subject,
 			       enum sc_kind kind, struct sc_text name,
-			       sc_day date, struct sc_diag *d)
+			       const char *key, size_t n, sc_day date,
+			       struct sc_diag *d)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t sid;
@@ -665,9 +536,8 @@ static enum sc_status name_set(struct lite *l, struct sc_text subject,
 
 	if (st)
 		return st;
-	/* the search key is sc_name_key's; org: found by a prefix too */
 	if ((st = sc_lite_prepare(l, "INSERT INTO names(subject, name, date, key, org)"
-			  " VALUES(?1, ?2, ?3, sc_name_key(?2),"
+			  " VALUES(?1, ?2, ?3, ?4,"
 			  " coalesce((SELECT kind = " SC_KIND_ORG_STR " FROM subjects WHERE id = ?1), 0))"
 			  " ON CONFLICT(subject) DO UPDATE SET name = excluded.name, date = excluded.date,"
 			  " key = excluded.key, org = excluded.org"
@@ -676,6 +546,10 @@ static enum sc_status name_set(struct lite *l, struct sc_text subject,
 	sqlite3_bind_int64(s, 1, sid);
 	sqlite3_bind_text(s, 2, name.p, (int)name.n, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, date);
+	if (key)
+		sqlite3_bind_text(s, 4, key, (int)n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot store the name");
 	else if (!sqlite3_changes(l->db))
@@ -684,16 +558,17 @@ static enum sc_status name_set(struct lite *l, struct sc_text subject,
 	return st;
 }
 
-static enum sc_status lite_name_set(void *impl, struct sc_text subject,
+static enum sc_status lite_name_put(void *impl, struct sc_text subject,
 				    enum sc_kind kind, struct sc_text name,
-				    sc_day date, struct sc_diag *d)
+				    const char *key, size_t n, sc_day date,
+				    struct sc_diag *d)
 {
 	struct lite *l = impl;
 	bool own;
 	enum sc_status st = sc_lite_own_begin(l, &own, d);
 
 	if (!st)
-		st = name_set(l, subject, kind, name, date, d);
+		st = name_put(l, subject, kind, name, key, n, date, d);
 	return sc_lite_own_end(l, own, st, d);
 }
 
@@ -753,97 +628,65 @@ enum sc_status sc_lite_names_register(struct lite *l, struct sc_diag *d)
 	return SC_OK;
 }
 
-/* ASCII letters of s in upper case (up) or lower case, into out */
-static void ascii_case(const char *s, char *out, size_t size, bool up)
-{
-	size_t i = 0;
+#define BY_ID                                                                      \
+	"SELECT su.ext_id, coalesce(n.name, '') FROM subjects su"                    \
+	" LEFT JOIN names n ON n.subject = su.id WHERE su.id = " SC_SUBJECT_ID("?1")
+/* the key's rows and the prefix's in the order of their index: names_key,
+ * names_org (key, then subject) */
+#define BY_NAME                                                                    \
+	"SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"  \
+	" WHERE n.key = ?1 ORDER BY n.key, n.subject LIMIT ?3"
+#define BY_PREFIX(below)                                                           \
+	"SELECT su.ext_id, n.name FROM names n JOIN subjects su ON su.id = n.subject"  \
+	" WHERE n.org = 1 AND n.key >= ?1" below " AND su.kind = " SC_KIND_ORG_STR     \
+	" ORDER BY n.key, n.subject LIMIT ?3"
 
-	for (; s[i] && i + 1 < size; i++)
-		out[i] = up && s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 32)
-			 : !up && s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
-	out[i] = '\0';
-}
-
-#define BY_ID(p)                                                                   \
-	" SELECT su.ext_id AS ext_id, coalesce(n.name, '') AS name, 0 AS how FROM subjects su" \
-	" LEFT JOIN names n ON n.subject = su.id WHERE su.id = " SC_SUBJECT_ID(p)
-
-static enum sc_status lite_name_search(void *impl, const char *q, size_t limit,
-				       sc_store_name_fn cb, void *ctx,
-				       struct sc_diag *d)
+static enum sc_status lite_name_find(void *impl, enum sc_name_match how, struct sc_text a,
+				     struct sc_text b, size_t limit,
+				     sc_store_name_row_fn cb, void *ctx, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
-	char *key = NULL, *above = NULL, up[SC_LIMIT_SUBJECT_ID + 1], low[SC_LIMIT_SUBJECT_ID + 1];
-	size_t n = 0;
 	enum sc_status st;
 	int rc = SQLITE_DONE;
 
-	/* longer than any name or id, or no text: none */
-	if (strlen(q) > SC_LIMIT_PERSON_NAME || sc_text_fold(q, strlen(q), &key, &n))
-		return SC_OK;
-	/* an id as given, and its key in upper and in lower case (ids are
-	 * ASCII: the key of a full-width id is the id) */
-	ascii_case(key, up, sizeof(up), true);
-	ascii_case(key, low, sizeof(low), false);
-	/* a name's whole key (persons and organisations), or the start of an
-	 * organisation's: a range of the partial index names_org, from the key
-	 * up to, not including, the key followed by the byte 0xff, which no
-	 * UTF-8 text holds (bound, so no pattern characters leak in). A
-	 * subject found more than one way is given once, the closest way. */
-	if (!(above = malloc(n + 1))) {
-		st = SC_ENOMEM;
-		goto out;
-	}
-	memcpy(above, key, n);
-	above[n] = (char)0xff;
-	if ((st = sc_lite_prepare(l, "SELECT ext_id, name, min(how) FROM ("
-			  BY_ID("?1") " UNION ALL" BY_ID("?2") " UNION ALL" BY_ID("?3")
-			  " UNION ALL SELECT * FROM (SELECT su.ext_id, n.name, 1 FROM names n"
-			  " JOIN subjects su ON su.id = n.subject WHERE ?6 AND n.key = ?4 LIMIT ?7)"
-			  " UNION ALL SELECT * FROM (SELECT su.ext_id, n.name, 2 FROM names n"
-			  " JOIN subjects su ON su.id = n.subject WHERE ?6 AND n.org = 1"
-			  " AND n.key >= ?4 AND n.key < ?5 AND su.kind = " SC_KIND_ORG_STR " LIMIT ?7))"
-			  " GROUP BY ext_id ORDER BY 3, 1 LIMIT ?7", &s, d)))
-		goto out;
-	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-	/* a key longer than any id is no id (its cut copies must not match) */
-	if (n <= SC_LIMIT_SUBJECT_ID) {
-		sqlite3_bind_text(s, 2, up, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, low, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(s, 2);
-		sqlite3_bind_null(s, 3);
-	}
-	sqlite3_bind_text(s, 4, key, (int)n, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, above, (int)n + 1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 6, n > 0);
-	sqlite3_bind_int64(s, 7, (int64_t)limit);
+	if ((st = sc_lite_prepare(l, how == SC_NAME_BY_ID ? BY_ID
+				  : how == SC_NAME_BY_NAME ? BY_NAME
+				  : b.p ? BY_PREFIX(" AND n.key < ?2") : BY_PREFIX(""), &s, d)))
+		return st;
+	sqlite3_bind_text(s, 1, a.p, (int)a.n, SQLITE_STATIC);
+	if (how == SC_NAME_BY_PREFIX && b.p)
+		sqlite3_bind_text(s, 2, b.p, (int)b.n, SQLITE_STATIC);
+	if (how != SC_NAME_BY_ID)
+		sqlite3_bind_int64(s, 3, (int64_t)limit);
 	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		st = cb(ctx, (const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			(enum sc_name_match)sqlite3_column_int(s, 2));
+			(const char *)sqlite3_column_text(s, 1));
 	if (!st && rc != SQLITE_DONE)
 		st = sc_lite_db_err(l, d, "cannot search names");
-out:
 	sqlite3_finalize(s);
-	free(above);
-	free(key);
 	return st;
 }
 
 const struct sc_store_process_ops sc_store_sqlite_process_ops = {
-	.dispute_open = lite_dispute_open,
-	.dispute_decide = lite_dispute_decide,
+	.begin = lite_begin,
+	.end = lite_end,
+	.record_find = lite_record_find,
+	.open_item = lite_open_item,
+	.event_add = lite_event_add,
+	.dispute_insert = lite_dispute_insert,
+	.dispute_get = lite_dispute_get,
+	.dispute_decided = lite_dispute_decided,
 	.dispute_list = lite_dispute_list,
-	.statement_add = lite_statement_add,
+	.statement_insert = lite_statement_insert,
 	.statement_list = lite_statement_list,
-	.repair_apply = lite_repair_apply,
-	.repair_decide = lite_repair_decide,
+	.repair_insert = lite_repair_insert,
+	.repair_get = lite_repair_get,
+	.repair_decided = lite_repair_decided,
 	.repair_list = lite_repair_list,
 	.share_add = lite_share_add,
 	.share_get = lite_share_get,
-	.name_set = lite_name_set,
+	.name_put = lite_name_put,
 	.name_get = lite_name_get,
-	.name_search = lite_name_search,
+	.name_find = lite_name_find,
 };

@@ -6,16 +6,15 @@
 #include "store_impl.h"
 #include "socred/ledger_path.h"
 
-struct sc_store {
-	const struct sc_store_ops *ops;
-	void *impl;
-};
-
-/* An op the ledger's backend does not have. */
-static enum sc_status missing(const struct sc_store *st, const char *op, struct sc_diag *d)
+enum sc_status sc_store_missing(const struct sc_store *st, const char *op, struct sc_diag *d)
 {
 	return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, NULL,
 			   "the %s ledger backend cannot do this yet (store op %s)", st->ops->name, op);
+}
+
+static enum sc_status missing(const struct sc_store *st, const char *op, struct sc_diag *d)
+{
+	return sc_store_missing(st, op, d);
 }
 
 enum sc_status sc_store_open(const char *path, unsigned flags,
@@ -197,54 +196,6 @@ enum sc_status sc_store_tally(struct sc_store *st, enum sc_tally which, sc_store
 			      void *ctx, sc_day *run_at, struct sc_diag *d)
 { return st->ops->tally ? st->ops->tally(st->impl, which, cb, ctx, run_at, d) : missing(st, "tally", d); }
 
-#define P (st->ops->process)
-enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject, const char *record_id,
-				     const char *reason, sc_day opened, int32_t review_days,
-				     struct sc_dispute *out, struct sc_diag *d)
-{ return P && P->dispute_open ? P->dispute_open(st->impl, subject, record_id, reason, opened, review_days, out, d) : missing(st, "dispute_open", d); }
-enum sc_status sc_store_dispute_decide(struct sc_store *st, int64_t id, const char *outcome,
-				       const char *note, sc_day date, const struct sc_decider *who,
-				       struct sc_dispute *out, struct sc_diag *d)
-{ return P && P->dispute_decide ? P->dispute_decide(st->impl, id, outcome, note, date, who, out, d) : missing(st, "dispute_decide", d); }
-enum sc_status sc_store_dispute_list(struct sc_store *st, const char *subject, const char *source,
-				     bool open_only, sc_store_dispute_fn cb, void *ctx, struct sc_diag *d)
-{ return P && P->dispute_list ? P->dispute_list(st->impl, subject, source, open_only, cb, ctx, d) : missing(st, "dispute_list", d); }
-enum sc_status sc_store_statement_add(struct sc_store *st, const char *subject, const char *record_id,
-				      const char *text, sc_day date, struct sc_statement *out,
-				      struct sc_diag *d)
-{ return P && P->statement_add ? P->statement_add(st->impl, subject, record_id, text, date, out, d) : missing(st, "statement_add", d); }
-enum sc_status sc_store_statement_list(struct sc_store *st, const char *subject,
-				       sc_store_statement_fn cb, void *ctx, struct sc_diag *d)
-{ return P && P->statement_list ? P->statement_list(st->impl, subject, cb, ctx, d) : missing(st, "statement_list", d); }
-enum sc_status sc_store_repair_apply(struct sc_store *st, const char *subject, const char *record_id,
-				     const char *commitment, sc_day applied, struct sc_repair *out,
-				     struct sc_diag *d)
-{ return P && P->repair_apply ? P->repair_apply(st->impl, subject, record_id, commitment, applied, out, d) : missing(st, "repair_apply", d); }
-enum sc_status sc_store_repair_decide(struct sc_store *st, int64_t id, const char *outcome,
-				      const char *reason, sc_day date, const struct sc_decider *who,
-				      struct sc_repair *out, struct sc_diag *d)
-{ return P && P->repair_decide ? P->repair_decide(st->impl, id, outcome, reason, date, who, out, d) : missing(st, "repair_decide", d); }
-enum sc_status sc_store_repair_list(struct sc_store *st, const char *subject, const char *source,
-				    bool open_only, sc_store_repair_fn cb, void *ctx, struct sc_diag *d)
-{ return P && P->repair_list ? P->repair_list(st->impl, subject, source, open_only, cb, ctx, d) : missing(st, "repair_list", d); }
-enum sc_status sc_store_share_add(struct sc_store *st, const char *subject,
-				  const unsigned char hash[SC_KEY_HASH_BYTES], sc_day created,
-				  sc_day expires, struct sc_diag *d)
-{ return P && P->share_add ? P->share_add(st->impl, subject, hash, created, expires, d) : missing(st, "share_add", d); }
-enum sc_status sc_store_share_get(struct sc_store *st, const unsigned char hash[SC_KEY_HASH_BYTES],
-				  char subject[SC_LIMIT_SUBJECT_ID + 1], sc_day *expires,
-				  struct sc_diag *d)
-{ return P && P->share_get ? P->share_get(st->impl, hash, subject, expires, d) : missing(st, "share_get", d); }
-enum sc_status sc_store_name_set(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
-				 struct sc_text name, sc_day date, struct sc_diag *d)
-{ return P && P->name_set ? P->name_set(st->impl, subject, kind, name, date, d) : missing(st, "name_set", d); }
-enum sc_status sc_store_name_get(struct sc_store *st, const char *subject, char *name, size_t size,
-				 struct sc_diag *d)
-{ return P && P->name_get ? P->name_get(st->impl, subject, name, size, d) : missing(st, "name_get", d); }
-enum sc_status sc_store_name_search(struct sc_store *st, const char *q, size_t limit,
-				    sc_store_name_fn cb, void *ctx, struct sc_diag *d)
-{ return P && P->name_search ? P->name_search(st->impl, q, limit, cb, ctx, d) : missing(st, "name_search", d); }
-#undef P
 
 void sc_loaded_release(struct sc_loaded *l)
 {

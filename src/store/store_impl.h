@@ -8,53 +8,103 @@
 
 #define SC_STORE_OPS_VERSION 1
 
-/* Due process (socred/process.h), one entry per public function. */
+/* Due process (socred/process.h) at the row level. The rules (who may
+ * decide, what a decision does to the record, which records may be
+ * disputed or repaired, the search semantics of names) are the store
+ * front's (front_process.c); a backend reads and writes rows. Statuses:
+ * SC_OK, SC_ESTORE (d set), and those named. */
+
+/* A record as due process sees it. */
+struct sc_proc_record {
+	int64_t rid;
+	char source[SC_LIMIT_NAME + 1];
+	sc_day date;
+	bool rectified, revoked; /* it has a rectify / revoke event */
+};
+
+/* The tables of items decided later. */
+enum sc_proc_items { SC_PROC_DISPUTES, SC_PROC_REPAIRS };
+
+/* One row of a name search. */
+typedef enum sc_status (*sc_store_name_row_fn)(void *ctx, const char *subject,
+					       const char *name);
+
 struct sc_store_process_ops {
-	enum sc_status (*dispute_open)(void *impl, const char *subject,
-				       const char *record_id, const char *reason,
-				       sc_day opened, int32_t review_days,
-				       struct sc_dispute *out, struct sc_diag *d);
-	enum sc_status (*dispute_decide)(void *impl, int64_t id, const char *outcome,
-					 const char *note, sc_day date,
-					 const struct sc_decider *who,
-					 struct sc_dispute *out, struct sc_diag *d);
+	/* A write transaction of its own (none may be open); end commits it
+	 * on st == SC_OK, else rolls it back, and returns st or the commit's
+	 * failure. */
+	enum sc_status (*begin)(void *impl, struct sc_diag *d);
+	enum sc_status (*end)(void *impl, enum sc_status st, struct sc_diag *d);
+	/* The subject's record: SC_ENOTFOUND (d untouched) when the subject
+	 * has no record record_id. */
+	enum sc_status (*record_find)(void *impl, const char *subject, const char *record_id,
+				      struct sc_proc_record *out, struct sc_diag *d);
+	/* An undecided item of the record in table t: *id, 0 when none. */
+	enum sc_status (*open_item)(void *impl, enum sc_proc_items t, int64_t rid,
+				    int64_t *id, struct sc_diag *d);
+	/* Appends an event (op SC_OP_RECTIFY or SC_OP_REVOKE) to a record. */
+	enum sc_status (*event_add)(void *impl, int64_t rid, int op, sc_day date,
+				    const char *ref, struct sc_diag *d);
+	/* Disputes: a new row (*id its id), a row (SC_ENOTFOUND, d
+	 * untouched), a decision written into a row (decided_at: now). */
+	enum sc_status (*dispute_insert)(void *impl, int64_t rid, const char *reason,
+					 sc_day opened, sc_day deadline, int64_t *id,
+					 struct sc_diag *d);
+	enum sc_status (*dispute_get)(void *impl, int64_t id, struct sc_dispute *out,
+				      struct sc_diag *d);
+	enum sc_status (*dispute_decided)(void *impl, int64_t id, sc_day date,
+					  const char *outcome, const char *by,
+					  const char *note, struct sc_diag *d);
+	/* subject / source NULL: any; oldest first; a subject never filed has
+	 * none */
 	enum sc_status (*dispute_list)(void *impl, const char *subject,
 				       const char *source, bool open_only,
 				       sc_store_dispute_fn cb, void *ctx,
 				       struct sc_diag *d);
-	enum sc_status (*statement_add)(void *impl, const char *subject,
-					const char *record_id, const char *text,
-					sc_day date, struct sc_statement *out,
-					struct sc_diag *d);
+	enum sc_status (*statement_insert)(void *impl, int64_t rid, const char *text,
+					   sc_day date, int64_t *id, struct sc_diag *d);
 	enum sc_status (*statement_list)(void *impl, const char *subject,
 					 sc_store_statement_fn cb, void *ctx,
 					 struct sc_diag *d);
-	enum sc_status (*repair_apply)(void *impl, const char *subject,
-				       const char *record_id, const char *commitment,
-				       sc_day applied, struct sc_repair *out,
-				       struct sc_diag *d);
-	enum sc_status (*repair_decide)(void *impl, int64_t id, const char *outcome,
-					const char *reason, sc_day date,
-					const struct sc_decider *who,
-					struct sc_repair *out, struct sc_diag *d);
+	/* Repair applications, as disputes. */
+	enum sc_status (*repair_insert)(void *impl, int64_t rid, const char *commitment,
+					sc_day applied, int64_t *id, struct sc_diag *d);
+	enum sc_status (*repair_get)(void *impl, int64_t id, struct sc_repair *out,
+				     struct sc_diag *d);
+	enum sc_status (*repair_decided)(void *impl, int64_t id, sc_day date,
+					 const char *outcome, const char *reason,
+					 const char *by, struct sc_diag *d);
 	enum sc_status (*repair_list)(void *impl, const char *subject,
 				      const char *source, bool open_only,
 				      sc_store_repair_fn cb, void *ctx,
 				      struct sc_diag *d);
+	/* Shares: SC_ENOTFOUND (d untouched) when the subject has no file /
+	 * there is no share with this hash. */
 	enum sc_status (*share_add)(void *impl, const char *subject,
 				    const unsigned char *hash, sc_day created,
 				    sc_day expires, struct sc_diag *d);
 	enum sc_status (*share_get)(void *impl, const unsigned char *hash,
 				    char *subject, sc_day *expires,
 				    struct sc_diag *d);
-	enum sc_status (*name_set)(void *impl, struct sc_text subject,
+	/* Names: name_put files the subject if new (SC_ECONFLICT: of the
+	 * other kind) and stores its name with its search key (key, n
+	 * bytes; NULL: none), org following the subject's kind; SC_EDUPLICATE when the
+	 * stored name is dated later or is the same name (nothing written). */
+	enum sc_status (*name_put)(void *impl, struct sc_text subject,
 				   enum sc_kind kind, struct sc_text name,
-				   sc_day date, struct sc_diag *d);
+				   const char *key, size_t n, sc_day date,
+				   struct sc_diag *d);
+	/* SC_ENOTFOUND (d untouched) when none is registered. */
 	enum sc_status (*name_get)(void *impl, const char *subject, char *name,
 				   size_t size, struct sc_diag *d);
-	enum sc_status (*name_search)(void *impl, const char *q, size_t limit,
-				      sc_store_name_fn cb, void *ctx,
-				      struct sc_diag *d);
+	/* Rows found one way: SC_NAME_BY_ID, the subject whose id is a, with
+	 * its name or ""; SC_NAME_BY_NAME, names whose key is a; and
+	 * SC_NAME_BY_PREFIX, organisations' names whose key is in [a, b)
+	 * (b.p NULL: no upper bound); a and b are UTF-8 texts.
+	 * At most limit, in key order then filing order. */
+	enum sc_status (*name_find)(void *impl, enum sc_name_match how, struct sc_text a,
+				    struct sc_text b, size_t limit,
+				    sc_store_name_row_fn cb, void *ctx, struct sc_diag *d);
 };
 
 /* ---- records: the rules are the front's (front_records.c) ----
@@ -225,5 +275,15 @@ struct sc_store_ops {
 extern const struct sc_store_ops sc_store_sqlite_ops;
 extern const struct sc_store_ops sc_store_pg_ops;
 extern const struct sc_store_process_ops sc_store_sqlite_process_ops;
+extern const struct sc_store_process_ops sc_store_pg_process_ops;
+
+/* The ledger front's handle (store.c). */
+struct sc_store {
+	const struct sc_store_ops *ops;
+	void *impl;
+};
+
+/* SC_EREFUSED: the ledger's backend has no op `op` (store.c). */
+enum sc_status sc_store_missing(const struct sc_store *st, const char *op, struct sc_diag *d);
 
 #endif
