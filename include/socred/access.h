@@ -59,6 +59,11 @@ struct sc_audit_entry {
 	const char *action;   /* "GET /v1/check air_travel", "ingest", ... */
 	const char *subject;  /* "" when none */
 	const char *result;   /* "200 deny", "403", ... */
+	int32_t node;         /* its chain: 0, the command line's (and a SQLite
+			       * ledger's only one); a server node's otherwise
+			       * (sc_store_audit_node). Set by the store, not hashed:
+			       * a chain's first entry is chained to its node
+			       * (sc_audit_genesis) */
 };
 
 struct sc_rulebook;
@@ -90,6 +95,11 @@ void sc_audit_hash(const struct sc_audit_entry *e, const char *prev_hex,
 		   char hex[SC_HASH_HEX]);
 void sc_audit_hash_v1(const struct sc_audit_entry *e, const char *prev_hex,
 		      char hex[SC_HASH_HEX]);
+/* The hash a chain's first entry is chained to: "" for node 0 (so a
+ * ledger with one chain hashes as it always has), else the SHA-256 of
+ * "socred-audit-chain N" in hex, so no entry verifies in another chain
+ * than its own. */
+void sc_audit_genesis(int32_t node, char hex[SC_HASH_HEX]);
 
 /* src[0, n) as a field of an audit entry, into dst[size] (NUL-terminated,
  * size > 0): secrets redacted as "[redacted:<8 hex>]" (the first digits of

@@ -379,8 +379,8 @@ enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb,
 
 /* ---- the audit trail ---- */
 
-/* Appends n entries in one transaction: assigns each its seq and chains its
- * hash to the previous entry's. SC_OK, SC_EBUSY (another connection kept
+/* Appends n entries to the handle's chain in one transaction: assigns each
+ * its seq (and node) and chains its hash to the previous entry's. SC_OK, SC_EBUSY (another connection kept
  * the write lock past the wait: nothing written, try again) or
  * SC_ESTORE. */
 enum sc_status sc_store_audit_append(struct sc_store *st,
@@ -391,7 +391,40 @@ enum sc_status sc_store_audit_append(struct sc_store *st,
  * match (an altered, inserted or removed row). */
 enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count,
 				     int64_t *bad, struct sc_diag *d);
-/* Entries about one subject, oldest first (the inquiries of a report). */
+/* Every chain checked (sc_store_audit_verify_chains). */
+struct sc_audit_verdict {
+	uint64_t count;  /* entries in every chain */
+	uint32_t chains; /* chains checked */
+	int32_t node;    /* SC_ECORRUPT: the chain found broken */
+	int64_t bad;     /* ... its first entry whose hash does not match, or 0:
+			  * its Merkle tree does not match it (d says how) */
+};
+/* Recomputes every chain (in node order) and, where the backend keeps a
+ * tree per chain (PostgreSQL), checks each chain's tree against it: its
+ * size and frontier. SC_OK, SC_ECORRUPT (v->node, v->bad and d name the
+ * first failure), SC_ESTORE. sc_store_audit_verify is this without the
+ * node. SQLite: one chain, node 0; its tree is not checked here. */
+enum sc_status sc_store_audit_verify_chains(struct sc_store *st, struct sc_audit_verdict *v,
+					    struct sc_diag *d);
+
+/* The chains of the audit log. A ledger's command-line processes append
+ * to node 0; each server process registers a node of its own when it
+ * starts (a new id each time, never reused: docs/internals/merkle.md).
+ * A handle appends to, walks, proves and signs the head of one chain: node
+ * 0 until it registers or selects another.
+ *
+ * node: registers a new chain named name (what started it: host, port,
+ * pid) and makes it this handle's; *id set. SQLite keeps one chain: *id =
+ * 0, nothing registered. SC_OK, SC_ESTORE.
+ * chain: makes existing chain `node` this handle's. SC_OK, SC_ENOTFOUND
+ * (no such chain), SC_ESTORE. */
+enum sc_status sc_store_audit_node(struct sc_store *st, const char *name, int32_t *id,
+				   struct sc_diag *d);
+enum sc_status sc_store_audit_chain(struct sc_store *st, int32_t node, struct sc_diag *d);
+
+/* Entries about one subject (subject "": every entry), in a stable order:
+ * by time stamp, then node, then seq (on one chain: oldest first, the
+ * inquiries of a report). */
 typedef enum sc_status (*sc_store_audit_fn)(void *ctx,
 					    const struct sc_audit_entry *e);
 enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,

@@ -431,3 +431,18 @@ bool sc_audit_names_record(const char *result, const char *record)
 {
 	return *record && has_word(result, ' ', record, strlen(record));
 }
+
+void sc_audit_genesis(int32_t node, char hex[SC_HASH_HEX])
+{
+	unsigned char out[SC_SHA256_BYTES];
+	char tag[48];
+	int n;
+
+	if (!node) {
+		hex[0] = '\0';
+		return;
+	}
+	n = snprintf(tag, sizeof(tag), "socred-audit-chain %d", (int)node);
+	sc_sha256(tag, (size_t)n, out);
+	sodium_bin2hex(hex, SC_HASH_HEX, out, sizeof(out));
+}

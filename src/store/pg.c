@@ -459,4 +459,17 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.counts = sc_pq_counts,
 	/* due process (pg_process.c) */
 	.process = &sc_store_pg_process_ops,
+	/* keys and the audit log (pg_keys.c, pg_audit.c) */
+	.key_add = sc_pq_key_add,
+	.key_get = sc_pq_key_get,
+	.key_revoke = sc_pq_key_revoke,
+	.key_list = sc_pq_key_list,
+	.audit_append = sc_pq_audit_append,
+	.audit_verify = sc_pq_audit_verify,
+	.audit_subject = sc_pq_audit_subject,
+	.audit_walk = sc_pq_audit_walk,
+	.audit_tree = sc_pq_audit_tree,
+	.audit_prove = sc_pq_audit_prove,
+	.audit_node = sc_pq_audit_node,
+	.audit_chain = sc_pq_audit_chain,
 };

@@ -38,6 +38,7 @@ struct pq {
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
 	bool rec_prepared;              /* pg_records.c's statement is prepared */
+	int32_t audit_node;             /* the audit chain this handle appends to (pg_audit.c) */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -113,5 +114,26 @@ enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d);
 enum sc_status sc_pq_notified(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
 /* false once libpq found the connection broken */
 bool sc_pq_connected(void *impl);
+/* ---- keys and the audit log (pg_keys.c, pg_audit.c) ---- */
+
+/* the advisory lock class of the audit chains: (SC_PQ_LOCK_AUDIT, node) */
+#define SC_PQ_LOCK_AUDIT 0x736f6361
+enum sc_status sc_pq_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
+enum sc_status sc_pq_key_get(void *impl, int64_t id, struct sc_key *out, struct sc_diag *d);
+enum sc_status sc_pq_key_revoke(void *impl, int64_t id, bool force, struct sc_diag *d);
+enum sc_status sc_pq_key_list(void *impl, sc_store_key_fn cb, void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n,
+				  struct sc_diag *d);
+enum sc_status sc_pq_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d);
+enum sc_status sc_pq_audit_subject(void *impl, const char *subject, sc_store_audit_fn cb,
+				   void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_walk(void *impl, int64_t from, int64_t to,
+				sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				struct sc_diag *d);
+enum sc_status sc_pq_audit_tree(void *impl, struct sc_merkle_frontier *f, struct sc_diag *d);
+enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof *proof,
+				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
+enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
 
 #endif

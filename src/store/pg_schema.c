@@ -86,6 +86,8 @@ static const char schema_sql[] =
 	 * line, node 0), each with its own Merkle tree */
 	"CREATE TABLE audit_nodes(node integer PRIMARY KEY, name text NOT NULL,"
 	" created text NOT NULL);\n"
+	/* a server's node id: new at each start, never given twice */
+	"CREATE SEQUENCE audit_node_ids AS integer MINVALUE 1;\n"
 	"CREATE TABLE audit(node integer NOT NULL, seq bigint NOT NULL, at text NOT NULL,"
 	" key_id bigint NOT NULL, role text NOT NULL, action text NOT NULL,"
 	" subject text COLLATE \"C\" NOT NULL, result text NOT NULL, prev text NOT NULL,"

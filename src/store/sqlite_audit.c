@@ -745,13 +745,14 @@ static enum sc_status count_entry(void *ctx, const struct sc_audit_entry *e, con
 	return SC_OK;
 }
 
-/* The whole chain, recomputed by the walk (a gap, a broken link or a
- * changed field all break it); *count entries. */
-enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
-				    struct sc_diag *d)
+/* The whole chain (the ledger's one, node 0), recomputed by the walk (a
+ * gap, a broken link or a changed field all break it); v->count entries. */
+enum sc_status sc_lite_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d)
 {
-	*count = 0;
-	return sc_lite_audit_walk(impl, 1, -1, count_entry, count, bad, d);
+	v->count = 0;
+	v->chains = 1;
+	v->node = 0;
+	return sc_lite_audit_walk(impl, 1, -1, count_entry, &v->count, &v->bad, d);
 }
 
 /* In one read transaction: the indexed segments, one seek each, then the

@@ -286,8 +286,7 @@ enum sc_status sc_lite_key_list(void *impl, sc_store_key_fn cb, void *ctx,
 void sc_lite_audit_free(struct sc_lite_audit *a);
 enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 				    size_t n, struct sc_diag *d);
-enum sc_status sc_lite_audit_verify(void *impl, uint64_t *count, int64_t *bad,
-				    struct sc_diag *d);
+enum sc_status sc_lite_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d);
 enum sc_status sc_lite_audit_subject(void *impl, const char *subject,
 				     sc_store_audit_fn cb, void *ctx,
 				     struct sc_diag *d);

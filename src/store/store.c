@@ -171,9 +171,39 @@ enum sc_status sc_store_key_list(struct sc_store *st, sc_store_key_fn cb, void *
 enum sc_status sc_store_audit_append(struct sc_store *st, struct sc_audit_entry *e, size_t n,
 				     struct sc_diag *d)
 { return st->ops->audit_append ? st->ops->audit_append(st->impl, e, n, d) : missing(st, "audit_append", d); }
+enum sc_status sc_store_audit_verify_chains(struct sc_store *st, struct sc_audit_verdict *v,
+					    struct sc_diag *d)
+{
+	*v = (struct sc_audit_verdict){0};
+	return st->ops->audit_verify ? st->ops->audit_verify(st->impl, v, d) : missing(st, "audit_verify", d);
+}
 enum sc_status sc_store_audit_verify(struct sc_store *st, uint64_t *count, int64_t *bad,
 				     struct sc_diag *d)
-{ return st->ops->audit_verify ? st->ops->audit_verify(st->impl, count, bad, d) : missing(st, "audit_verify", d); }
+{
+	struct sc_audit_verdict v;
+	enum sc_status rc = sc_store_audit_verify_chains(st, &v, d);
+
+	*count = v.count;
+	*bad = v.bad;
+	return rc;
+}
+/* One chain, node 0, where the backend keeps no others. */
+enum sc_status sc_store_audit_node(struct sc_store *st, const char *name, int32_t *id,
+				   struct sc_diag *d)
+{
+	if (st->ops->audit_node)
+		return st->ops->audit_node(st->impl, name, id, d);
+	*id = 0;
+	return SC_OK;
+}
+enum sc_status sc_store_audit_chain(struct sc_store *st, int32_t node, struct sc_diag *d)
+{
+	if (st->ops->audit_chain)
+		return st->ops->audit_chain(st->impl, node, d);
+	return node ? sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "node",
+				  "no audit chain of node %d: this ledger keeps one, node 0", (int)node)
+		    : SC_OK;
+}
 enum sc_status sc_store_audit_subject(struct sc_store *st, const char *subject,
 				      sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
 { return st->ops->audit_subject ? st->ops->audit_subject(st->impl, subject, cb, ctx, d) : missing(st, "audit_subject", d); }

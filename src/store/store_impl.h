@@ -251,7 +251,7 @@ struct sc_store_ops {
 				   struct sc_diag *d);
 	enum sc_status (*audit_append)(void *impl, struct sc_audit_entry *e,
 				       size_t n, struct sc_diag *d);
-	enum sc_status (*audit_verify)(void *impl, uint64_t *count, int64_t *bad,
+	enum sc_status (*audit_verify)(void *impl, struct sc_audit_verdict *v,
 				       struct sc_diag *d);
 	enum sc_status (*audit_subject)(void *impl, const char *subject,
 					sc_store_audit_fn cb, void *ctx,
@@ -270,6 +270,11 @@ struct sc_store_ops {
 				     struct sc_diag *d);
 	enum sc_status (*audit_prove)(void *impl, int64_t seq, struct sc_audit_proof *p,
 				      sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
+	/* the audit log's chains: register a new one for the handle, or
+	 * select one (NULL: one chain, node 0 only) */
+	enum sc_status (*audit_node)(void *impl, const char *name, int32_t *id,
+				     struct sc_diag *d);
+	enum sc_status (*audit_chain)(void *impl, int32_t node, struct sc_diag *d);
 };
 
 extern const struct sc_store_ops sc_store_sqlite_ops;
