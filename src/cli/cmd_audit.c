@@ -472,15 +472,29 @@ static int run(struct cli *cli, int argc, char **argv)
 	} else if (!strcmp(pos[0], "verify") && head_file) {
 		rc = verify_heads(cli, st, head_file, key);
 	} else if (!strcmp(pos[0], "verify")) {
+		/* every chain (a ledger in PostgreSQL has one per server node,
+		 * each with its tree, which verify_chains checks); a single
+		 * chain's tree is compared here */
 		struct sc_merkle_frontier *tree = malloc(sizeof(*tree));
-		s = sc_store_audit_verify(st, &count, &bad, &d);
-		if (s == SC_OK && tree && !(s = sc_store_audit_tree(st, tree, &d)) && tree->size != count) {
+		struct sc_audit_verdict v;
+		s = sc_store_audit_verify_chains(st, &v, &d);
+		count = v.count;
+		bad = v.bad;
+		if (s == SC_OK && tree && v.chains <= 1 && !(s = sc_store_audit_tree(st, tree, &d)) &&
+		    tree->size != count) {
 			printf("audit tree holds %" PRIu64 " entries but the log %" PRIu64 ": entries were"
 			       " removed or added outside socred\n", tree->size, count);
 			rc = EXIT_SOME;
 		} else if (s == SC_OK && tree) {
 			printf("audit log intact: %" PRIu64 " entries\n", count);
 			rc = EXIT_OK;
+		} else if (s == SC_ECORRUPT && !bad) {
+			printf("%s\n", d.message);
+			rc = EXIT_SOME;
+		} else if (s == SC_ECORRUPT && v.node) {
+			printf("audit log of node %d broken at entry %" PRId64 ": it or the entry before it was altered, inserted or removed\n",
+			       (int)v.node, bad);
+			rc = EXIT_SOME;
 		} else if (s == SC_ECORRUPT) {
 			printf("audit log broken at entry %" PRId64 ": it or the entry before it was altered, inserted or removed\n", bad);
 			rc = EXIT_SOME;

@@ -18,7 +18,7 @@ export SOCRED_DB=$PG_URI
 TODAY=2025-12-31
 P=360426199101010071
 Q=11010519491231002X
-R=110101194001010015
+R=110101194001010012
 "$SOCRED" init > /dev/null
 cat > seed.csv <<CSV
 op,record_id,subject,type,date,amount,source,ref

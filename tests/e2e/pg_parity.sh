@@ -45,8 +45,9 @@ same() {
 	if cmp -s "$T/lite/$1" "$T/pg/$1"; then
 		ok
 	else
+		[ -n "${KEEP:-}" ] && cp "$T/lite/$1" "$KEEP/$1.lite" && cp "$T/pg/$1" "$KEEP/$1.pg"
 		bad "$1 differs on PostgreSQL ($(diff "$T/lite/$1" "$T/pg/$1" | grep -c '^[<>]') lines):"
-		diff "$T/lite/$1" "$T/pg/$1" | head -${DIFF_LINES:-12} | cut -c1-300 | sed 's/^/  | /'
+		diff "$T/lite/$1" "$T/pg/$1" | head -${DIFF_LINES:-16} | cut -c1-300 | sed 's/^/  | /'
 	fi
 }
 
