@@ -37,7 +37,6 @@ struct pq {
 	bool writing;                   /* ... holding the writer lock */
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
-	bool rec_prepared;              /* pg_records.c's statement is prepared */
 	int32_t audit_node;             /* the audit chain this handle appends to (pg_audit.c) */
 	bool rec_prepared;              /* pg_records.c's statements are prepared */
 	int pending;                    /* statements sent in pipeline mode, unread */

@@ -110,9 +110,10 @@ for side in lite pg; do
 		[ -n "${4:-}" ] && data=(-H "Content-Type: ${TYPE:-application/json}" --data-binary "$4")
 		# an inquiry's seq is its place in the chain of the node that
 		# wrote it: one chain per server node on PostgreSQL, one chain on
-		# SQLite (the entries and their order are compared)
+		# SQLite, and names its node there (the entries and their order are
+		# compared)
 		{ echo "== $2 $3"; curl -s -w '\n%{http_code}\n' "${auth[@]}" -X "$2" "${data[@]}" "$B$3" |
-			norm | sed 's/"seq":[0-9]*/"seq":N/g'; } >> "$T/$side/http"
+			norm | sed 's/"seq":[0-9]*/"seq":N/g; s/,"node":[0-9]*//g'; } >> "$T/$side/http"
 	}
 	req "$ENF" GET "/v1/check?subject=$P&action=air_travel"
 	req "$SUBJ" POST "/v1/subjects/$P/disputes" "{\"record\":\"$R\",\"reason\":\"not mine\"}"
@@ -145,6 +146,9 @@ for s in "$P" "$Q" "$NEW"; do
 done
 same after
 on audit audit verify
+# a PostgreSQL ledger served by a node has two chains (the command line's
+# and the node's): verify says how many
+sed -i 's/ entries in [0-9]* chains$/ entries/' "$T/pg/audit"
 same audit
 on audit_list audit list --subject "$P"
 # without seq (per node, see above) and time
