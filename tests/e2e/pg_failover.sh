@@ -111,7 +111,7 @@ PB=$!
 # checkers: both nodes, all along, with the failover count at each answer
 echo 0 > "$T/gen"
 (
-	s=$(head -1 people)
+	s=$(tail -1 people) # in no batch: its answer stays the snapshot's
 	while [ ! -e "$T/stop" ]; do
 		for n in "$A" "$NBASE"; do
 			code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ENF" \
