@@ -105,8 +105,8 @@ pg_conf() {
 # answers there; one taken between that check and the server's bind makes
 # the start fail with "could not bind", and another port is drawn.
 pg_start() {
-	local dir=$PG_DIR/$1 try port
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	local dir=$PG_DIR/$1 port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && continue
 		pg_conf "$1" "$port" || return 1
@@ -212,4 +212,5 @@ pg_trap_chain() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }
+# shellcheck disable=SC2119 # its set -- is its own
 pg_trap_chain
