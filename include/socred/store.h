@@ -238,6 +238,27 @@ enum sc_status sc_store_changed_since(struct sc_store *st,
  * let a caller skip). */
 bool sc_store_change_count(struct sc_store *st, uint64_t *n);
 
+/* Notifications of commits, for a backend whose writers may sit on other
+ * machines (PostgreSQL): what a server watches instead of the change
+ * counter. listen: this connection is told of every later commit that
+ * changes a subject's file or a key, by any writer of the ledger; it is
+ * then used for nothing else. *fd (borrowed, valid until the store is
+ * closed) becomes readable when a notification may have come. SC_OK;
+ * SC_EREFUSED when the backend has none (SQLite: see
+ * sc_store_change_count); SC_ESTORE. */
+enum sc_status sc_store_listen(struct sc_store *st, int *fd, struct sc_diag *d);
+/* Takes the notifications that came, without waiting: *n of them (0:
+ * none), *seq the highest commit sequence number they carried. SC_OK;
+ * SC_ESTORE when the connection is lost: commits may then go untold, so
+ * the caller looks at the ledger and opens a new connection to listen. */
+enum sc_status sc_store_notified(struct sc_store *st, uint64_t *n, int64_t *seq,
+				 struct sc_diag *d);
+
+/* false when st's connection to the ledger is lost (a PostgreSQL server
+ * restarted or failed over): st is then of no more use but to close; open
+ * the ledger again. Always true for a ledger file. */
+bool sc_store_connected(struct sc_store *st);
+
 /* The ledger's identity (SC_STORE_LEDGER_ID bytes, "" if it has none) and
  * the highest record row `expire` ever removed: SQLite may give a removed
  * highest row number to a later record, so a row above *expired_max has

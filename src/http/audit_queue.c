@@ -226,6 +226,18 @@ static void *writer(void *arg)
 			while ((s = sc_store_audit_append(q->st, e, n, NULL)) == SC_EBUSY &&
 			       ++tries < AUDIT_BUSY_TRIES)
 				;
+			if (s && !sc_store_connected(q->st)) {
+				/* the connection was lost: the next batch goes
+				 * through a new one (this batch has failed) */
+				struct sc_store *again = NULL;
+				if (!sc_store_open(q->db, SC_STORE_LEAN, &again, NULL) &&
+				    !sc_store_audit_chain(again, q->node, NULL)) {
+					sc_store_close(q->st);
+					q->st = again;
+				} else {
+					sc_store_close(again);
+				}
+			}
 			pthread_mutex_lock(&q->mu);
 			if (s) {
 				batch_failed(q, n);
@@ -247,7 +259,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
+enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db, const char *name,
 				    struct sc_diag *d)
 {
 	enum sc_status st;
@@ -263,20 +275,14 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	q->minute = minute_now();
 	if (!q->items || !q->refused)
 		return SC_ENOMEM;
+	q->db = db;
 	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
-	/* a chain of its own, new at each start (a ledger that keeps one
-	 * chain, SQLite's, answers node 0) */
-	{
-		char host[128] = "", name[192];
-		if (gethostname(host, sizeof(host) - 1))
-			snprintf(host, sizeof(host), "unknown");
-		snprintf(name, sizeof(name), "serve on %s, pid %ld", host, (long)getpid());
-		if ((st = sc_store_audit_node(q->st, name, &q->node, d))) {
-			sc_store_close(q->st);
-			q->st = NULL;
-			return st;
-		}
+	/* a chain of its own: the nodes sharing a ledger append side by side */
+	if ((st = sc_store_audit_node(q->st, name, &q->node, d))) {
+		sc_store_close(q->st);
+		q->st = NULL;
+		return st;
 	}
 	if (pthread_create(&q->writer, NULL, writer, q)) {
 		sc_store_close(q->st);

@@ -34,7 +34,7 @@ static void keep(struct sc_keycache *kc, const struct sc_key *key, uint64_t gen)
 static enum sc_status key_get(struct sc_req *r, struct sc_store *st, int64_t id)
 {
 	uint64_t gen;
-	bool counted = sc_store_change_count(st, &gen);
+	bool counted = sc_server_change_count(r->srv, st, &gen);
 	enum sc_status rc;
 
 	if (counted && cached(&r->srv->keys, id, gen, &r->key))
@@ -51,16 +51,22 @@ unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st)
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char hash[SC_KEY_HASH_BYTES];
+	enum sc_status rc = SC_EINVAL;
 	int64_t id;
 
 	r->role = SC_ROLE_PUBLIC;
 	memset(&r->key, 0, sizeof(r->key));
 	if (!h)
 		return 0;
-	if (strncmp(h, "Bearer ", 7) ||
-	    sc_key_parse(h + 7, strlen(h + 7), &id, hash) ||
-	    key_get(r, st, id) ||
-	    !sc_key_hash_equal(hash, r->key.hash) || r->key.revoked) {
+	if (!strncmp(h, "Bearer ", 7) && !sc_key_parse(h + 7, strlen(h + 7), &id, hash))
+		rc = key_get(r, st, id);
+	if (rc && rc != SC_ENOTFOUND && rc != SC_EINVAL) {
+		/* the ledger did not answer (a PostgreSQL primary failing
+		 * over, say): the key may well be good */
+		memset(&r->key, 0, sizeof(r->key));
+		return 503;
+	}
+	if (rc || !sc_key_hash_equal(hash, r->key.hash) || r->key.revoked) {
 		memset(&r->key, 0, sizeof(r->key));
 		return 401;
 	}

@@ -4,8 +4,9 @@
  * for today, under the rulebook in force today, and the subject's file has
  * not changed since the snapshot's mark. Changes are found by asking the
  * ledger what changed after the last mark looked at; that question is put
- * when the ledger's shared change counter moved (any socred process that
- * writes moves it after its commit), when this server wrote, and at least
+ * when the ledger's change counter moved (any socred process that writes a
+ * SQLite ledger moves it after its commit; on PostgreSQL, commits.c counts
+ * the commits the ledger tells of), when this server wrote, and at least
  * once a second regardless. Everything else reads the ledger, as before:
  * the snapshot makes checks fast, never different. */
 #include <stdlib.h>
@@ -75,10 +76,10 @@ static bool look(struct sc_decisions *dc, struct sc_store *st, uint64_t counter,
 }
 
 /* Under dc->mu: brings the view of the ledger up to date. */
-static bool fresh(struct sc_decisions *dc, struct sc_store *st)
+static bool fresh(struct sc_server *srv, struct sc_decisions *dc, struct sc_store *st)
 {
 	uint64_t counter = 0;
-	bool has = sc_store_change_count(st, &counter);
+	bool has = sc_server_change_count(srv, st, &counter);
 	double age = mono() - dc->looked;
 
 	if ((has && counter == dc->seen && age < LOOK_EVERY_S) ||
@@ -108,7 +109,7 @@ struct sc_snapref *sc_decisions_get(struct sc_server *srv, struct sc_store *st,
 		return NULL;
 	}
 	pthread_mutex_lock(&dc->mu);
-	ok = fresh(dc, st) && dc->cur && sc_snap_day(dc->cur->snap) == today;
+	ok = fresh(srv, dc, st) && dc->cur && sc_snap_day(dc->cur->snap) == today;
 	if (ok && rb != dc->rb_checked) {
 		unsigned char dg[SC_SNAP_DIGEST];
 		sc_snap_digest(rb, dg);
@@ -131,7 +132,7 @@ void sc_decisions_touch(struct sc_server *srv, struct sc_store *st)
 {
 	struct sc_decisions *dc = &srv->decisions;
 	uint64_t counter = 0;
-	bool has = sc_store_change_count(st, &counter);
+	bool has = sc_server_change_count(srv, st, &counter);
 
 	if (!dc->started)
 		return;
@@ -213,6 +214,10 @@ static void *builder(void *arg)
 			 ? build(st, rb, today, dc->path, &snap, &d)
 			 : rc;
 		ref = rc ? NULL : ref_new(snap);
+		if (rc && st && !sc_store_connected(st)) {
+			sc_store_close(st); /* lost: the next try opens another */
+			st = NULL;
+		}
 
 		pthread_mutex_lock(&dc->mu);
 		if (ref) {

@@ -31,6 +31,8 @@ struct sc_pool {
 	pthread_cond_t cv;
 	struct sc_store **free;
 	size_t nfree, size;
+	const char *db; /* borrowed from the server's options */
+	int32_t node;   /* the audit chain its connections sign heads and prove on */
 };
 
 /* ---- the audit queue: entries are chained and written by one thread ---- */
@@ -60,13 +62,28 @@ struct sc_audit_queue {
 	bool stop;
 	pthread_t writer;
 	struct sc_store *st;
-	int32_t node;           /* this server's audit chain (0 on SQLite: the one chain) */
+	const char *db;         /* borrowed from the server's options */
+	int32_t node;           /* this server's audit chain (0 on SQLite) */
 	atomic_ulong written, failed;
 	/* refusals without a valid key, counted per client and minute */
 	pthread_mutex_t rmu;
 	int64_t minute;         /* of the counts in refused */
 	struct sc_refusals *refused;
 	atomic_ulong refusals;  /* counted, since start */
+};
+
+/* ---- commits by other writers of the ledger (commits.c) ---- */
+
+struct sc_commits {
+	pthread_t thread;
+	bool started;
+	int wake[2];            /* a byte in wake[1] stops the thread */
+	struct sc_store *st;    /* the first listening connection, for the thread */
+	int fd;
+	atomic_bool up;         /* listening now */
+	atomic_ullong gen;      /* moves at every commit told, and when listening again */
+	atomic_ulong told, lost; /* notifications; listening connections lost */
+	char db[4096];
 };
 
 /* ---- metrics ---- */
@@ -114,6 +131,7 @@ struct sc_server {
 	struct sc_metrics metrics;
 	struct sc_decisions decisions;
 	struct sc_keycache keys;
+	struct sc_commits commits;
 	unsigned max_conns;            /* --max-connections */
 	struct sc_ratelimit *rl;       /* keyless requests per address; NULL: none */
 	char *openapi;
@@ -222,18 +240,22 @@ enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
 				     struct sc_rulebook *rb);
 
 /* Auth: resolves the Authorization header into r->key / r->role. Returns
- * 0, or 401 when a key is presented but unknown, revoked or malformed. */
+ * 0, 401 when a key is presented but unknown, revoked or malformed, or 503
+ * when the ledger could not be asked. */
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
 
 /* Pool. */
-enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
+/* node: the audit chain each connection works on (sc_store_audit_chain). */
+enum sc_status sc_pool_init(struct sc_pool *p, const char *db, int32_t node, size_t size,
 			    struct sc_diag *d);
 struct sc_store *sc_pool_get(struct sc_pool *p);
 void sc_pool_put(struct sc_pool *p, struct sc_store *st);
 void sc_pool_release(struct sc_pool *p);
 
 /* Audit queue. */
-enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
+/* Registers this server's audit chain, named name (host, port, pid), and
+ * starts the writer, which appends to it: q->node. */
+enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db, const char *name,
 				    struct sc_diag *d);
 /* Queues an entry for r's key and role, its fields made safe with
  * sc_audit_field (escaped, secrets redacted, cut to fit). Returns its
@@ -251,6 +273,16 @@ bool sc_audit_queue_wait(struct sc_audit_queue *q, uint64_t ticket);
 void sc_audit_queue_refused(struct sc_audit_queue *q, const struct sc_req *r);
 /* Flushes and stops the writer. */
 void sc_audit_queue_stop(struct sc_audit_queue *q);
+
+/* Commits: listens for other writers' commits when the ledger's backend
+ * tells of them (PostgreSQL); nothing to do otherwise. SC_OK also when the
+ * ledger is out of reach now (the thread keeps trying). */
+enum sc_status sc_commits_start(struct sc_commits *c, const char *db, struct sc_diag *d);
+void sc_commits_stop(struct sc_commits *c);
+/* The ledger's change counter as this server sees it: the ledger's shared
+ * counter, or the commits told while listening. false when there is none
+ * now: then only a look at the ledger tells what changed. */
+bool sc_server_change_count(struct sc_server *srv, struct sc_store *st, uint64_t *n);
 
 /* Metrics. */
 void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,

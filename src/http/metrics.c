@@ -112,6 +112,15 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			   "# TYPE socred_snapshot_changed gauge\nsocred_snapshot_changed %lu\n",
 			day, (unsigned long)dc->snap_subjects, (unsigned long)dc->snap_dirty);
 	}
+	if (srv->commits.started)
+		fprintf(f, "# HELP socred_ledger_listening Whether this server is told of the ledger's commits now.\n"
+			   "# TYPE socred_ledger_listening gauge\nsocred_ledger_listening %d\n"
+			   "# HELP socred_ledger_commits_told_total Commits the ledger told this server of.\n"
+			   "# TYPE socred_ledger_commits_told_total counter\nsocred_ledger_commits_told_total %lu\n"
+			   "# HELP socred_ledger_listen_lost_total Times the connection listening for commits was lost.\n"
+			   "# TYPE socred_ledger_listen_lost_total counter\nsocred_ledger_listen_lost_total %lu\n",
+			atomic_load(&srv->commits.up) ? 1 : 0, (unsigned long)srv->commits.told,
+			(unsigned long)srv->commits.lost);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

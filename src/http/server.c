@@ -312,7 +312,10 @@ static void dispatch(struct sc_req *r)
 		return;
 	}
 	st = sc_pool_get(&r->srv->pool);
-	if ((st_code = sc_auth_resolve(r, st))) {
+	if ((st_code = sc_auth_resolve(r, st)) == 503) {
+		sc_reply_errorf(r, 503, NULL, "the ledger is out of reach: try again");
+		r->retry_after = 1;
+	} else if (st_code) {
 		if (!over_limit(r)) {
 			sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
 			audit_refusal(r);
@@ -610,6 +613,17 @@ fail:
 			   err == EADDRINUSE ? " (is another socred serve running there?)" : "");
 }
 
+/* What names this server's audit chain: "serve on MACHINE, pid PID,
+ * HOST:PORT" (PORT as asked for: 0 when any free one). */
+static void node_name(const struct sc_server_opts *opts, char *out, size_t cap)
+{
+	char machine[256] = "?";
+
+	gethostname(machine, sizeof(machine) - 1);
+	snprintf(out, cap, "serve on %s, pid %ld, %s:%u", machine, (long)getpid(),
+		 opts->host ? opts->host : "127.0.0.1", (unsigned)opts->port);
+}
+
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d)
 {
@@ -617,6 +631,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	struct sc_store *st = NULL;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	enum sc_status rc;
+	char name[SC_DIAG_FIELD_MAX];
 	int lfd = -1;
 
 	if (!srv)
@@ -636,8 +651,10 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 				 "ledger has no rulebook: run 'socred init'");
 		goto fail;
 	}
-	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
-	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)) ||
+	node_name(opts, name, sizeof(name));
+	if ((rc = sc_audit_queue_start(&srv->audit, opts->db, name, d)) ||
+	    (rc = sc_pool_init(&srv->pool, opts->db, srv->audit.node, srv->opts.threads + 1, d)) ||
+	    (rc = sc_commits_start(&srv->commits, opts->db, d)) ||
 	    (rc = sc_decisions_start(srv, d)))
 		goto fail;
 	addr.sin_port = htons(opts->port);
@@ -703,6 +720,7 @@ void sc_server_stop(struct sc_server *s)
 	}
 	sc_audit_queue_stop(&s->audit);
 	sc_decisions_stop(&s->decisions);
+	sc_commits_stop(&s->commits);
 	sc_pool_release(&s->pool);
 	sc_ratelimit_free(s->rl);
 	for (size_t i = 0; i < s->nversions; i++)

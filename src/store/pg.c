@@ -454,6 +454,23 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.commit = pq_commit,
 	.rollback = pq_rollback,
 	.identity = pq_identity,
+	/* integration: commit notifications (pg_listen.c) */
+	.listen = sc_pq_listen,
+	.notified = sc_pq_notified,
+	.connected = sc_pq_connected,
+	/* records (pg_records.c) */
+	.own_begin = sc_pq_rec_own_begin,
+	.own_end = sc_pq_rec_own_end,
+	.record_add = sc_pq_record_add,
+	.record_add_run = sc_pq_record_add_run,
+	.record_find = sc_pq_record_find,
+	.event_add = sc_pq_event_add,
+	.consent_last = sc_pq_consent_last,
+	.consent_add = sc_pq_consent_add,
+	.expire = sc_pq_expire,
+	.counts = sc_pq_counts,
+	/* due process (pg_process.c) */
+	.process = &sc_store_pg_process_ops,
 	/* keys and the audit log (pg_keys.c, pg_audit.c) */
 	.key_add = sc_pq_key_add,
 	.key_get = sc_pq_key_get,
@@ -467,19 +484,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.audit_prove = sc_pq_audit_prove,
 	.audit_node = sc_pq_audit_node,
 	.audit_chain = sc_pq_audit_chain,
-	/* due process (pg_process.c) */
-	.process = &sc_store_pg_process_ops,
-	/* records (pg_records.c) */
-	.own_begin = sc_pq_rec_own_begin,
-	.own_end = sc_pq_rec_own_end,
-	.record_add = sc_pq_record_add,
-	.record_add_run = sc_pq_record_add_run,
-	.record_find = sc_pq_record_find,
-	.event_add = sc_pq_event_add,
-	.consent_last = sc_pq_consent_last,
-	.consent_add = sc_pq_consent_add,
-	.expire = sc_pq_expire,
-	.counts = sc_pq_counts,
 	/* reads (pg_read.c) */
 	.subject_rows = sc_pq_subject_rows,
 	.pop_load = sc_pq_pop_load,

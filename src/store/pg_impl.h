@@ -88,27 +88,6 @@ enum sc_status sc_pq_own_end(struct pq *p, bool own, enum sc_status st, struct s
 enum sc_status sc_pq_schema(struct pq *p, bool create, sc_store_upgrade_fn upgrade,
 			    void *ctx, struct sc_diag *d);
 
-/* ---- keys and the audit log (pg_keys.c, pg_audit.c) ---- */
-
-/* the advisory lock class of the audit chains: (SC_PQ_LOCK_AUDIT, node) */
-#define SC_PQ_LOCK_AUDIT 0x736f6361
-enum sc_status sc_pq_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
-enum sc_status sc_pq_key_get(void *impl, int64_t id, struct sc_key *out, struct sc_diag *d);
-enum sc_status sc_pq_key_revoke(void *impl, int64_t id, bool force, struct sc_diag *d);
-enum sc_status sc_pq_key_list(void *impl, sc_store_key_fn cb, void *ctx, struct sc_diag *d);
-enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n,
-				  struct sc_diag *d);
-enum sc_status sc_pq_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d);
-enum sc_status sc_pq_audit_subject(void *impl, const char *subject, sc_store_audit_fn cb,
-				   void *ctx, struct sc_diag *d);
-enum sc_status sc_pq_audit_walk(void *impl, int64_t from, int64_t to,
-				sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
-				struct sc_diag *d);
-enum sc_status sc_pq_audit_tree(void *impl, struct sc_merkle_frontier *f, struct sc_diag *d);
-enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof *proof,
-				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
-enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
-enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
 /* pg_records.c: records, events, consents, retention, counts (the rules
  * are the store front's, front_records.c). */
 enum sc_status sc_pq_rec_own_begin(void *impl, bool *own, struct sc_diag *d);
@@ -135,6 +114,35 @@ enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_dia
  * queued statement's failure is the ledger's failure, in d. */
 enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
 void sc_pq_cache_free(struct pq *p);
+
+/* pg_listen.c (integration): commit notifications on channel
+ * socred_changes, which every write commit notifies with its commit
+ * sequence number (pq_commit). */
+enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d);
+enum sc_status sc_pq_notified(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
+/* false once libpq found the connection broken */
+bool sc_pq_connected(void *impl);
+/* ---- keys and the audit log (pg_keys.c, pg_audit.c) ---- */
+
+/* the advisory lock class of the audit chains: (SC_PQ_LOCK_AUDIT, node) */
+#define SC_PQ_LOCK_AUDIT 0x736f6361
+enum sc_status sc_pq_key_add(void *impl, struct sc_key *k, struct sc_diag *d);
+enum sc_status sc_pq_key_get(void *impl, int64_t id, struct sc_key *out, struct sc_diag *d);
+enum sc_status sc_pq_key_revoke(void *impl, int64_t id, bool force, struct sc_diag *d);
+enum sc_status sc_pq_key_list(void *impl, sc_store_key_fn cb, void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n,
+				  struct sc_diag *d);
+enum sc_status sc_pq_audit_verify(void *impl, struct sc_audit_verdict *v, struct sc_diag *d);
+enum sc_status sc_pq_audit_subject(void *impl, const char *subject, sc_store_audit_fn cb,
+				   void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_walk(void *impl, int64_t from, int64_t to,
+				sc_store_audit_chain_fn cb, void *ctx, int64_t *bad,
+				struct sc_diag *d);
+enum sc_status sc_pq_audit_tree(void *impl, struct sc_merkle_frontier *f, struct sc_diag *d);
+enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof *proof,
+				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
+enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
 /* ---- reads (pg_copy.c, pg_read.c) ---- */
 
 /* COPY (query) TO STDOUT in binary, a row at a time: cb gets each row's

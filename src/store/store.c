@@ -134,6 +134,12 @@ enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store
 { return st->ops->changed_since ? st->ops->changed_since(st->impl, from, to, cb, ctx, d) : missing(st, "changed_since", d); }
 bool sc_store_change_count(struct sc_store *st, uint64_t *n)
 { return st->ops->change_count && st->ops->change_count(st->impl, n); }
+enum sc_status sc_store_listen(struct sc_store *st, int *fd, struct sc_diag *d)
+{ return st->ops->listen ? st->ops->listen(st->impl, fd, d) : missing(st, "listen", d); }
+enum sc_status sc_store_notified(struct sc_store *st, uint64_t *n, int64_t *seq, struct sc_diag *d)
+{ return st->ops->notified ? st->ops->notified(st->impl, n, seq, d) : missing(st, "notified", d); }
+bool sc_store_connected(struct sc_store *st)
+{ return !st->ops->connected || st->ops->connected(st->impl); }
 enum sc_status sc_store_identity(struct sc_store *st, char *ledger_id, int64_t *expired_max,
 				 struct sc_diag *d)
 { return st->ops->identity ? st->ops->identity(st->impl, ledger_id, expired_max, d) : missing(st, "identity", d); }

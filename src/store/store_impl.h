@@ -156,6 +156,7 @@ enum sc_status sc_front_record_event(const struct sc_store_ops *ops, void *impl,
 enum sc_status sc_front_consent(const struct sc_store_ops *ops, void *impl,
 				struct sc_text subject, enum sc_kind kind, struct sc_text scorecard,
 				bool granted, sc_day date, struct sc_diag *d);
+
 /* ---- the reads above the seam (front_file.c, front_pop.c) ---- */
 
 /* A mark's words per backend (socred/store.h defines what a mark is):
@@ -315,6 +316,10 @@ struct sc_store_ops {
 					sc_store_id_fn cb, void *ctx,
 					struct sc_diag *d);
 	bool (*change_count)(void *impl, uint64_t *n);
+	/* commit notifications (NULL: none; store.h sc_store_listen) */
+	enum sc_status (*listen)(void *impl, int *fd, struct sc_diag *d);
+	enum sc_status (*notified)(void *impl, uint64_t *n, int64_t *seq, struct sc_diag *d);
+	bool (*connected)(void *impl); /* NULL: always */
 	enum sc_status (*identity)(void *impl, char *ledger_id, int64_t *expired_max,
 				   struct sc_diag *d);
 	enum sc_status (*record_names)(void *impl, const int64_t *rids, size_t n,
