@@ -4,6 +4,7 @@
  * (pq_commit), and PostgreSQL delivers a notification only once its
  * transaction is visible. A listening connection sits idle between
  * notifications; its socket shows when one may have come. */
+#include <poll.h>
 #include <stdlib.h>
 
 #include "pg_impl.h"
@@ -25,10 +26,33 @@ enum sc_status sc_pq_listen(void *impl, int *fd, struct sc_diag *d)
 	return SC_OK;
 }
 
+/* libpq learns that the server closed a connection only when it next
+ * reads from it, so a pool would lend a dead connection once after every
+ * restart or failover. An idle connection has nothing to read unless the
+ * server sent something unasked: a notification (on a listening
+ * connection, which PQnotifies then returns) or the end of the session,
+ * which reading it here reveals. */
 bool sc_pq_connected(void *impl)
 {
 	struct pq *p = impl;
+	struct pollfd pf = {.fd = PQsocket(p->c), .events = POLLIN};
 
+	if (PQstatus(p->c) != CONNECTION_OK || pf.fd < 0)
+		return false;
+	if (p->in_txn || PQtransactionStatus(p->c) != PQTRANS_IDLE || poll(&pf, 1, 0) <= 0)
+		return true;
+	if (!PQconsumeInput(p->c) || PQstatus(p->c) != CONNECTION_OK)
+		return false;
+	/* an error the server sent as it ended the session, unasked */
+	if (!PQisBusy(p->c)) {
+		PGresult *r = PQgetResult(p->c);
+		if (r) {
+			PQclear(r);
+			while ((r = PQgetResult(p->c)))
+				PQclear(r);
+			return false;
+		}
+	}
 	return PQstatus(p->c) == CONNECTION_OK;
 }
 
