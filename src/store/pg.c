@@ -279,6 +279,7 @@ static void pq_close(void *impl)
 	if (!p)
 		return;
 	sc_pq_cache_free(p);
+	sc_pq_audit_free(p);
 	if (p->c)
 		PQfinish(p->c);
 	free(p);

@@ -424,10 +424,56 @@ out:
 
 /* ---- appending ---- */
 
+/* The head of the handle's chain as its last append left it: the next
+ * append starts from it without reading it back, sending BEGIN, the
+ * chain's lock, the write and COMMIT at once (one round trip). Another
+ * handle that appended meanwhile took the seq the block starts at (the
+ * primary key): that append fails, and is made again from the head read
+ * under the lock. */
+struct pq_audit {
+	int32_t node;
+	int64_t last;
+	char hash[SC_HASH_HEX];
+	struct sc_merkle_frontier f;
+};
+
+void sc_pq_audit_free(struct pq *p)
+{
+	free(p->audit_head);
+	p->audit_head = NULL;
+}
+
+static const char write_sql[] =
+	"WITH b AS (INSERT INTO audit_blocks(node, seq, n, hash, data)"
+	" VALUES($1::integer, $2::bigint, $3::integer, $4::text, $5::bytea)),"
+	" x AS (INSERT INTO audit_subjects(node, seg, low, data) SELECT $1::integer, sg, lw, dt"
+	" FROM unnest($6::bigint[], $7::text[], $8::bytea[]) AS u(sg, lw, dt)),"
+	" t AS (INSERT INTO audit_subtrees(node, pos, hash) SELECT $1::integer, pos,"
+	" decode(h, 'hex') FROM unnest($9::bigint[], $10::text[]) AS v(pos, h))"
+	" INSERT INTO audit_tree(node, size, frontier) VALUES($1::integer, $11::bigint, $12::bytea)"
+	" ON CONFLICT(node) DO UPDATE SET size = excluded.size, frontier = excluded.frontier";
+
+/* An append being made: from the head (prev, f), the write's parameters */
 struct append {
 	struct sc_merkle_frontier f;
+	char prev[SC_HASH_HEX];
 	struct sc_buf pos, hash; /* the subtrees completed, as arrays */
+	struct sc_buf block, hex, idx[3], tree;
+	char a[4][SC_PQ_INT];
+	const char *v[12];
 };
+
+static void append_clear(struct append *x)
+{
+	free(x->pos.p);
+	free(x->hash.p);
+	free(x->block.p);
+	free(x->hex.p);
+	for (int c = 0; c < 3; c++)
+		free(x->idx[c].p);
+	free(x->tree.p);
+	memset(x, 0, sizeof(*x));
+}
 
 static enum sc_status keep_subtree(void *ctx, unsigned level, uint64_t index,
 				   const unsigned char hash[SC_MERKLE_BYTES])
@@ -440,6 +486,57 @@ static enum sc_status keep_subtree(void *ctx, unsigned level, uint64_t index,
 	sc_hex(hash, SC_MERKLE_BYTES, hex);
 	return arr_int(&x->pos, NODE_POS(level, index)) && arr_text(&x->hash, hex) ? SC_OK
 										: SC_ENOMEM;
+}
+
+/* e[0, n) after entry `seq` of chain node, whose hash is x->prev and
+ * tree x->f: seqs set, hashed, coded, indexed; x->v the write's
+ * parameters, x->prev and x->f the new head. */
+static enum sc_status append_build(struct pq *p, int32_t node, int64_t seq,
+				   struct sc_audit_entry *e, size_t n, struct append *x,
+				   struct sc_diag *d)
+{
+	static const struct sc_audit_entry none = {.at = "", .action = "", .subject = "",
+						   .result = ""};
+	unsigned char blob[SC_MERKLE_LEVELS * SC_MERKLE_BYTES];
+	char hash[SC_HASH_HEX];
+	enum sc_status st;
+
+	if (!arr_start(&x->pos) || !arr_start(&x->hash))
+		return no_memory(p, d);
+	x->v[0] = sc_pq_i64(x->a[0], node);
+	x->v[1] = sc_pq_i64(x->a[1], seq + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char leaf[SC_MERKLE_BYTES];
+		e[i].seq = ++seq;
+		e[i].node = node;
+		sc_audit_hash(&e[i], x->prev, hash);
+		if (!sc_audit_block_put_entry(&x->block, i ? &e[i - 1] : &none, &e[i]) ||
+		    sc_merkle_audit_leaf(hash, leaf) ||
+		    sc_merkle_frontier_add(&x->f, leaf, keep_subtree, x))
+			return no_memory(p, d);
+		memcpy(x->prev, hash, SC_HASH_HEX);
+	}
+	if (!arr_end(&x->pos) || !arr_end(&x->hash) || !sc_buf_room(&x->hex, 2 * x->block.len + 3))
+		return no_memory(p, d);
+	sc_pq_bytea((char *)x->hex.p, x->block.p, x->block.len);
+	if ((st = index_chunks(p, node, e, n, x->idx, d)))
+		return st;
+	{
+		size_t len = sc_merkle_frontier_encode(&x->f, blob);
+		if (!sc_buf_room(&x->tree, 2 * len + 3))
+			return no_memory(p, d);
+		sc_pq_bytea((char *)x->tree.p, blob, len);
+	}
+	x->v[2] = sc_pq_i64(x->a[2], (int64_t)n);
+	x->v[3] = x->prev;
+	x->v[4] = (const char *)x->hex.p;
+	for (int c = 0; c < 3; c++)
+		x->v[5 + c] = (const char *)x->idx[c].p;
+	x->v[8] = (const char *)x->pos.p;
+	x->v[9] = (const char *)x->hash.p;
+	x->v[10] = sc_pq_i64(x->a[3], (int64_t)x->f.size);
+	x->v[11] = (const char *)x->tree.p;
+	return SC_OK;
 }
 
 /* BEGIN and the chain's lock. SC_EBUSY when the lock was not had within
@@ -472,46 +569,77 @@ static enum sc_status lock_chain(struct pq *p, int32_t node, struct sc_diag *d)
 	return SC_OK;
 }
 
-enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n,
+/* BEGIN, the lock, the write and COMMIT sent at once. *taken: the block's
+ * first seq was another's (the head known was not the chain's). */
+static enum sc_status append_sent(struct pq *p, int32_t node, struct append *x, bool *taken,
 				  struct sc_diag *d)
 {
-	static const char write_sql[] =
-		"WITH b AS (INSERT INTO audit_blocks(node, seq, n, hash, data)"
-		" VALUES($1::integer, $2::bigint, $3::integer, $4::text, $5::bytea)),"
-		" x AS (INSERT INTO audit_subjects(node, seg, low, data) SELECT $1::integer, sg, lw, dt"
-		" FROM unnest($6::bigint[], $7::text[], $8::bytea[]) AS u(sg, lw, dt)),"
-		" t AS (INSERT INTO audit_subtrees(node, pos, hash) SELECT $1::integer, pos,"
-		" decode(h, 'hex') FROM unnest($9::bigint[], $10::text[]) AS v(pos, h))"
-		" INSERT INTO audit_tree(node, size, frontier) VALUES($1::integer, $11::bigint, $12::bytea)"
-		" ON CONFLICT(node) DO UPDATE SET size = excluded.size, frontier = excluded.frontier";
-	static const struct sc_audit_entry none = {.at = "", .action = "", .subject = "",
-						   .result = ""};
-	struct pq *p = impl;
-	int32_t node = p->audit_node;
-	struct append *x = NULL;
-	struct sc_buf block = {0}, hex = {0}, idx[3] = {0}, tree = {0};
-	char a[4][SC_PQ_INT], prev[SC_HASH_HEX], hash[SC_HASH_HEX];
-	unsigned char blob[SC_MERKLE_LEVELS * SC_MERKLE_BYTES];
-	const char *v[12];
+	char lock[96];
+	enum sc_status st = SC_OK;
+	PGresult *r;
+
+	*taken = false;
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d, %d)", (int)SC_PQ_LOCK_AUDIT,
+		 (int)node);
+	if ((st = sc_pq_flush(p, d)))
+		return st;
+	if (!PQenterPipelineMode(p->c))
+		return sc_pq_err(p, NULL, d, "cannot enter pipeline mode");
+	if (!PQsendQueryParams(p->c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(p->c, lock, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(p->c, write_sql, 12, NULL, x->v, NULL, NULL, 0) ||
+	    !PQsendQueryParams(p->c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(p->c)) {
+		st = sc_pq_err(p, NULL, d, "cannot append to the audit log");
+		PQexitPipelineMode(p->c);
+		return st;
+	}
+	for (int j = 0; j < 4; j++) {
+		ExecStatusType t;
+		r = PQgetResult(p->c);
+		t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (!st && t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
+			const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+			if (code && !strcmp(code, "23505"))
+				*taken = true;
+			if (code && !strcmp(code, "55P03"))
+				st = sc_diag_set(d, SC_EBUSY, p->where, 0, 0, NULL,
+						 "another connection kept the audit chain's lock");
+			else
+				st = sc_pq_err(p, r, d, "cannot append to the audit log");
+		}
+		PQclear(r);
+		while ((r = PQgetResult(p->c)))
+			PQclear(r);
+	}
+	while ((r = PQgetResult(p->c))) {
+		ExecStatusType t = PQresultStatus(r);
+		PQclear(r);
+		if (t == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (!PQexitPipelineMode(p->c) && !st)
+		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
+	if (PQtransactionStatus(p->c) != PQTRANS_IDLE)
+		sc_pq_exec(p, "ROLLBACK", NULL);
+	return st;
+}
+
+/* The append from the head read under the chain's lock: BEGIN and the
+ * lock, the head, the write, COMMIT. */
+static enum sc_status append_read(struct pq *p, int32_t node, struct sc_audit_entry *e,
+				  size_t n, struct append *x, struct sc_diag *d)
+{
 	PGresult *r = NULL;
 	int64_t seq;
 	enum sc_status st;
+	char a[SC_PQ_INT];
+	const char *v[1] = {sc_pq_i64(a, node)};
 
-	if (!n)
-		return SC_OK;
-	if (n > INT32_MAX)
-		return sc_diag_set(d, SC_EINVAL, p->where, 0, 0, NULL,
-				   "too many audit entries in one append");
-	if (p->in_txn)
-		return sc_diag_set(d, SC_ESTATE, p->where, 0, 0, NULL,
-				   "the audit log is appended outside other transactions");
-	if (!(x = calloc(1, sizeof(*x))))
-		return no_memory(p, d);
 	if ((st = lock_chain(p, node, d)))
-		goto out;
+		return st;
 	p->in_txn = true;
 	/* the chain's head: its last block and its tree */
-	v[0] = sc_pq_i64(a[0], node);
 	if ((st = sc_pq_query(p,
 			      "SELECT (SELECT count(*) FROM audit_nodes WHERE node = $1),"
 			      " b.seq + b.n - 1, b.hash FROM (SELECT 1) o LEFT JOIN LATERAL"
@@ -527,9 +655,9 @@ enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n
 	}
 	seq = sc_pq_get_i64(r, 0, 1);
 	if (seq)
-		sc_pq_get_text(prev, sizeof(prev), r, 0, 2);
+		sc_pq_get_text(x->prev, sizeof(x->prev), r, 0, 2);
 	else
-		sc_audit_genesis(node, prev);
+		sc_audit_genesis(node, x->prev);
 	PQclear(r);
 	if ((st = read_tree(p, node, &x->f, d)))
 		goto fail;
@@ -540,62 +668,62 @@ enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n
 				 (unsigned long long)x->f.size, (long long)seq);
 		goto fail;
 	}
-	if (!arr_start(&x->pos) || !arr_start(&x->hash))
-		goto nomem;
-	v[1] = sc_pq_i64(a[1], seq + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char leaf[SC_MERKLE_BYTES];
-		e[i].seq = ++seq;
-		e[i].node = node;
-		sc_audit_hash(&e[i], prev, hash);
-		if (!sc_audit_block_put_entry(&block, i ? &e[i - 1] : &none, &e[i]))
-			goto nomem;
-		if (sc_merkle_audit_leaf(hash, leaf) ||
-		    (st = sc_merkle_frontier_add(&x->f, leaf, keep_subtree, x)))
-			goto nomem;
-		memcpy(prev, hash, SC_HASH_HEX);
-	}
-	if (!arr_end(&x->pos) || !arr_end(&x->hash) || !sc_buf_room(&hex, 2 * block.len + 3))
-		goto nomem;
-	sc_pq_bytea((char *)hex.p, block.p, block.len);
-	if ((st = index_chunks(p, node, e, n, idx, d)))
-		goto fail;
-	{
-		size_t len = sc_merkle_frontier_encode(&x->f, blob);
-		if (!sc_buf_room(&tree, 2 * len + 3))
-			goto nomem;
-		sc_pq_bytea((char *)tree.p, blob, len);
-	}
-	v[2] = sc_pq_i64(a[2], (int64_t)n);
-	v[3] = prev;
-	v[4] = (const char *)hex.p;
-	for (int c = 0; c < 3; c++)
-		v[5 + c] = (const char *)idx[c].p;
-	v[8] = (const char *)x->pos.p;
-	v[9] = (const char *)x->hash.p;
-	v[10] = sc_pq_i64(a[3], (int64_t)x->f.size);
-	v[11] = (const char *)tree.p;
-	if ((st = sc_pq_query(p, write_sql, 12, v, NULL, d)) ||
+	if ((st = append_build(p, node, seq, e, n, x, d)) ||
+	    (st = sc_pq_query(p, write_sql, 12, x->v, NULL, d)) ||
 	    (st = sc_pq_exec(p, "COMMIT", d)))
 		goto fail;
 	p->in_txn = false;
-	goto out;
-nomem:
-	st = no_memory(p, d);
+	return SC_OK;
 fail:
 	if (PQtransactionStatus(p->c) != PQTRANS_IDLE)
 		sc_pq_exec(p, "ROLLBACK", NULL);
 	p->in_txn = false;
-out:
-	free(block.p);
-	free(hex.p);
-	for (int c = 0; c < 3; c++)
-		free(idx[c].p);
-	free(tree.p);
-	if (x) {
-		free(x->pos.p);
-		free(x->hash.p);
+	return st;
+}
+
+enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n,
+				  struct sc_diag *d)
+{
+	struct pq *p = impl;
+	int32_t node = p->audit_node;
+	struct pq_audit *h = p->audit_head;
+	struct append *x = NULL;
+	enum sc_status st;
+
+	if (!n)
+		return SC_OK;
+	if (n > INT32_MAX)
+		return sc_diag_set(d, SC_EINVAL, p->where, 0, 0, NULL,
+				   "too many audit entries in one append");
+	if (p->in_txn)
+		return sc_diag_set(d, SC_ESTATE, p->where, 0, 0, NULL,
+				   "the audit log is appended outside other transactions");
+	if (!(x = calloc(1, sizeof(*x))))
+		return no_memory(p, d);
+	if (h && h->node == node) {
+		bool taken = false;
+		memcpy(x->prev, h->hash, SC_HASH_HEX);
+		x->f = h->f;
+		if (!(st = append_build(p, node, h->last, e, n, x, d)) &&
+		    !(st = append_sent(p, node, x, &taken, d)))
+			goto done;
+		if (!taken)
+			goto out;
+		append_clear(x); /* another handle appended: from the chain's head */
 	}
+	if ((st = append_read(p, node, e, n, x, d)))
+		goto out;
+done:
+	if (!h && !(h = p->audit_head = malloc(sizeof(*h))))
+		goto out; /* the next append reads the head */
+	h->node = node;
+	h->last = e[n - 1].seq;
+	memcpy(h->hash, x->prev, SC_HASH_HEX);
+	h->f = x->f;
+out:
+	if (st)
+		sc_pq_audit_free(p);
+	append_clear(x);
 	free(x);
 	return st;
 }
