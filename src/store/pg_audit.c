@@ -458,9 +458,11 @@ struct append {
 	struct sc_merkle_frontier f;
 	char prev[SC_HASH_HEX];
 	struct sc_buf pos, hash; /* the subtrees completed, as arrays */
-	struct sc_buf block, hex, idx[3], tree;
+	struct sc_buf block, idx[3];
+	unsigned char tree[SC_MERKLE_LEVELS * SC_MERKLE_BYTES];
 	char a[4][SC_PQ_INT];
 	const char *v[12];
+	int len[12], fmt[12]; /* the block and the tree in binary */
 };
 
 static void append_clear(struct append *x)
@@ -468,10 +470,8 @@ static void append_clear(struct append *x)
 	free(x->pos.p);
 	free(x->hash.p);
 	free(x->block.p);
-	free(x->hex.p);
 	for (int c = 0; c < 3; c++)
 		free(x->idx[c].p);
-	free(x->tree.p);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -497,7 +497,6 @@ static enum sc_status append_build(struct pq *p, int32_t node, int64_t seq,
 {
 	static const struct sc_audit_entry none = {.at = "", .action = "", .subject = "",
 						   .result = ""};
-	unsigned char blob[SC_MERKLE_LEVELS * SC_MERKLE_BYTES];
 	char hash[SC_HASH_HEX];
 	enum sc_status st;
 
@@ -516,26 +515,26 @@ static enum sc_status append_build(struct pq *p, int32_t node, int64_t seq,
 			return no_memory(p, d);
 		memcpy(x->prev, hash, SC_HASH_HEX);
 	}
-	if (!arr_end(&x->pos) || !arr_end(&x->hash) || !sc_buf_room(&x->hex, 2 * x->block.len + 3))
+	if (!arr_end(&x->pos) || !arr_end(&x->hash))
 		return no_memory(p, d);
-	sc_pq_bytea((char *)x->hex.p, x->block.p, x->block.len);
+	if (x->block.len > INT32_MAX)
+		return sc_diag_set(d, SC_EINVAL, p->where, 0, 0, NULL,
+				   "too many audit entries in one append");
 	if ((st = index_chunks(p, node, e, n, x->idx, d)))
 		return st;
-	{
-		size_t len = sc_merkle_frontier_encode(&x->f, blob);
-		if (!sc_buf_room(&x->tree, 2 * len + 3))
-			return no_memory(p, d);
-		sc_pq_bytea((char *)x->tree.p, blob, len);
-	}
+	x->len[4] = (int)x->block.len;
+	x->fmt[4] = 1;
+	x->len[11] = (int)sc_merkle_frontier_encode(&x->f, x->tree);
+	x->fmt[11] = 1;
 	x->v[2] = sc_pq_i64(x->a[2], (int64_t)n);
 	x->v[3] = x->prev;
-	x->v[4] = (const char *)x->hex.p;
+	x->v[4] = (const char *)x->block.p;
 	for (int c = 0; c < 3; c++)
 		x->v[5 + c] = (const char *)x->idx[c].p;
 	x->v[8] = (const char *)x->pos.p;
 	x->v[9] = (const char *)x->hash.p;
 	x->v[10] = sc_pq_i64(x->a[3], (int64_t)x->f.size);
-	x->v[11] = (const char *)x->tree.p;
+	x->v[11] = (const char *)x->tree;
 	return SC_OK;
 }
 
@@ -587,7 +586,7 @@ static enum sc_status append_sent(struct pq *p, int32_t node, struct append *x, 
 		return sc_pq_err(p, NULL, d, "cannot enter pipeline mode");
 	if (!PQsendQueryParams(p->c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(p->c, lock, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(p->c, write_sql, 12, NULL, x->v, NULL, NULL, 0) ||
+	    !PQsendQueryParams(p->c, write_sql, 12, NULL, x->v, x->len, x->fmt, 0) ||
 	    !PQsendQueryParams(p->c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQpipelineSync(p->c)) {
 		st = sc_pq_err(p, NULL, d, "cannot append to the audit log");
@@ -668,9 +667,16 @@ static enum sc_status append_read(struct pq *p, int32_t node, struct sc_audit_en
 				 (unsigned long long)x->f.size, (long long)seq);
 		goto fail;
 	}
-	if ((st = append_build(p, node, seq, e, n, x, d)) ||
-	    (st = sc_pq_query(p, write_sql, 12, x->v, NULL, d)) ||
-	    (st = sc_pq_exec(p, "COMMIT", d)))
+	if ((st = append_build(p, node, seq, e, n, x, d)))
+		goto fail;
+	r = PQexecParams(p->c, write_sql, 12, NULL, x->v, x->len, x->fmt, 0);
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		st = sc_pq_err(p, r, d, "cannot append to the audit log");
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	if ((st = sc_pq_exec(p, "COMMIT", d)))
 		goto fail;
 	p->in_txn = false;
 	return SC_OK;
