@@ -363,49 +363,72 @@ static enum sc_status stored_keys(struct pq *p, int32_t node, int64_t lo, struct
 }
 
 /* The index chunks of the segments entries e[0, n) fill (their seqs set),
- * as three arrays (seg, low, data): empty when they fill none. */
+ * as three arrays (seg, low, data): empty when they fill none. keep: the
+ * keys of the open segment's entries before e[0], kept by the handle
+ * (then e's are added and what is left of the segment after the chunks
+ * stays in keep); NULL: read back when a segment is filled. */
 static enum sc_status index_chunks(struct pq *p, int32_t node, const struct sc_audit_entry *e,
-				   size_t n, struct sc_buf col[3], struct sc_diag *d)
+				   size_t n, struct skeys *keep, struct sc_buf col[3],
+				   struct sc_diag *d)
 {
 	int64_t first = e[0].seq, last = e[n - 1].seq;
 	int64_t lo = SEG_OF(first) << SEG_BITS, hi = (last >> SEG_BITS) << SEG_BITS;
-	struct skeys s = {0};
+	struct skeys own = {0}, rest = {0}, *s = keep ? keep : &own;
 	struct sc_buf chunk = {0}, hex = {0};
+	size_t full = 0;
 	enum sc_status st = SC_OK;
 
 	for (int c = 0; c < 3; c++)
 		if (!arr_start(&col[c]))
 			return no_memory(p, d);
+	if (!keep) {
+		if (hi <= lo)
+			goto close;
+		sc_arena_init(&own.ar, 1 << 16, 0);
+		if (lo < first - 1 && (st = stored_keys(p, node, lo, &own, d)))
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!skey_add(s, e[i].seq, e[i].subject))
+			goto nomem;
 	if (hi <= lo)
 		goto close;
-	sc_arena_init(&s.ar, 1 << 16, 0);
-	if (lo < first - 1 && (st = stored_keys(p, node, lo, &s, d)))
-		goto out;
-	for (size_t i = 0; i < n && e[i].seq <= hi; i++)
-		if (!skey_add(&s, e[i].seq, e[i].subject))
-			goto nomem;
-	qsort(s.k, s.n, sizeof(*s.k), skey_cmp);
+	qsort(s->k, s->n, sizeof(*s->k), skey_cmp);
+	while (full < s->n && s->k[full].seq <= hi) /* segments first: the filled ones */
+		full++;
 	/* chunks of about CHUNK entries, cut only where the subject changes:
 	 * a subject's entries in a segment are in one chunk */
-	for (size_t i = 0, start = 0; i < s.n; i++) {
-		const struct skey *k = &s.k[i];
-		const char *next = i + 1 < s.n ? s.k[i + 1].subject : NULL;
-		if (!sc_audit_block_put_str(&chunk, i > start ? s.k[i - 1].subject : "", k->subject) ||
+	for (size_t i = 0, start = 0; i < full; i++) {
+		const struct skey *k = &s->k[i];
+		const char *next = i + 1 < full ? s->k[i + 1].subject : NULL;
+		if (!sc_audit_block_put_str(&chunk, i > start ? s->k[i - 1].subject : "", k->subject) ||
 		    !sc_buf_room(&chunk, 10))
 			goto nomem;
 		sc_buf_varint(&chunk, (uint64_t)(k->seq - (SEG_OF(k->seq) << SEG_BITS)));
-		if (next && SEG_OF(s.k[i + 1].seq) == SEG_OF(k->seq) &&
+		if (next && SEG_OF(s->k[i + 1].seq) == SEG_OF(k->seq) &&
 		    (i + 1 - start < CHUNK || !strcmp(next, k->subject)))
 			continue;
 		hex.len = 0;
 		if (!sc_buf_room(&hex, 2 * chunk.len + 3))
 			goto nomem;
 		sc_pq_bytea((char *)hex.p, chunk.p, chunk.len);
-		if (!arr_int(&col[0], SEG_OF(k->seq)) || !arr_text(&col[1], s.k[start].subject) ||
+		if (!arr_int(&col[0], SEG_OF(k->seq)) || !arr_text(&col[1], s->k[start].subject) ||
 		    !arr_text(&col[2], (const char *)hex.p))
 			goto nomem;
 		chunk.len = 0;
 		start = i + 1;
+	}
+	if (keep) {
+		/* the keys of the segment left open, their subjects moved to an
+		 * arena of their own */
+		sc_arena_init(&rest.ar, 1 << 16, 0);
+		for (size_t i = full; i < s->n; i++)
+			if (!skey_add(&rest, s->k[i].seq, s->k[i].subject))
+				goto nomem;
+		free(s->k);
+		sc_arena_release(&s->ar);
+		*s = rest;
+		rest = (struct skeys){0};
 	}
 close:
 	for (int c = 0; c < 3; c++)
@@ -415,8 +438,10 @@ close:
 nomem:
 	st = no_memory(p, d);
 out:
-	free(s.k);
-	sc_arena_release(&s.ar);
+	free(own.k);
+	sc_arena_release(&own.ar);
+	free(rest.k);
+	sc_arena_release(&rest.ar);
 	free(chunk.p);
 	free(hex.p);
 	return st;
@@ -435,10 +460,22 @@ struct pq_audit {
 	int64_t last;
 	char hash[SC_HASH_HEX];
 	struct sc_merkle_frontier f;
+	bool keyed; /* keys holds the index keys of the open segment's entries */
+	struct skeys keys;
 };
+
+static void unkey(struct pq_audit *h)
+{
+	free(h->keys.k);
+	sc_arena_release(&h->keys.ar);
+	h->keys = (struct skeys){0};
+	h->keyed = false;
+}
 
 void sc_pq_audit_free(struct pq *p)
 {
+	if (p->audit_head)
+		unkey(p->audit_head);
 	free(p->audit_head);
 	p->audit_head = NULL;
 }
@@ -489,11 +526,11 @@ static enum sc_status keep_subtree(void *ctx, unsigned level, uint64_t index,
 }
 
 /* e[0, n) after entry `seq` of chain node, whose hash is x->prev and
- * tree x->f: seqs set, hashed, coded, indexed; x->v the write's
- * parameters, x->prev and x->f the new head. */
+ * tree x->f: seqs set, hashed, coded, indexed (keep: as index_chunks);
+ * x->v the write's parameters, x->prev and x->f the new head. */
 static enum sc_status append_build(struct pq *p, int32_t node, int64_t seq,
-				   struct sc_audit_entry *e, size_t n, struct append *x,
-				   struct sc_diag *d)
+				   struct sc_audit_entry *e, size_t n, struct skeys *keep,
+				   struct append *x, struct sc_diag *d)
 {
 	static const struct sc_audit_entry none = {.at = "", .action = "", .subject = "",
 						   .result = ""};
@@ -520,7 +557,7 @@ static enum sc_status append_build(struct pq *p, int32_t node, int64_t seq,
 	if (x->block.len > INT32_MAX)
 		return sc_diag_set(d, SC_EINVAL, p->where, 0, 0, NULL,
 				   "too many audit entries in one append");
-	if ((st = index_chunks(p, node, e, n, x->idx, d)))
+	if ((st = index_chunks(p, node, e, n, keep, x->idx, d)))
 		return st;
 	x->len[4] = (int)x->block.len;
 	x->fmt[4] = 1;
@@ -667,7 +704,7 @@ static enum sc_status append_read(struct pq *p, int32_t node, struct sc_audit_en
 				 (unsigned long long)x->f.size, (long long)seq);
 		goto fail;
 	}
-	if ((st = append_build(p, node, seq, e, n, x, d)))
+	if ((st = append_build(p, node, seq, e, n, NULL, x, d)))
 		goto fail;
 	r = PQexecParams(p->c, write_sql, 12, NULL, x->v, x->len, x->fmt, 0);
 	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -708,19 +745,30 @@ enum sc_status sc_pq_audit_append(void *impl, struct sc_audit_entry *e, size_t n
 		return no_memory(p, d);
 	if (h && h->node == node) {
 		bool taken = false;
+		int64_t lo = SEG_OF(h->last + 1) << SEG_BITS;
 		memcpy(x->prev, h->hash, SC_HASH_HEX);
 		x->f = h->f;
-		if (!(st = append_build(p, node, h->last, e, n, x, d)) &&
+		if (!h->keyed) {
+			/* the open segment's keys, read back once */
+			sc_arena_init(&h->keys.ar, 1 << 16, 0);
+			if (lo < h->last && (st = stored_keys(p, node, lo, &h->keys, d)))
+				goto out;
+			h->keyed = true;
+		}
+		if (!(st = append_build(p, node, h->last, e, n, &h->keys, x, d)) &&
 		    !(st = append_sent(p, node, x, &taken, d)))
 			goto done;
 		if (!taken)
 			goto out;
 		append_clear(x); /* another handle appended: from the chain's head */
+		unkey(h);
 	}
 	if ((st = append_read(p, node, e, n, x, d)))
 		goto out;
+	if (h)
+		unkey(h);
 done:
-	if (!h && !(h = p->audit_head = malloc(sizeof(*h))))
+	if (!h && !(h = p->audit_head = calloc(1, sizeof(*h))))
 		goto out; /* the next append reads the head */
 	h->node = node;
 	h->last = e[n - 1].seq;

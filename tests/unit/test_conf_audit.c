@@ -367,9 +367,13 @@ static void subject_index(void **state)
 			continue;
 		st = open_fresh((enum conf_backend)b, path, sizeof(path));
 		sc_diag_clear(&d);
-		/* a segment filled by an append ending on its last entry, the next
-		 * by one past it */
-		append_many(st, 1, 16384, 4096);
+		/* a segment filled by an append ending on its last entry, made by
+		 * a handle that did not write the entries before it; the next by
+		 * one past it, from a handle that wrote the segment's entries */
+		append_many(st, 1, 10000, 4096);
+		sc_store_close(st);
+		assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+		append_many(st, 10001, 16384, 6384);
 		append_many(st, 16385, MANY, 997);
 		assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_OK);
 		assert_int_equal(v.count, MANY);
