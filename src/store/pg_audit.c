@@ -18,18 +18,21 @@
  * entry; a block costs one of each per append.
  *
  * The subject index: a chain's entries in segments of 2^SEG_BITS; the
- * append that fills a segment reads the segment's blocks back, sorts their
- * (subject, seq) and writes rows audit_subjects(node, seg, low, data),
- * chunks of about CHUNK entries cut where the subject changes (low: its
- * first subject; data: each subject coded after the one before, then the
- * entry's place in the segment). A lookup seeks the one chunk per filled
+ * append that fills a segment sorts its entries' (subject, seq) and writes
+ * rows audit_subjects(node, seg, low, data), chunks of about CHUNK entries
+ * cut where the subject changes (low: its first subject; data: each
+ * subject coded after the one before, then the entry's place in the
+ * segment). The appending handle keeps the open
+ * segment's (subject, seq) between appends; one that does not have them
+ * reads them back from the blocks. A lookup seeks the one chunk per filled
  * segment that can hold the subject, reads the blocks of its hits and
  * scans each chain's unfilled segment.
  *
- * An append is four round trips however many entries it holds (six when
- * it fills a segment): BEGIN and the lock, the chain's head (last block,
- * tree), one statement writing the block, the index chunks, the subtrees
- * completed and the tree, COMMIT.
+ * An append is one round trip however many entries it holds: the handle
+ * keeps its chain's head (struct pq_audit) and sends BEGIN, the lock, one
+ * statement writing the block, the index chunks, the subtrees completed
+ * and the tree, and COMMIT at once. Its first append, or one after another
+ * handle appended to the chain, reads the head under the lock first.
  *
  * The tree: audit_tree(node, size, frontier), rewritten by each append,
  * and audit_subtrees(node, pos, hash), the perfect subtrees of
