@@ -5,6 +5,10 @@
  * Prints the time per entry, the ledger's bytes per entry (file and WAL,
  * after close), and the time to list one subject's entries (1,000 subjects
  * drawn the same way, every segment's index and the unindexed tail read).
+ * PATH may be a PostgreSQL URI (postgresql://...) naming an empty database:
+ * the ledger is made there, nothing is removed, and its size is not printed
+ * (ask the server: pg_total_relation_size of audit_blocks and
+ * audit_subjects).
  * Usage: bench_audit PATH [N]   (default 1,000,000) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "socred/ledger_path.h"
 #include "socred/store.h"
 
 #define BATCH 1000
@@ -43,7 +48,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_audit PATH [N >= %d]\n", BATCH);
 		return 2;
 	}
-	unlink(argv[1]);
+	if (!sc_ledger_is_pg(argv[1]))
+		unlink(argv[1]);
 	if (sc_store_open(argv[1], SC_STORE_CREATE, &st, &d)) {
 		fprintf(stderr, "bench_audit: %s\n", d.message);
 		return 2;
@@ -81,7 +87,7 @@ int main(int argc, char **argv)
 		       t / 1000 * 1e6, found);
 	}
 	sc_store_close(st);
-	{
+	if (!sc_ledger_is_pg(argv[1])) {
 		struct stat sb;
 		char wal[4096];
 		double bytes = 0;

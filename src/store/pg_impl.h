@@ -38,6 +38,7 @@ struct pq {
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
 	int32_t audit_node;             /* the audit chain this handle appends to (pg_audit.c) */
+	struct pq_audit *audit_head;    /* pg_audit.c: its head as the last append left it */
 	bool rec_prepared;              /* pg_records.c's statements are prepared */
 	int pending;                    /* statements sent in pipeline mode, unread */
 	struct pq_cache *cache;         /* pg_records.c: what this transaction filed */
@@ -143,6 +144,8 @@ enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof 
 				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
 enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
 enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
+/* forgets the chain's head the handle keeps (on close) */
+void sc_pq_audit_free(struct pq *p);
 /* ---- reads (pg_copy.c, pg_read.c) ---- */
 
 /* COPY (query) TO STDOUT in binary, a row at a time: cb gets each row's

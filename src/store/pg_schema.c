@@ -88,11 +88,14 @@ static const char schema_sql[] =
 	" created text NOT NULL);\n"
 	/* a server's node id: new at each start, never given twice */
 	"CREATE SEQUENCE audit_node_ids AS integer MINVALUE 1;\n"
-	"CREATE TABLE audit(node integer NOT NULL, seq bigint NOT NULL, at text NOT NULL,"
-	" key_id bigint NOT NULL, role text NOT NULL, action text NOT NULL,"
-	" subject text COLLATE \"C\" NOT NULL, result text NOT NULL, prev text NOT NULL,"
-	" hash text NOT NULL, PRIMARY KEY(node, seq));\n"
-	"CREATE INDEX audit_subject ON audit(subject, node, seq) WHERE subject <> '';\n"
+	/* a chain's entries a batch at a time: one row per append (its first
+	 * entry's seq, its count, its last entry's hash, the entries coded as
+	 * audit_block.h says); the subject index a segment of 2^14 entries
+	 * at a time, in chunks of sorted subjects (pg_audit.c) */
+	"CREATE TABLE audit_blocks(node integer NOT NULL, seq bigint NOT NULL, n integer NOT NULL,"
+	" hash text NOT NULL, data bytea NOT NULL, PRIMARY KEY(node, seq));\n"
+	"CREATE TABLE audit_subjects(node integer NOT NULL, seg bigint NOT NULL,"
+	" low text COLLATE \"C\" NOT NULL, data bytea NOT NULL, PRIMARY KEY(node, seg, low));\n"
 	"CREATE TABLE audit_tree(node integer PRIMARY KEY, size bigint NOT NULL,"
 	" frontier bytea NOT NULL);\n"
 	"CREATE TABLE audit_subtrees(node integer NOT NULL, pos bigint NOT NULL,"
@@ -108,7 +111,9 @@ static const char schema_sql[] =
 	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('retained');\n"
 	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
 	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('retained');\n"
-	"CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit"
+	"CREATE TRIGGER audit_blocks_append_only BEFORE UPDATE OR DELETE ON audit_blocks"
+	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER audit_subjects_append_only BEFORE UPDATE OR DELETE ON audit_subjects"
 	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('never');\n"
 	"CREATE TRIGGER audit_subtrees_append_only BEFORE UPDATE OR DELETE ON audit_subtrees"
 	" FOR EACH ROW EXECUTE FUNCTION socred_append_only('never');\n"
@@ -116,7 +121,11 @@ static const char schema_sql[] =
 	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
 	"CREATE TRIGGER events_truncate BEFORE TRUNCATE ON events"
 	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
-	"CREATE TRIGGER audit_truncate BEFORE TRUNCATE ON audit"
+	"CREATE TRIGGER audit_blocks_truncate BEFORE TRUNCATE ON audit_blocks"
+	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER audit_subjects_truncate BEFORE TRUNCATE ON audit_subjects"
+	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
+	"CREATE TRIGGER audit_subtrees_truncate BEFORE TRUNCATE ON audit_subtrees"
 	" FOR EACH STATEMENT EXECUTE FUNCTION socred_append_only('never');\n"
 	/* changes to a subject's file that add no row of its own */
 	"CREATE FUNCTION socred_dispute_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"

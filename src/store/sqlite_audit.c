@@ -3,132 +3,16 @@
  *
  * Entries are stored a batch at a time: one row of audit_blocks per append,
  * (seq of its first entry, count, hash of its last entry, data), the data
- * holding each entry's fields, every string as the length of the prefix it
- * shares with the entry before and the rest. Consecutive checks share most
- * of their stamp, action and result, so an entry takes about 16 bytes and an
- * append one row, where a row per entry (the audit table, still read for the
- * entries written before schema 10) took several hundred bytes with its
- * hashes and cost a B-tree insert each. seq is implicit: the block's first
- * plus the entry's place in it. */
+ * coded as audit_block.h says (about 16 bytes an entry). An append is one
+ * row, where a row per entry (the audit table, still read for the entries
+ * written before schema 10) took several hundred bytes with its hashes and
+ * cost a B-tree insert each. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "audit_block.h"
 #include "sqlite_impl.h"
-
-/* ---- encoding ---- */
-
-/* s as the length it shares with prev, the length of the rest, the rest */
-static bool put_str(struct sc_buf *b, const char *prev, const char *s)
-{
-	size_t shared = 0, len = strlen(s);
-
-	while (prev[shared] && prev[shared] == s[shared])
-		shared++;
-	if (!sc_buf_room(b, 20 + len - shared))
-		return false;
-	sc_buf_varint(b, shared);
-	sc_buf_varint(b, len - shared);
-	memcpy(b->p + b->len, s + shared, len - shared);
-	b->len += len - shared;
-	return true;
-}
-
-static bool put_entry(struct sc_buf *b, const struct sc_audit_entry *prev,
-		      const struct sc_audit_entry *e)
-{
-	uint64_t key = ((uint64_t)e->key_id << 1) ^ (uint64_t)(e->key_id >> 63);
-
-	if (!put_str(b, prev->at, e->at) || !sc_buf_room(b, 11))
-		return false;
-	sc_buf_varint(b, key);
-	b->p[b->len++] = (unsigned char)e->role;
-	return put_str(b, prev->action, e->action) && put_str(b, prev->subject, e->subject) &&
-	       put_str(b, prev->result, e->result);
-}
-
-/* ---- decoding ---- */
-
-struct field {
-	char *s;
-	size_t len, cap;
-};
-
-/* A block being read: its entries one by one. The strings handed out live
- * in the fields until the next entry. */
-struct dec {
-	const unsigned char *p, *end;
-	int64_t seq; /* of the entry last read */
-	struct field f[4]; /* at, action, subject, result */
-};
-
-static bool get_varint(struct dec *x, uint64_t *v)
-{
-	return sc_varint_get(&x->p, x->end, v);
-}
-
-static bool get_str(struct dec *x, struct field *f)
-{
-	uint64_t shared, rest;
-
-	if (!get_varint(x, &shared) || !get_varint(x, &rest) || shared > f->len ||
-	    rest > (uint64_t)(x->end - x->p))
-		return false;
-	if (shared + rest + 1 > f->cap) {
-		size_t cap = shared + rest + 64;
-		char *s = realloc(f->s, cap);
-		if (!s)
-			return false;
-		f->s = s;
-		f->cap = cap;
-	}
-	memcpy(f->s + shared, x->p, rest);
-	x->p += rest;
-	f->len = shared + rest;
-	f->s[f->len] = '\0';
-	return true;
-}
-
-static void dec_start(struct dec *x, int64_t first, const void *data, int len)
-{
-	x->p = data;
-	x->end = x->p + (len > 0 ? len : 0);
-	x->seq = first - 1;
-	for (int i = 0; i < 4; i++) {
-		x->f[i].len = 0;
-		if (x->f[i].s)
-			x->f[i].s[0] = '\0';
-	}
-}
-
-static void dec_free(struct dec *x)
-{
-	for (int i = 0; i < 4; i++)
-		free(x->f[i].s);
-}
-
-/* 1: the next entry in e; 0: the block's end; -1: damaged (or no memory) */
-static int dec_next(struct dec *x, struct sc_audit_entry *e)
-{
-	uint64_t key;
-
-	if (x->p == x->end)
-		return 0;
-	if (!get_str(x, &x->f[0]) || !get_varint(x, &key) || x->p == x->end)
-		return -1;
-	e->role = (enum sc_role)*x->p++;
-	if (!get_str(x, &x->f[1]) || !get_str(x, &x->f[2]) || !get_str(x, &x->f[3]))
-		return -1;
-	e->seq = ++x->seq;
-	e->node = 0; /* the ledger's one chain */
-	e->key_id = (int64_t)(key >> 1) ^ -(int64_t)(key & 1);
-	e->at = x->f[0].s;
-	e->action = x->f[1].s;
-	e->subject = x->f[2].s;
-	e->result = x->f[3].s;
-	return 1;
-}
 
 static enum sc_status damaged(struct lite *l, int64_t first, struct sc_diag *d)
 {
@@ -212,7 +96,7 @@ static enum sc_status each(struct lite *l, int64_t after, const char *subject,
 			   sc_store_audit_fn cb, void *ctx, struct sc_diag *d)
 {
 	sqlite3_stmt *s = NULL;
-	struct dec x = {0};
+	struct sc_audit_dec x = {0};
 	enum sc_status st;
 	int rc;
 
@@ -243,8 +127,8 @@ static enum sc_status each(struct lite *l, int64_t after, const char *subject,
 		int64_t first = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
 		struct sc_audit_entry e;
 		int got;
-		dec_start(&x, first, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
-		while (!st && (got = dec_next(&x, &e)) == 1)
+		sc_audit_dec_start(&x, first, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2));
+		while (!st && (got = sc_audit_dec_next(&x, &e)) == 1)
 			if (e.seq > after && (!subject || !strcmp(e.subject, subject)))
 				st = cb(ctx, &e);
 		if (!st && (got < 0 || x.seq != first + n - 1))
@@ -254,7 +138,7 @@ static enum sc_status each(struct lite *l, int64_t after, const char *subject,
 		st = sc_lite_db_err(l, d, "cannot read the audit log");
 done:
 	sqlite3_finalize(s);
-	dec_free(&x);
+	sc_audit_dec_free(&x);
 	return st;
 }
 
@@ -265,7 +149,7 @@ struct by_seq {
 	sqlite3_stmt *row, *blk;
 	bool open; /* blk holds a block, x reads it */
 	int64_t first, n;
-	struct dec x;
+	struct sc_audit_dec x;
 };
 
 static enum sc_status by_seq_get(struct by_seq *b, int64_t seq, sc_store_audit_fn cb,
@@ -304,11 +188,11 @@ static enum sc_status by_seq_get(struct by_seq *b, int64_t seq, sc_store_audit_f
 			return sc_diag_set(d, SC_ECORRUPT, b->l->path, 0, 0, NULL,
 					   "audit entry %lld is indexed but missing", (long long)seq);
 		}
-		dec_start(&b->x, b->first, sqlite3_column_blob(b->blk, 2),
-			  sqlite3_column_bytes(b->blk, 2));
+		sc_audit_dec_start(&b->x, b->first, sqlite3_column_blob(b->blk, 2),
+			  (size_t)sqlite3_column_bytes(b->blk, 2));
 		b->open = true;
 	}
-	while ((got = dec_next(&b->x, &e)) == 1 && e.seq < seq)
+	while ((got = sc_audit_dec_next(&b->x, &e)) == 1 && e.seq < seq)
 		;
 	if (got != 1)
 		return damaged(b->l, b->first, d);
@@ -319,7 +203,7 @@ static void by_seq_free(struct by_seq *b)
 {
 	sqlite3_finalize(b->row);
 	sqlite3_finalize(b->blk);
-	dec_free(&b->x);
+	sc_audit_dec_free(&b->x);
 }
 
 /* ---- the subject index ---- */
@@ -544,7 +428,7 @@ static enum sc_status keys_flush(struct lite *l, int64_t to, struct sc_diag *d)
 		const struct key *k = &a->k[i];
 		const char *subj = pool + k->off, *next = i + 1 < full ? pool + a->k[i + 1].off : NULL;
 		if (!sc_buf_room(&chunk, 10) ||
-		    !put_str(&chunk, i > start ? pool + a->k[i - 1].off : "", subj) ||
+		    !sc_audit_block_put_str(&chunk, i > start ? pool + a->k[i - 1].off : "", subj) ||
 		    !sc_buf_room(&chunk, 10)) {
 			st = no_memory(l, d);
 			goto done;
@@ -627,15 +511,15 @@ struct hits {
 static enum sc_status chunk_hits(struct lite *l, int64_t seg, const void *data, int len,
 				 const char *subject, struct hits *h, struct sc_diag *d)
 {
-	struct dec x;
+	struct sc_audit_dec x;
 	enum sc_status st = SC_OK;
 	uint64_t at;
 
 	memset(&x, 0, sizeof(x));
-	dec_start(&x, 1, data, len);
+	sc_audit_dec_start(&x, 1, data, len > 0 ? (size_t)len : 0);
 	while (x.p < x.end) {
 		int c;
-		if (!get_str(&x, &x.f[0]) || !get_varint(&x, &at) || at < 1 ||
+		if (!sc_audit_dec_str(&x, &x.f[0]) || !sc_audit_dec_varint(&x, &at) || at < 1 ||
 		    at > ((uint64_t)1 << AUDIT_SEG_BITS)) {
 			st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
 					 "the audit index of segment %lld is damaged", (long long)seg);
@@ -658,7 +542,7 @@ static enum sc_status chunk_hits(struct lite *l, int64_t seg, const void *data, 
 		}
 		h->seq[h->n++] = (seg << AUDIT_SEG_BITS) + (int64_t)at;
 	}
-	dec_free(&x);
+	sc_audit_dec_free(&x);
 	return st;
 }
 
@@ -699,7 +583,7 @@ enum sc_status sc_lite_audit_append(void *impl, struct sc_audit_entry *e,
 		if ((st = sc_lite_tree_add(l, tree, hash, d)))
 			goto fail;
 		memcpy(prev, hash, SC_HASH_HEX);
-		if (!put_entry(&b, i ? &e[i - 1] : &none, &e[i])) {
+		if (!sc_audit_block_put_entry(&b, i ? &e[i - 1] : &none, &e[i])) {
 			st = sc_diag_set(d, SC_ENOMEM, l->path, 0, 0, NULL,
 					 "out of memory writing the audit log");
 			goto fail;
@@ -872,7 +756,7 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	char prev[SC_HASH_HEX] = "", hash[SC_HASH_HEX];
-	struct dec x = {0};
+	struct sc_audit_dec x = {0};
 	int64_t expect, start = 0;
 	bool rows = false, own = sc_lite_read_begin(l), check = bad != NULL;
 	int64_t none;
@@ -954,8 +838,8 @@ enum sc_status sc_lite_audit_walk(void *impl, int64_t from, int64_t to,
 			*bad = expect;
 			goto broken;
 		}
-		dec_start(&x, first, sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
-		while (!st && (got = dec_next(&x, &e)) == 1) {
+		sc_audit_dec_start(&x, first, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3));
+		while (!st && (got = sc_audit_dec_next(&x, &e)) == 1) {
 			entry_hash(v2_from, &e, prev, hash);
 			if (e.seq >= from && e.seq <= to)
 				st = cb(ctx, &e, prev, hash);
@@ -986,7 +870,7 @@ db_err:
 	st = sc_lite_db_err(l, d, "cannot read the audit log");
 done:
 	sqlite3_finalize(s);
-	dec_free(&x);
+	sc_audit_dec_free(&x);
 	sc_lite_read_end(l, own);
 	return st;
 }

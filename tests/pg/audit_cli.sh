@@ -45,9 +45,10 @@ has out "size 0"
 expect_rc 0 "$SOCRED" audit verify
 has out "entries in 2 chains"
 
-# an entry altered as the tables' owner, its guard disabled
-psql -q "$PGURI" -c "ALTER TABLE audit DISABLE TRIGGER audit_append_only;
-	UPDATE audit SET result = 'key 9 admin' WHERE node = 0 AND seq = 4"
+# an entry altered as the tables' owner, its guard disabled (a byte of its
+# stamp, in the block a command appends: entry 4 alone)
+psql -q "$PGURI" -c "ALTER TABLE audit_blocks DISABLE TRIGGER audit_blocks_append_only;
+	UPDATE audit_blocks SET data = set_byte(data, 2, get_byte(data, 2) # 1) WHERE node = 0 AND seq = 4"
 expect_rc 1 "$SOCRED" audit verify
 has out "audit log broken at entry 4: it or the entry before it was altered, inserted or removed"
 finish

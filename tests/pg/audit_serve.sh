@@ -35,7 +35,7 @@ for i in 1 2; do eq "$(post_key b b$i)" 201 "node b adds a key"; done
 stop_all # the writers commit what they hold
 psql -qtA "$PGURI" -c "SELECT node, name LIKE 'serve on %' FROM audit_nodes ORDER BY node" > nodes.txt
 eq "$(tr '\n' ' ' < nodes.txt)" "0|f 1|t 2|t " "each server registered a chain of its own"
-psql -qtA "$PGURI" -c "SELECT node, count(*) FROM audit GROUP BY node ORDER BY node" > counts.txt
+psql -qtA "$PGURI" -c "SELECT node, sum(n) FROM audit_blocks GROUP BY node ORDER BY node" > counts.txt
 eq "$(tr '\n' ' ' < counts.txt)" "0|1 1|3 2|2 " "each node's entries are in its own chain"
 expect_rc 0 "$SOCRED" audit verify
 has out "audit log intact: 6 entries in 3 chains"
@@ -52,9 +52,13 @@ stop_all
 expect_rc 0 "$SOCRED" audit head --node 2
 has out "size 2"
 
-# an entry of node 2's chain altered behind the ledger's back
-psql -q "$PGURI" -c "ALTER TABLE audit DISABLE TRIGGER audit_append_only;
-	UPDATE audit SET result = 'key 9 admin' WHERE node = 2 AND seq = 2"
+# an entry of node 2's chain altered behind the ledger's back (a byte of
+# the stamp its block starts with): named by its block's first entry, 1 or
+# 2 as the server's writer batched them
+psql -q "$PGURI" -c "ALTER TABLE audit_blocks DISABLE TRIGGER audit_blocks_append_only;
+	UPDATE audit_blocks SET data = set_byte(data, 2, get_byte(data, 2) # 1)
+	WHERE node = 2 AND seq = (SELECT max(seq) FROM audit_blocks WHERE node = 2 AND seq <= 2)"
+F=$(psql -qtA "$PGURI" -c "SELECT max(seq) FROM audit_blocks WHERE node = 2 AND seq <= 2")
 expect_rc 1 "$SOCRED" audit verify
-has out "audit log broken at entry 2 of node 2: it or the entry before it was altered, inserted or removed"
+has out "audit log broken at entry $F of node 2: it or the entry before it was altered, inserted or removed"
 finish

@@ -305,8 +305,8 @@ static void log_read_back(void **state)
 			tamper(b, path, "DROP TRIGGER audit_blocks_append_only_u;"
 					" UPDATE audit_blocks SET hash = 'x' || hash WHERE seq = 3");
 		else
-			tamper(b, path, "ALTER TABLE audit DISABLE TRIGGER audit_append_only;"
-					" UPDATE audit SET result = '200 allow' WHERE node = 0 AND seq = 3");
+			tamper(b, path, "ALTER TABLE audit_blocks DISABLE TRIGGER audit_blocks_append_only;"
+					" UPDATE audit_blocks SET hash = 'x' || hash WHERE node = 0 AND seq = 3");
 		assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
 		assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_ECORRUPT);
 		assert_int_equal(v.bad, 3);
@@ -316,6 +316,90 @@ static void log_read_back(void **state)
 		conf_drop((enum conf_backend)b, path);
 		free(f);
 		free(p);
+	}
+}
+
+/* ---- the subject index ---- */
+
+#define MANY 40000 /* past two of PostgreSQL's indexed segments (16,384 entries) */
+#define SUBJECTS 997
+
+/* Appends entries first..last in batches of `batch`, entry i of subject
+ * "S<i % SUBJECTS>" (i % SUBJECTS == 0: none). */
+static void append_many(struct sc_store *st, int64_t first, int64_t last, int64_t batch)
+{
+	struct sc_audit_entry *e = calloc((size_t)batch, sizeof(*e));
+	char (*at)[64] = calloc((size_t)batch, 64), (*subj)[16] = calloc((size_t)batch, 16);
+	struct sc_diag d;
+
+	assert_non_null(e);
+	assert_non_null(at);
+	assert_non_null(subj);
+	for (int64_t i = first; i <= last; i += batch) {
+		size_t n = 0;
+		for (int64_t j = i; j <= last && j < i + batch; j++, n++) {
+			fill(&e[n], j, at[n]);
+			if (j % SUBJECTS)
+				snprintf(subj[n], 16, "S%d", (int)(j % SUBJECTS));
+			else
+				subj[n][0] = '\0';
+			e[n].subject = subj[n];
+		}
+		if (sc_store_audit_append(st, e, n, &d))
+			fail_msg("append: %s", d.message);
+	}
+	free(e);
+	free(at);
+	free(subj);
+}
+
+static void subject_index(void **state)
+{
+	static const char *const who[] = {"S1", "S5", "S996", "S99", "S9", "S1000", "R", "T"};
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		struct sc_audit_verdict v;
+
+		if (!conf_enabled((enum conf_backend)b))
+			continue;
+		st = open_fresh((enum conf_backend)b, path, sizeof(path));
+		sc_diag_clear(&d);
+		/* a segment filled by an append ending on its last entry, made by
+		 * a handle that did not write the entries before it; the next by
+		 * one past it, from a handle that wrote the segment's entries */
+		append_many(st, 1, 10000, 4096);
+		sc_store_close(st);
+		assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+		append_many(st, 10001, 16384, 6384);
+		append_many(st, 16385, MANY, 997);
+		assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_OK);
+		assert_int_equal(v.count, MANY);
+		for (size_t k = 0; k < sizeof(who) / sizeof(who[0]); k++) {
+			struct listed l = {.subject = who[k]};
+			int64_t want = 0;
+			for (int64_t i = 1; i <= MANY; i++)
+				if (i % SUBJECTS && who[k][0] == 'S' && atoi(who[k] + 1) == i % SUBJECTS)
+					want++;
+			assert_int_equal(sc_store_audit_subject(st, who[k], take_entry, &l, &d), SC_OK);
+			assert_int_equal(l.n, want);
+			assert_int_equal(l.bad, 0);
+		}
+		sc_store_close(st);
+		if (b == CONF_PG) {
+			struct listed l = {.subject = "S5"};
+			/* the index damaged: the lookup says so */
+			tamper(b, path, "ALTER TABLE audit_subjects DISABLE TRIGGER"
+					" audit_subjects_append_only; UPDATE audit_subjects"
+					" SET data = '\\xff'::bytea WHERE seg = 1");
+			assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+			assert_int_equal(sc_store_audit_subject(st, "S5", take_entry, &l, &d), SC_ECORRUPT);
+			assert_string_equal(d.message, "the audit index of node 0, segment 1 is damaged");
+			sc_store_close(st);
+		}
+		conf_drop((enum conf_backend)b, path);
 	}
 }
 
@@ -443,24 +527,47 @@ static void two_chains(void **state)
 			assert_int_equal(sc_store_audit_tree(st, &f, &d), SC_OK);
 			assert_int_equal(f.size, ROUNDS * BATCH);
 			sc_store_close(st);
-			/* an entry of a server's chain altered: verify names chain and entry */
+			/* an entry of a server's chain altered (a byte of its stamp, in
+			 * the block of entries 6 to 10): verify names the chain and the
+			 * block's first entry; the byte put back, the chain verifies */
 			{
-				char sql[256];
+				char sql[256], want[96];
 				snprintf(sql, sizeof(sql),
-					 "ALTER TABLE audit DISABLE TRIGGER audit_append_only;"
-					 " UPDATE audit SET subject = 'P2' WHERE node = %d AND seq = 7",
+					 "ALTER TABLE audit_blocks DISABLE TRIGGER audit_blocks_append_only;"
+					 " UPDATE audit_blocks SET data = set_byte(data, 2, get_byte(data, 2) # 1)"
+					 " WHERE node = %d AND seq = 6",
 					 (int)w[1].node);
 				tamper(b, path, sql);
-			}
-			assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
-			assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_ECORRUPT);
-			assert_int_equal(v.node, w[1].node);
-			assert_int_equal(v.bad, 7);
-			{
-				char want[96];
-				snprintf(want, sizeof(want), "audit log of node %d broken at entry 7",
+				assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+				assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_ECORRUPT);
+				assert_int_equal(v.node, w[1].node);
+				assert_int_equal(v.bad, 6);
+				snprintf(want, sizeof(want), "audit log of node %d broken at entry 6",
 					 (int)w[1].node);
 				assert_string_equal(d.message, want);
+				sc_store_close(st);
+				tamper(b, path, sql);
+				assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+				assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_OK);
+				sc_store_close(st);
+				/* a block cut short (undecodable): named by its first entry */
+				snprintf(sql, sizeof(sql),
+					 "UPDATE audit_blocks SET data = substring(data from 1 for"
+					 " length(data) - 1) WHERE node = %d AND seq = 11", (int)w[1].node);
+				tamper(b, path, sql);
+				assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+				assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_ECORRUPT);
+				assert_int_equal(v.node, w[1].node);
+				assert_int_equal(v.bad, 11);
+				sc_store_close(st);
+				/* a block removed: the entry missing named */
+				snprintf(sql, sizeof(sql),
+					 "DELETE FROM audit_blocks WHERE node = %d AND seq = 1", (int)w[1].node);
+				tamper(b, path, sql);
+				assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+				assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_ECORRUPT);
+				assert_int_equal(v.node, w[1].node);
+				assert_int_equal(v.bad, 1);
 			}
 			/* a chain's tree cut short: named */
 			sc_store_close(st);
@@ -516,6 +623,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keys),
 		cmocka_unit_test(log_read_back),
+		cmocka_unit_test(subject_index),
 		cmocka_unit_test(two_chains),
 		cmocka_unit_test(one_chain_two_writers),
 	};
