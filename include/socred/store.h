@@ -176,11 +176,22 @@ enum sc_status sc_store_scan(struct sc_store *st, const struct sc_rulebook *rb,
 			     sc_store_visit_fn cb, sc_store_progress_fn progress,
 			     void *ctx, struct sc_diag *d);
 
-/* Where the ledger stands: the last row of each table that changes a
- * subject's file (0 when empty). Derived data (a decision snapshot) records
- * the mark it was built at. */
+/* Where the ledger stands: a position in its commit order, the ledger as
+ * it was after one commit (all zero: before the first). Derived data (a
+ * decision snapshot, a population image) records the mark it was built at
+ * and asks sc_store_changed_since from it.
+ *
+ * The words are the backend's own; callers store, copy and compare them for
+ * equality, never read them. Writers take the ledger's write lock for the
+ * whole transaction on every backend, so commits are totally ordered, and a
+ * read transaction sees a prefix of that order: every commit up to some
+ * point and none after it. A mark names that point (store_impl.h says how
+ * each backend spells it).
+ * A mark taken from one ledger means nothing on another (sc_store_identity
+ * tells them apart). */
+#define SC_STORE_MARK_WORDS 4
 struct sc_store_mark {
-	int64_t records, events, consents, changes;
+	int64_t w[SC_STORE_MARK_WORDS];
 };
 /* As sc_store_scan, in one read transaction, and *mark (may be NULL) says
  * where the ledger stood when it began. */
@@ -205,9 +216,12 @@ enum sc_status sc_store_scan_multi(struct sc_store *st,
 				   sc_store_progress_fn progress, void *ctx,
 				   struct sc_store_mark *mark,
 				   struct sc_diag *d);
-/* Calls cb with the id of every subject whose file changed after `from`
- * (records, events, consents, disputes); an id may come more than once.
- * *to: where the ledger stands now, read in the same transaction. */
+/* Calls cb with the id of every subject whose file was changed (records,
+ * events, consents, disputes, kinds, removals) by a commit after `from`,
+ * up to *to: where the ledger stands in the same read transaction. An id
+ * may come more than once; a subject filed after `from` is reported too.
+ * A reader that calls it again from each *to never misses a commit, however
+ * many writers there are. SC_OK, SC_ESTORE, or what cb returned. */
 typedef enum sc_status (*sc_store_id_fn)(void *ctx, const char *id);
 enum sc_status sc_store_changed_since(struct sc_store *st,
 				      const struct sc_store_mark *from,
@@ -216,7 +230,10 @@ enum sc_status sc_store_changed_since(struct sc_store *st,
 				      struct sc_diag *d);
 /* The ledger's change counter, shared by every process that writes it: it
  * moves after each commit that changes a subject's file or a key. false
- * when this ledger has none (then ask sc_store_changed_since). */
+ * when this ledger has none (then ask sc_store_changed_since): PostgreSQL
+ * has none (a process shares no memory with the other nodes, and reading
+ * the commit sequence costs the same round trip as the question it would
+ * let a caller skip). */
 bool sc_store_change_count(struct sc_store *st, uint64_t *n);
 
 /* Notifications of commits, for a backend whose writers may sit on other

@@ -229,9 +229,12 @@ static void *writer(void *arg)
 				/* the connection was lost: the next batch goes
 				 * through a new one (this batch has failed) */
 				struct sc_store *again = NULL;
-				if (!sc_store_open(q->db, SC_STORE_LEAN, &again, NULL)) {
+				if (!sc_store_open(q->db, SC_STORE_LEAN, &again, NULL) &&
+				    !sc_store_audit_chain(again, q->node, NULL)) {
 					sc_store_close(q->st);
 					q->st = again;
+				} else {
+					sc_store_close(again);
 				}
 			}
 			pthread_mutex_lock(&q->mu);
@@ -255,7 +258,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
+enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db, const char *name,
 				    struct sc_diag *d)
 {
 	enum sc_status st;
@@ -274,6 +277,12 @@ enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
 	q->db = db;
 	if ((st = sc_store_open(db, SC_STORE_LEAN, &q->st, d)))
 		return st;
+	/* a chain of its own: the nodes sharing a ledger append side by side */
+	if ((st = sc_store_audit_node(q->st, name, &q->node, d))) {
+		sc_store_close(q->st);
+		q->st = NULL;
+		return st;
+	}
 	if (pthread_create(&q->writer, NULL, writer, q)) {
 		sc_store_close(q->st);
 		q->st = NULL;

@@ -32,6 +32,7 @@ struct sc_pool {
 	struct sc_store **free;
 	size_t nfree, size;
 	const char *db; /* borrowed from the server's options */
+	int32_t node;   /* the audit chain its connections sign heads and prove on */
 };
 
 /* ---- the audit queue: entries are chained and written by one thread ---- */
@@ -62,6 +63,7 @@ struct sc_audit_queue {
 	pthread_t writer;
 	struct sc_store *st;
 	const char *db;         /* borrowed from the server's options */
+	int32_t node;           /* this server's audit chain (0 on SQLite) */
 	atomic_ulong written, failed;
 	/* refusals without a valid key, counted per client and minute */
 	pthread_mutex_t rmu;
@@ -242,14 +244,17 @@ enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
 
 /* Pool. */
-enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
+/* node: the audit chain each connection works on (sc_store_audit_chain). */
+enum sc_status sc_pool_init(struct sc_pool *p, const char *db, int32_t node, size_t size,
 			    struct sc_diag *d);
 struct sc_store *sc_pool_get(struct sc_pool *p);
 void sc_pool_put(struct sc_pool *p, struct sc_store *st);
 void sc_pool_release(struct sc_pool *p);
 
 /* Audit queue. */
-enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db,
+/* Registers this server's audit chain, named name (host, port, pid), and
+ * starts the writer, which appends to it: q->node. */
+enum sc_status sc_audit_queue_start(struct sc_audit_queue *q, const char *db, const char *name,
 				    struct sc_diag *d);
 /* Queues an entry for r's key and role, its fields made safe with
  * sc_audit_field (escaped, secrets redacted, cut to fit). Returns its

@@ -7,7 +7,24 @@
 
 #include "http.h"
 
-enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
+/* A new connection working on the pool's audit chain. */
+static enum sc_status pool_open(const struct sc_pool *p, struct sc_store **out,
+				struct sc_diag *d)
+{
+	struct sc_store *st = NULL;
+	enum sc_status rc;
+
+	if ((rc = sc_store_open(p->db, 0, &st, d)))
+		return rc;
+	if (p->node && (rc = sc_store_audit_chain(st, p->node, d))) {
+		sc_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return SC_OK;
+}
+
+enum sc_status sc_pool_init(struct sc_pool *p, const char *db, int32_t node, size_t size,
 			    struct sc_diag *d)
 {
 	enum sc_status st;
@@ -18,10 +35,11 @@ enum sc_status sc_pool_init(struct sc_pool *p, const char *db, size_t size,
 	p->size = size;
 	p->nfree = 0;
 	p->db = db;
+	p->node = node;
 	if (!p->free)
 		return SC_ENOMEM;
 	for (size_t i = 0; i < size; i++) {
-		if ((st = sc_store_open(db, 0, &p->free[i], d)))
+		if ((st = pool_open(p, &p->free[i], d)))
 			return st;
 		p->nfree++;
 	}
@@ -39,7 +57,7 @@ struct sc_store *sc_pool_get(struct sc_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	if (!sc_store_connected(st)) {
 		struct sc_store *again = NULL;
-		if (!sc_store_open(p->db, 0, &again, NULL)) {
+		if (!pool_open(p, &again, NULL)) {
 			sc_store_close(st);
 			st = again;
 		}

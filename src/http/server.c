@@ -610,6 +610,17 @@ fail:
 			   err == EADDRINUSE ? " (is another socred serve running there?)" : "");
 }
 
+/* What names this server's audit chain: "serve HOST:PORT pid PID on
+ * MACHINE" (PORT as asked for: 0 when any free one). */
+static void node_name(const struct sc_server_opts *opts, char *out, size_t cap)
+{
+	char machine[256] = "?";
+
+	gethostname(machine, sizeof(machine) - 1);
+	snprintf(out, cap, "serve %s:%u pid %ld on %s", opts->host ? opts->host : "127.0.0.1",
+		 (unsigned)opts->port, (long)getpid(), machine);
+}
+
 enum sc_status sc_server_start(const struct sc_server_opts *opts,
 			       struct sc_server **out, struct sc_diag *d)
 {
@@ -617,6 +628,7 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	struct sc_store *st = NULL;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	enum sc_status rc;
+	char name[SC_DIAG_FIELD_MAX];
 	int lfd = -1;
 
 	if (!srv)
@@ -636,8 +648,9 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 				 "ledger has no rulebook: run 'socred init'");
 		goto fail;
 	}
-	if ((rc = sc_pool_init(&srv->pool, opts->db, srv->opts.threads + 1, d)) ||
-	    (rc = sc_audit_queue_start(&srv->audit, opts->db, d)) ||
+	node_name(opts, name, sizeof(name));
+	if ((rc = sc_audit_queue_start(&srv->audit, opts->db, name, d)) ||
+	    (rc = sc_pool_init(&srv->pool, opts->db, srv->audit.node, srv->opts.threads + 1, d)) ||
 	    (rc = sc_commits_start(&srv->commits, opts->db, d)) ||
 	    (rc = sc_decisions_start(srv, d)))
 		goto fail;

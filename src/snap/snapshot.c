@@ -584,10 +584,10 @@ enum sc_status sc_snap_writer_finish(struct sc_snap_writer *w,
 	w->h.nnames = w->nnames;
 	w->h.strings_len = slen;
 	w->h.sums_off = align8(w->h.names_off + w->nnames * NAME_BYTES + slen);
-	w->h.mark[0] = mark->records;
-	w->h.mark[1] = mark->events;
-	w->h.mark[2] = mark->consents;
-	w->h.mark[3] = mark->changes;
+	w->h.mark[0] = mark->w[0];
+	w->h.mark[1] = mark->w[1];
+	w->h.mark[2] = mark->w[2];
+	w->h.mark[3] = mark->w[3];
 	io = b.err ? SC_EIO : body_put(&b, index, w->nnames * NAME_BYTES);
 	if (!io)
 		io = body_put(&b, strings, slen);
@@ -778,10 +778,10 @@ size_t sc_snap_bytes(const struct sc_snap *s) { return s->size; }
 
 void sc_snap_mark(const struct sc_snap *s, struct sc_store_mark *m)
 {
-	m->records = s->h->mark[0];
-	m->events = s->h->mark[1];
-	m->consents = s->h->mark[2];
-	m->changes = s->h->mark[3];
+	m->w[0] = s->h->mark[0];
+	m->w[1] = s->h->mark[1];
+	m->w[2] = s->h->mark[2];
+	m->w[3] = s->h->mark[3];
 }
 
 static bool find_hashed(const struct sc_snap *s, const char *id, size_t len,

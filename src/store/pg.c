@@ -472,4 +472,12 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.audit_prove = sc_pq_audit_prove,
 	.audit_node = sc_pq_audit_node,
 	.audit_chain = sc_pq_audit_chain,
+	/* reads (pg_read.c) */
+	.subject_rows = sc_pq_subject_rows,
+	.pop_load = sc_pq_pop_load,
+	.changed_since = sc_pq_changed_since,
+	.change_count = sc_pq_change_count,
+	.record_names = sc_pq_record_names,
+	.run_save = sc_pq_run_save,
+	.tally = sc_pq_tally,
 };

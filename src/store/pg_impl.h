@@ -135,5 +135,39 @@ enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof 
 				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d);
 enum sc_status sc_pq_audit_node(void *impl, const char *name, int32_t *id, struct sc_diag *d);
 enum sc_status sc_pq_audit_chain(void *impl, int32_t node, struct sc_diag *d);
+/* ---- reads (pg_copy.c, pg_read.c) ---- */
+
+/* COPY (query) TO STDOUT in binary, a row at a time: cb gets each row's
+ * fields (p NULL: SQL NULL), borrowed for the call. SC_OK, SC_ESTORE, or
+ * what cb returned (the rest of the stream is then read and dropped). */
+#define SC_PQ_COPY_FIELDS 16
+struct sc_pq_field {
+	const char *p;
+	int n;
+};
+typedef enum sc_status (*sc_pq_row_fn)(void *ctx, int n, const struct sc_pq_field *f);
+enum sc_status sc_pq_copy_out(struct pq *p, const char *query, sc_pq_row_fn cb, void *ctx,
+			      struct sc_diag *d);
+/* Big-endian integers of a binary field. */
+int64_t sc_pq_be64(const char *p);
+int32_t sc_pq_be32(const char *p);
+enum sc_status sc_pq_subject_rows(void *impl, struct sc_text id,
+				  const struct sc_file_sink *sink, void *ctx,
+				  struct sc_diag *d);
+enum sc_status sc_pq_pop_load(void *impl, const char *const *ids, size_t nids,
+			      int64_t new_after, struct sc_pop *out,
+			      struct sc_store_mark *mark, char *ledger_id, struct sc_diag *d);
+enum sc_status sc_pq_changed_since(void *impl, const struct sc_store_mark *from,
+				   struct sc_store_mark *to, sc_store_id_fn cb, void *ctx,
+				   struct sc_diag *d);
+bool sc_pq_change_count(void *impl, uint64_t *n);
+enum sc_status sc_pq_record_names(void *impl, const int64_t *rids, size_t n,
+				  sc_store_record_name_fn cb, void *ctx, struct sc_diag *d);
+enum sc_status sc_pq_run_save(void *impl, sc_day at, uint64_t subjects, double seconds,
+			      const struct sc_run_tally *t, size_t nt,
+			      const struct sc_run_list *ls, size_t nl, int64_t *run,
+			      struct sc_diag *d);
+enum sc_status sc_pq_tally(void *impl, enum sc_tally which, sc_store_tally_fn cb, void *ctx,
+			   sc_day *run_at, struct sc_diag *d);
 
 #endif

@@ -277,14 +277,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SUBJ_RECORDS] = "SELECT r.rid, r.record_id, t.name, r.date, r.amount, so.name,"
 			   " coalesce(r.ref, ''),"
 			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 1),"
-			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2),"
-			   " d.deadline, d.decided"
+			   " (SELECT date FROM events e WHERE e.rid = r.rid AND e.op = 2)"
 			   " FROM records r JOIN types t ON t.id = r.type"
 			   " JOIN sources so ON so.id = r.source"
-			   " LEFT JOIN disputes d ON d.id = (SELECT max(id) FROM disputes x"
-			   "  WHERE x.rid = r.rid AND (x.decided IS NULL OR x.decided > x.deadline))"
 			   " WHERE r.rid IN (SELECT rid FROM subject_rids(?1)) AND r.subject = ?1"
 			   " ORDER BY r.date, r.rid",
+	/* CROSS JOIN: the index first (SQLite keeps that order) */
+	[S_SUBJ_DISPUTES] = "SELECT x.rid, x.deadline, x.decided FROM subject_rids(?1) i"
+			    " CROSS JOIN records r ON r.rid = i.rid CROSS JOIN disputes x"
+			    " ON x.rid = r.rid WHERE r.subject = ?1 ORDER BY x.id",
 	[S_SUBJ_CONSENTS] = "SELECT scorecard, granted, date FROM consents"
 			    " WHERE subject = ?1 ORDER BY seq",
 	[S_KEY_GET] = "SELECT id, role, name, binding, hash, revoked, created FROM keys WHERE id = ?1",
@@ -1086,8 +1087,7 @@ const struct sc_store_ops sc_store_sqlite_ops = {
 	.event_add = sc_lite_event_add,
 	.consent_last = sc_lite_consent_last,
 	.consent_add = sc_lite_consent_add,
-	.subject_load = sc_lite_subject_load,
-	.scan = sc_lite_scan,
+	.subject_rows = sc_lite_subject_rows,
 	.changed_since = sc_lite_changed_since,
 	.change_count = sc_lite_change_count,
 	.record_names = sc_lite_record_names,

@@ -19,10 +19,10 @@ enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		st = sc_lite_db_err(l, d, "cannot read where the ledger stands");
 	} else {
-		m->records = sqlite3_column_int64(s, 0);
-		m->events = sqlite3_column_int64(s, 1);
-		m->consents = sqlite3_column_int64(s, 2);
-		m->changes = sqlite3_column_int64(s, 3);
+		m->w[0] = sqlite3_column_int64(s, 0);
+		m->w[1] = sqlite3_column_int64(s, 1);
+		m->w[2] = sqlite3_column_int64(s, 2);
+		m->w[3] = sqlite3_column_int64(s, 3);
 	}
 	sqlite3_finalize(s);
 	return st;
@@ -53,14 +53,14 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 			" UNION SELECT s.ext_id FROM changes c JOIN subjects s ON s.id = c.subject"
 			" WHERE c.seq > ?4 AND c.seq <= ?8", &s, d)))
 		goto out;
-	sqlite3_bind_int64(s, 1, from->records);
-	sqlite3_bind_int64(s, 2, from->events);
-	sqlite3_bind_int64(s, 3, from->consents);
-	sqlite3_bind_int64(s, 4, from->changes);
-	sqlite3_bind_int64(s, 5, to->records);
-	sqlite3_bind_int64(s, 6, to->events);
-	sqlite3_bind_int64(s, 7, to->consents);
-	sqlite3_bind_int64(s, 8, to->changes);
+	sqlite3_bind_int64(s, 1, from->w[0]);
+	sqlite3_bind_int64(s, 2, from->w[1]);
+	sqlite3_bind_int64(s, 3, from->w[2]);
+	sqlite3_bind_int64(s, 4, from->w[3]);
+	sqlite3_bind_int64(s, 5, to->w[0]);
+	sqlite3_bind_int64(s, 6, to->w[1]);
+	sqlite3_bind_int64(s, 7, to->w[2]);
+	sqlite3_bind_int64(s, 8, to->w[3]);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if ((st = cb(ctx, (const char *)sqlite3_column_text(s, 0))))
 			goto out;

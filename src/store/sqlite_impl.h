@@ -13,7 +13,7 @@ enum stmt_id {
 	S_SUBJ_GET, S_SUBJ_GET_NEW, S_SUBJ_ADD, S_KEY_ADD, S_SUBJ_SETKIND, S_SUBJ_DEL, S_KEY_DEL,
 	S_TYPE_GET, S_TYPE_ADD, S_SRC_GET, S_SRC_ADD,
 	S_REC_ADD, S_REC_CMP, S_REC_FIND, S_EV_LIST, S_EV_ADD, S_CONSENT_ADD, S_CONSENT_LAST,
-	S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_CONSENTS,
+	S_REC_NAME, S_SUBJ_RECORDS, S_SUBJ_DISPUTES, S_SUBJ_CONSENTS,
 	S_KEY_GET, S_COUNT
 };
 
@@ -236,13 +236,9 @@ void sc_lite_ckpt_wait(struct sc_ckpt *c);
 bool sc_lite_ckpt_due(int frames, int last_commit, int page_size);
 void sc_lite_ckpt_stop(struct sc_ckpt *c);
 
-enum sc_status sc_lite_subject_load(void *impl, const struct sc_rulebook *rb,
-				    struct sc_text id, struct sc_loaded *out,
+enum sc_status sc_lite_subject_rows(void *impl, struct sc_text id,
+				    const struct sc_file_sink *sink, void *ctx,
 				    struct sc_diag *d);
-enum sc_status sc_lite_scan(void *impl, const struct sc_rulebook *const *rbs,
-			    size_t nrb, sc_store_visit_multi_fn cb,
-			    sc_store_progress_fn progress, void *ctx,
-			    struct sc_store_mark *mark, struct sc_diag *d);
 /* sqlite_changes.c: where the ledger stands, and what changed since. */
 enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
 			    struct sc_diag *d);

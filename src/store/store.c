@@ -89,7 +89,7 @@ enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enu
 { return has_records(st) ? sc_front_consent(st->ops, st->impl, subject, kind, scorecard, granted, date, d) : missing(st, "consent", d); }
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
-{ return st->ops->subject_load ? st->ops->subject_load(st->impl, rb, id, out, d) : missing(st, "subject_load", d); }
+{ return sc_file_load(st->ops, st->impl, rb, id, out, d); }
 /* The one-rulebook scans through the multi-rulebook one. */
 struct one_rb {
 	sc_store_visit_fn cb;
@@ -126,9 +126,7 @@ enum sc_status sc_store_scan_multi(struct sc_store *st, const struct sc_rulebook
 	if (nrb < 1 || nrb > SC_STORE_SCAN_RULEBOOKS)
 		return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, NULL,
 				   "a scan takes 1 to %d rulebooks", SC_STORE_SCAN_RULEBOOKS);
-	if (!st->ops->scan)
-		return missing(st, "scan", d);
-	return st->ops->scan(st->impl, rbs, nrb, cb, progress, ctx, mark, d);
+	return sc_file_scan(st, rbs, nrb, cb, progress, ctx, mark, d);
 }
 enum sc_status sc_store_changed_since(struct sc_store *st, const struct sc_store_mark *from,
 				      struct sc_store_mark *to, sc_store_id_fn cb, void *ctx,

@@ -6,7 +6,7 @@
 #include "socred/process.h"
 #include "socred/store.h"
 
-#define SC_STORE_OPS_VERSION 1
+#define SC_STORE_OPS_VERSION 2
 
 /* Due process (socred/process.h) at the row level. The rules (who may
  * decide, what a decision does to the record, which records may be
@@ -157,6 +157,95 @@ enum sc_status sc_front_consent(const struct sc_store_ops *ops, void *impl,
 				struct sc_text subject, enum sc_kind kind, struct sc_text scorecard,
 				bool granted, sc_day date, struct sc_diag *d);
 
+/* ---- the reads above the seam (front_file.c, front_pop.c) ---- */
+
+/* A mark's words per backend (socred/store.h defines what a mark is):
+ * - PostgreSQL: w[0] the commit sequence number (meta.commit_seq, every
+ *   row's cseq) of the last commit the read sees; w[1..3] 0.
+ * - SQLite: the last row of records, events, consents and changes: each
+ *   commit's rows get ids above every earlier commit's (one writer). */
+
+/* A subject's file as a backend gives it, row by row; text borrowed for
+ * the call. Records come first (in the file's order: date, then rid), each
+ * with the dates of its rectify and revoke events (SC_DAY_NONE: none);
+ * then every dispute of its records, oldest first (decided SC_DAY_NONE:
+ * open); then its consents in filing order. */
+struct sc_file_rec {
+	int64_t rid;
+	struct sc_text record_id, type, source, ref;
+	sc_day date, rectified, revoked;
+	int64_t amount; /* SC_AMOUNT_NONE when absent */
+};
+struct sc_file_sink {
+	enum sc_status (*subject)(void *ctx, int64_t sid, enum sc_kind kind);
+	enum sc_status (*record)(void *ctx, const struct sc_file_rec *r);
+	enum sc_status (*dispute)(void *ctx, int64_t rid, sc_day deadline, sc_day decided);
+	enum sc_status (*consent)(void *ctx, struct sc_text scorecard, bool granted,
+				  sc_day date);
+};
+
+/* The dispute-suspension rule, one dispute at a time (oldest first): a
+ * dispute left undecided past its review deadline, or decided after it,
+ * suspends its record from the deadline until the decision (SC_DAY_NONE:
+ * still open); a later such dispute replaces an earlier one's period. */
+void sc_file_dispute(struct sc_eval_record *r, sc_day deadline, sc_day decided);
+/* An event's date on its record (op SC_OP_RECTIFY or SC_OP_REVOKE). */
+void sc_file_event(struct sc_eval_record *r, int op, sc_day date);
+
+/* Population rows grouped into a struct sc_pop (front_pop.c), for a
+ * backend's pop_load. Feed, in this order: types; records (sid < 2^32;
+ * in rid order is fastest); then events and disputes (each naming a record by rid,
+ * in filing order; rows for records not fed are ignored); consents in
+ * filing order; then subjects in ascending sid order; then end. On
+ * failure, release (it frees what was built). */
+struct sc_pop_build {
+	struct sc_pop *p;
+	struct sc_eval_record *recs;
+	uint32_t *rsubj, *csubj;
+	struct sc_pop_consent *cons;
+	size_t n, cap, nc, capc, capsub, capids;
+	uint64_t maxkey;
+	int64_t last_rid;
+	bool unsorted; /* records came out of rid order: sorted before use */
+	uint32_t *order, *corder;
+	uint64_t *off, *coff;
+	bool grouped;
+};
+void sc_pop_build_init(struct sc_pop_build *b, struct sc_pop *out);
+enum sc_status sc_pop_build_type(struct sc_pop_build *b, int64_t id, const char *name,
+				 size_t len);
+enum sc_status sc_pop_build_record(struct sc_pop_build *b, int64_t sid,
+				   const struct sc_eval_record *r);
+void sc_pop_build_event(struct sc_pop_build *b, int64_t rid, int op, sc_day date);
+void sc_pop_build_dispute(struct sc_pop_build *b, int64_t rid, sc_day deadline, sc_day decided);
+enum sc_status sc_pop_build_consent(struct sc_pop_build *b, int64_t sid, const char *card,
+				    size_t len, bool granted, sc_day date);
+enum sc_status sc_pop_build_subject(struct sc_pop_build *b, int64_t sid, const char *id,
+				    size_t len, int kind);
+enum sc_status sc_pop_build_end(struct sc_pop_build *b);
+void sc_pop_build_release(struct sc_pop_build *b);
+/* The pieces, for a backend that appends subject by subject: subject sid
+ * (ascending) with no records or consents yet (its offsets follow each
+ * append); a scorecard's index in p->cards (added when new; -1: no
+ * memory); the type table (ids up to max_id, NULL where none). */
+enum sc_status sc_pop_push_subject(struct sc_pop *p, size_t *capsub, size_t *capids,
+				   int64_t sid, const char *id, size_t len, int kind);
+int32_t sc_pop_card(struct sc_pop *p, const char *name, size_t len);
+enum sc_status sc_pop_types_init(struct sc_pop *p, int64_t max_id);
+/* Every offset array holds its one 0 when no subject was pushed. */
+enum sc_status sc_pop_finish(struct sc_pop *p);
+
+struct sc_store_ops;
+/* sc_store_subject_load through ops->subject_rows, and
+ * sc_store_scan_multi through sc_store_pop_load (front_file.c). */
+enum sc_status sc_file_load(const struct sc_store_ops *ops, void *impl,
+			    const struct sc_rulebook *rb, struct sc_text id,
+			    struct sc_loaded *out, struct sc_diag *d);
+enum sc_status sc_file_scan(struct sc_store *st, const struct sc_rulebook *const *rbs,
+			    size_t nrb, sc_store_visit_multi_fn cb,
+			    sc_store_progress_fn progress, void *ctx,
+			    struct sc_store_mark *mark, struct sc_diag *d);
+
 struct sc_store_ops {
 	int version;
 	const char *name;
@@ -211,13 +300,12 @@ struct sc_store_ops {
 				       int *last, struct sc_diag *d);
 	enum sc_status (*consent_add)(void *impl, int64_t sid, struct sc_text scorecard,
 				      bool granted, sc_day date, struct sc_diag *d);
-	enum sc_status (*subject_load)(void *impl, const struct sc_rulebook *rb,
-				       struct sc_text id, struct sc_loaded *out,
+	/* one subject's file as rows (front_file.c assembles it): SC_OK,
+	 * SC_ENOTFOUND (no such subject; d untouched), SC_ESTORE, or what a
+	 * sink call returned */
+	enum sc_status (*subject_rows)(void *impl, struct sc_text id,
+				       const struct sc_file_sink *sink, void *ctx,
 				       struct sc_diag *d);
-	enum sc_status (*scan)(void *impl, const struct sc_rulebook *const *rbs,
-			       size_t nrb, sc_store_visit_multi_fn cb,
-			       sc_store_progress_fn progress, void *ctx,
-			       struct sc_store_mark *mark, struct sc_diag *d);
 	enum sc_status (*changed_since)(void *impl,
 					const struct sc_store_mark *from,
 					struct sc_store_mark *to,

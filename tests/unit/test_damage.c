@@ -173,7 +173,7 @@ static void snapshot(void **state)
 	struct sc_snap *s;
 	struct sc_card_result cards[SC_LIMIT_SCORECARDS];
 	struct sc_snap_hit hits[SC_SNAP_HITS_MAX + 1];
-	struct sc_store_mark mark = {1, 2, 3, 4};
+	struct sc_store_mark mark = {{1, 2, 3, 4}};
 	struct snap_header h;
 	struct region reg[16];
 	char path[128], id[32], names[SC_SNAP_HITS_MAX + 1][32], *want, *got;

@@ -41,7 +41,7 @@ static void round_trip(void **state)
 	struct sc_card_result cards[SC_LIMIT_SCORECARDS] = {0}, got;
 	struct sc_snap_hit hits[2] = {{1, 100, SC_DAY_NONE, "court-1", 7}, {3, 50, 400, "tax-22", 5}}, h;
 	struct sc_snap_hit many[SC_SNAP_HITS_MAX + 1];
-	struct sc_store_mark mark = {10, 20, 30, 40}, m;
+	struct sc_store_mark mark = {{10, 20, 30, 40}}, m;
 	char path[128], id[32];
 	unsigned char dg[SC_SNAP_DIGEST];
 
