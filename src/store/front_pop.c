@@ -123,6 +123,20 @@ void sc_pop_build_init(struct sc_pop_build *b, struct sc_pop *out)
 	memset(b, 0, sizeof(*b));
 	memset(out, 0, sizeof(*out));
 	b->p = out;
+	b->max_rid = -1;
+}
+
+enum sc_status sc_pop_build_reserve(struct sc_pop_build *b, size_t nrec, size_t ncons)
+{
+	size_t c = b->cap, cc = b->capc;
+
+	if (nrec > b->cap && (!sc_grow((void **)&b->recs, &b->cap, nrec, sizeof(*b->recs)) ||
+			      !sc_grow((void **)&b->rsubj, &c, b->cap, sizeof(*b->rsubj))))
+		return SC_ENOMEM;
+	if (ncons > b->capc && (!sc_grow((void **)&b->cons, &b->capc, ncons, sizeof(*b->cons)) ||
+				!sc_grow((void **)&b->csubj, &cc, b->capc, sizeof(*b->csubj))))
+		return SC_ENOMEM;
+	return SC_OK;
 }
 
 enum sc_status sc_pop_build_type(struct sc_pop_build *b, int64_t id, const char *name,
@@ -166,9 +180,13 @@ enum sc_status sc_pop_build_record(struct sc_pop_build *b, int64_t sid,
 		return SC_ENOMEM;
 	if (b->cap != c && !sc_grow((void **)&b->rsubj, &c, b->cap, sizeof(*b->rsubj)))
 		return SC_ENOMEM;
+	if (r->rid < 0)
+		return SC_ELIMIT;
 	if (b->n && r->rid <= b->last_rid)
 		b->unsorted = true;
 	b->last_rid = r->rid;
+	if (r->rid > b->max_rid)
+		b->max_rid = r->rid;
 	b->recs[b->n] = *r;
 	b->recs[b->n].rectified = b->recs[b->n].revoked = SC_DAY_NONE;
 	b->recs[b->n].suspended_from = b->recs[b->n].suspended_until = SC_DAY_NONE;
@@ -192,33 +210,73 @@ static int cmp_keyed(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Records in rid order, each with its subject: a backend that read them
- * in storage order (rows removed by retention and reused) gets them
- * sorted once. */
-static enum sc_status rid_order(struct sc_pop_build *b)
+/* Records in rid order, each with its subject, and the map from rid to
+ * record when rids are dense (ledger rows numbered from 1, few gaps): a
+ * backend that read them in storage order gets them sorted once, by the
+ * map in one pass when there is one. */
+static enum sc_status prepare(struct sc_pop_build *b)
 {
-	struct keyed *k;
+	bool dense = b->max_rid >= 0 && (uint64_t)b->max_rid < 4 * (uint64_t)b->n + 4096;
 
-	if (!b->unsorted)
+	if (b->ready)
 		return SC_OK;
-	if (!(k = malloc(b->n * sizeof(*k))))
-		return SC_ENOMEM;
-	for (size_t i = 0; i < b->n; i++)
-		k[i] = (struct keyed){b->recs[i], b->rsubj[i]};
-	qsort(k, b->n, sizeof(*k), cmp_keyed);
-	for (size_t i = 0; i < b->n; i++) {
-		b->recs[i] = k[i].r;
-		b->rsubj[i] = k[i].subj;
+	if (dense) {
+		size_t m = (size_t)b->max_rid + 1;
+		if (!(b->byrid = malloc(m * sizeof(*b->byrid))))
+			return SC_ENOMEM;
+		memset(b->byrid, 0xff, m * sizeof(*b->byrid));
+		for (size_t i = 0; i < b->n; i++)
+			b->byrid[b->recs[i].rid] = (uint32_t)i;
 	}
-	free(k);
+	if (b->unsorted && dense) {
+		struct sc_eval_record *r = malloc((b->n ? b->n : 1) * sizeof(*r));
+		uint32_t *s = malloc((b->n ? b->n : 1) * sizeof(*s));
+		size_t k = 0;
+		if (!r || !s) {
+			free(r);
+			free(s);
+			return SC_ENOMEM;
+		}
+		for (size_t rid = 0; rid <= (size_t)b->max_rid; rid++) {
+			uint32_t i = b->byrid[rid];
+			if (i == UINT32_MAX)
+				continue;
+			r[k] = b->recs[i];
+			s[k] = b->rsubj[i];
+			b->byrid[rid] = (uint32_t)k++;
+		}
+		free(b->recs);
+		free(b->rsubj);
+		b->recs = r;
+		b->rsubj = s;
+		b->cap = b->n;
+	} else if (b->unsorted) {
+		struct keyed *k = malloc(b->n * sizeof(*k));
+		if (!k)
+			return SC_ENOMEM;
+		for (size_t i = 0; i < b->n; i++)
+			k[i] = (struct keyed){b->recs[i], b->rsubj[i]};
+		qsort(k, b->n, sizeof(*k), cmp_keyed);
+		for (size_t i = 0; i < b->n; i++) {
+			b->recs[i] = k[i].r;
+			b->rsubj[i] = k[i].subj;
+		}
+		free(k);
+	}
 	b->unsorted = false;
+	b->ready = true;
 	return SC_OK;
 }
 
 static struct sc_eval_record *rec_find(struct sc_pop_build *b, int64_t rid)
 {
-	if (b->unsorted && rid_order(b))
+	if (!b->ready && prepare(b))
 		return NULL;
+	if (b->byrid) {
+		if (rid < 0 || rid > b->max_rid || b->byrid[rid] == UINT32_MAX)
+			return NULL;
+		return &b->recs[b->byrid[rid]];
+	}
 	return bsearch(&rid, b->recs, b->n, sizeof(*b->recs), cmp_rid);
 }
 
@@ -286,7 +344,7 @@ static enum sc_status group_all(struct sc_pop_build *b)
 {
 	struct sc_pop *p = b->p;
 
-	if (rid_order(b))
+	if (prepare(b))
 		return SC_ENOMEM;
 	if (!group(b->rsubj, b->n, b->maxkey, &b->order, &b->off) ||
 	    !group(b->csubj, b->nc, b->maxkey, &b->corder, &b->coff))
@@ -333,6 +391,8 @@ static void scratch_free(struct sc_pop_build *b)
 	free(b->corder);
 	free(b->off);
 	free(b->coff);
+	free(b->byrid);
+	b->byrid = NULL;
 	b->recs = NULL;
 	b->cons = NULL;
 	b->rsubj = b->csubj = b->order = b->corder = NULL;

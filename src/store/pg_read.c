@@ -317,6 +317,25 @@ out:
 	return st;
 }
 
+/* Room for the whole ledger, by the planner's row estimates (no scan). */
+static enum sc_status reserve(struct pq *p, struct sc_pop_build *b, struct sc_diag *d)
+{
+	PGresult *r;
+	enum sc_status st = sc_pq_query(p,
+					"SELECT greatest((SELECT reltuples FROM pg_class"
+					" WHERE oid = 'records'::regclass), 0)::bigint,"
+					" greatest((SELECT reltuples FROM pg_class"
+					" WHERE oid = 'consents'::regclass), 0)::bigint",
+					0, NULL, &r, d);
+
+	if (st)
+		return st;
+	st = sc_pop_build_reserve(b, (size_t)sc_pq_get_i64(r, 0, 0) + 1024,
+				  (size_t)sc_pq_get_i64(r, 0, 1) + 1024);
+	PQclear(r);
+	return st;
+}
+
 enum sc_status sc_pq_pop_load(void *impl, const char *const *ids, size_t nids,
 			      int64_t new_after, struct sc_pop *out,
 			      struct sc_store_mark *mark, char *ledger_id, struct sc_diag *d)
@@ -343,6 +362,8 @@ enum sc_status sc_pq_pop_load(void *impl, const char *const *ids, size_t nids,
 		PQclear(r);
 	}
 	if ((st = load_types(p, &b, d)))
+		goto done;
+	if (new_after < 0 && (st = reserve(p, &b, d)))
 		goto done;
 	if (new_after >= 0) {
 		subject_filter(p, &where, ids, nids, new_after);

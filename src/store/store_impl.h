@@ -205,13 +205,17 @@ struct sc_pop_build {
 	struct sc_pop_consent *cons;
 	size_t n, cap, nc, capc, capsub, capids;
 	uint64_t maxkey;
-	int64_t last_rid;
+	int64_t last_rid, max_rid;
 	bool unsorted; /* records came out of rid order: sorted before use */
+	bool ready;    /* sorted, and byrid made when rids are dense */
+	uint32_t *byrid; /* [max_rid + 1]: a rid's record (UINT32_MAX: none) */
 	uint32_t *order, *corder;
 	uint64_t *off, *coff;
 	bool grouped;
 };
 void sc_pop_build_init(struct sc_pop_build *b, struct sc_pop *out);
+/* Room for about nrec records and ncons consents (an estimate). */
+enum sc_status sc_pop_build_reserve(struct sc_pop_build *b, size_t nrec, size_t ncons);
 enum sc_status sc_pop_build_type(struct sc_pop_build *b, int64_t id, const char *name,
 				 size_t len);
 enum sc_status sc_pop_build_record(struct sc_pop_build *b, int64_t sid,
