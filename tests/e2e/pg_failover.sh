@@ -232,7 +232,11 @@ cmp -s ref.results pg.results && ok ||
 	{ bad "results differ from the uninterrupted ledger's"; diff ref.results pg.results | head -5; }
 "$SOCRED" audit verify > verify.out 2>&1
 eq "$?" 0 "audit verify"
-grep -q . verify.out && sed 's/^/  audit verify: /' verify.out | head -5
+sed 's/^/  audit verify: /' verify.out | head -5
+# each chain: entries, last seq, and the size its tree holds
+pg_psql "$P" "SELECT n.node, n.name, count(a.seq), max(a.seq), t.size FROM audit_nodes n
+	LEFT JOIN audit a ON a.node = n.node LEFT JOIN audit_tree t ON t.node = n.node
+	GROUP BY n.node, n.name, t.size ORDER BY n.node" | sed 's/^/  chain: /'
 
 # ---- what the checks saw -----------------------------------------------
 # per node: checks, failures, failures while a primary was down (from a
