@@ -1,6 +1,7 @@
-/* socred audit verify [--head FILE] [--key HEX] | audit head [--json] |
- * audit prove SEQ | audit prove --check FILE [--key HEX] |
- * audit list [--subject ID]: the audit trail and its signed tree. */
+/* socred audit verify [--head FILE] [--key HEX] [--node N] | audit head
+ * [--json] [--node N] | audit prove SEQ [--node N] | audit prove --check
+ * FILE [--key HEX] | audit list [--subject ID]: the audit trail and its
+ * signed tree; on PostgreSQL, a chain per node. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ static enum sc_status print_entry(void *ctx, const struct sc_audit_entry *e)
 	sc_audit_show(action, sizeof(action), e->action);
 	sc_audit_show(subject, sizeof(subject), e->subject);
 	sc_audit_show(result, sizeof(result), e->result);
+	/* an entry of a server node's chain (PostgreSQL) shows as NODE:SEQ */
+	if (e->node)
+		printf("%d:", (int)e->node);
 	printf("%" PRId64 "\t%s\t%" PRId64 "\t%s\t%s\t%s\t%s\n", e->seq, at, e->key_id,
 	       sc_role_name(e->role), action, subject[0] ? subject : "-", result);
 	return SC_OK;
@@ -441,16 +445,18 @@ static int check_proof(const char *file, const char *key_hex)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *pos[2], *subject = NULL, *head_file = NULL, *check = NULL, *key = NULL;
+	const char *node = NULL;
 	bool json = false;
 	const struct opt opts[] = {{"--subject", &subject, NULL}, {"--head", &head_file, NULL},
 				   {"--check", &check, NULL}, {"--key", &key, NULL},
-				   {"--json", NULL, &json}, {0}};
+				   {"--node", &node, NULL}, {"--json", NULL, &json}, {0}};
+	struct sc_audit_verdict v;
 	struct sc_store *st = NULL;
 	struct sc_rulebook *rb = NULL;
 	struct sc_diag d;
-	uint64_t count;
-	int64_t bad;
 	enum sc_status s;
+	char *end;
+	long long chain = 0;
 	int n, rc = cli_parse(cli, &cmd_audit, argc, argv, opts, pos, 2, &n);
 
 	if (rc >= 0)
@@ -462,9 +468,21 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail("usage: socred %s", cmd_audit.usage);
 	if (!strcmp(pos[0], "prove") && check)
 		return check_proof(check, key); /* offline: no ledger */
+	if (node && ((chain = strtoll(node, &end, 10)) < 0 || *end || end == node ||
+		     chain > INT32_MAX))
+		return cli_fail("--node: an audit chain is named by its node (a whole number from 0),"
+				" not '%s'", node);
 	if ((rc = cli_open(cli, sc_date_today(), &st, &rb)))
 		return rc;
 	sc_diag_clear(&d);
+	/* the chain head, prove and verify --head read: node 0's, the command
+	 * line's, unless named */
+	if (node && sc_store_audit_chain(st, (int32_t)chain, &d)) {
+		cli_diag(&d);
+		sc_store_close(st);
+		sc_rulebook_free(rb);
+		return EXIT_FATAL;
+	}
 	if (!strcmp(pos[0], "head")) {
 		rc = head(cli, st, json);
 	} else if (!strcmp(pos[0], "prove")) {
@@ -473,16 +491,28 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = verify_heads(cli, st, head_file, key);
 	} else if (!strcmp(pos[0], "verify")) {
 		struct sc_merkle_frontier *tree = malloc(sizeof(*tree));
-		s = sc_store_audit_verify(st, &count, &bad, &d);
-		if (s == SC_OK && tree && !(s = sc_store_audit_tree(st, tree, &d)) && tree->size != count) {
+		s = sc_store_audit_verify_chains(st, &v, &d);
+		/* one chain (SQLite's): its tree checked here; several
+		 * (PostgreSQL's): each against its tree by the store */
+		if (s == SC_OK && tree && v.chains == 1 && !(s = sc_store_audit_tree(st, tree, &d)) &&
+		    tree->size != v.count) {
 			printf("audit tree holds %" PRIu64 " entries but the log %" PRIu64 ": entries were"
-			       " removed or added outside socred\n", tree->size, count);
+			       " removed or added outside socred\n", tree->size, v.count);
 			rc = EXIT_SOME;
-		} else if (s == SC_OK && tree) {
-			printf("audit log intact: %" PRIu64 " entries\n", count);
+		} else if (s == SC_OK && tree && v.chains > 1) {
+			printf("audit log intact: %" PRIu64 " entries in %u chains\n", v.count, v.chains);
 			rc = EXIT_OK;
-		} else if (s == SC_ECORRUPT) {
-			printf("audit log broken at entry %" PRId64 ": it or the entry before it was altered, inserted or removed\n", bad);
+		} else if (s == SC_OK && tree) {
+			printf("audit log intact: %" PRIu64 " entries\n", v.count);
+			rc = EXIT_OK;
+		} else if (s == SC_ECORRUPT && v.bad && v.node) {
+			printf("audit log broken at entry %" PRId64 " of node %d: it or the entry before it was altered, inserted or removed\n", v.bad, (int)v.node);
+			rc = EXIT_SOME;
+		} else if (s == SC_ECORRUPT && v.bad) {
+			printf("audit log broken at entry %" PRId64 ": it or the entry before it was altered, inserted or removed\n", v.bad);
+			rc = EXIT_SOME;
+		} else if (s == SC_ECORRUPT && v.chains > 0) {
+			printf("%s\n", d.message); /* a chain's tree does not match it */
 			rc = EXIT_SOME;
 		} else {
 			if (!tree)
@@ -509,10 +539,13 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmd_audit = {
 	"audit", run,
-	"audit verify [--head FILE [--key HEX]] | audit head [--json] | audit prove SEQ |"
-	" audit prove --check FILE [--key HEX] | audit list [--subject ID]",
+	"audit verify [--head FILE [--key HEX] [--node N]] | audit head [--json] [--node N] |"
+	" audit prove SEQ [--node N] | audit prove --check FILE [--key HEX] | audit list [--subject ID]",
 	"Recompute the audit log's hash chain and name the first broken entry (exit 1); with\n"
 	"      --head, also prove the log extends every head saved in FILE (text or JSON) and\n"
 	"      name the first entry cut or rewritten. `head` prints the signed tree head,\n"
 	"      `prove` an entry's inclusion proof, `prove --check` checks one offline. `list`\n"
-	"      shows who looked at a subject's data, when, for what, and what they were told."};
+	"      shows who looked at a subject's data, when, for what, and what they were told.\n"
+	"      On PostgreSQL each server node keeps its own chain: verify checks them all;\n"
+	"      --node N names the chain head, prove and verify --head read (default 0, the\n"
+	"      command line's)."};

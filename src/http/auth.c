@@ -51,16 +51,22 @@ unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st)
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char hash[SC_KEY_HASH_BYTES];
+	enum sc_status rc = SC_EINVAL;
 	int64_t id;
 
 	r->role = SC_ROLE_PUBLIC;
 	memset(&r->key, 0, sizeof(r->key));
 	if (!h)
 		return 0;
-	if (strncmp(h, "Bearer ", 7) ||
-	    sc_key_parse(h + 7, strlen(h + 7), &id, hash) ||
-	    key_get(r, st, id) ||
-	    !sc_key_hash_equal(hash, r->key.hash) || r->key.revoked) {
+	if (!strncmp(h, "Bearer ", 7) && !sc_key_parse(h + 7, strlen(h + 7), &id, hash))
+		rc = key_get(r, st, id);
+	if (rc && rc != SC_ENOTFOUND && rc != SC_EINVAL) {
+		/* the ledger did not answer (a PostgreSQL primary failing
+		 * over, say): the key may well be good */
+		memset(&r->key, 0, sizeof(r->key));
+		return 503;
+	}
+	if (rc || !sc_key_hash_equal(hash, r->key.hash) || r->key.revoked) {
 		memset(&r->key, 0, sizeof(r->key));
 		return 401;
 	}

@@ -2,12 +2,47 @@
  * inclusion proof of an inquiry into a subject's file
  * (GET /v1/subjects/{id}/inquiries/{seq}/proof), for the subject or an
  * admin. docs/internals/merkle.md. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 #include "socred/audit_json.h"
 #include "socred/audit_key.h"
+
+/* The chain a request names with ?node=N, else this server's own, made
+ * the handle's. false: a reply was sent (400, 404, or the store's), and
+ * the audit result set. */
+static bool chain(struct sc_req *r, struct sc_store *st)
+{
+	const char *q = sc_req_query(r, "node");
+	long long node = r->srv->audit.node;
+	struct sc_diag d;
+	char *end;
+	enum sc_status s;
+
+	sc_diag_clear(&d);
+	if (q) {
+		node = strtoll(q, &end, 10);
+		if (*end || end == q || node < 0 || node > INT32_MAX) {
+			sc_reply_errorf(r, 400, "node", "an audit chain is named by its node (a whole"
+					" number from 0)");
+			snprintf(r->audit_result, sizeof(r->audit_result), "400");
+			return false;
+		}
+	}
+	s = sc_store_audit_chain(st, (int32_t)node, &d);
+	if (s == SC_ENOTFOUND) {
+		sc_reply_errorf(r, 404, "node", "no audit chain of node %lld", node);
+		snprintf(r->audit_result, sizeof(r->audit_result), "404");
+		return false;
+	}
+	if (s) {
+		sc_reply_store_error(r, s, &d);
+		return false;
+	}
+	return true;
+}
 
 static bool key_path(struct sc_req *r, char *path, size_t cap)
 {
@@ -29,7 +64,7 @@ void sc_h_audit_head(struct sc_req *r, struct sc_store *st, const char *const *p
 		sc_reply_errorf(r, 500, NULL, "out of memory");
 		return;
 	}
-	if (key_path(r, path, sizeof(path))) {
+	if (chain(r, st) && key_path(r, path, sizeof(path))) {
 		if (sc_audit_head_make(st, path, false, h, NULL, &d))
 			sc_reply_errorf(r, 503, NULL, "cannot sign the audit head: %s", d.message);
 		else
@@ -87,6 +122,8 @@ void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const
 		snprintf(r->audit_result, sizeof(r->audit_result), "400");
 		goto out;
 	}
+	if (!chain(r, st))
+		goto out;
 	if (!key_path(r, path, sizeof(path)))
 		goto out;
 	if (sc_audit_key_load(path, false, sk, NULL, &d)) {

@@ -100,6 +100,10 @@ static enum sc_status add_inquiry(void *ctx, const struct sc_audit_entry *e)
 	json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "at", e->at,
 		"who", who, "role", sc_role_name(e->role), "key", (json_int_t)e->key_id,
 		"action", action, "result", result, "seq", (json_int_t)e->seq));
+	/* a server node's chain (PostgreSQL): the proof is asked with ?node= */
+	if (e->node)
+		json_object_set_new(json_array_get(c->arr, json_array_size(c->arr) - 1), "node",
+				    json_integer(e->node));
 	return SC_OK;
 }
 

@@ -240,7 +240,8 @@ enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
 				     struct sc_rulebook *rb);
 
 /* Auth: resolves the Authorization header into r->key / r->role. Returns
- * 0, or 401 when a key is presented but unknown, revoked or malformed. */
+ * 0, 401 when a key is presented but unknown, revoked or malformed, or 503
+ * when the ledger could not be asked. */
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
 
 /* Pool. */

@@ -312,7 +312,10 @@ static void dispatch(struct sc_req *r)
 		return;
 	}
 	st = sc_pool_get(&r->srv->pool);
-	if ((st_code = sc_auth_resolve(r, st))) {
+	if ((st_code = sc_auth_resolve(r, st)) == 503) {
+		sc_reply_errorf(r, 503, NULL, "the ledger is out of reach: try again");
+		r->retry_after = 1;
+	} else if (st_code) {
 		if (!over_limit(r)) {
 			sc_reply_errorf(r, st_code, NULL, "unknown, revoked or malformed API key");
 			audit_refusal(r);

@@ -33,8 +33,12 @@ static bool result_ok(const PGresult *r)
 
 enum sc_status sc_pq_exec(struct pq *p, const char *sql, struct sc_diag *d)
 {
-	PGresult *r = PQexec(p->c, sql);
-	enum sc_status st = SC_OK;
+	PGresult *r;
+	enum sc_status st = sc_pq_flush(p, d);
+
+	if (st)
+		return st;
+	r = PQexec(p->c, sql);
 
 	if (!r)
 		return sc_pq_err(p, NULL, d, "ledger statement failed");
@@ -47,10 +51,14 @@ enum sc_status sc_pq_exec(struct pq *p, const char *sql, struct sc_diag *d)
 enum sc_status sc_pq_query(struct pq *p, const char *sql, int n, const char *const *v,
 			   PGresult **out, struct sc_diag *d)
 {
-	PGresult *r = PQexecParams(p->c, sql, n, NULL, v, NULL, NULL, 0);
+	PGresult *r;
+	enum sc_status fs = sc_pq_flush(p, d);
 
 	if (out)
 		*out = NULL;
+	if (fs)
+		return fs;
+	r = PQexecParams(p->c, sql, n, NULL, v, NULL, NULL, 0);
 	if (!r)
 		return sc_pq_err(p, NULL, d, "ledger query failed");
 	if (!result_ok(r)) {
@@ -207,6 +215,9 @@ static void pq_rollback(void *impl)
 
 	if (PQtransactionStatus(p->c) != PQTRANS_IDLE)
 		sc_pq_exec(p, "ROLLBACK", NULL);
+	/* the next transaction takes the same commit sequence number: what
+	 * what this one filed is not in the ledger */
+	sc_pq_cache_free(p);
 	p->in_txn = p->writing = false;
 	p->cseq = 0;
 }
@@ -267,6 +278,7 @@ static void pq_close(void *impl)
 
 	if (!p)
 		return;
+	sc_pq_cache_free(p);
 	if (p->c)
 		PQfinish(p->c);
 	free(p);

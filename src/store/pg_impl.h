@@ -37,8 +37,10 @@ struct pq {
 	bool writing;                   /* ... holding the writer lock */
 	int64_t cseq;                   /* its commit sequence number; 0: none */
 	unsigned flags;                 /* SC_STORE_* given to open */
-	bool rec_prepared;              /* pg_records.c's statement is prepared */
 	int32_t audit_node;             /* the audit chain this handle appends to (pg_audit.c) */
+	bool rec_prepared;              /* pg_records.c's statements are prepared */
+	int pending;                    /* statements sent in pipeline mode, unread */
+	struct pq_cache *cache;         /* pg_records.c: what this transaction filed */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -106,6 +108,12 @@ enum sc_status sc_pq_consent_add(void *impl, int64_t sid, struct sc_text scoreca
 				 bool granted, sc_day date, struct sc_diag *d);
 enum sc_status sc_pq_expire(void *impl, const int64_t *rids, size_t n, struct sc_diag *d);
 enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_diag *d);
+/* Reads the results of the statements pg_records.c queued (events and
+ * consents, sent without waiting) and leaves pipeline mode: every other
+ * statement on the connection runs after it (sc_pq_exec, sc_pq_query). A
+ * queued statement's failure is the ledger's failure, in d. */
+enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
+void sc_pq_cache_free(struct pq *p);
 
 /* pg_listen.c (integration): commit notifications on channel
  * socred_changes, which every write commit notifies with its commit

@@ -121,6 +121,7 @@ static int dec_next(struct dec *x, struct sc_audit_entry *e)
 	if (!get_str(x, &x->f[1]) || !get_str(x, &x->f[2]) || !get_str(x, &x->f[3]))
 		return -1;
 	e->seq = ++x->seq;
+	e->node = 0; /* the ledger's one chain */
 	e->key_id = (int64_t)(key >> 1) ^ -(int64_t)(key & 1);
 	e->at = x->f[0].s;
 	e->action = x->f[1].s;
@@ -172,6 +173,7 @@ static void read_row(sqlite3_stmt *s, struct sc_audit_entry *e)
 	e->action = (const char *)sqlite3_column_text(s, 4);
 	e->subject = (const char *)sqlite3_column_text(s, 5);
 	e->result = (const char *)sqlite3_column_text(s, 6);
+	e->node = 0;
 }
 
 static enum sc_status last_entry(struct lite *l, int64_t *seq, char prev[SC_HASH_HEX],

@@ -596,8 +596,9 @@ static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
 }
 
 /* sc_name_key(text): the text's search key (sc_text_fold), NULL for text
- * that has none (not UTF-8). Deterministic: the key column is filled with
- * it, at a register and by the migration that added the column. */
+ * that has none (not UTF-8). Deterministic: the migration that added the
+ * key column fills it with it (a register takes the same key from the
+ * store front, which calls sc_text_fold itself). */
 static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	const char *t = (const char *)sqlite3_value_text(argv[0]);

@@ -600,11 +600,15 @@ static void encodings(void **state)
 	remove_ledger(path);
 }
 
-int main(void)
+/* argv[1], when given, is a pattern of the tests to run (cmocka's filter):
+ * scripts/valgrind.sh runs each test in a process of its own, in parallel */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(segments), cmocka_unit_test(fields),
 					   cmocka_unit_test(migrated), cmocka_unit_test(flipped),
 					   cmocka_unit_test(encodings),
 					   cmocka_unit_test(handles)};
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

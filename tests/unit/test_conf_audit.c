@@ -166,6 +166,7 @@ static void append(struct sc_store *st, int64_t first, int64_t last, int64_t bat
 }
 
 struct walked {
+	int32_t node; /* the chain walked */
 	int64_t first, last, n;
 	int bad;
 	char last_hash[SC_HASH_HEX];
@@ -183,13 +184,26 @@ static enum sc_status take_chain(void *ctx, const struct sc_audit_entry *e, cons
 	sc_audit_hash(&x, prev, h);
 	if (strcmp(h, hash) || strcmp(e->at, x.at) || e->key_id != x.key_id || e->role != x.role ||
 	    strcmp(e->action, x.action) || strcmp(e->subject, x.subject) ||
-	    strcmp(e->result, x.result) || (w->n && strcmp(prev, w->last_hash)))
+	    strcmp(e->result, x.result) || (w->n && strcmp(prev, w->last_hash)) ||
+	    e->node != w->node)
 		w->bad++;
 	if (!w->n)
 		w->first = e->seq;
 	w->last = e->seq;
 	w->n++;
 	snprintf(w->last_hash, sizeof(w->last_hash), "%s", hash);
+	return SC_OK;
+}
+
+static enum sc_status take_any_chain(void *ctx, const struct sc_audit_entry *e,
+				     const char *prev, const char *hash)
+{
+	struct walked *w = ctx;
+
+	(void)e;
+	(void)prev;
+	(void)hash;
+	w->n++;
 	return SC_OK;
 }
 
@@ -203,7 +217,7 @@ static enum sc_status take_entry(void *ctx, const struct sc_audit_entry *e)
 {
 	struct listed *l = ctx;
 
-	if (e->seq <= l->last || (l->subject && strcmp(e->subject, l->subject)))
+	if (e->seq <= l->last || (l->subject && strcmp(e->subject, l->subject)) || e->node != 0)
 		l->bad++;
 	l->last = e->seq;
 	l->n++;
@@ -312,6 +326,7 @@ static void log_read_back(void **state)
 
 struct writer {
 	const char *path;
+	bool own_chain; /* registers a chain of its own, as a server does */
 	int32_t node;
 	int failed;
 	char why[SC_DIAG_MESSAGE_MAX + 64];
@@ -327,7 +342,8 @@ static void *write_chain(void *arg)
 
 	sc_diag_clear(&d);
 	snprintf(name, sizeof(name), "writer %p", arg);
-	if (sc_store_open(w->path, 0, &st, &d) || sc_store_audit_node(st, name, &w->node, &d)) {
+	if (sc_store_open(w->path, 0, &st, &d) ||
+	    (w->own_chain && sc_store_audit_node(st, name, &w->node, &d))) {
 		snprintf(w->why, sizeof(w->why), "%s", d.message);
 		w->failed = 1;
 		sc_store_close(st);
@@ -385,7 +401,8 @@ static void two_chains(void **state)
 		struct sc_store *st;
 		struct sc_diag d;
 		struct sc_audit_verdict v;
-		struct writer w[2] = {{.path = path}, {.path = path}};
+		struct writer w[2] = {{.path = path, .own_chain = true},
+				      {.path = path, .own_chain = true}};
 		struct ordered o = {0};
 		struct walked x = {0};
 		pthread_t t[2];
@@ -420,6 +437,7 @@ static void two_chains(void **state)
 			struct sc_merkle_frontier f;
 			/* a chain selected: its walk, its tree */
 			assert_int_equal(sc_store_audit_chain(st, w[1].node, &d), SC_OK);
+			x.node = w[1].node;
 			assert_int_equal(sc_store_audit_walk(st, 1, -1, take_chain, &x, &bad, &d), SC_OK);
 			assert_int_equal(x.n, ROUNDS * BATCH);
 			assert_int_equal(sc_store_audit_tree(st, &f, &d), SC_OK);
@@ -458,12 +476,48 @@ static void two_chains(void **state)
 	}
 }
 
+/* Two command-line processes at once: both on node 0, taking turns. */
+static void one_chain_two_writers(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		struct sc_audit_verdict v;
+		struct writer w[2] = {{.path = path}, {.path = path}};
+		struct walked x = {0};
+		pthread_t t[2];
+		int64_t bad;
+
+		if (!conf_enabled((enum conf_backend)b))
+			continue;
+		st = open_fresh((enum conf_backend)b, path, sizeof(path));
+		sc_diag_clear(&d);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&t[i], NULL, write_chain, &w[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		for (int i = 0; i < 2; i++)
+			if (w[i].failed)
+				fail_msg("%s: writer %d: %s", conf_name(b), i, w[i].why);
+		assert_int_equal(sc_store_audit_verify_chains(st, &v, &d), SC_OK);
+		assert_int_equal(v.count, 2 * ROUNDS * BATCH);
+		assert_int_equal(v.chains, 1);
+		assert_int_equal(sc_store_audit_walk(st, 1, -1, take_any_chain, &x, &bad, &d), SC_OK);
+		assert_int_equal(x.n, 2 * ROUNDS * BATCH);
+		sc_store_close(st);
+		conf_drop((enum conf_backend)b, path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keys),
 		cmocka_unit_test(log_read_back),
 		cmocka_unit_test(two_chains),
+		cmocka_unit_test(one_chain_two_writers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -577,6 +577,13 @@ static void names(void **state)
 		assert_string_equal(search(&l, "p2", 1, &f), "P2=Zhang Wei/0 ");
 		assert_string_equal(search(&l, "", 10, &f), "");
 		assert_string_equal(search(&l, "nobody", 10, &f), "");
+		/* a prefix ending in the last code point: its range carries
+		 * into the character before it */
+		assert_int_equal(name_set(&l, "O4", SC_KIND_ORG, "Ac\xf4\x8f\xbf\xbf" "z", DAY, &d),
+				 SC_OK);
+		assert_int_equal(name_set(&l, "O5", SC_KIND_ORG, "Ad", DAY, &d), SC_OK);
+		assert_string_equal(search(&l, "ac\xf4\x8f\xbf\xbf", 10, &f),
+				    "O4=Ac\xf4\x8f\xbf\xbf" "z/2 ");
 		/* a later name replaces the earlier, and its key with it */
 		assert_int_equal(name_set(&l, "O2", SC_KIND_ORG, "Bolt Works", DAY + 1, &d), SC_OK);
 		assert_string_equal(search(&l, "acme", 10, &f), "O1=Acme Trading/2 ");

@@ -232,47 +232,95 @@ static void consents_repeat_the_last_act(void **state)
 {
 	(void)state;
 	for (int b = 0; b < CONF_N; b++) {
+		for (int txn = 0; txn < 2; txn++) {
+			char path[512];
+			struct sc_store *st;
+			struct sc_diag d;
+			struct sc_store_counts c;
+
+			if (!conf_enabled(b))
+				continue;
+			st = open_fresh(b, path, sizeof(path));
+			/* in a transaction, as an ingest's lines come */
+			if (txn)
+				assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20000, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20000, &d), SC_EDUPLICATE);
+			/* consent, withdraw, consent on one day: three acts */
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_NONE, T("credit"), false,
+							  20000, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20000, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20000, &d), SC_EDUPLICATE);
+			/* another day, another scorecard */
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20001, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("jobs"), true,
+							  20000, &d), SC_OK);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_ORG, T("jobs"), false,
+							  20002, &d), SC_ECONFLICT);
+			assert_string_equal(d.field, "kind");
+			/* a subject first known by a consent takes its kind from a record */
+			assert_int_equal(sc_store_consent(st, T("O1"), SC_KIND_NONE, T("credit"), true,
+							  20000, &d), SC_OK);
+			{
+				struct sc_store_add a = rec("R1", "O1", SC_KIND_ORG, "tax", 20000, 1);
+				assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+				a = rec("R2", "O1", SC_KIND_PERSON, "tax", 20000, 1);
+				assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
+				assert_string_equal(d.field, "kind");
+			}
+			if (txn)
+				assert_int_equal(sc_store_commit(st, &d), SC_OK);
+			/* and the same answers once committed */
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
+							  20000, &d), SC_EDUPLICATE);
+			assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_ORG, T("jobs"), false,
+							  20002, &d), SC_ECONFLICT);
+			c = counts(st);
+			assert_int_equal(c.consents, 6);
+			assert_int_equal(c.subjects, 2);
+			assert_int_equal(c.records, 1);
+			sc_store_close(st);
+			conf_drop(b, path);
+		}
+	}
+}
+
+/* What a rolled-back transaction filed is gone for the next one, though
+ * it was filed in the same connection. */
+static void rollback_forgets(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
 		char path[512];
 		struct sc_store *st;
 		struct sc_diag d;
-		struct sc_store_counts c;
+		struct sc_store_add a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1);
+		struct sc_store_event e = ev(SC_OP_RECTIFY, "R1", "tax", 20001);
 
 		if (!conf_enabled(b))
 			continue;
 		st = open_fresh(b, path, sizeof(path));
+		assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
 		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
 						  20000, &d), SC_OK);
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
-						  20000, &d), SC_EDUPLICATE);
-		/* consent, withdraw, consent on one day: three acts */
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_NONE, T("credit"), false,
-						  20000, &d), SC_OK);
+		sc_store_rollback(st);
+		assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_ENOTFOUND);
 		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
 						  20000, &d), SC_OK);
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
-						  20000, &d), SC_EDUPLICATE);
-		/* another day, another scorecard */
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true,
-						  20001, &d), SC_OK);
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("jobs"), true,
-						  20000, &d), SC_OK);
-		assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_ORG, T("jobs"), false,
-						  20002, &d), SC_ECONFLICT);
-		assert_string_equal(d.field, "kind");
-		/* a subject first known by a consent takes its kind from a record */
-		assert_int_equal(sc_store_consent(st, T("O1"), SC_KIND_NONE, T("credit"), true,
-						  20000, &d), SC_OK);
-		{
-			struct sc_store_add a = rec("R1", "O1", SC_KIND_ORG, "tax", 20000, 1);
-			assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
-			a = rec("R2", "O1", SC_KIND_PERSON, "tax", 20000, 1);
-			assert_int_equal(sc_store_record_add(st, &a, &d), SC_ECONFLICT);
-			assert_string_equal(d.field, "kind");
-		}
-		c = counts(st);
-		assert_int_equal(c.consents, 6);
-		assert_int_equal(c.subjects, 2);
-		assert_int_equal(c.records, 1);
+		assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+		assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+		assert_int_equal(sc_store_commit(st, &d), SC_OK);
+		assert_int_equal(counts(st).records, 1);
+		assert_int_equal(counts(st).events, 1);
+		assert_int_equal(counts(st).consents, 1);
 		sc_store_close(st);
 		conf_drop(b, path);
 	}
@@ -401,6 +449,7 @@ int main(void)
 		cmocka_unit_test(runs_keep_every_outcome),
 		cmocka_unit_test(events_follow_the_rules),
 		cmocka_unit_test(consents_repeat_the_last_act),
+		cmocka_unit_test(rollback_forgets),
 		cmocka_unit_test(expire_removes_records_and_events),
 		cmocka_unit_test(pg_app_role_appends_only),
 	};
