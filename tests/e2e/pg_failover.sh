@@ -80,6 +80,8 @@ nparts=$(ls part.*.csv | wc -l)
 "$SOCRED" --db ref.db run --at "$AT" --json | run_strip > ref.run
 "$SOCRED" --db ref.db results > ref.results
 
+echo "records and the SQLite reference ready at ${SECONDS} s"
+
 # ---- the pair ----------------------------------------------------------
 # Clusters are named n0, n1, ... in the order they are made; the primary and
 # the standby are $P and $S, on ports PA and PB (which address is which
@@ -136,6 +138,8 @@ metric() {
 # each node answers checks from a snapshot it built before the test starts
 snap_ok() { [ "$(metric "$1" 'socred_snapshot_builds_total{result="ok"}')" -ge 1 ]; }
 for n in 0 1; do until_ok "$WAIT" snap_ok "$n" && ok || bad "node $((n + 1)) built no snapshot"; done
+
+echo "pair, ledger and nodes ready at ${SECONDS} s"
 
 # ---- the client and the checks -----------------------------------------
 # post N NODE: posts batch N to node NODE (0, 1); succeeds on 200, every
@@ -211,8 +215,10 @@ for round in $(seq "$ROUNDS"); do
 	pg_standby_create "$P" "$S" "$port" || { bad "round $round: new standby $S"; break; }
 	until_ok "$WAIT" streaming || bad "round $round: $S is not a synchronous standby of $P"
 	echo "$(date +%s.%N) standby $round" >> events.log
-	echo "round $round: $(acked) of $nparts batches acknowledged; $P primary, $S standby"
+	echo "round $round: $(acked) of $nparts batches acknowledged; $P primary, $S standby (${SECONDS} s)"
 done
+
+echo "$ROUNDS failovers done at ${SECONDS} s"
 
 # ---- after the failovers -----------------------------------------------
 until_ok "$WAIT" at_least "$nparts" || bad "the client did not finish"
@@ -237,6 +243,8 @@ sed 's/^/  audit verify: /' verify.out | head -5
 pg_psql "$P" "SELECT n.node, n.name, count(a.seq), max(a.seq), t.size FROM audit_nodes n
 	LEFT JOIN audit a ON a.node = n.node LEFT JOIN audit_tree t ON t.node = n.node
 	GROUP BY n.node, n.name, t.size ORDER BY n.node" | sed 's/^/  chain: /'
+
+echo "final checks done at ${SECONDS} s"
 
 # ---- what the checks saw -----------------------------------------------
 # per node: checks, failures, failures while a primary was down (from a
