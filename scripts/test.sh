@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: a release build, then a build with
 # AddressSanitizer and UndefinedBehaviorSanitizer (which also replays every
-# fuzz corpus); then each libFuzzer harness for a bounded time (clang); then
-# valgrind's memcheck over the unit tests, golden cases, fuzz corpora and the
-# main end-to-end tests. Warnings are errors.
+# fuzz corpus); then each libFuzzer harness for a bounded time (clang), one
+# per core at a time; then valgrind's memcheck over the unit tests, golden
+# cases, fuzz corpora and the end-to-end tests, one run per core at a time.
+# Warnings are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)

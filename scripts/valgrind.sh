@@ -61,7 +61,7 @@ export SOCRED_SETUP_TESTS=1 SOCRED_SETUP_VALGRIND=1
 scripts/setup.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCRED_WERROR=ON
 JOBS=${SOCRED_VALGRIND_JOBS:-$(nproc 2> /dev/null || echo 2)}
 mkdir -p "$OUT"
-rm -f "$OUT/failed" "$OUT/times.new"
+rm -f "$OUT/failed" "$OUT/times.new" "$OUT"/golden.??
 
 # the runs, one a line: NAME KIND ARGS... (no spaces within an argument)
 runs() {
@@ -81,6 +81,7 @@ runs() {
 	# the golden cases, a few runs of 16
 	ls tests/golden/cases/*.case | split -l 16 - "$OUT/golden."
 	for f in "$OUT"/golden.??; do
+		# shellcheck disable=SC2046 # one file name a line, no spaces
 		echo "golden_${f##*.} cmd build/tests/run_golden" $(cat "$f")
 		rm "$f"
 	done
@@ -110,7 +111,7 @@ E2E=${*:-}
 runs > "$OUT/runs.all"
 order < "$OUT/runs.all" > "$OUT/runs"
 echo "memcheck: $(wc -l < "$OUT/runs") runs, $JOBS at a time" >&2
-xargs -P "$JOBS" -L 1 "$0" --one < "$OUT/runs"
+xargs -P "$JOBS" -L 1 bash "$0" --one < "$OUT/runs"
 # the times of this run, and the last run's of what did not run now
 touch "$OUT/times"
 awk 'NR == FNR {print; seen[$2] = 1; next} !($2 in seen)' "$OUT/times.new" "$OUT/times" |

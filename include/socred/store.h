@@ -220,6 +220,8 @@ enum sc_status sc_store_scan_multi(struct sc_store *st,
  * events, consents, disputes, kinds, removals) by a commit after `from`,
  * up to *to: where the ledger stands in the same read transaction. An id
  * may come more than once; a subject filed after `from` is reported too.
+ * A mark ahead of the ledger (taken before a copy of the ledger was put
+ * back, or from another ledger) reports every subject.
  * A reader that calls it again from each *to never misses a commit, however
  * many writers there are. SC_OK, SC_ESTORE, or what cb returned. */
 typedef enum sc_status (*sc_store_id_fn)(void *ctx, const char *id);

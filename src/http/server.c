@@ -613,15 +613,15 @@ fail:
 			   err == EADDRINUSE ? " (is another socred serve running there?)" : "");
 }
 
-/* What names this server's audit chain: "serve HOST:PORT pid PID on
- * MACHINE" (PORT as asked for: 0 when any free one). */
+/* What names this server's audit chain: "serve on MACHINE, pid PID,
+ * HOST:PORT" (PORT as asked for: 0 when any free one). */
 static void node_name(const struct sc_server_opts *opts, char *out, size_t cap)
 {
 	char machine[256] = "?";
 
 	gethostname(machine, sizeof(machine) - 1);
-	snprintf(out, cap, "serve %s:%u pid %ld on %s", opts->host ? opts->host : "127.0.0.1",
-		 (unsigned)opts->port, (long)getpid(), machine);
+	snprintf(out, cap, "serve on %s, pid %ld, %s:%u", machine, (long)getpid(),
+		 opts->host ? opts->host : "127.0.0.1", (unsigned)opts->port);
 }
 
 enum sc_status sc_server_start(const struct sc_server_opts *opts,

@@ -3,6 +3,7 @@
  * sequence numbers), record names, and the stored results of runs. Every
  * read of more than one statement runs in one REPEATABLE READ READ ONLY
  * transaction (a consistent view, also on a hot standby; no temp tables). */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,7 +261,7 @@ static void subject_filter(struct pq *p, struct sbuf *w, const char *const *ids,
  * subject filter of a partial load. Records come in storage order (the
  * builder sorts them by rid when they are not), the rest in filing order. */
 static enum sc_status load_rows(struct pq *p, struct sc_pop_build *b, const char *where,
-				struct sc_diag *d)
+				int first, struct sc_diag *d)
 {
 	static const char *const sql[5][2] = {
 		{"SELECT subject, rid, type, date, amount FROM records",
@@ -283,7 +284,7 @@ static enum sc_status load_rows(struct pq *p, struct sc_pop_build *b, const char
 	struct popctx c = {p, b, d};
 	enum sc_status st = SC_OK;
 
-	for (int k = 0; k < 5 && !st; k++) {
+	for (int k = first; k < 5 && !st; k++) {
 		struct sbuf q = {0};
 
 		if (!where) {
@@ -317,6 +318,125 @@ out:
 	return st;
 }
 
+/* ---- the records in two halves, on two connections ---- */
+
+/* A second connection to the ledger with the first one's parameters, or
+ * NULL. */
+static PGconn *connect_again(struct pq *p)
+{
+	PQconninfoOption *o = PQconninfo(p->c);
+	const char *keys[64], *vals[64];
+	PGconn *c;
+	int n = 0;
+
+	if (!o)
+		return NULL;
+	for (PQconninfoOption *i = o; i->keyword && n < 63; i++)
+		if (i->val && *i->val) {
+			keys[n] = i->keyword;
+			vals[n++] = i->val;
+		}
+	keys[n] = vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, 0);
+	PQconninfoFree(o);
+	if (c && PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = NULL;
+	}
+	return c;
+}
+
+struct half {
+	struct pq q;
+	struct sc_pop b;
+	struct sc_pop_build pb;
+	char sql[160];
+	struct sc_diag d;
+	enum sc_status st;
+};
+
+static void *half_main(void *arg)
+{
+	struct half *h = arg;
+	struct popctx c = {&h->q, &h->pb, &h->d};
+
+	h->st = sc_pq_copy_out(&h->q, h->sql, on_record, &c, &h->d);
+	return NULL;
+}
+
+/* The records above the middle rid in the same snapshot (exported from
+ * this transaction) on a second connection, by a second thread, while this
+ * one reads those below: two backends produce the COPY, the bound of a
+ * whole-ledger load. *done false (and SC_OK): not possible here (a hot
+ * standby, too few rows, no second connection); the caller reads the
+ * records itself. */
+static enum sc_status records_split(struct pq *p, struct sc_pop_build *b, bool *done,
+				    struct sc_diag *d)
+{
+	struct half h = {.st = SC_OK};
+	struct popctx c = {p, b, d};
+	char lo[SC_PQ_INT + 64], set[160], *lit = NULL;
+	PGresult *r = NULL;
+	pthread_t t;
+	enum sc_status st;
+	int64_t mid;
+
+	*done = false;
+	if ((st = sc_pq_query(p, "SELECT pg_is_in_recovery(), min(rid), max(rid) FROM records", 0,
+			      NULL, &r, d)))
+		return st;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "f") || PQgetisnull(r, 0, 1) ||
+	    sc_pq_get_i64(r, 0, 2) - sc_pq_get_i64(r, 0, 1) < 1) {
+		PQclear(r);
+		return SC_OK;
+	}
+	mid = sc_pq_get_i64(r, 0, 1) + (sc_pq_get_i64(r, 0, 2) - sc_pq_get_i64(r, 0, 1)) / 2;
+	PQclear(r);
+	if ((st = sc_pq_query(p, "SELECT pg_export_snapshot()", 0, NULL, &r, d)))
+		return st;
+	lit = PQntuples(r) == 1 ? PQescapeLiteral(p->c, PQgetvalue(r, 0, 0),
+						  strlen(PQgetvalue(r, 0, 0))) : NULL;
+	PQclear(r);
+	if (!lit)
+		return SC_OK;
+	snprintf(set, sizeof(set), "SET TRANSACTION SNAPSHOT %s", lit);
+	PQfreemem(lit);
+	snprintf(h.q.where, sizeof(h.q.where), "%s", p->where);
+	if (!(h.q.c = connect_again(p)))
+		return SC_OK;
+	if (sc_pq_exec(&h.q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL) ||
+	    sc_pq_exec(&h.q, set, NULL)) {
+		PQfinish(h.q.c);
+		return SC_OK;
+	}
+	sc_pop_build_init(&h.pb, &h.b);
+	snprintf(h.sql, sizeof(h.sql),
+		 "SELECT subject, rid, type, date, amount FROM records WHERE rid > %lld",
+		 (long long)mid);
+	if (pthread_create(&t, NULL, half_main, &h)) {
+		PQfinish(h.q.c);
+		return SC_OK;
+	}
+	snprintf(lo, sizeof(lo),
+		 "SELECT subject, rid, type, date, amount FROM records WHERE rid <= %lld",
+		 (long long)mid);
+	st = sc_pq_copy_out(p, lo, on_record, &c, d);
+	pthread_join(t, NULL);
+	if (!st && h.st) {
+		st = h.st;
+		if (d)
+			*d = h.d;
+	}
+	/* the upper half after the lower: rid order kept */
+	for (size_t i = 0; !st && i < h.pb.n; i++)
+		st = sc_pop_build_record(b, h.pb.rsubj[i], &h.pb.recs[i]);
+	sc_pop_build_release(&h.pb);
+	sc_pq_exec(&h.q, "COMMIT", NULL);
+	PQfinish(h.q.c);
+	*done = !st;
+	return st;
+}
+
 /* Room for the whole ledger, by the planner's row estimates (no scan). */
 static enum sc_status reserve(struct pq *p, struct sc_pop_build *b, struct sc_diag *d)
 {
@@ -344,7 +464,7 @@ enum sc_status sc_pq_pop_load(void *impl, const char *const *ids, size_t nids,
 	struct sc_pop_build b;
 	struct sbuf where = {0};
 	enum sc_status st;
-	bool own;
+	bool own, split = false;
 
 	sc_pop_build_init(&b, out);
 	if ((st = sc_pq_begin_read(p, &own, d)))
@@ -372,7 +492,9 @@ enum sc_status sc_pq_pop_load(void *impl, const char *const *ids, size_t nids,
 			goto done;
 		}
 	}
-	if ((st = load_rows(p, &b, new_after >= 0 ? where.p : NULL, d)))
+	if (new_after < 0 && own && (st = records_split(p, &b, &split, d)))
+		goto done;
+	if ((st = load_rows(p, &b, new_after >= 0 ? where.p : NULL, split ? 1 : 0, d)))
 		goto done;
 	st = sc_pop_build_end(&b);
 done:

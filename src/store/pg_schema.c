@@ -166,6 +166,12 @@ static const char schema_sql[] =
 	"  IF k <> 0 AND p_kind <> 0 AND k <> p_kind THEN outcome := 2; have := k; RETURN; END IF;"
 	"  IF k = 0 AND p_kind <> 0 THEN UPDATE subjects SET kind = p_kind WHERE id = f_sid; END IF;"
 	" END IF;"
+	/* the type and source are interned before the record_id is
+	 * looked at, as on SQLite: type and source ids follow its */
+	" SELECT id INTO tid FROM types WHERE name = p_type;"
+	" IF NOT FOUND THEN INSERT INTO types(name) VALUES(p_type) RETURNING id INTO tid; END IF;"
+	" SELECT id INTO srcid FROM sources WHERE name = p_source;"
+	" IF NOT FOUND THEN INSERT INTO sources(name) VALUES(p_source) RETURNING id INTO srcid; END IF;"
 	" IF EXISTS (SELECT 1 FROM records WHERE record_id = p_record_id) THEN"
 	"  SELECT r.rid, su.ext_id, t.name, r.date, r.amount, so.name, coalesce(r.ref, '')"
 	"   INTO rid, f_subject, f_type, f_date, f_amount, f_source, f_ref FROM records r"
@@ -177,10 +183,6 @@ static const char schema_sql[] =
 	"  INSERT INTO subjects(ext_id, kind) VALUES(p_subject, p_kind) RETURNING id INTO f_sid;"
 	"  created := true;"
 	" END IF;"
-	" SELECT id INTO tid FROM types WHERE name = p_type;"
-	" IF NOT FOUND THEN INSERT INTO types(name) VALUES(p_type) RETURNING id INTO tid; END IF;"
-	" SELECT id INTO srcid FROM sources WHERE name = p_source;"
-	" IF NOT FOUND THEN INSERT INTO sources(name) VALUES(p_source) RETURNING id INTO srcid; END IF;"
 	" INSERT INTO records(record_id, subject, type, date, amount, source, ref)"
 	"  VALUES(p_record_id, f_sid, tid, p_date, p_amount, srcid, p_ref)"
 	"  ON CONFLICT ON CONSTRAINT records_record_id DO NOTHING RETURNING records.rid INTO rid;"

@@ -32,6 +32,7 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 				     struct sc_store_mark *to, sc_store_id_fn cb,
 				     void *ctx, struct sc_diag *d)
 {
+	static const struct sc_store_mark zero;
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
@@ -43,6 +44,11 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 		goto out;
 	if (!memcmp(from, to, sizeof(*to)))
 		goto out;
+	/* a mark ahead of the ledger (a copy put back, the highest rows
+	 * removed by retention): every subject changed */
+	for (int i = 0; i < SC_STORE_MARK_WORDS; i++)
+		if (from->w[i] > to->w[i])
+			from = &zero;
 	if ((st = sc_lite_prepare(l,
 			"SELECT s.ext_id FROM records r JOIN subjects s ON s.id = r.subject"
 			" WHERE r.rid > ?1 AND r.rid <= ?5"

@@ -29,7 +29,7 @@ enum sc_status sc_lite_subject_rows(void *impl, struct sc_text id,
 	struct lite *l = impl;
 	sqlite3_stmt *s = sc_lite_stmt(l, S_SUBJ_GET), *q = NULL;
 	enum sc_status st = SC_OK;
-	bool own_txn = sc_lite_read_begin(l);
+	bool own_txn = sc_lite_read_begin(l), disputed = false;
 	int64_t sid;
 	int rc;
 
@@ -54,6 +54,7 @@ enum sc_status sc_lite_subject_rows(void *impl, struct sc_text id,
 					  ? SC_AMOUNT_NONE : sqlite3_column_int64(q, 4),
 			.source = col_text(q, 5), .ref = col_text(q, 6),
 			.rectified = col_day(q, 7), .revoked = col_day(q, 8)};
+		disputed |= sqlite3_column_int(q, 9) != 0;
 		st = sink->record(ctx, &r);
 	}
 	if (!st && rc != SQLITE_DONE)
@@ -61,6 +62,9 @@ enum sc_status sc_lite_subject_rows(void *impl, struct sc_text id,
 	sqlite3_reset(q);
 	if (st)
 		goto out;
+	/* most files have no dispute: their statement is skipped */
+	if (!disputed)
+		goto consents;
 	q = sc_lite_stmt(l, S_SUBJ_DISPUTES);
 	sqlite3_bind_int64(q, 1, sid);
 	while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -71,6 +75,7 @@ enum sc_status sc_lite_subject_rows(void *impl, struct sc_text id,
 	sqlite3_reset(q);
 	if (st)
 		goto out;
+consents:
 	q = sc_lite_stmt(l, S_SUBJ_CONSENTS);
 	sqlite3_bind_int64(q, 1, sid);
 	while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW)

@@ -109,6 +109,45 @@ wait_records() {
 	return 1
 }
 
+# 0. every line's outcome as on SQLite: duplicates, conflicts (each
+# naming its field), events refused by the rules, consents repeated
+cat > mixed.csv <<'CSV'
+op,record_id,subject,type,date,amount,source,ref
+,m-1,110101194001040000,traffic.violation,2023-01-25,,traffic,
+,m-2,110101194001040000,civic.volunteering,2023-03-13,4,civil,
+,m-1,110101194001040000,traffic.violation,2023-01-25,,traffic,
+,m-1,110101194001040000,traffic.violation,2023-01-26,,traffic,
+,m-1,110105194001040006,traffic.violation,2023-01-25,,traffic,
+,m-2,110101194001040000,civic.volunteering,2023-03-13,5,civil,
+,m-2,110101194001040000,civic.volunteering,2023-03-13,4,civil,r
+rectify,m-1,,,2023-02-01,,traffic,
+rectify,m-1,,,2023-02-01,,traffic,
+rectify,m-1,,,2023-02-02,,traffic,
+revoke,m-2,,,2023-03-01,,civil,
+revoke,m-2,,,2023-03-20,,market,
+revoke,m-2,,,2023-03-20,,civil,
+rectify,m-2,,,2023-03-21,,civil,
+rectify,m-9,,,2023-03-21,,civil,
+consent,,110105194001040006,public,2023-01-01,,,
+consent,,110105194001040006,public,2023-01-01,,,
+withdraw,,110105194001040006,public,2023-01-01,,,
+consent,,110105194001040006,public,2023-01-01,,,
+consent,,110105194001040006,public,2023-01-01,,,
+,m-3,110105194001040006,traffic.violation,2023-01-25,,traffic,
+CSV
+"$SOCRED" --db mixed.db init > /dev/null
+"$SOCRED" --db mixed.db ingest mixed.csv --rejects sqlite.rej > /dev/null 2>&1
+eq "$?" "1" "mixed file into SQLite"
+"$SOCRED" ingest mixed.csv --rejects pg.rej > /dev/null 2>&1
+if cmp -s sqlite.rej pg.rej; then ok; else bad "rejected lines differ"; diff sqlite.rej pg.rej | head; fi
+eq "$(grep -c . pg.rej)" "10" "rejected lines and the header"
+for k in REC EV CO SUBJ; do
+	eval "sql=\$SQL_$k"
+	if [ "$(sqlite3 mixed.db "$sql")" = "$(q "$sql")" ]; then ok; else bad "$k of the mixed file differs"; fi
+done
+psql -qX "$ADMIN" -c "DROP DATABASE ledger WITH (FORCE)" -c "CREATE DATABASE ledger" > /dev/null
+"$SOCRED" init > /dev/null
+
 # 1. socred killed mid-ingest
 "$SOCRED" ingest city.csv --rejects first.rejects.csv > first.out 2>&1 &
 pid=$!

@@ -108,8 +108,8 @@ pg_conf() {
 # the server's bind makes the start fail with "could not bind", and another
 # port is drawn (PORT given: the start fails).
 pg_start() {
-	local dir=$PG_DIR/$1 try port
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	local dir=$PG_DIR/$1 port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=${2:-$((20000 + (RANDOM * 32768 + RANDOM) % 12000))}
 		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
 			[ -n "${2:-}" ] && { echo "pg: port $port is taken" >&2; return 1; }
@@ -218,4 +218,5 @@ pg_trap_chain() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }
+# shellcheck disable=SC2119 # its set -- is its own
 pg_trap_chain

@@ -101,9 +101,6 @@ static void told_of_commits(void **state)
 
 static void cut_off_says_so(void **state)
 {
-	(void)state;
-	if (!conf_enabled(CONF_PG))
-		return;
 	char path[512], sql[640];
 	struct sc_store *l = NULL;
 	struct sc_diag d;
@@ -111,6 +108,9 @@ static void cut_off_says_so(void **state)
 	enum sc_status st = SC_OK;
 	int fd = -1;
 
+	(void)state;
+	if (!conf_enabled(CONF_PG))
+		return;
 	assert_int_equal(conf_fresh(CONF_PG, path, sizeof(path)), 0);
 	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &l, &d), SC_OK);
 	assert_int_equal(sc_store_listen(l, &fd, &d), SC_OK);

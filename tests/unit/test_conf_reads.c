@@ -648,6 +648,14 @@ static void changes_since_a_mark(void **state)
 		assert_int_equal(sc_store_changed_since(f.st, &m, &to, on_id, &s, &d), SC_OK);
 		assert_int_equal(s.n, 1);
 		assert_string_equal(s.ids[0], "P1");
+		/* a mark ahead of the ledger: every subject */
+		m = to;
+		for (int i = 0; i < SC_STORE_MARK_WORDS; i++)
+			m.w[i] += 1000;
+		s.n = 0;
+		assert_int_equal(sc_store_changed_since(f.st, &m, &again, on_id, &s, &d), SC_OK);
+		assert_memory_equal(&again, &to, sizeof(to));
+		assert_int_equal(s.n, 3);
 		/* a pop_load's mark is where the ledger stands */
 		{
 			struct sc_pop p;
