@@ -122,7 +122,9 @@ pg_start() {
 			PG_URI=$(pg_uri "$1")
 			return 0
 		fi
-		[ -z "${2:-}" ] && grep -q 'could not bind\|could not create any TCP/IP sockets' "$dir/log" || break
+		if [ -n "${2:-}" ] || ! grep -q 'could not bind\|could not create any TCP/IP sockets' "$dir/log"; then
+			break
+		fi
 		pg_wait_gone "$1" || return 1
 	done
 	echo "pg: cluster $1 did not start; its log:" >&2
