@@ -1,12 +1,27 @@
 /* Bearer keys: "Authorization: Bearer sck_<id>_<secret>". The key is looked
  * up by id and its secret's hash compared in constant time. */
 #include <string.h>
+#include <time.h>
 
 #include "http.h"
 
 /* Keys read from the ledger are kept while the ledger's change counter
  * stays where it was when they were read: any key change (also a
- * revocation by `socred keys` in another process) moves it. */
+ * revocation by `socred keys` in another process) moves it. While the
+ * ledger's connection is lost (a PostgreSQL primary failing over), a key
+ * known current within KEY_STALE_S is taken as it was: no revocation can
+ * be read then, and the bound limits how long one committed elsewhere
+ * meanwhile goes unseen. */
+#define KEY_STALE_S 30.0
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static bool cached(struct sc_keycache *kc, int64_t id, uint64_t gen, struct sc_key *out)
 {
 	struct sc_keyslot *k = &kc->slots[(uint64_t)id % SC_KEYCACHE_SLOTS];
@@ -14,6 +29,22 @@ static bool cached(struct sc_keycache *kc, int64_t id, uint64_t gen, struct sc_k
 
 	pthread_mutex_lock(&kc->mu);
 	hit = k->valid && k->key.id == id && k->gen == gen;
+	if (hit) {
+		*out = k->key;
+		k->current_at = mono();
+	}
+	pthread_mutex_unlock(&kc->mu);
+	return hit;
+}
+
+/* The key as last known, if known current within KEY_STALE_S. */
+static bool cached_recent(struct sc_keycache *kc, int64_t id, struct sc_key *out)
+{
+	struct sc_keyslot *k = &kc->slots[(uint64_t)id % SC_KEYCACHE_SLOTS];
+	bool hit;
+
+	pthread_mutex_lock(&kc->mu);
+	hit = k->valid && k->key.id == id && mono() - k->current_at < KEY_STALE_S;
 	if (hit)
 		*out = k->key;
 	pthread_mutex_unlock(&kc->mu);
@@ -27,6 +58,7 @@ static void keep(struct sc_keycache *kc, const struct sc_key *key, uint64_t gen)
 	pthread_mutex_lock(&kc->mu);
 	k->key = *key;
 	k->gen = gen;
+	k->current_at = mono();
 	k->valid = true;
 	pthread_mutex_unlock(&kc->mu);
 }
@@ -40,9 +72,11 @@ static enum sc_status key_get(struct sc_req *r, struct sc_store *st, int64_t id)
 	if (counted && cached(&r->srv->keys, id, gen, &r->key))
 		return SC_OK;
 	if ((rc = sc_store_key_get(st, id, &r->key, NULL)))
-		return rc;
-	if (counted)
-		keep(&r->srv->keys, &r->key, gen);
+		return rc != SC_ENOTFOUND && rc != SC_EINVAL && !sc_store_connected(st) &&
+		       cached_recent(&r->srv->keys, id, &r->key) ? SC_OK : rc;
+	/* without a counter the key is kept for cached_recent only (no
+	 * counter reads UINT64_MAX) */
+	keep(&r->srv->keys, &r->key, counted ? gen : UINT64_MAX);
 	return SC_OK;
 }
 

@@ -8,7 +8,9 @@
  * SQLite ledger moves it after its commit; on PostgreSQL, commits.c counts
  * the commits the ledger tells of), when this server wrote, and at least
  * once a second regardless. Everything else reads the ledger, as before:
- * the snapshot makes checks fast, never different. */
+ * the snapshot makes checks fast, never different, but for one bounded
+ * case: while the ledger's connection is lost, the last look stands for a
+ * while (fresh()), so a failover of the ledger does not stop checks. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +22,7 @@
 #define LOOK_NO_COUNTER_S 0.05  /* ... when the ledger has no change counter */
 #define RETRY_BUILD_S 5.0       /* after a failed build */
 #define DIRTY_MIN 65536         /* rebuild past this many changed subjects */
+#define STALE_MAX_S 30.0        /* after the last look, while the ledger's connection is lost */
 
 static double mono(void)
 {
@@ -85,7 +88,13 @@ static bool fresh(struct sc_server *srv, struct sc_decisions *dc, struct sc_stor
 	if ((has && counter == dc->seen && age < LOOK_EVERY_S) ||
 	    (!has && age < LOOK_NO_COUNTER_S))
 		return true;
-	return look(dc, st, counter, has);
+	if (look(dc, st, counter, has))
+		return true;
+	/* The connection is lost (a PostgreSQL primary failing over): nothing
+	 * commits until a standby is promoted, and the node reconnects soon
+	 * after; the last look stands for STALE_MAX_S, so checks of subjects
+	 * not changed by then keep their answers from the snapshot. */
+	return !sc_store_connected(st) && age < STALE_MAX_S;
 }
 
 static void want_build(struct sc_decisions *dc)

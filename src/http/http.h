@@ -107,6 +107,7 @@ struct sc_metrics {
 struct sc_keyslot {
 	bool valid;
 	uint64_t gen;   /* the ledger's change counter when read */
+	double current_at; /* monotonic seconds when last known current */
 	struct sc_key key;
 };
 struct sc_keycache {

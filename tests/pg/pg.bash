@@ -7,8 +7,10 @@
 #   pg_cluster_stop NAME           immediate stop (by the postmaster's PID)
 #   pg_cluster_kill9 NAME          SIGKILL of the postmaster; waits until all
 #                                  of NAME's processes are gone
-#   pg_standby_create PRIMARY NAME streaming standby of PRIMARY (base backup,
-#                                  own replication slot), started
+#   pg_standby_create PRIMARY NAME [PORT]
+#                                  streaming standby of PRIMARY (base backup,
+#                                  own replication slot), started (on PORT
+#                                  when given: a failed node's address)
 #   pg_promote NAME                promotes a standby, waits until it writes
 #   pg_cluster_procs NAME          prints the PIDs of NAME's processes
 #   pg_pid NAME                    prints the PID of NAME's postmaster
@@ -100,15 +102,19 @@ pg_conf() {
 		echo "include = 'socred_test.conf'" | pg_run tee -a "$dir/data/postgresql.conf" > /dev/null
 }
 
-# pg_start NAME: starts an initialised cluster on a free loopback port. A
-# port is drawn below Linux's ephemeral range and skipped when something
-# answers there; one taken between that check and the server's bind makes
-# the start fail with "could not bind", and another port is drawn.
+# pg_start NAME [PORT]: starts an initialised cluster on a free loopback
+# port, or on PORT. A port is drawn below Linux's ephemeral range and
+# skipped when something answers there; one taken between that check and
+# the server's bind makes the start fail with "could not bind", and another
+# port is drawn (PORT given: the start fails).
 pg_start() {
 	local dir=$PG_DIR/$1 port
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && continue
+		port=${2:-$((20000 + (RANDOM * 32768 + RANDOM) % 12000))}
+		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+			[ -n "${2:-}" ] && { echo "pg: port $port is taken" >&2; return 1; }
+			continue
+		fi
 		pg_conf "$1" "$port" || return 1
 		if pg_run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t "$PG_WAIT" start > /dev/null; then
 			echo "$port" > "$dir/port"
@@ -116,7 +122,9 @@ pg_start() {
 			PG_URI=$(pg_uri "$1")
 			return 0
 		fi
-		grep -q 'could not bind\|could not create any TCP/IP sockets' "$dir/log" || break
+		if [ -n "${2:-}" ] || ! grep -q 'could not bind\|could not create any TCP/IP sockets' "$dir/log"; then
+			break
+		fi
 		pg_wait_gone "$1" || return 1
 	done
 	echo "pg: cluster $1 did not start; its log:" >&2
@@ -158,7 +166,7 @@ pg_standby_create() {
 		tail -20 "$PG_DIR/$2.basebackup" >&2
 		return 1
 	fi
-	pg_start "$2"
+	pg_start "$2" ${3:+"$3"}
 }
 
 pg_promote() {
