@@ -480,4 +480,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.consent_add = sc_pq_consent_add,
 	.expire = sc_pq_expire,
 	.counts = sc_pq_counts,
+	/* an ingest's lines, set-based (pg_lines.c) */
+	.lines = sc_pq_lines,
 };

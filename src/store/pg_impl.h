@@ -136,4 +136,8 @@ enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_dia
 enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
 void sc_pq_cache_free(struct pq *p);
 
+/* an ingest's lines, set-based (pg_lines.c) */
+enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
+			   enum sc_status *out, struct sc_diag *ds, size_t *done, struct sc_diag *d);
+
 #endif
