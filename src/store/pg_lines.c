@@ -279,7 +279,10 @@ static void state_free(struct state *s)
 	PQclear(s->rcons);
 }
 
-/* ---- reading what the ledger holds of the lines ---- */
+/* ---- reading what the ledger holds of the lines ----
+ * Each read starts from the call's texts (unnest, estimated small), so the
+ * planner probes the indexes for them rather than scan a table whose
+ * statistics may lag a bulk load. */
 
 static enum sc_status read_ledger(struct pq *p, struct state *s, const struct sc_store_line *l,
 				  size_t n, struct sc_diag *d)
@@ -306,24 +309,26 @@ static enum sc_status read_ledger(struct pq *p, struct state *s, const struct sc
 	st = sc_pq_query(p,
 			 "SELECT r.record_id, r.rid, su.ext_id, t.name, r.date, r.amount, so.name,"
 			 " coalesce(r.ref, ''), e.op, e.date, coalesce(e.ref, '')"
-			 " FROM records r JOIN subjects su ON su.id = r.subject"
+			 " FROM (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
+			 " JOIN records r ON r.record_id = u.x JOIN subjects su ON su.id = r.subject"
 			 " JOIN types t ON t.id = r.type JOIN sources so ON so.id = r.source"
-			 " LEFT JOIN events e ON e.rid = r.rid"
-			 " WHERE r.record_id = ANY($1::text[]) ORDER BY r.rid, e.seq",
+			 " LEFT JOIN events e ON e.rid = r.rid ORDER BY r.rid, e.seq",
 			 1, v, &s->rrec, d);
 	if (st)
 		goto done;
 	v[0] = subjects.p;
-	st = sc_pq_query(p, "SELECT ext_id, id, kind FROM subjects WHERE ext_id = ANY($1::text[])",
+	st = sc_pq_query(p, "SELECT s.ext_id, s.id, s.kind FROM (SELECT DISTINCT x FROM"
+			 " unnest($1::text[]) x) u JOIN subjects s ON s.ext_id = u.x",
 			 1, v, &s->rsubj, d);
 	if (st)
 		goto done;
 	v[0] = csubjects.p;
 	if (csubjects.n > 2)
 		st = sc_pq_query(p,
-				 "SELECT su.ext_id, c.scorecard, c.date, c.granted FROM consents c"
-				 " JOIN subjects su ON su.id = c.subject"
-				 " WHERE su.ext_id = ANY($1::text[]) ORDER BY c.seq",
+				 "SELECT su.ext_id, c.scorecard, c.date, c.granted FROM"
+				 " (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
+				 " JOIN subjects su ON su.ext_id = u.x JOIN consents c ON c.subject = su.id"
+				 " ORDER BY c.seq",
 				 1, v, &s->rcons, d);
 done:
 	free(ids.p);
@@ -737,7 +742,12 @@ enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
 	/* what the one-by-one ops remember of this transaction is not kept
 	 * up to date here: forget it */
 	sc_pq_cache_free(p);
-	if ((st = read_ledger(p, &s, l, n, d)))
+	/* every statement here touches a few rows per line of the call: index
+	 * probes, whatever the statistics of tables a bulk load is growing
+	 * say (for the rest of the transaction: the ingest's) */
+	if ((st = sc_pq_exec(p, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+			     d)) ||
+	    (st = read_ledger(p, &s, l, n, d)))
 		goto done;
 	{
 		/* entries: what was read, and what the lines add */

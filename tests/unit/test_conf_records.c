@@ -569,6 +569,60 @@ static void pg_app_role_appends_only(void **state)
 	conf_drop(CONF_PG, path);
 }
 
+/* PostgreSQL checks the references of records, events and consents per
+ * statement (not by foreign keys): a row naming a missing subject, type,
+ * source or record is refused, a row referred to cannot be deleted, ids
+ * never change. */
+static void pg_references_hold(void **state)
+{
+	static const char *const refused[] = {
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', 999, type, date, source FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', subject, 999, date, source FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', subject, type, date, 999 FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO events(rid, op, date) VALUES(999, 3, 1)",
+		"SET socred.cseq = '1'; INSERT INTO consents(subject, scorecard, granted, date)"
+		" VALUES(999, 'credit', 1, 1)",
+		"DELETE FROM subjects", "DELETE FROM types", "DELETE FROM sources",
+		"BEGIN; SET LOCAL socred.expiring = 'on'; SET LOCAL socred.cseq = '1';"
+		" DELETE FROM records; COMMIT",
+		"UPDATE subjects SET id = id + 100", "UPDATE types SET id = id + 100",
+		"UPDATE sources SET id = id + 100"};
+	char path[512], err[512];
+	struct sc_store *st;
+	struct sc_diag d;
+	struct sc_store_add a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1);
+	struct sc_store_event e = ev(SC_OP_REVOKE, "R1", "tax", 20001);
+	(void)state;
+
+	if (!conf_enabled(CONF_PG))
+		skip();
+	st = open_fresh(CONF_PG, path, sizeof(path));
+	assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+	assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+	assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true, 20000, &d),
+			 SC_OK);
+	sc_store_close(st);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (as_role(path, "postgres", refused[i], err, sizeof(err)))
+			fail_msg("not refused: %s", refused[i]);
+		if (!strstr(err, "refers to a row that does not exist") &&
+		    !strstr(err, "is still referred to") && !strstr(err, "never change"))
+			fail_msg("%s: %s", refused[i], err);
+	}
+	/* what refers to nothing missing goes in; what nothing refers to goes */
+	assert_true(as_role(path, "postgres",
+			    "SET socred.cseq = '1'; INSERT INTO subjects(ext_id, kind) VALUES('P9', 1);"
+			    " INSERT INTO records(record_id, subject, type, date, source)"
+			    " SELECT 'X1', (SELECT id FROM subjects WHERE ext_id = 'P9'), type, date,"
+			    " source FROM records LIMIT 1;"
+			    " INSERT INTO types(name) VALUES('unused'); DELETE FROM types WHERE name = 'unused'",
+			    err, sizeof(err)));
+	conf_drop(CONF_PG, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +634,7 @@ int main(void)
 		cmocka_unit_test(rollback_forgets),
 		cmocka_unit_test(expire_removes_records_and_events),
 		cmocka_unit_test(pg_app_role_appends_only),
+		cmocka_unit_test(pg_references_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
