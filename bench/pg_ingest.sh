@@ -22,6 +22,7 @@ trap 'rm -rf "$OUT"' EXIT
 chmod 755 "$OUT"
 ADMIN=$SOCRED_TEST_PG
 BASE=${ADMIN%/postgres}
+export PGOPTIONS="-c client_min_messages=warning"
 command -v /usr/bin/time > /dev/null || { echo "bench: needs /usr/bin/time" >&2; exit 1; }
 
 "$S" generate --people "$PEOPLE" --orgs $((PEOPLE / 20)) --seed 1 > "$OUT/city.csv" 2> /dev/null
