@@ -152,10 +152,11 @@ bool sc_store_lines_batched(const struct sc_store *st);
 
 /* Files lines l[0 .. n) in order, as the calls of sc_store_record_add,
  * sc_store_record_event and sc_store_consent would one by one: out[i] is
- * line i's outcome, ds[i] its diagnostic when it is not SC_OK. Inside a
- * transaction. SC_OK once every line has its outcome (*done == n); else
- * the ledger's failure (SC_ESTORE, SC_ENOMEM) in d, *done lines with
- * theirs, and the caller rolls the transaction back. */
+ * line i's outcome, ds[i] its diagnostic when it is not SC_OK. In the
+ * caller's transaction, or in one of their own. SC_OK once every line has
+ * its outcome (*done == n); else the ledger's failure (SC_ESTORE,
+ * SC_ENOMEM) in d, *done lines with theirs, and the caller rolls its
+ * transaction back (their own is rolled back). */
 enum sc_status sc_store_lines(struct sc_store *st, const struct sc_store_line *l, size_t n,
 			      enum sc_status *out, struct sc_diag *ds, size_t *done,
 			      struct sc_diag *d);

@@ -120,12 +120,18 @@ enum sc_status sc_store_lines(struct sc_store *st, const struct sc_store_line *l
 			      enum sc_status *out, struct sc_diag *ds, size_t *done,
 			      struct sc_diag *d)
 {
+	enum sc_status rc;
+	bool own;
+
 	*done = 0;
 	if (!has_records(st))
 		return missing(st, "lines", d);
 	if (!st->ops->lines)
 		return lines_each(st, l, n, out, ds, done, d);
-	return st->ops->lines(st->impl, l, n, out, ds, done, d);
+	/* outside a transaction, in one of their own */
+	if (!(rc = st->ops->own_begin(st->impl, &own, d)))
+		rc = st->ops->lines(st->impl, l, n, out, ds, done, d);
+	return st->ops->own_end(st->impl, own, rc, d);
 }
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)

@@ -412,6 +412,20 @@ static void lines_as_one_by_one(void **state)
 		assert_int_equal(c.subjects, 4);
 		assert_int_equal(c.events, 3);
 		assert_int_equal(c.consents, 4);
+		/* outside a transaction: in one of its own */
+		{
+			struct sc_store_add a9 = rec("R9", "P9", SC_KIND_PERSON, "tax", 20000, 9);
+			struct sc_store_line l9[2] = {{.op = SC_OP_ADD, .add = &a9},
+						      {.op = SC_OP_ADD, .add = &a9}};
+			enum sc_status out9[2];
+			struct sc_diag ds9[2], d9;
+			size_t done9 = 0;
+			assert_int_equal(sc_store_lines(st, l9, 2, out9, ds9, &done9, &d9), SC_OK);
+			assert_int_equal(done9, 2);
+			assert_int_equal(out9[0], SC_OK);
+			assert_int_equal(out9[1], SC_EDUPLICATE);
+			assert_int_equal(counts(st).records, 5);
+		}
 		sc_store_close(st);
 		conf_drop(b, path);
 	}
