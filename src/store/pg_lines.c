@@ -183,7 +183,9 @@ struct state {
 	PGresult *rrec, *rsubj, *rcons;
 };
 
-#define FIND(m, arr, cnt, h, eq)                                             \
+/* Looks up hash h in map m over entries arr: sets found (eq matched) or
+ * slot (the empty slot where the entry goes). */
+#define FIND(m, arr, h, eq)                                                  \
 	for (size_t i_ = (size_t)(h) & (m)->mask;; i_ = (i_ + 1) & (m)->mask) { \
 		uint32_t k_ = (m)->slot[i_];                                    \
 		if (!k_) {                                                      \
@@ -201,7 +203,7 @@ static struct rec *rec_get(struct state *s, struct sc_text id, bool add)
 	struct rec *found = NULL;
 	uint32_t *slot = NULL;
 #define REC_EQ(e) same((e)->id, id)
-	FIND(&s->mrec, s->rec, s->nrec, hash(id, (struct sc_text){"", 0}, 0), REC_EQ)
+	FIND(&s->mrec, s->rec, hash(id, (struct sc_text){"", 0}, 0), REC_EQ)
 	if (found || !add)
 		return found;
 	found = &s->rec[s->nrec++];
@@ -217,7 +219,7 @@ static struct subj *subj_get(struct state *s, struct sc_text id, bool add)
 	struct subj *found = NULL;
 	uint32_t *slot = NULL;
 #define SUBJ_EQ(e) same((e)->id, id)
-	FIND(&s->msubj, s->subj, s->nsubj, hash(id, (struct sc_text){"", 0}, 1), SUBJ_EQ)
+	FIND(&s->msubj, s->subj, hash(id, (struct sc_text){"", 0}, 1), SUBJ_EQ)
 	if (found || !add)
 		return found;
 	found = &s->subj[s->nsubj++];
@@ -234,7 +236,7 @@ static struct cons *cons_get(struct state *s, struct sc_text subject, struct sc_
 	struct cons *found = NULL;
 	uint32_t *slot = NULL;
 #define CONS_EQ(e) ((e)->date == date && same((e)->subject, subject) && same((e)->scorecard, scorecard))
-	FIND(&s->mcons, s->cons, s->ncons, hash(subject, scorecard, date), CONS_EQ)
+	FIND(&s->mcons, s->cons, hash(subject, scorecard, date), CONS_EQ)
 	if (found)
 		return found;
 	found = &s->cons[s->ncons++];
@@ -248,7 +250,7 @@ static struct name *name_get(struct state *s, int t, struct sc_text name)
 	struct name *found = NULL;
 	uint32_t *slot = NULL;
 #define NAME_EQ(e) same((e)->name, name)
-	FIND(&s->mnames[t], s->names[t], s->nnames[t], hash(name, (struct sc_text){"", 0}, 2), NAME_EQ)
+	FIND(&s->mnames[t], s->names[t], hash(name, (struct sc_text){"", 0}, 2), NAME_EQ)
 	if (found)
 		return found;
 	found = &s->names[t][s->nnames[t]++];
