@@ -134,6 +134,33 @@ enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject,
 				enum sc_kind kind, struct sc_text scorecard,
 				bool granted, sc_day date, struct sc_diag *d);
 
+/* One ingest line for sc_store_lines: op SC_OP_ADD (add), SC_OP_RECTIFY or
+ * SC_OP_REVOKE (event), SC_OP_CONSENT or SC_OP_WITHDRAW (the consent
+ * fields: subject, kind, scorecard, date). */
+struct sc_store_line {
+	enum sc_op op;
+	const struct sc_store_add *add;
+	const struct sc_store_event *event;
+	struct sc_text subject, scorecard;
+	enum sc_kind kind;
+	sc_day date;
+};
+
+/* Whether the ledger files lines l[0 .. n) by sc_store_lines faster than
+ * one by one (a server's ledger: a few statements per call). */
+bool sc_store_lines_batched(const struct sc_store *st);
+
+/* Files lines l[0 .. n) in order, as the calls of sc_store_record_add,
+ * sc_store_record_event and sc_store_consent would one by one: out[i] is
+ * line i's outcome, ds[i] its diagnostic when it is not SC_OK. In the
+ * caller's transaction, or in one of their own. SC_OK once every line has
+ * its outcome (*done == n); else the ledger's failure (SC_ESTORE,
+ * SC_ENOMEM) in d, *done lines with theirs, and the caller rolls its
+ * transaction back (their own is rolled back). */
+enum sc_status sc_store_lines(struct sc_store *st, const struct sc_store_line *l, size_t n,
+			      enum sc_status *out, struct sc_diag *ds, size_t *done,
+			      struct sc_diag *d);
+
 /* One subject's file, as loaded for evaluation and explanation. Everything
  * lives in `arena`; release with sc_loaded_release. Arrays are parallel to
  * view.recs (record_ids[i] belongs to view.recs[i]). */

@@ -541,6 +541,88 @@ static void rollback_all(struct sc_store *st, const struct sc_ingest_route *r)
 		r->rollback(r->ctx);
 }
 
+/* A ledger that files lines set-based (sc_store_lines_batched) takes a
+ * batch's lines in one call: its arrays, for write_lines. */
+struct lines {
+	struct sc_store_line *l;
+	enum sc_status *out;
+	struct sc_diag *ds;
+};
+
+static void lines_free(struct lines *w)
+{
+	free(w->l);
+	free(w->out);
+	free(w->ds);
+}
+
+static bool lines_alloc(struct lines *w)
+{
+	w->l = malloc(BATCH_LINES * sizeof(*w->l));
+	w->out = malloc(BATCH_LINES * sizeof(*w->out));
+	w->ds = malloc(BATCH_LINES * sizeof(*w->ds));
+	return w->l && w->out && w->ds;
+}
+
+/* Lines from pl on, up to n, up to a name's line (filed on its own). */
+static size_t lines_length(const struct pline *pl, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && !(pl[k].st == SC_OK && pl[k].prep.op == SC_OP_REGISTER))
+		k++;
+	return k;
+}
+
+/* Files k lines by one store call (those the validation refused are not
+ * sent) and reports every line's outcome in order, as write_line. */
+static enum sc_status write_lines(struct sc_store *st, const char *name,
+				  const struct sc_ingest_opts *o, struct sc_ingest_stats *stats,
+				  struct lines *w, struct batch *b, struct pline *pl, size_t k,
+				  struct sc_diag *d)
+{
+	size_t n = 0, done, j = 0;
+	enum sc_status rc;
+
+	for (size_t i = 0; i < k; i++) {
+		const struct sc_prep *p = &pl[i].prep;
+		struct sc_store_line *x;
+		if (pl[i].st)
+			continue;
+		x = &w->l[n++];
+		memset(x, 0, sizeof(*x));
+		x->op = p->op;
+		if (p->op == SC_OP_ADD) {
+			x->add = &p->u.add;
+		} else if (p->op == SC_OP_RECTIFY || p->op == SC_OP_REVOKE) {
+			x->event = &p->u.event;
+		} else {
+			x->subject = p->u.consent.subject;
+			x->scorecard = p->u.consent.scorecard;
+			x->kind = p->u.consent.kind;
+			x->date = p->u.consent.date;
+		}
+	}
+	rc = sc_store_lines(st, w->l, n, w->out, w->ds, &done, d);
+	for (size_t i = 0; i < k; i++) {
+		enum sc_status ls = pl[i].st;
+		struct sc_diag *ad = NULL;
+		enum sc_status sr;
+		if (ls == SC_OK) {
+			if (j == done) {
+				snprintf(d->source, sizeof(d->source), "%s", name);
+				d->line = pl[i].line;
+				return rc;
+			}
+			ad = &w->ds[j];
+			ls = w->out[j++];
+		}
+		if ((sr = settle(name, o, stats, b, &pl[i], ls, ad, d)))
+			return sr;
+	}
+	return rc;
+}
+
 static void batches_free(struct pipe *p)
 {
 	for (int k = 0; k < 2; k++) {
@@ -574,6 +656,8 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	size_t in_batch = 0, batch_lines;
 	const struct sc_ingest_route *route = opts ? opts->route : NULL;
+	struct lines w = {0};
+	bool batched = !route && sc_store_lines_batched(st);
 	pthread_t reader;
 	bool threaded = false;
 	enum sc_status rc;
@@ -581,11 +665,13 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	p.today = opts && opts->today ? opts->today : sc_date_today();
 	p.fmt = opts && opts->format ? opts->format : detect(name, in);
 	p.header = p.fmt == SC_FORMAT_CSV;
-	if (!batches_alloc(&p)) {
+	if (!batches_alloc(&p) || (batched && !lines_alloc(&w))) {
+		lines_free(&w);
 		batches_free(&p);
 		return SC_ENOMEM;
 	}
 	if ((rc = sc_reader_init(&p.r, in, name))) {
+		lines_free(&w);
 		batches_free(&p);
 		return rc;
 	}
@@ -605,13 +691,16 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			fill(&p, b);
 		}
 		for (size_t i = 0, run; i < b->n; i += run) {
-			/* a run of records stays within the transaction */
-			run = run_length(&b->lines[i], b->n - i < batch_lines - in_batch
-								   ? b->n - i : batch_lines - in_batch);
+			/* a run of lines stays within the transaction */
+			size_t room = b->n - i < batch_lines - in_batch ? b->n - i
+									: batch_lines - in_batch;
 			if (route) {
+				run = run_length(&b->lines[i], room);
 				rc = write_routed(route, name, opts, stats, b, &b->lines[i], run ? run : 1,
 						  &run, d);
-			} else if (run > 1) {
+			} else if (batched && (run = lines_length(&b->lines[i], room)) > 0) {
+				rc = write_lines(st, name, opts, stats, &w, b, &b->lines[i], run, d);
+			} else if ((run = run_length(&b->lines[i], room)) > 1) {
 				rc = write_run(st, name, opts, stats, b, &b->lines[i], run, d);
 			} else {
 				run = 1;
@@ -657,6 +746,7 @@ out:
 		pthread_join(reader, NULL);
 	}
 	sc_reader_release(&p.r);
+	lines_free(&w);
 	batches_free(&p);
 	return rc;
 }

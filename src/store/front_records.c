@@ -76,8 +76,8 @@ enum sc_status sc_front_record_add_run(const struct sc_store_ops *ops, void *imp
  * revoke it (an event naming no source is the registry's own), never
  * dated before the record, not the same op again (the same line again is
  * a duplicate), no rectify after a revoke. */
-static enum sc_status event_check(const struct sc_store_filed *f, const struct sc_store_event *e,
-				  struct sc_diag *d)
+enum sc_status sc_front_event_check(const struct sc_store_filed *f, const struct sc_store_event *e,
+				    struct sc_diag *d)
 {
 	const char *verb = e->op == SC_OP_RECTIFY ? "rectified" : "revoked";
 	char day[SC_DATE_LEN + 1];
@@ -111,6 +111,13 @@ static enum sc_status event_check(const struct sc_store_filed *f, const struct s
 	return SC_OK;
 }
 
+enum sc_status sc_front_event_unknown(const struct sc_store_event *e, struct sc_diag *d)
+{
+	return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
+			   "unknown record_id '%.*s': a %s must follow the add of its record",
+			   (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
+}
+
 enum sc_status sc_front_record_event(const struct sc_store_ops *ops, void *impl,
 				     const struct sc_store_event *e, struct sc_diag *d)
 {
@@ -122,10 +129,8 @@ enum sc_status sc_front_record_event(const struct sc_store_ops *ops, void *impl,
 		return st;
 	st = ops->record_find(impl, e->record_id, &f, d);
 	if (st == SC_ENOTFOUND)
-		st = sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record_id",
-				 "unknown record_id '%.*s': a %s must follow the add of its record",
-				 (int)e->record_id.n, e->record_id.p, sc_op_name(e->op));
-	else if (!st && !(st = event_check(&f, e, d)))
+		st = sc_front_event_unknown(e, d);
+	else if (!st && !(st = sc_front_event_check(&f, e, d)))
 		st = ops->event_add(impl, &f, e, d);
 	return ops->own_end(impl, own, st, d);
 }

@@ -497,4 +497,6 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.record_names = sc_pq_record_names,
 	.run_save = sc_pq_run_save,
 	.tally = sc_pq_tally,
+	/* an ingest's lines, set-based (pg_lines.c) */
+	.lines = sc_pq_lines,
 };

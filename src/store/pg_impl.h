@@ -180,5 +180,8 @@ enum sc_status sc_pq_run_save(void *impl, sc_day at, uint64_t subjects, double s
 			      struct sc_diag *d);
 enum sc_status sc_pq_tally(void *impl, enum sc_tally which, sc_store_tally_fn cb, void *ctx,
 			   sc_day *run_at, struct sc_diag *d);
+/* an ingest's lines, set-based (pg_lines.c) */
+enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
+			   enum sc_status *out, struct sc_diag *ds, size_t *done, struct sc_diag *d);
 
 #endif

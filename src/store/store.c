@@ -87,6 +87,52 @@ enum sc_status sc_store_record_event(struct sc_store *st, const struct sc_store_
 enum sc_status sc_store_consent(struct sc_store *st, struct sc_text subject, enum sc_kind kind,
 				struct sc_text scorecard, bool granted, sc_day date, struct sc_diag *d)
 { return has_records(st) ? sc_front_consent(st->ops, st->impl, subject, kind, scorecard, granted, date, d) : missing(st, "consent", d); }
+bool sc_store_lines_batched(const struct sc_store *st)
+{
+	return has_records(st) && st->ops->lines;
+}
+/* One by one, for a backend without the op. */
+static enum sc_status lines_each(struct sc_store *st, const struct sc_store_line *l, size_t n,
+				 enum sc_status *out, struct sc_diag *ds, size_t *done,
+				 struct sc_diag *d)
+{
+	for (*done = 0; *done < n; ++*done) {
+		const struct sc_store_line *x = &l[*done];
+		enum sc_status s;
+		struct sc_diag *xd = &ds[*done];
+		sc_diag_clear(xd);
+		if (x->op == SC_OP_ADD)
+			s = sc_store_record_add(st, x->add, xd);
+		else if (x->op == SC_OP_RECTIFY || x->op == SC_OP_REVOKE)
+			s = sc_store_record_event(st, x->event, xd);
+		else
+			s = sc_store_consent(st, x->subject, x->kind, x->scorecard,
+					     x->op == SC_OP_CONSENT, x->date, xd);
+		if (s == SC_ESTORE || s == SC_ENOMEM) {
+			*d = *xd;
+			return s;
+		}
+		out[*done] = s;
+	}
+	return SC_OK;
+}
+enum sc_status sc_store_lines(struct sc_store *st, const struct sc_store_line *l, size_t n,
+			      enum sc_status *out, struct sc_diag *ds, size_t *done,
+			      struct sc_diag *d)
+{
+	enum sc_status rc;
+	bool own;
+
+	*done = 0;
+	if (!has_records(st))
+		return missing(st, "lines", d);
+	if (!st->ops->lines)
+		return lines_each(st, l, n, out, ds, done, d);
+	/* outside a transaction, in one of their own */
+	if (!(rc = st->ops->own_begin(st->impl, &own, d)))
+		rc = st->ops->lines(st->impl, l, n, out, ds, done, d);
+	return st->ops->own_end(st->impl, own, rc, d);
+}
 enum sc_status sc_store_subject_load(struct sc_store *st, const struct sc_rulebook *rb,
 				     struct sc_text id, struct sc_loaded *out, struct sc_diag *d)
 { return sc_file_load(st->ops, st->impl, rb, id, out, d); }

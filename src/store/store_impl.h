@@ -142,6 +142,13 @@ typedef enum sc_status (*sc_store_taken_fn)(const struct sc_store_add *r,
 /* SC_ECONFLICT: subject id is filed as kind have, the line says want. */
 enum sc_status sc_front_kind_conflict(struct sc_text id, enum sc_kind have, enum sc_kind want,
 				      struct sc_diag *d);
+/* Whether record f admits event e (the front's event rules): SC_OK,
+ * SC_EDUPLICATE or SC_ECONFLICT naming the field. */
+enum sc_status sc_front_event_check(const struct sc_store_filed *f, const struct sc_store_event *e,
+				    struct sc_diag *d);
+/* SC_ENOTFOUND for event e, whose record_id is not filed. */
+enum sc_status sc_front_event_unknown(const struct sc_store_event *e, struct sc_diag *d);
+
 /* The store front's record, event and consent entry points
  * (front_records.c), called by store.c. */
 struct sc_store_ops;
@@ -304,6 +311,13 @@ struct sc_store_ops {
 				       int *last, struct sc_diag *d);
 	enum sc_status (*consent_add)(void *impl, int64_t sid, struct sc_text scorecard,
 				      bool granted, sc_day date, struct sc_diag *d);
+	/* Lines l[0 .. n) as sc_store_lines says, deciding each line by the
+	 * front's rules (sc_front_record_taken, sc_front_kind_conflict,
+	 * sc_front_event_check, a consent repeating the day's last act is a
+	 * duplicate). NULL: the lines are filed one by one. */
+	enum sc_status (*lines)(void *impl, const struct sc_store_line *l, size_t n,
+				enum sc_status *out, struct sc_diag *ds, size_t *done,
+				struct sc_diag *d);
 	/* one subject's file as rows (front_file.c assembles it): SC_OK,
 	 * SC_ENOTFOUND (no such subject; d untouched), SC_ESTORE, or what a
 	 * sink call returned */

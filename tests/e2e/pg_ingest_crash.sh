@@ -110,7 +110,8 @@ wait_records() {
 }
 
 # 0. every line's outcome as on SQLite: duplicates, conflicts (each
-# naming its field), events refused by the rules, consents repeated
+# naming its field), events refused by the rules (one before its record's
+# line), consents repeated
 cat > mixed.csv <<'CSV'
 op,record_id,subject,type,date,amount,source,ref
 ,m-1,110101194001040000,traffic.violation,2023-01-25,,traffic,
@@ -134,13 +135,16 @@ withdraw,,110105194001040006,public,2023-01-01,,,
 consent,,110105194001040006,public,2023-01-01,,,
 consent,,110105194001040006,public,2023-01-01,,,
 ,m-3,110105194001040006,traffic.violation,2023-01-25,,traffic,
+rectify,m-4,,,2023-02-01,,traffic,
+,m-4,110101194001040000,traffic.violation,2023-01-25,,traffic,
+rectify,m-4,,,2023-02-01,,traffic,
 CSV
 "$SOCRED" --db mixed.db init > /dev/null
 "$SOCRED" --db mixed.db ingest mixed.csv --rejects sqlite.rej > /dev/null 2>&1
 eq "$?" "1" "mixed file into SQLite"
 "$SOCRED" ingest mixed.csv --rejects pg.rej > /dev/null 2>&1
 if cmp -s sqlite.rej pg.rej; then ok; else bad "rejected lines differ"; diff sqlite.rej pg.rej | head; fi
-eq "$(grep -c . pg.rej)" "10" "rejected lines and the header"
+eq "$(grep -c . pg.rej)" "11" "rejected lines and the header"
 for k in REC EV CO SUBJ; do
 	eval "sql=\$SQL_$k"
 	if [ "$(sqlite3 mixed.db "$sql")" = "$(q "$sql")" ]; then ok; else bad "$k of the mixed file differs"; fi

@@ -72,7 +72,9 @@ done
 # both nodes keep answering while records are posted; each answer is
 # written with the phase it came in (steady, restart, after)
 : > "$T/answers"
-echo steady > "$T/phase"
+# the phase is replaced whole (rename), never seen half-written
+set_phase() { echo "$1" > "$T/phase.new" && mv "$T/phase.new" "$T/phase"; }
+set_phase steady
 (
 	while [ ! -e "$T/stop" ]; do
 		for n in "$A" "$NB"; do
@@ -111,7 +113,13 @@ echo "propagation: node b denied $P $ms ms after node a acknowledged the record"
 eq "$(decision "$A" "$P")" deny "node a denies too"
 
 # PostgreSQL restarted under the nodes, on the same port
-echo restart > "$T/phase"
+# the loop has answered enough checks in the steady phase first
+deadline=$((SECONDS + 60))
+until [ "$(grep -c '^steady' "$T/answers")" -gt 5 ]; do
+	[ "$SECONDS" -gt "$deadline" ] && break
+	sleep 0.1
+done
+set_phase restart
 pg_run "$PG_BIN/pg_ctl" -D "$PG_DIR/main/data" -m fast -w -t 60 stop > /dev/null
 pg_run "$PG_BIN/pg_ctl" -D "$PG_DIR/main/data" -l "$PG_DIR/main/log" -w -t 60 start > /dev/null ||
 	bad "PostgreSQL did not start again"
@@ -126,7 +134,7 @@ deadline=$((SECONDS + 30))
 until [ "$(post_listing "$NB" "$R" n2)" = 200 ]; do
 	[ "$SECONDS" -gt "$deadline" ] && { bad "node b did not file after the restart: $(cat "$T/post.json")"; break; }
 done
-echo after > "$T/phase"
+set_phase after
 ms=$(until_deny "$A" "$R")
 [ "$ms" != never ] && ok || bad "node a never denied $R after node b filed the record"
 echo "propagation after the restart: node a denied $R $ms ms after node b acknowledged"

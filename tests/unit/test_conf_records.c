@@ -290,6 +290,147 @@ static void consents_repeat_the_last_act(void **state)
 	}
 }
 
+/* Lines in one call (sc_store_lines): each line's outcome as the calls
+ * one by one give it, in file order (an event before its record's line is
+ * unknown), against what earlier calls filed; texts that need escaping
+ * come back byte for byte. */
+struct step {
+	struct sc_store_line l;
+	enum sc_status want;
+	const char *field;
+};
+
+static void lines_run(struct sc_store *st, struct step *s, size_t n)
+{
+	struct sc_store_line l[32];
+	enum sc_status out[32];
+	struct sc_diag ds[32], d;
+	size_t done = 99;
+
+	assert_true(n <= 32);
+	for (size_t i = 0; i < n; i++)
+		l[i] = s[i].l;
+	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	if (sc_store_lines(st, l, n, out, ds, &done, &d))
+		fail_msg("%s", d.message);
+	assert_int_equal(done, n);
+	for (size_t i = 0; i < n; i++) {
+		if (out[i] != s[i].want)
+			fail_msg("line %zu: %d, not %d (%s)", i, out[i], s[i].want, ds[i].message);
+		if (s[i].field)
+			assert_string_equal(ds[i].field, s[i].field);
+	}
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+}
+
+static void lines_as_one_by_one(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_store_counts c;
+		struct sc_store_add a[8];
+		struct sc_store_event e[8];
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		a[0] = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1500);
+		a[1] = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1600);
+		a[2] = rec("R2", "P1", SC_KIND_ORG, "tax", 20000, 1);
+		a[3] = rec("R3", "P2", SC_KIND_PERSON, "court", 20000, SC_AMOUNT_NONE);
+		a[4] = rec("x\t\"y\\z,\n", "P\\3\t", SC_KIND_NONE, "s\"rc\\", 20000, -7);
+		a[4].ref = T("r\tef\\\"{}");
+		a[4].type = T("t\\y\"pe");
+		a[5] = rec("R4", "O1", SC_KIND_ORG, "tax", 20000, 1);
+		a[6] = rec("R5", "O1", SC_KIND_PERSON, "tax", 20000, 1);
+		e[0] = ev(SC_OP_RECTIFY, "R3", "court", 20001); /* before R3's line */
+		e[1] = ev(SC_OP_REVOKE, "R1", "court", 20001);
+		e[2] = ev(SC_OP_REVOKE, "R1", "", 19999);
+		e[3] = ev(SC_OP_REVOKE, "R1", "tax", 20001);
+		e[4] = ev(SC_OP_RECTIFY, "R1", "tax", 20002);
+		e[5] = ev(SC_OP_RECTIFY, "x\t\"y\\z,\n", "", 20003);
+		e[5].ref = T("a\\b\"c");
+		{
+			struct step s[] = {
+				{{.op = SC_OP_RECTIFY, .event = &e[0]}, SC_ENOTFOUND, "record_id"},
+				{{.op = SC_OP_ADD, .add = &a[0]}, SC_OK, NULL},
+				{{.op = SC_OP_ADD, .add = &a[0]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[1]}, SC_ECONFLICT, "amount"},
+				{{.op = SC_OP_ADD, .add = &a[2]}, SC_ECONFLICT, "kind"},
+				{{.op = SC_OP_ADD, .add = &a[3]}, SC_OK, NULL},
+				{{.op = SC_OP_RECTIFY, .event = &e[0]}, SC_OK, NULL},
+				{{.op = SC_OP_RECTIFY, .event = &e[0]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_REVOKE, .event = &e[1]}, SC_ECONFLICT, "source"},
+				{{.op = SC_OP_REVOKE, .event = &e[2]}, SC_ECONFLICT, "date"},
+				{{.op = SC_OP_REVOKE, .event = &e[3]}, SC_OK, NULL},
+				{{.op = SC_OP_RECTIFY, .event = &e[4]}, SC_ECONFLICT, "record_id"},
+				{{.op = SC_OP_ADD, .add = &a[4]}, SC_OK, NULL},
+				{{.op = SC_OP_RECTIFY, .event = &e[5]}, SC_OK, NULL},
+				{{.op = SC_OP_CONSENT, .subject = T("O1"), .scorecard = T("credit"),
+				  .date = 20000}, SC_OK, NULL},
+				{{.op = SC_OP_CONSENT, .subject = T("O1"), .scorecard = T("credit"),
+				  .date = 20000}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_WITHDRAW, .subject = T("O1"), .scorecard = T("credit"),
+				  .date = 20000}, SC_OK, NULL},
+				{{.op = SC_OP_ADD, .add = &a[5]}, SC_OK, NULL},
+				{{.op = SC_OP_ADD, .add = &a[6]}, SC_ECONFLICT, "kind"},
+				{{.op = SC_OP_CONSENT, .subject = T("O1"), .kind = SC_KIND_PERSON,
+				  .scorecard = T("jobs"), .date = 20000}, SC_ECONFLICT, "kind"},
+				{{.op = SC_OP_CONSENT, .subject = T("P1"), .kind = SC_KIND_PERSON,
+				  .scorecard = T("jo\"b\\s"), .date = 20000}, SC_OK, NULL},
+			};
+			lines_run(st, s, sizeof(s) / sizeof(s[0]));
+		}
+		c = counts(st);
+		assert_int_equal(c.records, 4);
+		assert_int_equal(c.subjects, 4);
+		assert_int_equal(c.events, 3);
+		assert_int_equal(c.consents, 3);
+		/* a later call reads what this one filed */
+		{
+			struct step s[] = {
+				{{.op = SC_OP_ADD, .add = &a[4]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[3]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[1]}, SC_ECONFLICT, "amount"},
+				{{.op = SC_OP_RECTIFY, .event = &e[5]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_RECTIFY, .event = &e[4]}, SC_ECONFLICT, "record_id"},
+				{{.op = SC_OP_REVOKE, .event = &e[3]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_WITHDRAW, .subject = T("O1"), .scorecard = T("credit"),
+				  .date = 20000}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_CONSENT, .subject = T("O1"), .scorecard = T("credit"),
+				  .date = 20000}, SC_OK, NULL},
+				{{.op = SC_OP_CONSENT, .subject = T("P1"), .kind = SC_KIND_PERSON,
+				  .scorecard = T("jo\"b\\s"), .date = 20000}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[6]}, SC_ECONFLICT, "kind"},
+			};
+			lines_run(st, s, sizeof(s) / sizeof(s[0]));
+		}
+		c = counts(st);
+		assert_int_equal(c.records, 4);
+		assert_int_equal(c.subjects, 4);
+		assert_int_equal(c.events, 3);
+		assert_int_equal(c.consents, 4);
+		/* outside a transaction: in one of its own */
+		{
+			struct sc_store_add a9 = rec("R9", "P9", SC_KIND_PERSON, "tax", 20000, 9);
+			struct sc_store_line l9[2] = {{.op = SC_OP_ADD, .add = &a9},
+						      {.op = SC_OP_ADD, .add = &a9}};
+			enum sc_status out9[2];
+			struct sc_diag ds9[2], d9;
+			size_t done9 = 0;
+			assert_int_equal(sc_store_lines(st, l9, 2, out9, ds9, &done9, &d9), SC_OK);
+			assert_int_equal(done9, 2);
+			assert_int_equal(out9[0], SC_OK);
+			assert_int_equal(out9[1], SC_EDUPLICATE);
+			assert_int_equal(counts(st).records, 5);
+		}
+		sc_store_close(st);
+		conf_drop(b, path);
+	}
+}
+
 /* What a rolled-back transaction filed is gone for the next one, though
  * it was filed in the same connection. */
 static void rollback_forgets(void **state)
@@ -442,6 +583,60 @@ static void pg_app_role_appends_only(void **state)
 	conf_drop(CONF_PG, path);
 }
 
+/* PostgreSQL checks the references of records, events and consents per
+ * statement (not by foreign keys): a row naming a missing subject, type,
+ * source or record is refused, a row referred to cannot be deleted, ids
+ * never change. */
+static void pg_references_hold(void **state)
+{
+	static const char *const refused[] = {
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', 999, type, date, source FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', subject, 999, date, source FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO records(record_id, subject, type, date, source)"
+		" SELECT 'X1', subject, type, date, 999 FROM records LIMIT 1",
+		"SET socred.cseq = '1'; INSERT INTO events(rid, op, date) VALUES(999, 3, 1)",
+		"SET socred.cseq = '1'; INSERT INTO consents(subject, scorecard, granted, date)"
+		" VALUES(999, 'credit', 1, 1)",
+		"DELETE FROM subjects", "DELETE FROM types", "DELETE FROM sources",
+		"BEGIN; SET LOCAL socred.expiring = 'on'; SET LOCAL socred.cseq = '1';"
+		" DELETE FROM records; COMMIT",
+		"UPDATE subjects SET id = id + 100", "UPDATE types SET id = id + 100",
+		"UPDATE sources SET id = id + 100"};
+	char path[512], err[512];
+	struct sc_store *st;
+	struct sc_diag d;
+	struct sc_store_add a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1);
+	struct sc_store_event e = ev(SC_OP_REVOKE, "R1", "tax", 20001);
+	(void)state;
+
+	if (!conf_enabled(CONF_PG))
+		skip();
+	st = open_fresh(CONF_PG, path, sizeof(path));
+	assert_int_equal(sc_store_record_add(st, &a, &d), SC_OK);
+	assert_int_equal(sc_store_record_event(st, &e, &d), SC_OK);
+	assert_int_equal(sc_store_consent(st, T("P1"), SC_KIND_PERSON, T("credit"), true, 20000, &d),
+			 SC_OK);
+	sc_store_close(st);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (as_role(path, "postgres", refused[i], err, sizeof(err)))
+			fail_msg("not refused: %s", refused[i]);
+		if (!strstr(err, "refers to a row that does not exist") &&
+		    !strstr(err, "is still referred to") && !strstr(err, "never change"))
+			fail_msg("%s: %s", refused[i], err);
+	}
+	/* what refers to nothing missing goes in; what nothing refers to goes */
+	assert_true(as_role(path, "postgres",
+			    "SET socred.cseq = '1'; INSERT INTO subjects(ext_id, kind) VALUES('P9', 1);"
+			    " INSERT INTO records(record_id, subject, type, date, source)"
+			    " SELECT 'X1', (SELECT id FROM subjects WHERE ext_id = 'P9'), type, date,"
+			    " source FROM records LIMIT 1;"
+			    " INSERT INTO types(name) VALUES('unused'); DELETE FROM types WHERE name = 'unused'",
+			    err, sizeof(err)));
+	conf_drop(CONF_PG, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,9 +644,11 @@ int main(void)
 		cmocka_unit_test(runs_keep_every_outcome),
 		cmocka_unit_test(events_follow_the_rules),
 		cmocka_unit_test(consents_repeat_the_last_act),
+		cmocka_unit_test(lines_as_one_by_one),
 		cmocka_unit_test(rollback_forgets),
 		cmocka_unit_test(expire_removes_records_and_events),
 		cmocka_unit_test(pg_app_role_appends_only),
+		cmocka_unit_test(pg_references_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
