@@ -504,7 +504,8 @@ enum sc_status sc_store_name_search(struct sc_store *st, const char *q, size_t l
 	}
 	if (s)
 		goto out;
-	qsort(f.v, f.n, sizeof(*f.v), found_cmp);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), found_cmp);
 	for (size_t i = 0; !s && i < f.n && i < limit; i++)
 		s = cb(ctx, f.v[i].subject, f.v[i].name, f.v[i].how);
 out:

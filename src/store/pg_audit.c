@@ -396,7 +396,8 @@ static enum sc_status index_chunks(struct pq *p, int32_t node, const struct sc_a
 			goto nomem;
 	if (hi <= lo)
 		goto close;
-	qsort(s->k, s->n, sizeof(*s->k), skey_cmp);
+	if (s->n)
+		qsort(s->k, s->n, sizeof(*s->k), skey_cmp);
 	while (full < s->n && s->k[full].seq <= hi) /* segments first: the filled ones */
 		full++;
 	/* chunks of about CHUNK entries, cut only where the subject changes:
@@ -1123,7 +1124,8 @@ enum sc_status sc_pq_audit_subject(void *impl, const char *subject, sc_store_aud
 	sc_pq_end_read(p, own);
 	if (st)
 		goto out;
-	qsort(l.e, l.n, sizeof(*l.e), listed_cmp);
+	if (l.n)
+		qsort(l.e, l.n, sizeof(*l.e), listed_cmp);
 	for (size_t i = 0; !st && i < l.n; i++) {
 		const struct listed *o = &l.e[i];
 		struct sc_audit_entry e = {.seq = o->seq, .at = o->at, .key_id = o->key_id,

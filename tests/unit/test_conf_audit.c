@@ -236,14 +236,16 @@ static void log_read_back(void **state)
 		struct sc_audit_verdict v;
 		struct walked w = {0};
 		struct listed l = {.subject = "O\"2\\"}, all = {0};
-		struct sc_merkle_frontier *f = malloc(sizeof(*f));
-		struct sc_audit_proof *p = calloc(1, sizeof(*p));
+		struct sc_merkle_frontier *f;
+		struct sc_audit_proof *p;
 		unsigned char root[SC_MERKLE_BYTES];
 		uint64_t count;
 		int64_t bad;
 
 		if (!conf_enabled((enum conf_backend)b))
 			continue;
+		f = malloc(sizeof(*f));
+		p = calloc(1, sizeof(*p));
 		assert_non_null(f);
 		assert_non_null(p);
 		st = open_fresh((enum conf_backend)b, path, sizeof(path));
