@@ -530,8 +530,8 @@ static void pg_app_role_appends_only(void **state)
 	static const char *const refused[] = {
 		"UPDATE records SET date = 1", "DELETE FROM records", "TRUNCATE records",
 		"UPDATE events SET date = 1", "DELETE FROM events", "TRUNCATE events",
-		"DELETE FROM retention_log", "INSERT INTO retention_log(at, by_role, records, rids)"
-		" VALUES('x', 'y', 0, '{}')",
+		"DELETE FROM retention_log",
+		("INSERT INTO retention_log(at, by_role, records, rids) VALUES('x', 'y', 0, '{}')"),
 		/* the trigger's switch does not open the table either */
 		"BEGIN; SET LOCAL socred.expiring = 'on'; DELETE FROM records; COMMIT"};
 	char path[512], uri[600], err[512];
