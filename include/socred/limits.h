@@ -32,6 +32,10 @@
  * thread, at least (MiB; sqlite_ckpt.c): about the disk it may take
  * beyond the ledger's size */
 #define SC_LIMIT_INGEST_WAL_MIB 256
+/* records a first load into an empty PostgreSQL ledger files before it
+ * builds the indexes it deferred (src/store/pg_bulk.c): its table of
+ * record_id hashes takes at most 32 bytes a record, 1 GiB at this bound */
+#define SC_LIMIT_INGEST_BULK_RECORDS (32u * 1024 * 1024)
 /* lines validated ahead of the writes, per batch (two batches) */
 #define SC_LIMIT_INGEST_AHEAD_LINES 4096
 #define SC_LIMIT_INGEST_AHEAD_BYTES (4 * 1024 * 1024)

@@ -79,6 +79,15 @@ enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d);
  * SC_LIMIT_INGEST_BATCH_MAX): the store's choice, as its indexes grow. */
 enum sc_status sc_store_begin_ingest(struct sc_store *st, size_t *lines,
 				     struct sc_diag *d);
+/* The same for an ingest that files its records, events and consents
+ * through sc_store_lines only (names and everything else as usual). On a
+ * ledger without records a backend may take the whole load as one
+ * transaction (*lines is then SIZE_MAX: commit at the end of the input)
+ * and defer the work a filled ledger needs until the commit: PostgreSQL
+ * builds records' indexes then (src/store/pg_bulk.c). Such a load holds
+ * the ledger's writer lock until it commits. */
+enum sc_status sc_store_begin_lines(struct sc_store *st, size_t *lines,
+				    struct sc_diag *d);
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d);
 void sc_store_rollback(struct sc_store *st);
 

@@ -6,6 +6,7 @@
  * the ledger and reports every line's outcome, in file order, while the
  * next batch is read. Two batches, so memory stays flat. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,9 +485,11 @@ static struct sc_store *store_at(struct sc_store *st, const struct sc_ingest_rou
 	return r ? r->stores[i] : st;
 }
 
-/* Begins a batch on every store; *lines: the fewest any store asks for. */
+/* Begins a batch on every store; *lines: the fewest any store asks for.
+ * batched: st files records, events and consents by sc_store_lines only
+ * (a first load into an empty ledger may then be one transaction). */
 static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_route *r,
-				size_t *lines, struct sc_diag *d)
+				bool batched, size_t *lines, struct sc_diag *d)
 {
 	enum sc_status rc;
 	size_t want;
@@ -495,7 +498,8 @@ static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_rout
 	if (r && (rc = r->begin(r->ctx, d)))
 		return rc;
 	for (size_t i = 0; i < nstores(st, r); i++) {
-		if ((rc = sc_store_begin_ingest(store_at(st, r, i), &want, d))) {
+		if ((rc = batched ? sc_store_begin_lines(store_at(st, r, i), &want, d)
+				  : sc_store_begin_ingest(store_at(st, r, i), &want, d))) {
 			for (size_t k = 0; k < i; k++)
 				sc_store_rollback(store_at(st, r, k));
 			if (r)
@@ -507,7 +511,7 @@ static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_rout
 	}
 	/* lines spread over the stores: each store's transaction holds about
 	 * the lines it asked for */
-	if (r && r->nstores > 1)
+	if (r && r->nstores > 1 && *lines < SIZE_MAX / r->nstores)
 		*lines *= r->nstores;
 	return SC_OK;
 }
@@ -654,7 +658,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	struct pipe p = {.rb = rb, .name = name,
 			 .only_source = opts ? opts->only_source : NULL,
 			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	size_t in_batch = 0, batch_lines;
+	size_t in_batch = 0, batch_lines, shown = 0;
 	const struct sc_ingest_route *route = opts ? opts->route : NULL;
 	struct lines w = {0};
 	bool batched = !route && sc_store_lines_batched(st);
@@ -675,7 +679,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 		batches_free(&p);
 		return rc;
 	}
-	if ((rc = begin_all(st, route, &batch_lines, d)))
+	if ((rc = begin_all(st, route, batched, &batch_lines, d)))
 		goto out;
 	/* without a second thread, the stages take turns on this one */
 	threaded = pthread_create(&reader, NULL, reading, &p) == 0;
@@ -710,9 +714,15 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 				goto fail;
 			if ((in_batch += run) >= batch_lines) {
 				if ((rc = commit_all(st, route, d)) ||
-				    (rc = begin_all(st, route, &batch_lines, d)))
+				    (rc = begin_all(st, route, batched, &batch_lines, d)))
 					goto out;
-				in_batch = 0;
+				in_batch = shown = 0;
+				if (opts && opts->progress)
+					opts->progress(opts->ctx, stats);
+			} else if (in_batch - shown >= SC_LIMIT_INGEST_BATCH) {
+				/* a long transaction (a first load) shows its
+				 * progress before it commits */
+				shown = in_batch;
 				if (opts && opts->progress)
 					opts->progress(opts->ctx, stats);
 			}

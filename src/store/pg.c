@@ -1,5 +1,6 @@
 /* The PostgreSQL backend: the connection, transactions, rulebooks, the
  * ledger's identity, and the ops table (the other ops are in pg_*.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,7 @@ static void pq_rollback(void *impl)
 	/* the next transaction takes the same commit sequence number: what
 	 * what this one filed is not in the ledger */
 	sc_pq_cache_free(p);
+	sc_pq_bulk_free(p);
 	p->in_txn = p->writing = false;
 	p->cseq = 0;
 }
@@ -229,6 +231,11 @@ static enum sc_status pq_commit(void *impl, struct sc_diag *d)
 
 	if (!p->in_txn)
 		return sc_diag_set(d, SC_ESTATE, p->where, 0, 0, NULL, "no transaction is open");
+	/* a first load builds the indexes it deferred, in its transaction */
+	if ((st = sc_pq_bulk_end(p, d))) {
+		pq_rollback(p);
+		return st;
+	}
 	/* every node listening learns of the commit when it is visible (a
 	 * notification is delivered at commit, or never) */
 	st = p->writing ? sc_pq_exec(p, "SELECT pg_notify('socred_changes', current_setting('socred.cseq'))", d)
@@ -251,6 +258,26 @@ static enum sc_status pq_begin(void *impl, size_t *lines, struct sc_diag *d)
 	if (lines)
 		*lines = SC_PQ_INGEST_LINES;
 	return sc_pq_begin_write(p, d);
+}
+
+/* An ingest through sc_pq_lines only: a first load into an empty ledger
+ * is one transaction (pg_bulk.c). */
+static enum sc_status pq_begin_lines(void *impl, size_t *lines, struct sc_diag *d)
+{
+	struct pq *p = impl;
+	enum sc_status st;
+	bool bulk;
+
+	*lines = SC_PQ_INGEST_LINES;
+	if ((st = sc_pq_begin_write(p, d)))
+		return st;
+	if ((st = sc_pq_bulk_begin(p, &bulk, d))) {
+		pq_rollback(p);
+		return st;
+	}
+	if (bulk)
+		*lines = SIZE_MAX;
+	return SC_OK;
 }
 
 enum sc_status sc_pq_own_begin(struct pq *p, bool *own, struct sc_diag *d)
@@ -279,6 +306,7 @@ static void pq_close(void *impl)
 	if (!p)
 		return;
 	sc_pq_cache_free(p);
+	sc_pq_bulk_free(p);
 	sc_pq_audit_free(p);
 	if (p->c)
 		PQfinish(p->c);
@@ -458,6 +486,7 @@ const struct sc_store_ops sc_store_pg_ops = {
 	.begin = pq_begin,
 	.commit = pq_commit,
 	.rollback = pq_rollback,
+	.begin_lines = pq_begin_lines,
 	.identity = pq_identity,
 	/* integration: commit notifications (pg_listen.c) */
 	.listen = sc_pq_listen,

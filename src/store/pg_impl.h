@@ -42,6 +42,7 @@ struct pq {
 	bool rec_prepared;              /* pg_records.c's statements are prepared */
 	int pending;                    /* statements sent in pipeline mode, unread */
 	struct pq_cache *cache;         /* pg_records.c: what this transaction filed */
+	struct pq_bulk *bulk;           /* pg_bulk.c: a first load under way; NULL */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -115,6 +116,24 @@ enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_dia
  * queued statement's failure is the ledger's failure, in d. */
 enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
 void sc_pq_cache_free(struct pq *p);
+
+/* pg_bulk.c: a first load into an empty ledger (sc_store_begin_lines).
+ * bulk_begin, in the load's write transaction: when records is empty,
+ * drops the indexes the load builds at its end and sets p->bulk (*bulk).
+ * bulk_end: builds them and moves the rid sequence past the load (at the
+ * commit, or earlier: see pg_bulk.c); p->bulk is freed either way. The
+ * table: record_id hashes (sc_pq_bulk_hash, never 0) to the rids filed;
+ * find copies up to cap rids of hash h into rids and returns how many. */
+struct pq_bulk;
+enum sc_status sc_pq_bulk_begin(struct pq *p, bool *bulk, struct sc_diag *d);
+enum sc_status sc_pq_bulk_end(struct pq *p, struct sc_diag *d);
+void sc_pq_bulk_free(struct pq *p);
+uint64_t sc_pq_bulk_hash(const char *s, size_t n);
+bool sc_pq_bulk_add(struct pq_bulk *b, uint64_t h, int64_t rid);
+size_t sc_pq_bulk_find(const struct pq_bulk *b, uint64_t h, int64_t *rids, size_t cap);
+int64_t sc_pq_bulk_next(struct pq_bulk *b);
+/* records the load may still file before its indexes are built */
+size_t sc_pq_bulk_room(const struct pq_bulk *b);
 
 /* pg_listen.c (integration): commit notifications on channel
  * socred_changes, which every write commit notifies with its commit

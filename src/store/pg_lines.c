@@ -181,6 +181,7 @@ struct state {
 	size_t nrec, nsubj, ncons, nnames[2], nfiled;
 	struct map mrec, msubj, mcons, mnames[2];
 	PGresult *rrec, *rsubj, *rcons;
+	struct pq_bulk *bulk;            /* a first load (pg_bulk.c); NULL */
 };
 
 /* Looks up hash h in map m over entries arr: sets found (eq matched) or
@@ -292,13 +293,26 @@ static enum sc_status read_ledger(struct pq *p, struct state *s, const struct sc
 	struct buf ids = {0}, subjects = {0}, csubjects = {0};
 	const char *v[1];
 	enum sc_status st = SC_OK;
+	int64_t rids[8];
+	size_t nrids = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		struct sc_text id = l[i].op == SC_OP_ADD ? l[i].add->record_id
+				  : l[i].op == SC_OP_RECTIFY || l[i].op == SC_OP_REVOKE ? l[i].event->record_id
+				  : (struct sc_text){NULL, 0};
+		if (id.p && s->bulk) {
+			/* the load's records whose record_id hashes alike, by rid */
+			size_t k = sc_pq_bulk_find(s->bulk, sc_pq_bulk_hash(id.p, id.n), rids,
+						   sizeof(rids) / sizeof(rids[0]));
+			for (size_t j = 0; j < k; j++)
+				put_num(&ids, rids[j]);
+			nrids += k;
+		} else if (id.p) {
+			put_elem(&ids, id, false);
+		}
 		if (l[i].op == SC_OP_ADD) {
-			put_elem(&ids, l[i].add->record_id, false);
 			put_elem(&subjects, l[i].add->subject, false);
 		} else if (l[i].op == SC_OP_RECTIFY || l[i].op == SC_OP_REVOKE) {
-			put_elem(&ids, l[i].event->record_id, false);
 		} else {
 			put_elem(&subjects, l[i].subject, false);
 			put_elem(&csubjects, l[i].subject, false);
@@ -308,14 +322,23 @@ static enum sc_status read_ledger(struct pq *p, struct state *s, const struct sc
 		st = SC_ENOMEM;
 		goto done;
 	}
-	st = sc_pq_query(p,
-			 "SELECT r.record_id, r.rid, su.ext_id, t.name, r.date, r.amount, so.name,"
-			 " coalesce(r.ref, ''), e.op, e.date, coalesce(e.ref, '')"
-			 " FROM (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
-			 " JOIN records r ON r.record_id = u.x JOIN subjects su ON su.id = r.subject"
-			 " JOIN types t ON t.id = r.type JOIN sources so ON so.id = r.source"
-			 " LEFT JOIN events e ON e.rid = r.rid ORDER BY r.rid, e.seq",
-			 1, v, &s->rrec, d);
+#define REC_COLS                                                                   \
+	"SELECT r.record_id, r.rid, su.ext_id, t.name, r.date, r.amount, so.name,"  \
+	" coalesce(r.ref, ''), e.op, e.date, coalesce(e.ref, '')"
+#define REC_JOINS                                                                  \
+	" JOIN subjects su ON su.id = r.subject"                                    \
+	" JOIN types t ON t.id = r.type JOIN sources so ON so.id = r.source"        \
+	" LEFT JOIN events e ON e.rid = r.rid ORDER BY r.rid, e.seq"
+	if (!s->bulk)
+		st = sc_pq_query(p,
+				 REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
+				 " JOIN records r ON r.record_id = u.x" REC_JOINS,
+				 1, v, &s->rrec, d);
+	else if (nrids)
+		st = sc_pq_query(p,
+				 REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::bigint[]) x) u"
+				 " JOIN records r ON r.rid = u.x" REC_JOINS,
+				 1, v, &s->rrec, d);
 	if (st)
 		goto done;
 	v[0] = subjects.p;
@@ -453,6 +476,8 @@ static enum sc_status decide_add(struct state *s, const struct sc_store_add *a, 
 	subject(s, a->subject, a->kind, true, &st, d);
 	r = rec_get(s, a->record_id, true);
 	r->add = a;
+	if (s->bulk)
+		r->rid = sc_pq_bulk_next(s->bulk);
 	r->date = a->date;
 	r->source = a->source;
 	return SC_OK;
@@ -609,6 +634,10 @@ static enum sc_status write_records(struct pq *p, struct state *s, const struct 
 		const struct sc_store_add *a = l[i].add;
 		if (l[i].op != SC_OP_ADD || out[i])
 			continue;
+		if (s->bulk) {
+			put_i64(&b, rec_get(s, a->record_id, false)->rid);
+			put_c(&b, '\t');
+		}
 		put_copy(&b, a->record_id, false);
 		put_c(&b, '\t');
 		put_i64(&b, subj_get(s, a->subject, false)->sid);
@@ -625,6 +654,8 @@ static enum sc_status write_records(struct pq *p, struct state *s, const struct 
 		put_i64(&b, name_get(s, 1, a->source)->id);
 		put_c(&b, '\t');
 		put_copy(&b, a->ref, true);
+		put_c(&b, '\t');
+		put_i64(&b, p->cseq);
 		put_c(&b, '\n');
 		rows++;
 	}
@@ -636,8 +667,12 @@ static enum sc_status write_records(struct pq *p, struct state *s, const struct 
 		return SC_OK;
 	if ((st = sc_pq_flush(p, d)))
 		goto done;
-	r = PQexec(p->c, "COPY records(record_id, subject, type, date, amount, source, ref)"
-			 " FROM STDIN");
+	/* the commit sequence number given, not the column default's call
+	 * per row (a fifth of the COPY's time) */
+	r = PQexec(p->c, s->bulk ? "COPY records(rid, record_id, subject, type, date, amount,"
+				   " source, ref, cseq) FROM STDIN"
+				 : "COPY records(record_id, subject, type, date, amount, source, ref,"
+				   " cseq) FROM STDIN");
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		st = sc_pq_err(p, r, d, "cannot store records");
 		PQclear(r);
@@ -653,13 +688,21 @@ static enum sc_status write_records(struct pq *p, struct state *s, const struct 
 			st = sc_pq_err(p, r, d, "cannot store records (rows lost)");
 		PQclear(r);
 	}
+	/* the load's table learns the records filed */
+	for (size_t i = 0; !st && s->bulk && i < n; i++) {
+		const struct sc_store_add *a = l[i].add;
+		if (l[i].op == SC_OP_ADD && !out[i] &&
+		    !sc_pq_bulk_add(s->bulk, sc_pq_bulk_hash(a->record_id.p, a->record_id.n),
+				    rec_get(s, a->record_id, false)->rid))
+			st = SC_ENOMEM;
+	}
 done:
 	free(b.p);
 	return st;
 }
 
-static enum sc_status write_events(struct pq *p, const struct sc_store_line *l, size_t n,
-				   const enum sc_status *out, struct sc_diag *d)
+static enum sc_status write_events(struct pq *p, struct state *s, const struct sc_store_line *l,
+				   size_t n, const enum sc_status *out, struct sc_diag *d)
 {
 	struct buf ids = {0}, ops = {0}, dates = {0}, refs = {0};
 	const char *v[4];
@@ -670,7 +713,10 @@ static enum sc_status write_events(struct pq *p, const struct sc_store_line *l, 
 		const struct sc_store_event *e = l[i].event;
 		if ((l[i].op != SC_OP_RECTIFY && l[i].op != SC_OP_REVOKE) || out[i])
 			continue;
-		put_elem(&ids, e->record_id, false);
+		if (s->bulk)
+			put_num(&ids, rec_get(s, e->record_id, false)->rid);
+		else
+			put_elem(&ids, e->record_id, false);
 		put_num(&ops, e->op);
 		put_num(&dates, e->date);
 		put_elem(&refs, e->ref, true);
@@ -680,6 +726,12 @@ static enum sc_status write_events(struct pq *p, const struct sc_store_line *l, 
 		if (!(v[0] = arr_end(&ids)) || !(v[1] = arr_end(&ops)) ||
 		    !(v[2] = arr_end(&dates)) || !(v[3] = arr_end(&refs)))
 			st = SC_ENOMEM;
+		else if (s->bulk)
+			st = sc_pq_query(p,
+					 "INSERT INTO events(rid, op, date, ref) SELECT u.rid, u.op, u.d, u.ref"
+					 " FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::text[])"
+					 " WITH ORDINALITY u(rid, op, d, ref, o) ORDER BY u.o",
+					 4, v, NULL, d);
 		else
 			st = sc_pq_query(p,
 					 "INSERT INTO events(rid, op, date, ref) SELECT r.rid, u.op, u.d, u.ref"
@@ -744,6 +796,11 @@ enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
 	/* what the one-by-one ops remember of this transaction is not kept
 	 * up to date here: forget it */
 	sc_pq_cache_free(p);
+	/* a load past its bound builds its indexes and goes on as on a
+	 * filled ledger */
+	if (p->bulk && sc_pq_bulk_room(p->bulk) < n && (st = sc_pq_bulk_end(p, d)))
+		return st;
+	s.bulk = p->bulk;
 	/* every statement here touches a few rows per line of the call: index
 	 * probes, whatever the statistics of tables a bulk load is growing
 	 * say (for the rest of the transaction: the ingest's) */
@@ -779,7 +836,7 @@ enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
 	}
 	if ((st = write_names(p, &s, 0, d)) || (st = write_names(p, &s, 1, d)) ||
 	    (st = write_subjects(p, &s, d)) || (st = write_records(p, &s, l, n, out, d)) ||
-	    (st = write_events(p, l, n, out, d)) || (st = write_consents(p, &s, l, n, out, d)))
+	    (st = write_events(p, &s, l, n, out, d)) || (st = write_consents(p, &s, l, n, out, d)))
 		goto done;
 	*done = n;
 done:

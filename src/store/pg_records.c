@@ -317,6 +317,10 @@ static bool one_row(const PGresult *r)
 enum sc_status sc_pq_record_add(void *impl, const struct sc_store_add *r,
 				sc_store_taken_fn taken, struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	struct add_params a;
 	PGresult *res;
@@ -383,6 +387,10 @@ enum sc_status sc_pq_record_add_run(void *impl, const struct sc_store_add *const
 				    enum sc_status *out, struct sc_diag *ds, size_t *done,
 				    sc_store_taken_fn taken, struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	enum sc_status st = prepare(p, d);
 	size_t i = 0;
@@ -399,6 +407,10 @@ enum sc_status sc_pq_record_add_run(void *impl, const struct sc_store_add *const
 enum sc_status sc_pq_record_find(void *impl, struct sc_text record_id, struct sc_store_filed *f,
 				 struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	struct cache_rec *c = rec_find(p, record_id);
 	char id[SC_LIMIT_RECORD_ID + 1];
@@ -453,6 +465,10 @@ enum sc_status sc_pq_record_find(void *impl, struct sc_text record_id, struct sc
 enum sc_status sc_pq_event_add(void *impl, const struct sc_store_filed *f,
 			       const struct sc_store_event *e, struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	struct cache_rec *c = rec_find(p, e->record_id);
 	char rid[SC_PQ_INT], op[SC_PQ_INT], date[SC_PQ_INT], ref[SC_LIMIT_REF + 1];
@@ -490,6 +506,10 @@ enum sc_status sc_pq_consent_last(void *impl, struct sc_text subject, enum sc_ki
 				  struct sc_text scorecard, sc_day date, int64_t *sid, int *last,
 				  struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	struct cache_subj *c = subj_find(p, subject);
 	char id[SC_LIMIT_SUBJECT_ID + 1], k[SC_PQ_INT], sc[SC_LIMIT_NAME + 1], day[SC_PQ_INT];
@@ -536,6 +556,10 @@ enum sc_status sc_pq_consent_last(void *impl, struct sc_text subject, enum sc_ki
 enum sc_status sc_pq_consent_add(void *impl, int64_t sid, struct sc_text scorecard,
 				 bool granted, sc_day date, struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	char s[SC_PQ_INT], sc[SC_LIMIT_NAME + 1], day[SC_PQ_INT];
 	const char *v[4] = {sc_pq_i64(s, sid), sc_pq_text(sc, sizeof(sc), scorecard.p, scorecard.n),
@@ -573,6 +597,10 @@ enum sc_status sc_pq_consent_add(void *impl, int64_t sid, struct sc_text scoreca
 
 enum sc_status sc_pq_expire(void *impl, const int64_t *rids, size_t n, struct sc_diag *d)
 {
+	/* an op on records reads and writes through their indexes: a first
+	 * load builds the ones it deferred first (pg_bulk.c) */
+	if (sc_pq_bulk_end(impl, d))
+		return SC_ESTORE;
 	struct pq *p = impl;
 	char *arr = malloc(n * (SC_PQ_INT + 1) + 3), num[SC_PQ_INT];
 	const char *v[1];

@@ -63,6 +63,8 @@ enum sc_status sc_store_begin(struct sc_store *st, struct sc_diag *d)
 { return st->ops->begin ? st->ops->begin(st->impl, NULL, d) : missing(st, "begin", d); }
 enum sc_status sc_store_begin_ingest(struct sc_store *st, size_t *lines, struct sc_diag *d)
 { return st->ops->begin ? st->ops->begin(st->impl, lines, d) : missing(st, "begin", d); }
+enum sc_status sc_store_begin_lines(struct sc_store *st, size_t *lines, struct sc_diag *d)
+{ return st->ops->begin_lines ? st->ops->begin_lines(st->impl, lines, d) : sc_store_begin_ingest(st, lines, d); }
 enum sc_status sc_store_commit(struct sc_store *st, struct sc_diag *d)
 { return st->ops->commit ? st->ops->commit(st->impl, d) : missing(st, "commit", d); }
 void sc_store_rollback(struct sc_store *st)

@@ -318,6 +318,10 @@ struct sc_store_ops {
 	enum sc_status (*lines)(void *impl, const struct sc_store_line *l, size_t n,
 				enum sc_status *out, struct sc_diag *ds, size_t *done,
 				struct sc_diag *d);
+	/* As begin with lines, for a transaction that files records,
+	 * events and consents through lines only (sc_store_begin_lines).
+	 * NULL: begin. */
+	enum sc_status (*begin_lines)(void *impl, size_t *lines, struct sc_diag *d);
 	/* one subject's file as rows (front_file.c assembles it): SC_OK,
 	 * SC_ENOTFOUND (no such subject; d untouched), SC_ESTORE, or what a
 	 * sink call returned */

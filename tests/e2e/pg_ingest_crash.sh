@@ -1,9 +1,12 @@
-# Crash safety of an ingest into PostgreSQL: SIGKILL socred mid-ingest, run
-# the ingest again; then SIGKILL PostgreSQL's postmaster mid-ingest, start
-# it again, run the ingest again. Each time nothing is half-written, no line
-# is rejected (every one is accepted or a duplicate), and the ledger ends
-# holding exactly what an uninterrupted ingest of the same file into SQLite
-# holds. The test starts a PostgreSQL 15 cluster of its own (as
+# Crash safety of an ingest into PostgreSQL: SIGKILL socred in the middle
+# of a first load into an empty ledger (one transaction that builds records'
+# indexes at its commit), run the ingest again; the same with PostgreSQL's
+# postmaster killed; then SIGKILL socred in the middle of an ingest into a
+# filled ledger (a transaction per batch). Each time nothing is
+# half-written (a killed first load leaves the ledger empty, with its
+# indexes), no line is rejected when it runs again (every one is accepted
+# or a duplicate), and the ledger ends holding exactly what an
+# uninterrupted ingest of the same file into SQLite holds. The test starts a PostgreSQL 15 cluster of its own (as
 # tests/pg/with_pg.sh does) and stops it by its PID.
 . "$(dirname "$0")/lib.bash"
 
@@ -98,11 +101,32 @@ compare() {
 		LEFT JOIN types t ON t.id = r.type LEFT JOIN sources so ON so.id = r.source
 		WHERE s.id IS NULL OR t.id IS NULL OR so.id IS NULL")" "0" "no half record after $1"
 }
-# wait_records: polls until the ledger shows a committed record
+# wait_copy: polls until a COPY into records is under way (a first load
+# shows no record before its commit)
+wait_copy() {
+	local i
+	for i in $(seq 6000); do
+		[ "$(q "SELECT count(*) > 0 FROM pg_stat_progress_copy p JOIN pg_class c
+			ON c.oid = p.relid WHERE c.relname = 'records' AND p.tuples_processed > 0" \
+			2> /dev/null)" = t ] && return 0
+		kill -0 "$1" 2> /dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# empty_load: a killed first load left nothing, and records' indexes
+empty_load() {
+	eq "$(q "SELECT count(*) FROM records")" "0" "no record after $1"
+	eq "$(q "SELECT count(*) FROM subjects")" "0" "no subject after $1"
+	eq "$(q "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes
+		WHERE tablename = 'records'")" "records_cseq records_pkey records_record_id records_subject" \
+		"records' indexes after $1"
+}
+# wait_records: polls until the ledger shows more than $2 committed records
 wait_records() {
 	local i
 	for i in $(seq 6000); do
-		[ "$(q "SELECT count(*) > 0 FROM records" 2> /dev/null)" = t ] && return 0
+		[ "$(q "SELECT count(*) > ${2:-0} FROM records" 2> /dev/null)" = t ] && return 0
 		kill -0 "$1" 2> /dev/null || return 1
 		sleep 0.05
 	done
@@ -152,23 +176,28 @@ done
 psql -qX "$ADMIN" -c "DROP DATABASE ledger WITH (FORCE)" -c "CREATE DATABASE ledger" > /dev/null
 "$SOCRED" init > /dev/null
 
-# 1. socred killed mid-ingest
+# 1. socred killed in the middle of a first load
 "$SOCRED" ingest city.csv --rejects first.rejects.csv > first.out 2>&1 &
 pid=$!
-if wait_records "$pid"; then ok; else bad "no record committed before the ingest ended"; fi
+if wait_copy "$pid"; then ok; else bad "no COPY into records before the ingest ended"; fi
 kill -9 "$pid" 2> /dev/null && ok || bad "ingest ended before it was killed"
 wait "$pid" 2> /dev/null
-n=$(q "SELECT count(*) FROM records")
-echo "socred killed with $n records stored"
-ingest_again "socred killed"
-compare "socred killed"
+# the killed client's backend rolls back as it notices
+for i in $(seq 600); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ledger'
+		AND pid <> pg_backend_pid()")" = 0 ] && break
+	sleep 0.1
+done
+empty_load "socred killed in a first load"
+ingest_again "socred killed in a first load"
+compare "socred killed in a first load"
 
 # 2. PostgreSQL killed mid-ingest (a fresh ledger)
 psql -qX "$ADMIN" -c "DROP DATABASE ledger WITH (FORCE)" -c "CREATE DATABASE ledger" > /dev/null
 "$SOCRED" init > /dev/null
 "$SOCRED" ingest city.csv --rejects second.rejects.csv > second.out 2>&1 &
 pid=$!
-if wait_records "$pid"; then ok; else bad "no record committed before the ingest ended"; fi
+if wait_copy "$pid"; then ok; else bad "no COPY into records before the ingest ended"; fi
 pm=$(head -1 "$PGT/data/postmaster.pid")
 kill -9 "$pm" && ok || bad "cannot kill the postmaster $pm"
 wait "$pid" 2> /dev/null
@@ -180,8 +209,25 @@ for i in $(seq 120); do
 	sleep 0.5
 done
 eq "$started" "1" "PostgreSQL restarts"
-n=$(q "SELECT count(*) FROM records")
-echo "PostgreSQL killed with $n records stored"
+empty_load "PostgreSQL killed in a first load"
 ingest_again "PostgreSQL killed"
 compare "PostgreSQL killed"
+
+# 3. socred killed mid-ingest into a filled ledger: a transaction per
+# batch, some committed before the kill
+psql -qX "$ADMIN" -c "DROP DATABASE ledger WITH (FORCE)" -c "CREATE DATABASE ledger" > /dev/null
+"$SOCRED" init > /dev/null
+head -1001 city.csv > head.csv
+"$SOCRED" ingest head.csv --rejects /dev/null > /dev/null 2>&1
+eq "$?" "0" "the file's first lines"
+before=$(q "SELECT count(*) FROM records")
+"$SOCRED" ingest city.csv --rejects third.rejects.csv > third.out 2>&1 &
+pid=$!
+if wait_records "$pid" "$before"; then ok; else bad "no batch committed before the ingest ended"; fi
+kill -9 "$pid" 2> /dev/null && ok || bad "ingest ended before it was killed"
+wait "$pid" 2> /dev/null
+n=$(q "SELECT count(*) FROM records")
+echo "socred killed with $n records stored"
+ingest_again "socred killed"
+compare "socred killed"
 finish

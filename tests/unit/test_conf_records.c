@@ -300,7 +300,8 @@ struct step {
 	const char *field;
 };
 
-static void lines_run(struct sc_store *st, struct step *s, size_t n)
+/* load: in the caller's transaction; else in one of its own */
+static void lines_in(struct sc_store *st, struct step *s, size_t n, bool load)
 {
 	struct sc_store_line l[32];
 	enum sc_status out[32];
@@ -310,7 +311,8 @@ static void lines_run(struct sc_store *st, struct step *s, size_t n)
 	assert_true(n <= 32);
 	for (size_t i = 0; i < n; i++)
 		l[i] = s[i].l;
-	assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
+	if (!load)
+		assert_int_equal(sc_store_begin_ingest(st, &(size_t){0}, &d), SC_OK);
 	if (sc_store_lines(st, l, n, out, ds, &done, &d))
 		fail_msg("%s", d.message);
 	assert_int_equal(done, n);
@@ -320,22 +322,28 @@ static void lines_run(struct sc_store *st, struct step *s, size_t n)
 		if (s[i].field)
 			assert_string_equal(ds[i].field, s[i].field);
 	}
-	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	if (!load)
+		assert_int_equal(sc_store_commit(st, &d), SC_OK);
 }
 
-static void lines_as_one_by_one(void **state)
+static void lines_run(struct sc_store *st, struct step *s, size_t n)
 {
-	(void)state;
-	for (int b = 0; b < CONF_N; b++) {
-		char path[512];
-		struct sc_store *st;
-		struct sc_store_counts c;
-		struct sc_store_add a[8];
-		struct sc_store_event e[8];
+	lines_in(st, s, n, false);
+}
 
-		if (!conf_enabled(b))
-			continue;
-		st = open_fresh(b, path, sizeof(path));
+/* The lines of lines_as_one_by_one and lines_first_load: two calls, each
+ * in a transaction of its own, or (load) both in the first load of an
+ * empty ledger (sc_store_begin_lines), with an op one by one between
+ * them; the ledger's counts after each. */
+static void lines_script(struct sc_store *st, bool load)
+{
+	struct sc_store_counts c;
+	struct sc_store_add a[8];
+	struct sc_store_event e[8];
+	struct sc_diag d;
+	size_t want = 0;
+
+	{
 		a[0] = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1500);
 		a[1] = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1600);
 		a[2] = rec("R2", "P1", SC_KIND_ORG, "tax", 20000, 1);
@@ -381,13 +389,19 @@ static void lines_as_one_by_one(void **state)
 				{{.op = SC_OP_CONSENT, .subject = T("P1"), .kind = SC_KIND_PERSON,
 				  .scorecard = T("jo\"b\\s"), .date = 20000}, SC_OK, NULL},
 			};
-			lines_run(st, s, sizeof(s) / sizeof(s[0]));
+			if (load) {
+				assert_int_equal(sc_store_begin_lines(st, &want, &d), SC_OK);
+				assert_true(want > 0);
+			}
+			lines_in(st, s, sizeof(s) / sizeof(s[0]), load);
 		}
-		c = counts(st);
-		assert_int_equal(c.records, 4);
-		assert_int_equal(c.subjects, 4);
-		assert_int_equal(c.events, 3);
-		assert_int_equal(c.consents, 3);
+		if (!load) {
+			c = counts(st);
+			assert_int_equal(c.records, 4);
+			assert_int_equal(c.subjects, 4);
+			assert_int_equal(c.events, 3);
+			assert_int_equal(c.consents, 3);
+		}
 		/* a later call reads what this one filed */
 		{
 			struct step s[] = {
@@ -405,11 +419,30 @@ static void lines_as_one_by_one(void **state)
 				  .scorecard = T("jo\"b\\s"), .date = 20000}, SC_EDUPLICATE, NULL},
 				{{.op = SC_OP_ADD, .add = &a[6]}, SC_ECONFLICT, "kind"},
 			};
-			lines_run(st, s, sizeof(s) / sizeof(s[0]));
+			lines_in(st, s, sizeof(s) / sizeof(s[0]), load);
 		}
-		c = counts(st);
-		assert_int_equal(c.records, 4);
-		assert_int_equal(c.subjects, 4);
+		if (load) {
+			/* an op one by one in a first load, then lines again */
+			struct sc_store_add a8 = rec("R8", "P8", SC_KIND_PERSON, "tax", 20000, 8);
+			struct step s8[] = {
+				{{.op = SC_OP_ADD, .add = &a8}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[1]}, SC_ECONFLICT, "amount"},
+				{{.op = SC_OP_RECTIFY, .event = &e[5]}, SC_EDUPLICATE, NULL},
+			};
+			assert_int_equal(sc_store_record_add(st, &a[3], &d), SC_EDUPLICATE);
+			assert_int_equal(sc_store_record_add(st, &a8, &d), SC_OK);
+			lines_in(st, s8, sizeof(s8) / sizeof(s8[0]), true);
+			assert_int_equal(sc_store_commit(st, &d), SC_OK);
+			c = counts(st);
+			assert_int_equal(c.records, 5);
+			assert_int_equal(sc_store_begin_lines(st, &want, &d), SC_OK);
+			assert_true(want > 0 && want < SIZE_MAX); /* a filled ledger */
+			sc_store_rollback(st);
+		} else {
+			c = counts(st);
+			assert_int_equal(c.records, 4);
+		}
+		assert_int_equal(c.subjects, load ? 5 : 4);
 		assert_int_equal(c.events, 3);
 		assert_int_equal(c.consents, 4);
 		/* outside a transaction: in one of its own */
@@ -424,8 +457,66 @@ static void lines_as_one_by_one(void **state)
 			assert_int_equal(done9, 2);
 			assert_int_equal(out9[0], SC_OK);
 			assert_int_equal(out9[1], SC_EDUPLICATE);
-			assert_int_equal(counts(st).records, 5);
+			assert_int_equal(counts(st).records, load ? 6 : 5);
 		}
+		/* after the load, the ledger finds what it filed by record_id */
+		{
+			struct step s[] = {
+				{{.op = SC_OP_ADD, .add = &a[0]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_ADD, .add = &a[4]}, SC_EDUPLICATE, NULL},
+				{{.op = SC_OP_REVOKE, .event = &e[3]}, SC_EDUPLICATE, NULL},
+			};
+			lines_run(st, s, sizeof(s) / sizeof(s[0]));
+			assert_int_equal(sc_store_record_add(st, &a[1], &d), SC_ECONFLICT);
+		}
+	}
+}
+
+static void lines_as_one_by_one(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		lines_script(st, false);
+		sc_store_close(st);
+		conf_drop(b, path);
+	}
+}
+
+/* A first load into an empty ledger (sc_store_begin_lines: on PostgreSQL
+ * one transaction that builds records' indexes at its commit, pg_bulk.c)
+ * decides every line as lines one by one would, across its calls and
+ * around an op one by one in its middle; a rolled-back load leaves the
+ * ledger empty and loadable again. */
+static void lines_first_load(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		char path[512];
+		struct sc_store *st;
+		struct sc_diag d;
+		size_t want = 0;
+		struct sc_store_add a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1);
+		struct step s[] = {{{.op = SC_OP_ADD, .add = &a}, SC_OK, NULL},
+				   {{.op = SC_OP_ADD, .add = &a}, SC_EDUPLICATE, NULL}};
+
+		if (!conf_enabled(b))
+			continue;
+		st = open_fresh(b, path, sizeof(path));
+		assert_int_equal(sc_store_begin_lines(st, &want, &d), SC_OK);
+		/* PostgreSQL takes a first load as one transaction */
+		if (b == CONF_PG)
+			assert_true(want == SIZE_MAX);
+		lines_in(st, s, 2, true);
+		sc_store_rollback(st);
+		assert_int_equal(counts(st).records, 0);
+		assert_int_equal(counts(st).subjects, 0);
+		lines_script(st, true);
 		sc_store_close(st);
 		conf_drop(b, path);
 	}
@@ -645,6 +736,7 @@ int main(void)
 		cmocka_unit_test(events_follow_the_rules),
 		cmocka_unit_test(consents_repeat_the_last_act),
 		cmocka_unit_test(lines_as_one_by_one),
+		cmocka_unit_test(lines_first_load),
 		cmocka_unit_test(rollback_forgets),
 		cmocka_unit_test(expire_removes_records_and_events),
 		cmocka_unit_test(pg_app_role_appends_only),
