@@ -75,6 +75,27 @@ typedef enum sc_status (*sc_merkle_range_fn)(void *ctx, uint64_t lo, uint64_t hi
  * status. */
 enum sc_status sc_merkle_path(uint64_t m, uint64_t n, sc_merkle_range_fn root, void *ctx,
 			      unsigned char (*path)[SC_MERKLE_BYTES], unsigned *npath);
+/* Where a store finds the heads sc_merkle_range_root needs: the frontier
+ * it read; the perfect subtrees of 2^stored leaves or more, which it keeps
+ * (subtree: the head of leaves [lo, lo + 2^level)); and the leaf hashes of
+ * a range of at most 2^stored leaves (leaves: [lo, hi) into out, in
+ * order). A callback's failure is its status. */
+struct sc_merkle_source {
+	const struct sc_merkle_frontier *f;
+	unsigned stored;
+	enum sc_status (*subtree)(void *ctx, unsigned level, uint64_t lo,
+				  unsigned char out[SC_MERKLE_BYTES]);
+	enum sc_status (*leaves)(void *ctx, uint64_t lo, uint64_t hi,
+				 unsigned char (*out)[SC_MERKLE_BYTES]);
+	void *ctx;
+	unsigned char (*buf)[SC_MERKLE_BYTES]; /* room for 2^stored leaves */
+};
+/* The head of leaves [lo, hi) of src's log: a sc_merkle_range_fn with
+ * ctx a struct sc_merkle_source. A perfect subtree comes from the
+ * frontier or the store, a range of up to 2^stored leaves from its leaves,
+ * and a larger one is split as the tree splits. */
+enum sc_status sc_merkle_range_root(void *src, uint64_t lo, uint64_t hi,
+				    unsigned char out[SC_MERKLE_BYTES]);
 /* RFC 9162 section 2.1.3.2: does path prove that leaf hash `leaf` is leaf
  * m of the tree of n leaves whose head is root? */
 bool sc_merkle_path_check(uint64_t m, uint64_t n, const unsigned char leaf[SC_MERKLE_BYTES],

@@ -244,3 +244,41 @@ bool sc_merkle_path_check(uint64_t m, uint64_t n, const unsigned char leaf[SC_ME
 	}
 	return sn == 0 && !memcmp(r, root, SC_MERKLE_BYTES);
 }
+
+enum sc_status sc_merkle_range_root(void *src, uint64_t lo, uint64_t hi,
+				    unsigned char out[SC_MERKLE_BYTES])
+{
+	const struct sc_merkle_source *s = src;
+	uint64_t w = hi - lo, k = 1;
+	unsigned level = 0;
+	enum sc_status st;
+
+	while (((uint64_t)1 << level) < w)
+		level++;
+	if (w == (uint64_t)1 << level && lo % w == 0) {
+		/* a perfect subtree: the frontier's, or a stored one */
+		if ((s->f->size >> level & 1) && level < SC_MERKLE_LEVELS - 1 &&
+		    lo == s->f->size >> (level + 1) << (level + 1)) {
+			memcpy(out, s->f->node[level], SC_MERKLE_BYTES);
+			return SC_OK;
+		}
+		if (level >= s->stored)
+			return s->subtree(s->ctx, level, lo, out);
+	}
+	if (w <= ((uint64_t)1 << s->stored)) {
+		if ((st = s->leaves(s->ctx, lo, hi, s->buf)))
+			return st;
+		sc_merkle_root_of((const unsigned char(*)[SC_MERKLE_BYTES])s->buf, w, out);
+		return SC_OK;
+	}
+	{
+		unsigned char left[SC_MERKLE_BYTES], right[SC_MERKLE_BYTES];
+		while (k < w - k)
+			k <<= 1;
+		if ((st = sc_merkle_range_root(src, lo, lo + k, left)) ||
+		    (st = sc_merkle_range_root(src, lo + k, hi, right)))
+			return st;
+		sc_merkle_node(left, right, out);
+	}
+	return SC_OK;
+}

@@ -1168,7 +1168,6 @@ struct prover {
 	struct pq *p;
 	struct sc_diag *d;
 	int32_t node;
-	const struct sc_merkle_frontier *f;
 	unsigned char (*leaves)[SC_MERKLE_BYTES]; /* 2^NODE_LEVEL */
 	size_t nleaves;
 	int64_t seq;
@@ -1201,9 +1200,11 @@ static enum sc_status gather(void *ctx, const struct sc_audit_entry *e, const ch
 	return SC_OK;
 }
 
-static enum sc_status stored_subtree(struct prover *v, unsigned level, uint64_t lo, uint64_t hi,
-				     unsigned char out[SC_MERKLE_BYTES])
+/* the stored head of the perfect subtree [lo, lo + 2^level) */
+static enum sc_status subtree(void *ctx, unsigned level, uint64_t lo,
+			      unsigned char out[SC_MERKLE_BYTES])
 {
+	struct prover *v = ctx;
 	char a[2][SC_PQ_INT];
 	const char *pv[2] = {sc_pq_i64(a[0], v->node), sc_pq_i64(a[1], NODE_POS(level, lo >> level))};
 	PGresult *r;
@@ -1215,57 +1216,32 @@ static enum sc_status stored_subtree(struct prover *v, unsigned level, uint64_t 
 	if (PQntuples(r) != 1 || !sc_pq_get_bytes(out, SC_MERKLE_BYTES, r, 0, 0))
 		st = sc_diag_set(v->d, SC_ECORRUPT, v->p->where, 0, 0, NULL,
 				 "the audit tree lacks its subtree of entries %llu to %llu",
-				 (unsigned long long)lo + 1, (unsigned long long)hi);
+				 (unsigned long long)lo + 1,
+				 (unsigned long long)(lo + ((uint64_t)1 << level)));
 	PQclear(r);
 	return st;
 }
 
-/* The head of leaves [lo, hi) */
-static enum sc_status range_root(void *ctx, uint64_t lo, uint64_t hi,
-				 unsigned char out[SC_MERKLE_BYTES])
+/* the leaf hashes of [lo, hi), into v->leaves (the source's buffer) */
+static enum sc_status leaves(void *ctx, uint64_t lo, uint64_t hi,
+			     unsigned char (*out)[SC_MERKLE_BYTES])
 {
 	struct prover *v = ctx;
-	uint64_t w = hi - lo, k = 1;
-	unsigned level = 0;
 	enum sc_status st;
 	int64_t bad;
 
-	while (((uint64_t)1 << level) < w)
-		level++;
-	if (w == (uint64_t)1 << level && lo % w == 0) {
-		if ((v->f->size >> level & 1) && level < SC_MERKLE_LEVELS - 1 &&
-		    lo == v->f->size >> (level + 1) << (level + 1)) {
-			memcpy(out, v->f->node[level], SC_MERKLE_BYTES);
-			return SC_OK;
-		}
-		if (level >= NODE_LEVEL)
-			return stored_subtree(v, level, lo, hi, out);
-	}
-	if (w <= ((uint64_t)1 << NODE_LEVEL)) {
-		v->nleaves = 0;
-		if ((st = walk(v->p, v->node, (int64_t)lo + 1, (int64_t)hi, gather, v, &bad, v->d)))
-			return st;
-		if (v->nleaves != w)
-			return mismatch(v);
-		sc_merkle_root_of((const unsigned char(*)[SC_MERKLE_BYTES])v->leaves, w, out);
-		return SC_OK;
-	}
-	{
-		unsigned char left[SC_MERKLE_BYTES], right[SC_MERKLE_BYTES];
-		while (k < w - k)
-			k <<= 1;
-		if ((st = range_root(v, lo, lo + k, left)) || (st = range_root(v, lo + k, hi, right)))
-			return st;
-		sc_merkle_node(left, right, out);
-	}
-	return SC_OK;
+	(void)out;
+	v->nleaves = 0;
+	if ((st = walk(v->p, v->node, (int64_t)lo + 1, (int64_t)hi, gather, v, &bad, v->d)))
+		return st;
+	return v->nleaves != hi - lo ? mismatch(v) : SC_OK;
 }
 
 enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof *proof,
 				 sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d)
 {
 	struct pq *p = impl;
-	struct prover v = {.p = p, .d = d, .node = p->audit_node, .f = proof->tree, .seq = seq,
+	struct prover v = {.p = p, .d = d, .node = p->audit_node, .seq = seq,
 			   .proof = proof, .cb = cb, .ctx = ctx};
 	bool own = false;
 	enum sc_status st;
@@ -1286,8 +1262,13 @@ enum sc_status sc_pq_audit_prove(void *impl, int64_t seq, struct sc_audit_proof 
 	if ((st = walk(p, v.node, seq, seq, gather, &v, &bad, d)))
 		goto done;
 	v.cb = NULL;
-	st = sc_merkle_path((uint64_t)seq - 1, proof->tree->size, range_root, &v, proof->path,
-			    &proof->npath);
+	{
+		struct sc_merkle_source src = {.f = proof->tree, .stored = NODE_LEVEL,
+					       .subtree = subtree, .leaves = leaves, .ctx = &v,
+					       .buf = v.leaves};
+		st = sc_merkle_path((uint64_t)seq - 1, proof->tree->size, sc_merkle_range_root, &src,
+				    proof->path, &proof->npath);
+	}
 done:
 	free(v.leaves);
 	sc_pq_end_read(p, own);

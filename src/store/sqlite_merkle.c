@@ -203,7 +203,6 @@ enum sc_status sc_lite_tree_build(struct lite *l, struct sc_diag *d)
 struct prover {
 	struct lite *l;
 	struct sc_diag *d;
-	const struct sc_merkle_frontier *f;
 	sqlite3_stmt *node;
 	unsigned char (*leaves)[SC_MERKLE_BYTES]; /* 2^NODE_LEVEL */
 	size_t nleaves;
@@ -233,62 +232,46 @@ static enum sc_status gather(void *ctx, const struct sc_audit_entry *e, const ch
 	return SC_OK;
 }
 
-/* The head of leaves [lo, hi) */
-static enum sc_status range_root(void *ctx, uint64_t lo, uint64_t hi,
-				 unsigned char out[SC_MERKLE_BYTES])
+/* the stored head of the perfect subtree [lo, lo + 2^level) */
+static enum sc_status subtree(void *ctx, unsigned level, uint64_t lo,
+			      unsigned char out[SC_MERKLE_BYTES])
 {
 	struct prover *v = ctx;
-	uint64_t w = hi - lo, k = 1;
-	unsigned level = 0;
 	enum sc_status st;
-	int64_t bad;
 	int rc;
 
-	while (((uint64_t)1 << level) < w)
-		level++;
-	if (w == (uint64_t)1 << level && lo % w == 0) {
-		/* a perfect subtree: the frontier's, or a stored one */
-		if ((v->f->size >> level & 1) && level < SC_MERKLE_LEVELS - 1 &&
-		    lo == v->f->size >> (level + 1) << (level + 1)) {
-			memcpy(out, v->f->node[level], SC_MERKLE_BYTES);
-			return SC_OK;
-		}
-		if (level >= NODE_LEVEL) {
-			if (!v->node && (st = sc_lite_prepare(v->l, "SELECT hash FROM audit_nodes WHERE pos = ?1",
-							     &v->node, v->d)))
-				return st;
-			sqlite3_reset(v->node);
-			sqlite3_bind_int64(v->node, 1, NODE_POS(level, lo >> level));
-			rc = sqlite3_step(v->node);
-			if (rc == SQLITE_ROW && sqlite3_column_bytes(v->node, 0) == SC_MERKLE_BYTES) {
-				memcpy(out, sqlite3_column_blob(v->node, 0), SC_MERKLE_BYTES);
-				return SC_OK;
-			}
-			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-				return sc_lite_db_err(v->l, v->d, "cannot read the audit tree");
-			return sc_diag_set(v->d, SC_ECORRUPT, v->l->path, 0, 0, NULL,
-					   "the audit tree lacks its subtree of entries %llu to %llu",
-					   (unsigned long long)lo + 1, (unsigned long long)hi);
-		}
-	}
-	if (w <= ((uint64_t)1 << NODE_LEVEL)) {
-		v->nleaves = 0;
-		if ((st = sc_lite_audit_walk(v->l, (int64_t)lo + 1, (int64_t)hi, gather, v, &bad, v->d)))
-			return st;
-		if (v->nleaves != w)
-			return sc_diag_set(v->d, SC_ECORRUPT, v->l->path, 0, 0, NULL,
-					   "the audit log does not match its tree");
-		sc_merkle_root_of((const unsigned char(*)[SC_MERKLE_BYTES])v->leaves, w, out);
+	if (!v->node && (st = sc_lite_prepare(v->l, "SELECT hash FROM audit_nodes WHERE pos = ?1",
+					     &v->node, v->d)))
+		return st;
+	sqlite3_reset(v->node);
+	sqlite3_bind_int64(v->node, 1, NODE_POS(level, lo >> level));
+	rc = sqlite3_step(v->node);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(v->node, 0) == SC_MERKLE_BYTES) {
+		memcpy(out, sqlite3_column_blob(v->node, 0), SC_MERKLE_BYTES);
 		return SC_OK;
 	}
-	{
-		unsigned char left[SC_MERKLE_BYTES], right[SC_MERKLE_BYTES];
-		while (k < w - k)
-			k <<= 1;
-		if ((st = range_root(v, lo, lo + k, left)) || (st = range_root(v, lo + k, hi, right)))
-			return st;
-		sc_merkle_node(left, right, out);
-	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sc_lite_db_err(v->l, v->d, "cannot read the audit tree");
+	return sc_diag_set(v->d, SC_ECORRUPT, v->l->path, 0, 0, NULL,
+			   "the audit tree lacks its subtree of entries %llu to %llu",
+			   (unsigned long long)lo + 1, (unsigned long long)(lo + ((uint64_t)1 << level)));
+}
+
+/* the leaf hashes of [lo, hi), into v->leaves (the source's buffer) */
+static enum sc_status leaves(void *ctx, uint64_t lo, uint64_t hi,
+			     unsigned char (*out)[SC_MERKLE_BYTES])
+{
+	struct prover *v = ctx;
+	enum sc_status st;
+	int64_t bad;
+
+	(void)out;
+	v->nleaves = 0;
+	if ((st = sc_lite_audit_walk(v->l, (int64_t)lo + 1, (int64_t)hi, gather, v, &bad, v->d)))
+		return st;
+	if (v->nleaves != hi - lo)
+		return sc_diag_set(v->d, SC_ECORRUPT, v->l->path, 0, 0, NULL,
+				   "the audit log does not match its tree");
 	return SC_OK;
 }
 
@@ -296,7 +279,7 @@ enum sc_status sc_lite_audit_prove(void *impl, int64_t seq, struct sc_audit_proo
 				   sc_store_audit_chain_fn cb, void *ctx, struct sc_diag *d)
 {
 	struct lite *l = impl;
-	struct prover v = {.l = l, .d = d, .f = p->tree, .seq = seq, .p = p, .cb = cb, .ctx = ctx};
+	struct prover v = {.l = l, .d = d, .seq = seq, .p = p, .cb = cb, .ctx = ctx};
 	bool own = sc_lite_read_begin(l);
 	enum sc_status st;
 	int64_t bad;
@@ -317,7 +300,12 @@ enum sc_status sc_lite_audit_prove(void *impl, int64_t seq, struct sc_audit_proo
 	if ((st = sc_lite_audit_walk(l, seq, seq, gather, &v, &bad, d)))
 		goto done;
 	v.cb = NULL;
-	st = sc_merkle_path((uint64_t)seq - 1, p->tree->size, range_root, &v, p->path, &p->npath);
+	{
+		struct sc_merkle_source src = {.f = p->tree, .stored = NODE_LEVEL, .subtree = subtree,
+					       .leaves = leaves, .ctx = &v, .buf = v.leaves};
+		st = sc_merkle_path((uint64_t)seq - 1, p->tree->size, sc_merkle_range_root, &src,
+				    p->path, &p->npath);
+	}
 done:
 	sqlite3_finalize(v.node);
 	free(v.leaves);
