@@ -84,15 +84,30 @@ void sc_h_rulebook_publish(struct sc_req *r, struct sc_store *st, const char *co
 		sc_reply_error(r, s == SC_ENOMEM ? 500 : 400, &d);
 		return;
 	}
-	if ((s = sc_store_rulebook_put(st, rb, effective, &d))) {
-		sc_rulebook_free(rb);
-		sc_reply_store_error(r, s, &d);
-		return;
+	/* over a cluster map on every ledger, in the map's order: each
+	 * ledger's run evaluates under its own rulebooks */
+	for (size_t i = 0; i < r->srv->nparts; i++) {
+		struct sc_store *one = i ? sc_req_ledger(r, i) : st;
+		if (!one || (s = sc_store_rulebook_put(one, rb, effective, &d))) {
+			sc_rulebook_free(rb);
+			if (!one)
+				sc_reply_errorf(r, 500, NULL, "out of memory");
+			else if (r->srv->nparts > 1 && i > 0)
+				sc_reply_errorf(r, s == SC_ESTORE ? 500 : 409, NULL,
+						"published on %zu of %zu ledgers of the map, not on ledger %zu:"
+						" %s (publish it there with socred rulebook publish)",
+						i, r->srv->nparts, i + 1, d.message);
+			else
+				sc_reply_store_error(r, s, &d);
+			return;
+		}
 	}
 	r->audit_subject = "";
 	r->audit_action = "rulebook publish";
 	snprintf(r->audit_result, sizeof(r->audit_result), "%.40s %.40s from %.10s",
 		 sc_rulebook_name(rb), sc_rulebook_version(rb), eff);
+	for (size_t i = 1; i < r->srv->nparts; i++)
+		sc_req_audit(r, &r->srv->parts[i], r->audit_action, "", r->audit_result);
 	sc_reply_json(r, 201, json_pack("{s:s,s:s,s:s}", "rulebook", sc_rulebook_name(rb),
 					"version", sc_rulebook_version(rb), "effective", eff));
 	if (sc_server_version_add(r->srv, effective, rb))

@@ -381,10 +381,22 @@ void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p)
 	/* the link's token has the shape of a key's secret */
 	snprintf(token, sizeof(token), "sck_0_%.64s", p[0]);
 	sc_diag_clear(&d);
-	if (sc_key_parse(token, strlen(token), &unused, hash) ||
-	    sc_store_share_get(st, hash, subject, &expires, &d)) {
+	if (sc_key_parse(token, strlen(token), &unused, hash)) {
 		sc_reply_errorf(r, 404, NULL, "no such share link");
 		return;
+	}
+	/* over a cluster map the link is on its subject's ledger: each is
+	 * asked (a link's hash is of a random secret, on one ledger at most) */
+	for (size_t i = 0;; i++) {
+		struct sc_store *one = i ? sc_req_ledger(r, i) : st;
+		if (one && !sc_store_share_get(one, hash, subject, &expires, &d)) {
+			st = one;
+			break;
+		}
+		if (i + 1 >= r->srv->nparts) {
+			sc_reply_errorf(r, 404, NULL, "no such share link");
+			return;
+		}
 	}
 	if (today >= expires) {
 		char day[SC_DATE_LEN + 1];

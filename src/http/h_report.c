@@ -73,7 +73,7 @@ static const char *key_holder(struct inquiry_ctx *c, int64_t id, enum sc_role ro
 	for (i = 0; i < c->n; i++)
 		if (c->ids[i] == id)
 			return c->names[i];
-	if (sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
+	if (!c->st || sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
 		snprintf(k.name, sizeof(k.name), "an unnamed %s key", sc_role_name(role));
 	i = c->n < 16 ? c->n++ : (size_t)id % 16;
 	c->ids[i] = id;
@@ -291,7 +291,8 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	json_object_set_new(o, "incentives", incentives);
 	inquiries = json_array();
 	{
-		struct inquiry_ctx ic = {.st = st, .arr = inquiries};
+		/* the keys are on the home ledger */
+		struct inquiry_ctx ic = {.st = sc_req_ledger(r, 0), .arr = inquiries};
 		sc_store_audit_subject(st, id, add_inquiry, &ic, NULL);
 	}
 	{
