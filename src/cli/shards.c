@@ -650,9 +650,12 @@ static int on_home(struct cli *cli, const struct cmd *cmd, int argc, char **argv
 	if ((rc = cli_shard_map(cli, &m)))
 		return rc;
 	snprintf(ledger, sizeof(ledger), "%s", m->ledgers[0]);
-	sc_shard_map_free(m);
 	cli->db = ledger;
-	return cmd->run(cli, argc, argv);
+	cli->map = m;
+	rc = cmd->run(cli, argc, argv);
+	cli->map = NULL;
+	sc_shard_map_free(m);
+	return rc;
 }
 
 int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char **argv)

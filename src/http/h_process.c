@@ -315,6 +315,18 @@ void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p)
 	sc = (struct sc_text){card, strlen(card)};
 	sc_diag_clear(&d);
 	sc_id_classify(sc_rulebook_id_schemes(r->rb), subj.p, subj.n, &kind, &d);
+	/* over a cluster map the directory notes the subject's first filing
+	 * first, as a filing over the map does (the order merged listings
+	 * follow); a subject noted but not stored is listed nowhere */
+	if (r->srv->opts.map) {
+		pthread_mutex_lock(&r->srv->dir_mu);
+		s = sc_shard_dir_subject(r->srv->dir, subj.p, subj.n, &d);
+		pthread_mutex_unlock(&r->srv->dir_mu);
+		if (s) {
+			sc_reply_store_error(r, s, &d);
+			goto out;
+		}
+	}
 	s = sc_store_consent(st, subj, kind, sc, json_is_true(granted), sc_req_today(r), &d);
 	if (s && s != SC_EDUPLICATE) {
 		sc_reply_store_error(r, s, &d);

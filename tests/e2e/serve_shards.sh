@@ -1,0 +1,209 @@
+# serve over a cluster map (--db shards:MAP): a server over three ledgers
+# answers over HTTP exactly as a server over one ledger fed the same city:
+# checks of every action for a sample of subjects (from the decision
+# snapshots, and from the ledgers after a filing), subject reports, a
+# provider's filing and its effect on the checks, a record_id filed again
+# for a subject on another ledger (refused with one ledger's message), a
+# share link, a rulebook published on every ledger; routes not served over
+# a map answer 501.
+#
+# The ledgers: $SOCRED_SHARD_LEDGERS (three, space-separated: SQLite files
+# or PostgreSQL URIs of empty databases); by default SQLite files here.
+. "$(dirname "$0")/lib.bash"
+
+TODAY=2026-06-01
+ACTIONS="air_travel rail_high_speed star_hotel public_procurement government_subsidy deposit_free_bike loan_preferential_rate customs_simplified_clearance invoice_fast_track"
+read -r -a L <<< "${SOCRED_SHARD_LEDGERS:-$T/a.db $T/b.db $T/c.db}"
+[ "${#L[@]}" = 3 ] || { echo "SOCRED_SHARD_LEDGERS names ${#L[@]} ledgers, want 3"; exit 1; }
+ONE="$SOCRED --db $T/one.db"
+MAP=$T/socred.shards
+SH="$SOCRED --db shards:$MAP"
+cat > "$MAP" <<EOF
+shards 1024
+directory dir.db
+0-300 ${L[0]}
+301-700 ${L[1]}
+701-1023 ${L[2]}
+EOF
+
+"$SOCRED" generate --people 2000 --orgs 100 > city.csv 2> /dev/null
+expect_rc 0 $ONE init
+expect_rc 0 $SH init
+expect_rc 0 $ONE ingest city.csv
+expect_rc 0 $SH ingest city.csv
+# snapshots for the day the servers answer on (one per ledger over the map)
+expect_rc 0 $ONE run --at $TODAY
+expect_rc 0 $SH run --at $TODAY
+
+where() { $SH shards where "$1" | cut -f3; }
+# S1: a subject on a ledger other than the first (the home of keys), with
+# a record R1; S2: a subject on yet another ledger than S1's
+S1=
+while IFS=, read -r _ R1 S1 _; do
+	[ "$(where "$S1")" != "${L[0]}" ] && break
+done < <(grep '^,' city.csv | head -200)
+S2=
+for s in $(cut -d, -f3 city.csv | sort -u | head -300); do
+	if [ "$(where "$s")" != "$(where "$S1")" ]; then S2=$s; break; fi
+done
+[ -n "$S1" ] && [ -n "$S2" ] && [ "$(where "$S1")" != "${L[0]}" ] && ok || bad "no subjects on two ledgers"
+
+# the same keys, in the same order, on both: the map's on its first ledger
+for who in ONE SH; do
+	X=${!who}
+	eval "${who}_ADMIN=\$($X keys add --role admin --name ops 2> /dev/null)"
+	eval "${who}_PROV=\$($X keys add --role provider --source court --name a-court 2> /dev/null)"
+	eval "${who}_ENF=\$($X keys add --role enforcer --actions ${ACTIONS// /,} --name an-enforcer 2> /dev/null)"
+	eval "${who}_SUBJ=\$($X keys add --role subject --subject $S1 2> /dev/null)"
+done
+[ -n "$SH_ENF" ] && [ -n "$ONE_ENF" ] && ok || bad "keys not made"
+"$SOCRED" --db "${L[0]}" keys list > keys.txt
+has keys.txt "an-enforcer"
+
+serve_start one --db "$T/one.db" --today $TODAY --threads 2 --rate 0
+B1=$B
+P1=$SPID
+serve_start map --db "shards:$MAP" --today $TODAY --threads 2 --rate 0
+B3=$B
+P3=$SPID
+has map.out "shards:"
+
+# both KEYWHO METHOD PATH [BODY [TYPE]]: the request to both servers (each
+# with its own key of that name), answers in one.txt and sh.txt and
+# statuses in $C1 and $C3
+both() {
+	local who=$1 m=$2 p=$3 body=${4:-} type=${5:-text/csv} k1 k3
+	k1=ONE_$who
+	k3=SH_$who
+	local a1=() a3=()
+	[ "$who" != NONE ] && a1=(-H "Authorization: Bearer ${!k1}") && a3=(-H "Authorization: Bearer ${!k3}")
+	if [ -n "$body" ]; then
+		C1=$(curl -s -o one.txt -w '%{http_code}' "${a1[@]}" -X "$m" -H "Content-Type: $type" --data-binary "$body" "$B1$p")
+		C3=$(curl -s -o sh.txt -w '%{http_code}' "${a3[@]}" -X "$m" -H "Content-Type: $type" --data-binary "$body" "$B3$p")
+	else
+		C1=$(curl -s -o one.txt -w '%{http_code}' "${a1[@]}" -X "$m" "$B1$p")
+		C3=$(curl -s -o sh.txt -w '%{http_code}' "${a3[@]}" -X "$m" "$B3$p")
+	fi
+}
+same() { # same WHAT: both answered alike, byte for byte
+	if [ "$C1" = "$C3" ] && [ -s one.txt ] && cmp -s one.txt sh.txt; then ok; else
+		bad "$1: $C1 and $C3 differ"; head -c 300 one.txt; echo; head -c 300 sh.txt; echo
+	fi
+}
+
+# checks of every action for a sample (every 100th subject; under memcheck
+# every 400th)
+EVERY=100
+[ "${SOCRED_VALGRIND:-0}" = 1 ] && EVERY=400
+SAMPLE=$( (echo "$S1"; echo "$S2"; cut -d, -f3 city.csv | sort -u | awk "NR % $EVERY == 1") | sort -u)
+checks() { # checks WHAT SUBJECTS...
+	local what=$1 s a; shift
+	for s in "$@"; do
+		for a in $ACTIONS; do
+			both ENF GET "/v1/check?subject=$s&action=$a"
+			same "check $s $a ($what)"
+		done
+	done
+}
+checks "snapshots" $SAMPLE
+# a valid id with no file, and a malformed one: as one ledger answers
+checks "no file" 11010119900307001X
+both ENF GET "/v1/check?subject=nobody&action=air_travel"
+same "check of a malformed id"
+# the checks came from the ledgers' snapshots
+curl -s "$B3/metrics" > metrics.txt
+grep -q 'socred_checks_answered_total{from="snapshot"} [1-9]' metrics.txt && ok || bad "no check from the snapshots"
+
+# reports, but for when the inquiries were made and their place in each log
+strip() { jq -c 'del(.inquiries[].at, .inquiries[].seq, .inquiries[].node)' "$1"; }
+for s in $SAMPLE; do
+	both ADMIN GET "/v1/subjects/$s/report"
+	if [ "$C1" = 200 ] && [ "$C3" = 200 ] && [ "$(strip one.txt)" = "$(strip sh.txt)" ]; then ok; else
+		bad "report of $s differs ($C1, $C3)"; diff <(strip one.txt | tr , '\n') <(strip sh.txt | tr , '\n') | head -5
+	fi
+done
+# the report names the enforcer who asked, a key of the home ledger
+both SUBJ GET "/v1/subjects/$S1/report"
+jq -e '.inquiries | map(select(.who == "an-enforcer")) | length > 0' sh.txt > /dev/null && ok || bad "the report does not name the enforcer"
+eq "$(strip sh.txt)" "$(strip one.txt)" "the subject's own report"
+
+# a court judgment filed for S1: the answer per line, then the checks
+# (S1 changed: from its ledger, not the snapshot)
+CSV="op,record_id,subject,type,date,source,ref
+,srv-1,$S1,court.judgment_default,2026-04-20,court,(2026) Jing 7
+,srv-2,$S2,court.judgment_default,2026-04-21,court,(2026) Jing 8"
+both PROV POST /v1/records "$CSV"
+same "filing two records"
+has sh.txt '"accepted":2'
+checks "after a filing" "$S1" "$S2"
+both ENF GET "/v1/check?subject=$S1&action=air_travel"
+has sh.txt '"deny"'
+# each record on its subject's ledger, claimed in the directory
+"$SOCRED" --db "$(where "$S1")" explain "$S1" --json --at $TODAY > s1.json
+has s1.json srv-1
+"$SOCRED" --db "$(where "$S2")" explain "$S2" --json --at $TODAY > s2.json
+has s2.json srv-2
+# the same again: duplicates on both
+both PROV POST /v1/records "$CSV"
+same "filing the same records again"
+has sh.txt '"duplicates":2'
+# R1 (S1's, on S1's ledger) filed for S2 (another ledger): refused with
+# the message one ledger gives
+BAD="op,record_id,subject,type,date,source,ref
+,$R1,$S2,court.judgment_default,2026-05-22,court,(2026) Jing 9"
+both PROV POST /v1/records "$BAD"
+same "a record_id of another subject"
+has sh.txt "already filed with a different subject"
+has sh.txt '"rejected":1'
+# and a rectification of srv-2 goes to S2's ledger by the directory
+FIX="op,record_id,subject,type,date,source,ref
+rectify,srv-2,,,2026-05-25,court,fix"
+both PROV POST /v1/records "$FIX"
+same "a rectification"
+checks "after a rectification" "$S2"
+# the ingest over the map sees the server's claims: R1 for S2 is refused there too
+printf 'op,record_id,subject,type,date,source,ref\n,srv-1,%s,court.judgment_default,2026-05-20,court,x\n' "$S2" > again.csv
+$SH ingest again.csv --rejects again.rej > /dev/null 2>&1
+has again.rej "already filed with a different subject"
+
+# a share link made on S1's ledger is found through the map
+both SUBJ POST "/v1/subjects/$S1/shares" '{"days":7}' application/json
+eq "$C3 $(jq -c .expires sh.txt)" "$C1 $(jq -c .expires one.txt)" "making a share link"
+U1=$(jq -r .url one.txt)
+U3=$(jq -r .url sh.txt)
+C1=$(curl -s -o one.txt -w '%{http_code}' "$B1$U1")
+C3=$(curl -s -o sh.txt -w '%{http_code}' "$B3$U3")
+same "a share link"
+
+# consent for S1, by its own key, on its ledger
+both SUBJ POST "/v1/subjects/$S1/consent" '{"scorecard":"public","granted":true}' application/json
+same "consent given"
+checks "after consent" "$S1"
+
+# a rulebook published over HTTP reaches every ledger
+sed 's/^version: .*/version: "next"/' "$SRC/rulebooks/default.yaml" > next.yaml
+both ADMIN POST "/v1/rulebooks?effective=2026-07-01" "$(cat next.yaml)" application/yaml
+same "publishing a rulebook"
+for l in "${L[@]}"; do
+	"$SOCRED" --db "$l" rulebook list > rb.txt 2>&1
+	has rb.txt "next"
+done
+
+# routes not served over a map yet: 501 naming the route, never another
+# ledger's answer
+for p in /v1/disputes /v1/repairs /v1/stats "/v1/lists/judgment_defaulters?q=11" "/v1/search?q=11"; do
+	c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" "$B3$p")
+	eq "$c" 501 "GET $p over a map"
+	has resp "not served over a cluster map"
+done
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" -X POST --data-binary '{"outcome":"upheld"}' "$B3/v1/disputes/1/decision")
+eq "$c" 501 "POST /v1/disputes/{}/decision over a map"
+has resp '/v1/disputes/{}/decision'
+
+kill -TERM "$P1" "$P3"
+wait "$P1" "$P3"
+eq "$?" 0 "servers stop cleanly"
+# every ledger's audit log verifies, with the server's entries
+expect_rc 0 $SH audit verify
+eq "$(grep -c 'audit log intact' out)" 3 "audit verify over the map"
+finish
