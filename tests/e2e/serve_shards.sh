@@ -48,6 +48,27 @@ for s in $(cut -d, -f3 city.csv | sort -u | head -300); do
 done
 [ -n "$S1" ] && [ -n "$S2" ] && [ "$(where "$S1")" != "${L[0]}" ] && ok || bad "no subjects on two ledgers"
 
+# names for public search: organisations "Acme Trading N" and two persons
+# "Zhao Li" on several ledgers, each on a public list
+{
+	echo "op,record_id,subject,type,date,amount,source,ref,name"
+	k=0
+	for o in $(awk -F, '$3 ~ /^9/ {print $3}' city.csv | sort -u | head -12); do
+		k=$((k + 1))
+		echo "register,,$o,,2020-01-01,,,,Acme Trading $k"
+		echo ",acme-$k,$o,tax.evasion,2025-06-01,,tax,SAT (2025) $k,"
+	done
+	for p in $(awk -F, '$3 ~ /^1/ {print $3}' city.csv | sort -u | head -4); do
+		k=$((k + 1))
+		echo "register,,$p,,2020-01-01,,,,Zhao Li"
+		echo ",zl-$k,$p,court.judgment_default,2025-11-01,,court,(2025) Jing $k,"
+	done
+} > names.csv
+expect_rc 0 $ONE ingest names.csv
+expect_rc 0 $SH ingest names.csv
+n=$(for o in $(grep -o '^register,,[^,]*' names.csv | cut -d, -f3); do where "$o"; done | sort -u | wc -l)
+eq "$n" 3 "named subjects on every ledger"
+
 # the same keys, in the same order, on both: the map's on its first ledger
 for who in ONE SH; do
 	X=${!who}
@@ -189,9 +210,20 @@ for l in "${L[@]}"; do
 	has rb.txt "next"
 done
 
+# public search and list search: every ledger's finds in one ledger's order
+enc() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g'; }
+for q in "Acme" "acme trading 1" "Zhao Li" "$S1" "$(grep -o '^register,,9[^,]*' names.csv | head -1 | cut -d, -f3)" "Nobody"; do
+	both NONE GET "/v1/search?q=$(enc "$q")"
+	same "search for $q"
+	both NONE GET "/v1/lists/judgment_defaulters?q=$(enc "$q")"
+	same "judgment_defaulters search for $q"
+done
+both NONE GET "/v1/search?q=Acme"
+[ "$(jq '.results | length' sh.txt)" -ge 10 ] && ok || bad "search for Acme found $(jq '.results | length' sh.txt)"
+
 # routes not served over a map yet: 501 naming the route, never another
 # ledger's answer
-for p in /v1/disputes /v1/repairs /v1/stats "/v1/lists/judgment_defaulters?q=11" "/v1/search?q=11"; do
+for p in /v1/disputes /v1/repairs /v1/stats; do
 	c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" "$B3$p")
 	eq "$c" 501 "GET $p over a map"
 	has resp "not served over a cluster map"
