@@ -104,6 +104,21 @@ enum sc_status sc_shard_dir_subject(struct sc_shard_dir *dir, const char *subjec
 enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
 				  size_t slen, int64_t *order, struct sc_diag *d);
 
+/* Disputes, repair applications and statements: each ledger numbers its
+ * own; the directory gives each a registry-wide id, in the order they are
+ * first asked for, kept with its subject's logical shard and its ledger's
+ * own id. */
+enum sc_shard_item { SC_SHARD_DISPUTE = 0, SC_SHARD_REPAIR = 1, SC_SHARD_STATEMENT = 2 };
+/* The registry-wide id of item `local` of the ledger holding lshard,
+ * given now when it has none. SC_OK, SC_ESTORE. */
+enum sc_status sc_shard_dir_item_id(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				    uint32_t lshard, int64_t local, int64_t *gid,
+				    struct sc_diag *d);
+/* Where a registry-wide id is: SC_OK, SC_ENOTFOUND, SC_ESTORE. */
+enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      int64_t gid, uint32_t *lshard, int64_t *local,
+				      struct sc_diag *d);
+
 /* ---- every ledger of a map, open (route.c) ---- */
 
 struct sc_store;

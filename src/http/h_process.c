@@ -109,6 +109,21 @@ static void subject_act(struct sc_req *r, struct sc_store *st, const char *subje
 	json_decref(body);
 }
 
+/* o, with its id the registry's over a cluster map, into *reply; the
+ * store's item stands whatever this says */
+static enum sc_status reply_item(struct sc_req *r, enum sc_shard_item kind, const char *subject,
+				 json_t *o, json_t **reply, struct sc_diag *d)
+{
+	enum sc_status s = o ? sc_ids_out(r->srv, kind, subject, o, d) : SC_ENOMEM;
+
+	if (s) {
+		json_decref(o);
+		return s;
+	}
+	*reply = o;
+	return SC_OK;
+}
+
 static enum sc_status dispute_open(struct sc_req *r, struct sc_store *st, const char *subject,
 				   const char *rec, const char *reason, json_t **reply,
 				   struct sc_diag *d)
@@ -119,7 +134,7 @@ static enum sc_status dispute_open(struct sc_req *r, struct sc_store *st, const 
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = sc_json_dispute(x);
+		s = reply_item(r, SC_SHARD_DISPUTE, subject, sc_json_dispute(x), reply, d);
 	free(x);
 	return s;
 }
@@ -133,8 +148,10 @@ static enum sc_status statement_add(struct sc_req *r, struct sc_store *st, const
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id, "record",
-				   x->record_id, "text", x->text, "date", sc_report_day(x->date));
+		s = reply_item(r, SC_SHARD_STATEMENT, subject,
+			       json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id, "record",
+					 x->record_id, "text", x->text, "date", sc_report_day(x->date)),
+			       reply, d);
 	free(x);
 	return s;
 }
@@ -148,7 +165,7 @@ static enum sc_status repair_apply(struct sc_req *r, struct sc_store *st, const 
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = sc_json_repair(x);
+		s = reply_item(r, SC_SHARD_REPAIR, subject, sc_json_repair(x), reply, d);
 	free(x);
 	return s;
 }
@@ -178,8 +195,11 @@ typedef enum sc_status (*decide_fn)(struct sc_store *st, int64_t id, const char 
 				    char record[SC_LIMIT_RECORD_ID + 1], struct sc_diag *d);
 
 static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
-		   const char *field, const char *audit_action, decide_fn fn)
+		   enum sc_shard_item kind, const char *field, const char *audit_action,
+		   decide_fn fn)
 {
+	struct sc_part *part;
+	int64_t local;
 	struct sc_decider who;
 	char by[128], subject[SC_LIMIT_SUBJECT_ID + 1], record[SC_LIMIT_RECORD_ID + 1];
 	const char *outcome, *text;
@@ -194,7 +214,17 @@ static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
 	    (text = sc_req_str(r, body, field, SC_LIMIT_PROCESS_TEXT, false))) {
 		decider(r, &who, by, sizeof(by));
 		sc_diag_clear(&d);
-		if ((s = fn(st, id, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d))) {
+		/* over a cluster map: the ledger holding it, and its id there */
+		if (!(s = sc_ids_in(r->srv, kind, id, &part, &local, &d)) &&
+		    !(st = sc_req_ledger(r, part->index)))
+			s = SC_ENOMEM;
+		if (!s)
+			s = fn(st, local, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d);
+		if (!s && (s = sc_ids_out(r->srv, kind, NULL, reply, &d))) {
+			json_decref(reply);
+			reply = NULL;
+		}
+		if (s) {
 			sc_reply_store_error(r, s, &d);
 		} else {
 			r->audit_subject = sc_arena_strdup(&r->arena, subject);
@@ -242,12 +272,46 @@ static enum sc_status repair_decide(struct sc_store *st, int64_t id, const char 
 
 void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	decide(r, st, p[0], "note", "dispute decision", dispute_decide);
+	decide(r, st, p[0], SC_SHARD_DISPUTE, "note", "dispute decision", dispute_decide);
 }
 
 void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	decide(r, st, p[0], "reason", "repair decision", repair_decide);
+	decide(r, st, p[0], SC_SHARD_REPAIR, "reason", "repair decision", repair_decide);
+}
+
+static enum sc_status list_one(struct sc_store *st, enum sc_shard_item kind, const char *source,
+			       bool open_only, json_t *arr, struct sc_diag *d)
+{
+	return kind == SC_SHARD_DISPUTE
+		       ? sc_store_dispute_list(st, NULL, source, open_only, sc_json_append_dispute, arr, d)
+		       : sc_store_repair_list(st, NULL, source, open_only, sc_json_append_repair, arr, d);
+}
+
+enum sc_status sc_req_items(struct sc_req *r, enum sc_shard_item kind, const char *source,
+			    bool open_only, json_t *arr, struct sc_diag *d)
+{
+	struct sc_server *srv = r->srv;
+	enum sc_status s = SC_OK;
+
+	if (!srv->opts.map)
+		return list_one(sc_req_ledger(r, 0), kind, source, open_only, arr, d);
+	for (size_t i = 0; !s && i < srv->nparts; i++) {
+		struct sc_store *one = sc_req_ledger(r, i);
+		json_t *mine = json_array(), *o;
+		size_t k;
+		s = !one || !mine ? SC_ENOMEM : list_one(one, kind, source, open_only, mine, d);
+		/* a ledger still holds the items of subjects moved off it */
+		json_array_foreach(mine, k, o) {
+			const char *subject = json_string_value(json_object_get(o, "subject"));
+			if (!s && subject && sc_server_part_of(srv, subject, strlen(subject))->index == i)
+				json_array_append(arr, o);
+		}
+		json_decref(mine);
+	}
+	if (!s)
+		s = sc_ids_out_all(srv, kind, arr, d);
+	return s ? s : sc_ids_sort(arr);
 }
 
 void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -257,10 +321,11 @@ void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const 
 	struct sc_diag d;
 	enum sc_status s;
 
+	(void)st;
 	(void)p;
 	sc_diag_clear(&d);
-	s = sc_store_dispute_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				  open && !strcmp(open, "1"), sc_json_append_dispute, arr, &d);
+	s = sc_req_items(r, SC_SHARD_DISPUTE, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+			 open && !strcmp(open, "1"), arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);
@@ -277,10 +342,11 @@ void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *
 	struct sc_diag d;
 	enum sc_status s;
 
+	(void)st;
 	(void)p;
 	sc_diag_clear(&d);
-	s = sc_store_repair_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				 open && !strcmp(open, "1"), sc_json_append_repair, arr, &d);
+	s = sc_req_items(r, SC_SHARD_REPAIR, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+			 open && !strcmp(open, "1"), arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);

@@ -208,7 +208,6 @@ enum sc_route_shard {
 	SC_SHARD_HOME = 0,  /* the home ledger (parts[0]) */
 	SC_SHARD_SUBJECT,   /* the ledger of the subject: the first {} or ?subject= */
 	SC_SHARD_EVERY,     /* the handler asks the ledgers it needs (sc_req_ledger) */
-	SC_SHARD_NONE,      /* not served over a map: 501 */
 };
 
 struct sc_route {
@@ -363,6 +362,29 @@ void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_audit_head(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const *p);
+
+/* Ids of disputes, repair applications and statements (ids.c): over a
+ * cluster map the registry's, from the map's directory; else the
+ * ledger's own, untouched. */
+/* o's "id" (its ledger's) made the registry's; subject: o's subject (NULL:
+ * its "subject" member). SC_OK, SC_EINVAL, SC_ESTORE. */
+enum sc_status sc_ids_out(struct sc_server *srv, enum sc_shard_item kind, const char *subject,
+			  json_t *o, struct sc_diag *d);
+/* The same for every object of arr. */
+enum sc_status sc_ids_out_all(struct sc_server *srv, enum sc_shard_item kind, json_t *arr,
+			      struct sc_diag *d);
+/* The part holding registry-wide id and the ledger's own id there:
+ * SC_OK; SC_ENOTFOUND with one ledger's message; SC_ESTORE. */
+enum sc_status sc_ids_in(struct sc_server *srv, enum sc_shard_item kind, int64_t id,
+			 struct sc_part **part, int64_t *local, struct sc_diag *d);
+/* arr's objects by their "id", ascending. SC_OK, SC_ENOMEM. */
+enum sc_status sc_ids_sort(json_t *arr);
+/* Every dispute (kind SC_SHARD_DISPUTE) or repair application of the
+ * registry, of source's records only (NULL: all), open ones only, as JSON
+ * objects appended to arr in id order: the ledger's, or every ledger's of
+ * a map merged, with registry-wide ids. */
+enum sc_status sc_req_items(struct sc_req *r, enum sc_shard_item kind, const char *source,
+			    bool open_only, json_t *arr, struct sc_diag *d);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

@@ -402,10 +402,6 @@ static void dispatch(struct sc_req *r)
 					sc_role_name(r->role), r->method, rt->pattern);
 		}
 		audit_refusal(r);
-	} else if (srv->opts.map && rt->shard == SC_SHARD_NONE) {
-		sc_reply_errorf(r, 501, NULL, "%s %s is not served over a cluster map yet: ask"
-				" `socred --db LEDGER serve` on each ledger of the map", r->method,
-				rt->pattern);
 	} else {
 		r->part = route_part(r, rt, params);
 		if (r->part->index != 0) {

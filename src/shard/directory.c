@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,7 +29,19 @@ struct sc_shard_dir {
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS records(record_id TEXT PRIMARY KEY, lshard INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);";
+	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
+	/* registry-wide ids of each ledger's disputes, repair applications
+	 * and statements: (logical shard, the ledger's own id) */
+	"CREATE TABLE IF NOT EXISTS disputes(gid INTEGER PRIMARY KEY, lshard INTEGER NOT NULL,"
+	" local INTEGER NOT NULL, UNIQUE(lshard, local));"
+	"CREATE TABLE IF NOT EXISTS repairs(gid INTEGER PRIMARY KEY, lshard INTEGER NOT NULL,"
+	" local INTEGER NOT NULL, UNIQUE(lshard, local));"
+	"CREATE TABLE IF NOT EXISTS statements(gid INTEGER PRIMARY KEY, lshard INTEGER NOT NULL,"
+	" local INTEGER NOT NULL, UNIQUE(lshard, local));";
+
+static const char *const item_table[] = {
+	[SC_SHARD_DISPUTE] = "disputes", [SC_SHARD_REPAIR] = "repairs",
+	[SC_SHARD_STATEMENT] = "statements"};
 
 static enum sc_status failed(struct sc_shard_dir *dir, const char *what, struct sc_diag *d)
 {
@@ -194,4 +208,71 @@ enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
 	if (rc == SQLITE_ROW)
 		return SC_OK;
 	return rc == SQLITE_DONE ? SC_ENOTFOUND : failed(dir, "cannot read", d);
+}
+
+/* Runs sql (a format with one %s: the item's table) with up to two
+ * integers bound; *out: the first column of its row (found: one came). */
+static enum sc_status item_step(struct sc_shard_dir *dir, const char *fmt,
+				enum sc_shard_item kind, int64_t a, int64_t b, int64_t *out,
+				int64_t *out2, bool *found, struct sc_diag *d)
+{
+	char sql[160];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), fmt, item_table[kind]);
+	if (sqlite3_prepare_v2(dir->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return failed(dir, "cannot prepare", d);
+	sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		sqlite3_bind_int64(s, 2, b);
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (*found && out)
+		*out = sqlite3_column_int64(s, 0);
+	if (*found && out2)
+		*out2 = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return failed(dir, "cannot read or write", d);
+	return SC_OK;
+}
+
+enum sc_status sc_shard_dir_item_id(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				    uint32_t lshard, int64_t local, int64_t *gid,
+				    struct sc_diag *d)
+{
+	enum sc_status st;
+	bool found;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	if ((st = item_step(dir, "SELECT gid FROM %s WHERE lshard = ?1 AND local = ?2", kind,
+			    lshard, local, gid, NULL, &found, d)) || found)
+		return st;
+	if ((st = item_step(dir, "INSERT OR IGNORE INTO %s(lshard, local) VALUES (?1, ?2)", kind,
+			    lshard, local, NULL, NULL, &found, d)) ||
+	    (st = item_step(dir, "SELECT gid FROM %s WHERE lshard = ?1 AND local = ?2", kind,
+			    lshard, local, gid, NULL, &found, d)))
+		return st;
+	return found ? SC_OK : failed(dir, "cannot give an id", d);
+}
+
+enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      int64_t gid, uint32_t *lshard, int64_t *local,
+				      struct sc_diag *d)
+{
+	enum sc_status st;
+	int64_t ls = 0;
+	bool found;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	if ((st = item_step(dir, "SELECT lshard, local FROM %s WHERE gid = ?1", kind, gid, 0, &ls,
+			    local, &found, d)))
+		return st;
+	if (!found)
+		return SC_ENOTFOUND;
+	*lshard = (uint32_t)ls;
+	return SC_OK;
 }

@@ -4,8 +4,9 @@
 # snapshots, and from the ledgers after a filing), subject reports, a
 # provider's filing and its effect on the checks, a record_id filed again
 # for a subject on another ledger (refused with one ledger's message), a
-# share link, a rulebook published on every ledger; routes not served over
-# a map answer 501.
+# share link, a rulebook published on every ledger, disputes, statements
+# and repair applications on two ledgers (registry-wide ids), listed and
+# decided, the operators' statistics.
 #
 # The ledgers: $SOCRED_SHARD_LEDGERS (three, space-separated: SQLite files
 # or PostgreSQL URIs of empty databases); by default SQLite files here.
@@ -164,6 +165,9 @@ has sh.txt '"deny"'
 has s1.json srv-1
 "$SOCRED" --db "$(where "$S2")" explain "$S2" --json --at $TODAY > s2.json
 has s2.json srv-2
+# the same looks at the one ledger (they are in the subjects' reports)
+$ONE explain "$S1" --json --at $TODAY > /dev/null
+$ONE explain "$S2" --json --at $TODAY > /dev/null
 # the same again: duplicates on both
 both PROV POST /v1/records "$CSV"
 same "filing the same records again"
@@ -221,16 +225,71 @@ done
 both NONE GET "/v1/search?q=Acme"
 [ "$(jq '.results | length' sh.txt)" -ge 10 ] && ok || bad "search for Acme found $(jq '.results | length' sh.txt)"
 
-# routes not served over a map yet: 501 naming the route, never another
-# ledger's answer
-for p in /v1/disputes /v1/repairs /v1/stats; do
-	c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" "$B3$p")
-	eq "$c" 501 "GET $p over a map"
-	has resp "not served over a cluster map"
+# due process over the map: disputes, statements and repair applications
+# on two ledgers get the registry's ids (one ledger's numbering), and are
+# listed, decided and reported as on one ledger
+R2=$(awk -F, -v s="$S2" '$1 == "" && $3 == s {print $2; exit}' city.csv)
+[ -n "$R2" ] && ok || bad "no record of $S2"
+for who in ONE SH; do
+	X=${!who}
+	eval "${who}_SUBJ2=\$($X keys add --role subject --subject $S2 2> /dev/null)"
 done
-c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" -X POST --data-binary '{"outcome":"upheld"}' "$B3/v1/disputes/1/decision")
-eq "$c" 501 "POST /v1/disputes/{}/decision over a map"
-has resp '/v1/disputes/{}/decision'
+both SUBJ POST "/v1/subjects/$S1/disputes" "{\"record\":\"$R1\",\"reason\":\"not mine\"}" application/json
+same "a dispute on $S1's ledger"
+both SUBJ2 POST "/v1/subjects/$S2/disputes" "{\"record\":\"$R2\",\"reason\":\"paid\"}" application/json
+same "a dispute on $S2's ledger"
+has sh.txt '"id":2'
+both SUBJ POST "/v1/subjects/$S1/statements" "{\"record\":\"$R1\",\"text\":\"it was a mistake\"}" application/json
+same "a statement"
+both SUBJ2 POST "/v1/subjects/$S2/statements" "{\"record\":\"$R2\",\"text\":\"paid in full\"}" application/json
+same "a statement on another ledger"
+has sh.txt '"id":2'
+for rec in srv-1 "$R1"; do
+	both SUBJ POST "/v1/subjects/$S1/repairs" "{\"record\":\"$rec\",\"commitment\":\"I will pay\"}" application/json
+	same "a repair application for $rec"
+done
+for rec in srv-2 "$R2"; do
+	both SUBJ2 POST "/v1/subjects/$S2/repairs" "{\"record\":\"$rec\",\"commitment\":\"I will pay\"}" application/json
+	same "a repair application for $rec on another ledger"
+done
+for p in /v1/disputes "/v1/disputes?open=1" /v1/repairs /v1/stats; do
+	both ADMIN GET "$p"
+	same "GET $p"
+done
+eq "$(jq -c '[.open_disputes[].id]' sh.txt)" "[1,2]" "open disputes in the statistics"
+both PROV GET /v1/disputes
+same "a provider's disputes"
+# decided by the registry's id: dispute 2 is S2's, 1 on its own ledger
+both ADMIN POST /v1/disputes/2/decision '{"outcome":"upheld","note":"paid"}' application/json
+same "deciding dispute 2"
+has sh.txt "\"subject\":\"$S2\""
+both PROV POST /v1/disputes/1/decision '{"outcome":"rejected","note":"it is yours"}' application/json
+same "deciding dispute 1"
+both ADMIN POST /v1/disputes/99/decision '{"outcome":"upheld"}' application/json
+same "deciding no dispute"
+has sh.txt "no dispute 99"
+both ADMIN GET /v1/repairs
+same "the repairs"
+n=$(jq '.repairs | length' sh.txt)
+[ "$n" -ge 2 ] && [ "$(jq '[.repairs[].subject] | unique | length' sh.txt)" = 2 ] && ok || bad "repairs of two subjects wanted: $(head -c 300 sh.txt)"
+for k in $(seq "$n"); do
+	both ADMIN POST "/v1/repairs/$k/decision" '{"outcome":"approved","reason":"paid"}' application/json
+	same "deciding repair $k"
+done
+both ADMIN POST /v1/repairs/99/decision '{"outcome":"approved"}' application/json
+same "deciding no repair"
+for p in /v1/disputes /v1/repairs /v1/stats; do
+	both ADMIN GET "$p"
+	same "GET $p after the decisions"
+done
+strip2() { jq -c 'del(.inquiries[].at, .inquiries[].seq, .inquiries[].node, .disputes[].told_meanwhile[].at, .disputes[].told_meanwhile[].seq, .disputes[].told_meanwhile[].node)' "$1"; }
+for s in "$S1" "$S2"; do
+	both ADMIN GET "/v1/subjects/$s/report"
+	if [ "$C1" = 200 ] && [ "$(strip2 one.txt)" = "$(strip2 sh.txt)" ]; then ok; else
+		bad "report of $s after due process differs ($C1, $C3)"; diff <(strip2 one.txt | tr , '\n') <(strip2 sh.txt | tr , '\n') | head -5
+	fi
+	checks "after due process" "$s"
+done
 
 kill -TERM "$P1" "$P3"
 wait "$P1" "$P3"

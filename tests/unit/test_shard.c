@@ -233,12 +233,56 @@ static void directory(void **state)
 	unlink(path);
 }
 
+/* registry-wide ids of disputes, repairs and statements: in the order
+ * first asked, one sequence per kind, the same id when asked again */
+static void directory_items(void **state)
+{
+	char path[256];
+	struct sc_shard_dir *dir = NULL;
+	struct sc_diag d;
+	uint32_t l;
+	int64_t g, local;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/socred-test-items-%ld.dir", (long)getpid());
+	unlink(path);
+	sc_diag_clear(&d);
+	assert_int_equal(sc_shard_dir_open(path, 1, &dir, &d), SC_OK);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, 5, 1, &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	/* the same ledger id on another logical shard (another ledger) */
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, 900, 1, &g, &d), SC_OK);
+	assert_int_equal(g, 2);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, 5, 1, &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_REPAIR, 900, 3, &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_STATEMENT, 7, 4, &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_DISPUTE, 2, &l, &local, &d), SC_OK);
+	assert_int_equal(l, 900);
+	assert_int_equal(local, 1);
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_REPAIR, 1, &l, &local, &d), SC_OK);
+	assert_int_equal(l, 900);
+	assert_int_equal(local, 3);
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_REPAIR, 2, &l, &local, &d), SC_ENOTFOUND);
+	assert_int_equal(sc_shard_dir_item_find(dir, (enum sc_shard_item)7, 1, &l, &local, &d), SC_EINVAL);
+	sc_shard_dir_close(dir);
+	/* kept */
+	assert_int_equal(sc_shard_dir_open(path, 0, &dir, &d), SC_OK);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, 900, 1, &g, &d), SC_OK);
+	assert_int_equal(g, 2);
+	sc_shard_dir_close(dir);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hash_vectors), cmocka_unit_test(parse_good),
 		cmocka_unit_test(parse_bad),    cmocka_unit_test(parse_limits),
 		cmocka_unit_test(save_load),    cmocka_unit_test(directory),
+		cmocka_unit_test(directory_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
