@@ -114,7 +114,7 @@ static void subject_act(struct sc_req *r, struct sc_store *st, const char *subje
 static enum sc_status reply_item(struct sc_req *r, enum sc_shard_item kind, const char *subject,
 				 json_t *o, json_t **reply, struct sc_diag *d)
 {
-	enum sc_status s = o ? sc_ids_out(r->srv, kind, subject, o, d) : SC_ENOMEM;
+	enum sc_status s = o ? sc_ids_out(r->srv, kind, r->part, subject, o, d) : SC_ENOMEM;
 
 	if (s) {
 		json_decref(o);
@@ -198,7 +198,7 @@ static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
 		   enum sc_shard_item kind, const char *field, const char *audit_action,
 		   decide_fn fn)
 {
-	struct sc_part *part;
+	struct sc_part *part = NULL;
 	int64_t local;
 	struct sc_decider who;
 	char by[128], subject[SC_LIMIT_SUBJECT_ID + 1], record[SC_LIMIT_RECORD_ID + 1];
@@ -215,22 +215,21 @@ static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
 		decider(r, &who, by, sizeof(by));
 		sc_diag_clear(&d);
 		/* over a cluster map: the ledger holding it, and its id there */
-		if (!(s = sc_ids_in(r->srv, kind, id, &part, &local, &d)) &&
-		    !(st = sc_req_ledger(r, part->index)))
-			s = SC_ENOMEM;
-		if (!s)
+		if (!(s = sc_ids_in(r, kind, id, &part, &st, &local, &d)))
 			s = fn(st, local, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d);
-		if (!s && (s = sc_ids_out(r->srv, kind, NULL, reply, &d))) {
-			json_decref(reply);
-			reply = NULL;
-		}
 		if (s) {
 			sc_reply_store_error(r, s, &d);
 		} else {
 			r->audit_subject = sc_arena_strdup(&r->arena, subject);
 			r->audit_action = audit_action;
 			snprintf(r->audit_result, sizeof(r->audit_result), "%.16s %.64s", outcome, record);
-			sc_reply_json(r, 200, reply);
+			/* decided and audited, whatever the id's answer */
+			if ((s = sc_ids_out(r->srv, kind, part, NULL, reply, &d))) {
+				json_decref(reply);
+				sc_reply_store_error(r, s, &d);
+			} else {
+				sc_reply_json(r, 200, reply);
+			}
 		}
 	}
 	json_decref(body);
@@ -304,13 +303,12 @@ enum sc_status sc_req_items(struct sc_req *r, enum sc_shard_item kind, const cha
 		/* a ledger still holds the items of subjects moved off it */
 		json_array_foreach(mine, k, o) {
 			const char *subject = json_string_value(json_object_get(o, "subject"));
-			if (!s && subject && sc_server_part_of(srv, subject, strlen(subject))->index == i)
+			if (!s && subject && sc_server_part_of(srv, subject, strlen(subject))->index == i &&
+			    !(s = sc_ids_out(srv, kind, &srv->parts[i], subject, o, d)))
 				json_array_append(arr, o);
 		}
 		json_decref(mine);
 	}
-	if (!s)
-		s = sc_ids_out_all(srv, kind, arr, d);
 	return s ? s : sc_ids_sort(arr);
 }
 

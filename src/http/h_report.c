@@ -302,12 +302,12 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		pc.arr = json_array();
 		sc_store_dispute_list(st, id, NULL, false, add_dispute, &pc, NULL);
 		json_object_set_new(o, "disputes", pc.arr);
-		ids = sc_ids_out_all(r->srv, SC_SHARD_DISPUTE, pc.arr, &d);
+		ids = sc_ids_out_all(r->srv, SC_SHARD_DISPUTE, r->part, pc.arr, &d);
 		pc.arr = json_array();
 		sc_store_repair_list(st, id, NULL, false, sc_json_append_repair, pc.arr, NULL);
 		json_object_set_new(o, "repairs", pc.arr);
 		if (!ids)
-			ids = sc_ids_out_all(r->srv, SC_SHARD_REPAIR, pc.arr, &d);
+			ids = sc_ids_out_all(r->srv, SC_SHARD_REPAIR, r->part, pc.arr, &d);
 	}
 	if (ids) { /* the registry's ids over a cluster map */
 		sc_reply_store_error(r, ids, &d);

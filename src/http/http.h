@@ -366,17 +366,22 @@ void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const
 /* Ids of disputes, repair applications and statements (ids.c): over a
  * cluster map the registry's, from the map's directory; else the
  * ledger's own, untouched. */
-/* o's "id" (its ledger's) made the registry's; subject: o's subject (NULL:
- * its "subject" member). SC_OK, SC_EINVAL, SC_ESTORE. */
-enum sc_status sc_ids_out(struct sc_server *srv, enum sc_shard_item kind, const char *subject,
-			  json_t *o, struct sc_diag *d);
-/* The same for every object of arr. */
-enum sc_status sc_ids_out_all(struct sc_server *srv, enum sc_shard_item kind, json_t *arr,
-			      struct sc_diag *d);
-/* The part holding registry-wide id and the ledger's own id there:
- * SC_OK; SC_ENOTFOUND with one ledger's message; SC_ESTORE. */
-enum sc_status sc_ids_in(struct sc_server *srv, enum sc_shard_item kind, int64_t id,
-			 struct sc_part **part, int64_t *local, struct sc_diag *d);
+/* o's "id" (its ledger's, part's) made the registry's; subject: o's
+ * subject (NULL: its "subject" member). SC_OK, SC_EINVAL, SC_ESTORE. */
+enum sc_status sc_ids_out(struct sc_server *srv, enum sc_shard_item kind,
+			  const struct sc_part *part, const char *subject, json_t *o,
+			  struct sc_diag *d);
+/* The same for every object of arr, all of part's ledger. */
+enum sc_status sc_ids_out_all(struct sc_server *srv, enum sc_shard_item kind,
+			      const struct sc_part *part, json_t *arr, struct sc_diag *d);
+/* A dispute or repair application by id: the part holding it, a
+ * connection to its ledger for the rest of r (sc_req_ledger) and its id
+ * there. SC_OK; SC_ENOTFOUND with one ledger's message (also for an item
+ * left on a ledger that no longer holds its subject); SC_ESTORE;
+ * SC_ENOMEM. */
+enum sc_status sc_ids_in(struct sc_req *r, enum sc_shard_item kind, int64_t id,
+			 struct sc_part **part, struct sc_store **st, int64_t *local,
+			 struct sc_diag *d);
 /* arr's objects by their "id", ascending. SC_OK, SC_ENOMEM. */
 enum sc_status sc_ids_sort(json_t *arr);
 /* Every dispute (kind SC_SHARD_DISPUTE) or repair application of the

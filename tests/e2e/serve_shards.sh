@@ -6,15 +6,18 @@
 # for a subject on another ledger (refused with one ledger's message), a
 # share link, a rulebook published on every ledger, disputes, statements
 # and repair applications on two ledgers (registry-wide ids), listed and
-# decided, the operators' statistics.
+# decided, the operators' statistics; after a move of a logical shard, a
+# dispute left behind is not decided in another's place.
 #
 # The ledgers: $SOCRED_SHARD_LEDGERS (three, space-separated: SQLite files
-# or PostgreSQL URIs of empty databases); by default SQLite files here.
+# or PostgreSQL URIs of empty databases) and $SOCRED_SHARD_MOVE_TO (a
+# fourth, for a move); by default SQLite files here.
 . "$(dirname "$0")/lib.bash"
 
 TODAY=2026-06-01
 ACTIONS="air_travel rail_high_speed star_hotel public_procurement government_subsidy deposit_free_bike loan_preferential_rate customs_simplified_clearance invoice_fast_track"
 read -r -a L <<< "${SOCRED_SHARD_LEDGERS:-$T/a.db $T/b.db $T/c.db}"
+MOVE_TO=${SOCRED_SHARD_MOVE_TO:-$T/d.db}
 [ "${#L[@]}" = 3 ] || { echo "SOCRED_SHARD_LEDGERS names ${#L[@]} ledgers, want 3"; exit 1; }
 ONE="$SOCRED --db $T/one.db"
 MAP=$T/socred.shards
@@ -294,7 +297,35 @@ done
 kill -TERM "$P1" "$P3"
 wait "$P1" "$P3"
 eq "$?" 0 "servers stop cleanly"
-# every ledger's audit log verifies, with the server's entries
+
+# S1's logical shard moved to a fourth ledger: a server over the rewritten
+# map answers S1 from there; S1's disputes stay behind on the old ledger (a
+# move does not copy them), and their ids are never taken to another
+# dispute that ledger or the new one numbers alike
+N=$($SH shards where "$S1" | cut -f2 | awk '{print $2}')
+expect_rc 0 "$SOCRED" --db "$MOVE_TO" init
+expect_rc 0 $SH shards move "$N" --to "$MOVE_TO"
+serve_start moved --db "shards:$MAP" --today $TODAY --threads 2 --rate 0
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ENF" "$B/v1/check?subject=$S1&action=air_travel")
+eq "$c" 200 "a check of a moved subject"
+has resp "\"subject\":\"$S1\""
+# a dispute of S1 on the new ledger (its id 1 there) is a new one: 3
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_SUBJ" -X POST -H 'Content-Type: application/json' \
+	--data-binary "{\"record\":\"$R1\",\"reason\":\"again\"}" "$B/v1/subjects/$S1/disputes")
+eq "$c" 201 "a dispute after a move"
+eq "$(jq .id resp)" 3 "the id of a dispute after a move"
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" -X POST --data-binary '{"outcome":"upheld"}' "$B/v1/disputes/1/decision")
+eq "$c" 404 "a dispute left behind by a move"
+has resp "no dispute 1"
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" -X POST --data-binary '{"outcome":"upheld"}' "$B/v1/disputes/3/decision")
+eq "$c" 200 "deciding the dispute after a move"
+has resp '"id":3,'
+has resp '"reason":"again"'
+c=$(curl -s -o resp -w '%{http_code}' -H "Authorization: Bearer $SH_ADMIN" "$B/v1/disputes")
+eq "$(jq -c '[.disputes[].id]' resp)" "[2,3]" "the disputes after a move"
+kill -TERM "$SPID"
+wait "$SPID"
+# every ledger's audit log verifies, with the servers' entries
 expect_rc 0 $SH audit verify
-eq "$(grep -c 'audit log intact' out)" 3 "audit verify over the map"
+eq "$(grep -c 'audit log intact' out)" 4 "audit verify over the map"
 finish
