@@ -9,7 +9,7 @@
 const struct sc_route sc_routes[] = {
 	{"GET", "/healthz", sc_h_healthz, ANYONE | R(MONITOR), "healthz", SC_SHARD_HOME},
 	/* keyless: from loopback only (the handler checks) */
-	{"GET", "/metrics", sc_h_metrics, R(PUBLIC) | R(ADMIN) | R(MONITOR), "metrics", SC_SHARD_HOME},
+	{"GET", "/metrics", sc_h_metrics, R(PUBLIC) | R(ADMIN) | R(MONITOR), "metrics", SC_SHARD_EVERY},
 	{"GET", "/v1/openapi.yaml", sc_h_openapi, ANYONE, "openapi", SC_SHARD_HOME},
 	{"GET", "/v1/rulebook", sc_h_rulebook, ANYONE, "rulebook", SC_SHARD_HOME},
 	{"GET", "/v1/rulebooks", sc_h_rulebook_versions, ANYONE, "rulebook", SC_SHARD_HOME},
