@@ -167,4 +167,7 @@ const struct cmd cmd_serve = {
 	"      /metrics answers an admin or monitor key, or a request from loopback\n"
 	"      without a key; --metrics-key-only asks for a key from loopback too\n"
 	"      (behind a reverse proxy on this host, every client comes from\n"
-	"      loopback). SIGTERM stops it gracefully."};
+	"      loopback). Over a cluster map (--db shards:MAP) it answers for every\n"
+	"      ledger of the map: each subject from its ledger and snapshot, keys from\n"
+	"      the map's first ledger (restart it after `shards move`). SIGTERM stops\n"
+	"      it gracefully."};
