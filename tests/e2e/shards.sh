@@ -183,6 +183,6 @@ has err "logical shard 5 is in two ranges"
 expect_rc 0 $SH audit verify
 eq "$(grep -c 'audit log intact' out)" 4 "audit verify over the map"
 # commands the map does not carry yet say so
-expect_rc 2 $SH serve
+expect_rc 2 $SH expire --before 2020-01-01
 has err "not available over a cluster map"
 finish
