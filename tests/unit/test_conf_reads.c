@@ -2,8 +2,9 @@
  * with their event dates, the dispute-suspension rule, consents resolved
  * against the rulebook), the population scan and rows (whole and partial),
  * record names, runs and their tallies, and change tracking in commit
- * terms, with two writers committing concurrently while a reader takes
- * marks. Every test runs on each backend under test (conf.h).
+ * terms, across removals (expire) and with two writers committing
+ * concurrently while a reader takes marks. Every test runs on each backend
+ * under test (conf.h).
  *
  * Rows are filed through the store API. Where a backend does not have the
  * write ops yet (they answer SC_EREFUSED), the test files the same rows
