@@ -243,8 +243,9 @@ static const char *const migrations[] = {
 	 * row, the changes row it reached and the highest record and event
 	 * rows it left: SQLite gives the next row the id above those, which a
 	 * mark from before the expire already covers (sqlite_changes.c). The
-	 * expiries before are unknown: if the ledger ever expired a record, a
-	 * mark from before its last change has every subject reported once.
+	 * expiries before are unknown: if the ledger may have expired a record
+	 * (expired_max_rid above 0), a mark from before its last change has
+	 * every subject reported once.
 	 * (A ledger of a later schema set back to this step keeps its rows.) */
 	"CREATE TABLE IF NOT EXISTS expiries(seq INTEGER PRIMARY KEY, rid INTEGER NOT NULL,"
 	" ev INTEGER NOT NULL);\n"
