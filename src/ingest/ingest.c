@@ -685,6 +685,27 @@ static size_t seen_before(struct routed *x, const struct pline *pl, size_t j, st
 	return NONE;
 }
 
+/* One store's share of a run, filed on a thread of its own: the stores'
+ * servers work at once. */
+struct share {
+	struct sc_store *st;
+	const struct sc_store_line *l;
+	size_t n, done;
+	enum sc_status *out, rc;
+	struct sc_diag *ds, d;
+	pthread_t t;
+	bool threaded;
+};
+
+static void *share_file(void *arg)
+{
+	struct share *sh = arg;
+
+	sc_diag_clear(&sh->d);
+	sh->rc = sc_store_lines(sh->st, sh->l, sh->n, sh->out, sh->ds, &sh->done, &sh->d);
+	return NULL;
+}
+
 /* Files lines from pl on (up to n, no name among them) through route when
  * every store takes lines set-based: route picks each line's store in
  * order, then each store files its lines in one call, then route hears of
@@ -763,16 +784,37 @@ static enum sc_status write_routed_lines(const struct sc_ingest_route *r, const 
 			l->date = p->u.consent.date;
 		}
 	}
-	/* count[s] is now where store s's lines end */
-	for (size_t s = 0, from = 0; s < r->nstores; from = x->count[s++]) {
-		size_t done;
-		if (x->count[s] == from)
-			continue;
-		if ((rc = sc_store_lines(r->stores[s], x->w.l + from, x->count[s] - from,
-					 x->w.out + from, x->w.ds + from, &done, d))) {
-			snprintf(d->source, sizeof(d->source), "%s", name);
-			return rc;
+	/* count[s] is now where store s's lines end; each store with lines
+	 * files them on a thread of its own (the last on this one) */
+	{
+		struct share *sh = calloc(r->nstores, sizeof(*sh));
+		size_t m = 0;
+		if (!sh)
+			return SC_ENOMEM;
+		for (size_t s = 0, from = 0; s < r->nstores; from = x->count[s++]) {
+			if (x->count[s] == from)
+				continue;
+			sh[m++] = (struct share){.st = r->stores[s], .l = x->w.l + from,
+						 .n = x->count[s] - from, .out = x->w.out + from,
+						 .ds = x->w.ds + from};
 		}
+		for (size_t i = 0; i + 1 < m; i++)
+			sh[i].threaded = pthread_create(&sh[i].t, NULL, share_file, &sh[i]) == 0;
+		for (size_t i = m; i-- > 0;) {
+			if (sh[i].threaded)
+				pthread_join(sh[i].t, NULL);
+			else
+				share_file(&sh[i]);
+		}
+		for (size_t i = 0; i < m && !rc; i++)
+			if (sh[i].rc) {
+				*d = sh[i].d;
+				snprintf(d->source, sizeof(d->source), "%s", name);
+				rc = sh[i].rc;
+			}
+		free(sh);
+		if (rc)
+			return rc;
 	}
 	for (size_t j = 0; j < k; j++) {
 		enum sc_status ls = pl[j].st, fr;
