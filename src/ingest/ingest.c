@@ -568,6 +568,23 @@ static bool lines_alloc(struct lines *w)
 	return w->l && w->out && w->ds;
 }
 
+/* A validated line as sc_store_lines takes it (its texts borrowed). */
+static void store_line(const struct sc_prep *p, struct sc_store_line *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->op = p->op;
+	if (p->op == SC_OP_ADD) {
+		l->add = &p->u.add;
+	} else if (p->op == SC_OP_RECTIFY || p->op == SC_OP_REVOKE) {
+		l->event = &p->u.event;
+	} else {
+		l->subject = p->u.consent.subject;
+		l->scorecard = p->u.consent.scorecard;
+		l->kind = p->u.consent.kind;
+		l->date = p->u.consent.date;
+	}
+}
+
 /* Lines from pl on, up to n, up to a name's line (filed on its own). */
 static size_t lines_length(const struct pline *pl, size_t n)
 {
@@ -588,25 +605,9 @@ static enum sc_status write_lines(struct sc_store *st, const char *name,
 	size_t n = 0, done, j = 0;
 	enum sc_status rc;
 
-	for (size_t i = 0; i < k; i++) {
-		const struct sc_prep *p = &pl[i].prep;
-		struct sc_store_line *x;
-		if (pl[i].st)
-			continue;
-		x = &w->l[n++];
-		memset(x, 0, sizeof(*x));
-		x->op = p->op;
-		if (p->op == SC_OP_ADD) {
-			x->add = &p->u.add;
-		} else if (p->op == SC_OP_RECTIFY || p->op == SC_OP_REVOKE) {
-			x->event = &p->u.event;
-		} else {
-			x->subject = p->u.consent.subject;
-			x->scorecard = p->u.consent.scorecard;
-			x->kind = p->u.consent.kind;
-			x->date = p->u.consent.date;
-		}
-	}
+	for (size_t i = 0; i < k; i++)
+		if (!pl[i].st)
+			store_line(&pl[i].prep, &w->l[n++]);
 	rc = sc_store_lines(st, w->l, n, w->out, w->ds, &done, d);
 	for (size_t i = 0; i < k; i++) {
 		enum sc_status ls = pl[i].st;
@@ -765,24 +766,10 @@ static enum sc_status write_routed_lines(const struct sc_ingest_route *r, const 
 		at += c;
 	}
 	for (size_t j = 0; j < k; j++) {
-		const struct sc_prep *p = &pl[j].prep;
-		struct sc_store_line *l;
 		if (x->store[j] == NONE)
 			continue;
 		x->pos[j] = x->count[x->store[j]]++;
-		l = &x->w.l[x->pos[j]];
-		memset(l, 0, sizeof(*l));
-		l->op = p->op;
-		if (p->op == SC_OP_ADD) {
-			l->add = &p->u.add;
-		} else if (p->op == SC_OP_RECTIFY || p->op == SC_OP_REVOKE) {
-			l->event = &p->u.event;
-		} else {
-			l->subject = p->u.consent.subject;
-			l->scorecard = p->u.consent.scorecard;
-			l->kind = p->u.consent.kind;
-			l->date = p->u.consent.date;
-		}
+		store_line(&pl[j].prep, &x->w.l[x->pos[j]]);
 	}
 	/* count[s] is now where store s's lines end; each store with lines
 	 * files them on a thread of its own (the last on this one) */

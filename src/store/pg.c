@@ -74,6 +74,21 @@ enum sc_status sc_pq_query(struct pq *p, const char *sql, int n, const char *con
 	return SC_OK;
 }
 
+enum sc_status sc_pq_pipe_end(struct pq *p, enum sc_status st, struct sc_diag *d)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(p->c))) {
+		ExecStatusType t = PQresultStatus(r);
+		PQclear(r);
+		if (t == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (!PQexitPipelineMode(p->c) && !st)
+		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
+	return st;
+}
+
 enum sc_status sc_pq_batch(struct pq *p, const struct sc_pq_stmt *q, size_t n,
 			   struct sc_diag *d)
 {
@@ -111,14 +126,7 @@ enum sc_status sc_pq_batch(struct pq *p, const struct sc_pq_stmt *q, size_t n,
 		while ((r = PQgetResult(p->c)))
 			PQclear(r);
 	}
-	while ((r = PQgetResult(p->c))) {
-		ExecStatusType t = PQresultStatus(r);
-		PQclear(r);
-		if (t == PGRES_PIPELINE_SYNC)
-			break;
-	}
-	if (!PQexitPipelineMode(p->c) && !st)
-		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
+	st = sc_pq_pipe_end(p, st, d);
 	if (st)
 		for (size_t i = 0; i < n; i++)
 			if (q[i].out) {

@@ -652,14 +652,7 @@ static enum sc_status append_sent(struct pq *p, int32_t node, struct append *x, 
 		while ((r = PQgetResult(p->c)))
 			PQclear(r);
 	}
-	while ((r = PQgetResult(p->c))) {
-		ExecStatusType t = PQresultStatus(r);
-		PQclear(r);
-		if (t == PGRES_PIPELINE_SYNC)
-			break;
-	}
-	if (!PQexitPipelineMode(p->c) && !st)
-		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
+	st = sc_pq_pipe_end(p, st, d);
 	if (PQtransactionStatus(p->c) != PQTRANS_IDLE)
 		sc_pq_exec(p, "ROLLBACK", NULL);
 	return st;

@@ -70,6 +70,9 @@ struct sc_pq_stmt {
 };
 enum sc_status sc_pq_batch(struct pq *p, const struct sc_pq_stmt *q, size_t n,
 			   struct sc_diag *d);
+/* Reads every result up to the pipeline's sync and leaves pipeline mode:
+ * st, or the failure to leave it. */
+enum sc_status sc_pq_pipe_end(struct pq *p, enum sc_status st, struct sc_diag *d);
 /* The first column of the first row as an integer (0 when no row or NULL). */
 enum sc_status sc_pq_int(struct pq *p, const char *sql, int n, const char *const *v,
 			 int64_t *out, struct sc_diag *d);

@@ -164,18 +164,8 @@ static enum sc_status read_results(struct pq *p, int n, struct sc_diag *d)
 /* Reads up to the pipeline's sync and leaves pipeline mode. */
 static enum sc_status pipe_end(struct pq *p, enum sc_status st, struct sc_diag *d)
 {
-	PGresult *res;
-
-	while ((res = PQgetResult(p->c))) {
-		ExecStatusType t = PQresultStatus(res);
-		PQclear(res);
-		if (t == PGRES_PIPELINE_SYNC)
-			break;
-	}
 	p->pending = 0;
-	if (!PQexitPipelineMode(p->c) && !st)
-		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
-	return st;
+	return sc_pq_pipe_end(p, st, d);
 }
 
 enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d)
