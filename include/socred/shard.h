@@ -113,6 +113,11 @@ struct sc_shard_set {
 	const struct sc_shard_map *map; /* borrowed */
 	struct sc_store **stores;       /* [map->nledgers] */
 	struct sc_shard_dir *dir;
+	/* the map file an ingest watches (sc_shard_set_watch), borrowed; NULL:
+	 * none */
+	const char *map_path;
+	uint64_t stamp[4];              /* its device, inode, size, mtime (ns)
+					 * when last found unchanged */
 };
 
 /* Opens every ledger of m (sc_store_open with flags) and its directory
@@ -128,5 +133,17 @@ void sc_shard_set_close(struct sc_shard_set *set);
  * shard the directory names (the first ledger when it names none: it
  * answers "no such record" as one ledger does). route is filled. */
 void sc_shard_set_route(struct sc_shard_set *set, struct sc_ingest_route *route);
+/* Makes the route check, at each batch once every ledger's batch has begun
+ * (each holding its ledger's write lock), that the map at path still gives
+ * every logical shard the ledger set->map gives it: a map rewritten since
+ * (socred shards move, which holds the old ledger's write lock until the
+ * map is rewritten) stops the ingest with SC_ESTATE naming the first
+ * logical shard moved, the batch rolled back. Call after
+ * sc_shard_set_route; path is borrowed. */
+void sc_shard_set_watch(struct sc_shard_set *set, const char *path,
+			struct sc_ingest_route *route);
+/* That check, now: SC_OK, SC_ESTATE, SC_EIO (the map cannot be read),
+ * SC_ESYNTAX, SC_ENOMEM. */
+enum sc_status sc_shard_set_settled(struct sc_shard_set *set, struct sc_diag *d);
 
 #endif

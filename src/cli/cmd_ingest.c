@@ -154,6 +154,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		sc_shard_set_route(&set, &route);
+		/* a map rewritten under the ingest (shards move) stops it */
+		sc_shard_set_watch(&set, cli->db + strlen("shards:"), &route);
 		io.route = &route;
 	} else if ((rc = cli_open(cli, sc_date_today(), &st, &rb))) {
 		return rc;
