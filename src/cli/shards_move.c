@@ -277,6 +277,7 @@ static enum sc_status copy_records(struct sc_store *st, const struct sc_rulebook
 
 struct tally {
 	size_t subjects, records, disputes, statements, repairs, shares, names, inquiries;
+	int64_t first_seq, last_seq; /* the copied access entries' seqs on the new ledger */
 };
 
 /* Files the due process `from` holds (read) that `to` lacks (have, read
@@ -420,8 +421,12 @@ static enum sc_status copy_entries(struct sc_store *from, struct sc_store *to, c
 		}
 		e[n++] = a.v[i].e;
 	}
-	if (n && !(s = sc_store_audit_append(to, e, n, d)))
+	if (n && !(s = sc_store_audit_append(to, e, n, d))) {
+		if (!t->first_seq)
+			t->first_seq = e[0].seq;
+		t->last_seq = e[n - 1].seq;
 		t->inquiries += n;
+	}
 out:
 	free(e);
 	entries_release(&a);
@@ -613,8 +618,9 @@ int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, c
 			    "shard %lu to %.60s: %zu subjects, the map rewritten", n,
 			    cli_where(&mv.neu), mv.t.subjects)) ||
 	    (rc = cli_audit(mv.dest, "shards move", NULL,
-			    "shard %lu from %.60s: %zu subjects, %zu access entries copied", n,
-			    cli_where(&mv.old), mv.t.subjects, mv.t.inquiries)))
+			    "shard %lu from %.50s: %zu subjects, %zu access entries copied (seq %lld"
+			    " to %lld)", n, cli_where(&mv.old), mv.t.subjects, mv.t.inquiries,
+			    (long long)mv.t.first_seq, (long long)mv.t.last_seq)))
 		goto out;
 	printf("moved logical shard %lu: %zu subjects, %zu records, %zu disputes, %zu statements,"
 	       " %zu repair applications, %zu share links, %zu names, %zu access entries, copied"

@@ -166,6 +166,13 @@ has old.audit "shard $N to "
 has old.audit ": $MOVED subjects, the map rewritten"
 has new.audit "shard $N from "
 has new.audit ": $MOVED subjects, "
+# ... and which of the new ledger's entries are the copies
+A=$(grep -o "access entries copied (seq [0-9]* to [0-9]*)" new.audit | grep -o '[0-9][0-9]*' | head -1)
+Z=$(grep -o "access entries copied (seq [0-9]* to [0-9]*)" new.audit | grep -o '[0-9][0-9]*' | tail -1)
+[ -n "$A" ] && [ "$A" -gt 0 ] && [ "$Z" -ge "$A" ] && ok || bad "no seq range of the copies"
+eq "$(awk -F'\t' -v a="$A" -v z="$Z" 'NR > 1 && $1 >= a && $1 <= z && $6 != "" {n++} END {print n + 0}' new.audit)" \
+   "$(awk -F'\t' -v a="$A" -v z="$Z" 'NR > 1 && $1 >= a && $1 <= z {n++} END {print n + 0}' new.audit)" \
+   "the copies are about subjects"
 
 # every moved subject's report: the new ledger's, then the old one's
 # (which the move leaves as it was); neither holds the other's reading
