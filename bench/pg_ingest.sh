@@ -2,7 +2,12 @@
 # Ingest into PostgreSQL against psql's \copy of the same CSV into a bare
 # table with the same columns (no validation, no duplicate detection, no
 # index), on a PostgreSQL cluster of its own (tests/pg/with_pg.sh); SQLite
-# ingest of the same file for reference. Runs A B A B... (ROUNDS of each),
+# ingest of the same file for reference; and "restore": the rows the ingest
+# stored (records, subjects, events, consents, types, sources), loaded by
+# psql into a fresh ledger the way pg_restore loads (\copy of each table
+# in one transaction with records' three secondary indexes dropped and
+# built after), which is what any loader storing the same rows with the
+# same indexes and checks does at least. Runs A B A B... (ROUNDS of each),
 # prints every run's wall time and CPU time (socred's user+sys; the
 # server's: the postmaster's, its live and its reaped children's ticks in
 # /proc), the medians and the
@@ -65,7 +70,29 @@ for r in $(seq "$ROUNDS"); do
 	psql "$ADMIN" -qc "drop database if exists $db" -c "create database $db"
 	"$S" --db "$BASE/$db" init > /dev/null
 	run ingest "$S" --db "$BASE/$db" ingest "$OUT/city.csv" --rejects /dev/null
+	if [ "$r" = 1 ]; then
+		for t in types sources subjects records events consents; do
+			psql "$BASE/$db" -qc "\\copy $t to '$OUT/$t.copy'"
+		done
+		{
+			echo "begin;"
+			echo "select set_config('socred.cseq', '1', true);"
+			echo "alter table records drop constraint records_record_id;"
+			echo "drop index records_subject; drop index records_cseq;"
+			for t in types sources subjects records events consents; do
+				echo "\\copy $t from '$OUT/$t.copy'"
+			done
+			echo "alter table records add constraint records_record_id unique (record_id);"
+			echo "create index records_subject on records(subject);"
+			echo "create index records_cseq on records(cseq);"
+			echo "commit;"
+		} > "$OUT/restore.sql"
+	fi
 	psql "$ADMIN" -qc "drop database $db"
+	psql "$ADMIN" -qc "drop database if exists rst$r" -c "create database rst$r"
+	"$S" --db "$BASE/rst$r" init > /dev/null
+	run restore psql "$BASE/rst$r" -q -v ON_ERROR_STOP=1 -f "$OUT/restore.sql"
+	psql "$ADMIN" -qc "drop database rst$r"
 	psql "$ADMIN" -qc "drop table if exists t" -c "create table t ($cols)"
 	run copy psql "$ADMIN" -c "\\copy t FROM '$OUT/city.csv' CSV HEADER"
 	psql "$ADMIN" -qc "drop table t"
@@ -80,7 +107,7 @@ med() {
 		awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 echo "medians of $ROUNDS ($lines lines):"
-for n in ingest copy sqlite; do
+for n in ingest copy restore sqlite; do
 	w=$(med $n 2)
 	printf '%-8s wall %7.2f s (%.0f lines/s)  socred cpu %6.2f s  server cpu %7.2f s\n' "$n" "$w" \
 		"$(awk -v l="$lines" -v w="$w" 'BEGIN {print l / w}')" "$(med $n 3)" "$(med $n 4)"
@@ -89,3 +116,5 @@ awk -v a="$(med ingest 2)" -v b="$(med copy 2)" -v c="$(med ingest 4)" -v e="$(m
 	-v f="$(med copy 4)" -v g="$(med copy 3)" 'BEGIN {
 	printf "ratio ingest / \\copy: wall %.2f, cpu (socred+server vs psql+server) %.2f\n",
 		a / b, (c + e) / (f + g) }'
+awk -v a="$(med restore 2)" -v b="$(med copy 2)" -v c="$(med ingest 2)" 'BEGIN {
+	printf "ratio restore / \\copy: wall %.2f; ingest / restore: wall %.2f\n", a / b, c / a }'

@@ -9,9 +9,15 @@
 #include "socred/status.h"
 
 struct sc_server;
+struct sc_shard_map;
 
 struct sc_server_opts {
-	const char *db;           /* the ledger */
+	const char *db;           /* the ledger (unused with a map) */
+	/* non-NULL: serve the registry of a cluster map (socred/shard.h),
+	 * borrowed until sc_server_stop: each subject's requests go to its
+	 * ledger, filings go through the map's directory, keys and rulebooks
+	 * are read from the map's first ledger (docs/socred.1) */
+	const struct sc_shard_map *map;
 	const char *host;         /* "127.0.0.1" */
 	uint16_t port;            /* 0: any free port (see sc_server_port) */
 	unsigned threads;         /* worker threads, >= 1 */

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "socred/limits.h"
 #include "socred/status.h"
 
 struct sc_shard_map {
@@ -103,6 +104,34 @@ enum sc_status sc_shard_dir_subject(struct sc_shard_dir *dir, const char *subjec
  * SC_ESTORE. */
 enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
 				  size_t slen, int64_t *order, struct sc_diag *d);
+
+/* Disputes, repair applications and statements: each ledger numbers its
+ * own; the directory gives each a registry-wide id, in the order they are
+ * first asked for, kept with its ledger (as the map's ledgers name it),
+ * the ledger's own id and its subject. The ledger, not the logical shard:
+ * a move copies a subject's items to the new ledger, which numbers them
+ * itself, and points their ids at the copies (sc_shard_dir_item_move). */
+enum sc_shard_item { SC_SHARD_DISPUTE = 0, SC_SHARD_REPAIR = 1, SC_SHARD_STATEMENT = 2 };
+/* The registry-wide id of item `local` of subject on ledger, given now
+ * when it has none. SC_OK, SC_EINVAL (kind), SC_ESTORE. */
+enum sc_status sc_shard_dir_item_id(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				    const char *ledger, int64_t local, const char *subject,
+				    int64_t *gid, struct sc_diag *d);
+/* Where a registry-wide id is, and whose: SC_OK, SC_ENOTFOUND, SC_EINVAL,
+ * SC_ESTORE. */
+enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      int64_t gid, char ledger[SC_LIMIT_SHARD_LEDGER + 1],
+				      int64_t *local, char subject[SC_LIMIT_SUBJECT_ID + 1],
+				      struct sc_diag *d);
+
+/* Points registry-wide id of item `from_local` on ledger `from` at item
+ * `to_local` on ledger `to` (socred shards move copies a subject's items,
+ * which the new ledger numbers itself): the id users see stays. SC_OK
+ * (also when the item has no registry-wide id yet, or `to`'s item has one
+ * already: nothing changes), SC_EINVAL (kind), SC_ESTORE. */
+enum sc_status sc_shard_dir_item_move(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      const char *from, int64_t from_local, const char *to,
+				      int64_t to_local, struct sc_diag *d);
 
 /* ---- every ledger of a map, open (route.c) ---- */
 

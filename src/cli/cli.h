@@ -26,6 +26,9 @@ struct cli {
 	const char *self;    /* this program's path for children (argv[0] with a '/',
 			      * else /proc/self/exe) */
 	char shown[512];     /* db fit to print (cli_where) */
+	/* keys over a cluster map: db is its home ledger, and a subject's key
+	 * is audited in its subject's ledger's log (borrowed; NULL: none) */
+	const struct sc_shard_map *map;
 };
 
 /* The ledger fit to print: a PostgreSQL URI without its password. */

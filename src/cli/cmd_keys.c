@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "socred/shard.h"
 
 static int add(struct cli *cli, int argc, char **argv)
 {
@@ -49,8 +50,24 @@ static int add(struct cli *cli, int argc, char **argv)
 	}
 	sc_key_token(k.id, secret, token);
 	sodium_memzero(secret, sizeof(secret));
-	if ((rc = cli_audit(st, "keys add", subject, "key %" PRId64 " %s %.64s", k.id,
-			    sc_role_name(k.role), k.binding)))
+	if (cli->map && subject) {
+		/* over a cluster map, in the log the subject's report reads */
+		struct sc_store *own = NULL;
+		sc_diag_clear(&d);
+		if (sc_store_open(cli->map->ledgers[sc_shard_ledger(cli->map, subject, strlen(subject))],
+				  0, &own, &d)) {
+			cli_diag(&d);
+			rc = EXIT_FATAL;
+			goto out;
+		}
+		rc = cli_audit(own, "keys add", subject, "key %" PRId64 " %s %.64s", k.id,
+			       sc_role_name(k.role), k.binding);
+		sc_store_close(own);
+	} else {
+		rc = cli_audit(st, "keys add", subject, "key %" PRId64 " %s %.64s", k.id,
+			       sc_role_name(k.role), k.binding);
+	}
+	if (rc)
 		goto out;
 	printf("%s\n", token);
 	fprintf(stderr, "key %" PRId64 " (%s%s%s): keep it now, it is not shown again\n",

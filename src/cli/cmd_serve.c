@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "socred/audit_key.h"
 #include "socred/server.h"
+#include "socred/shard.h"
 
 /* Requests a second, and in a burst, per client address without an API
  * key, by default: a person at the portal never meets the limit; trying
@@ -28,6 +29,33 @@ static bool parse_number(const char *s, double lo, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* A ledger the server answers from, made ready: an older one brought up
+ * to date here, where it can be said, and the key GET /v1/audit/head
+ * signs with made on first need. */
+static int prepare(struct cli *cli)
+{
+	unsigned char sk[SC_HEAD_SECRET_BYTES];
+	char path[4096];
+	struct sc_store *st;
+	struct sc_diag d;
+	bool created;
+
+	if (cli_store_open(cli, 0, &st))
+		return EXIT_FATAL;
+	sc_store_close(st);
+	sc_diag_clear(&d);
+	if (!sc_audit_key_path(cli->db, path, sizeof(path)))
+		return cli_fail("the audit key's path is too long");
+	if (sc_audit_key_load(path, true, sk, &created, &d)) {
+		cli_diag(&d);
+		return EXIT_FATAL;
+	}
+	if (created)
+		fprintf(stderr, "socred: created the audit signing key %s (0600): keep it secret"
+				" and keep a copy\n", path);
+	return EXIT_OK;
 }
 
 extern const unsigned char sc_openapi_yaml[];
@@ -54,7 +82,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	const char *colon;
 	sigset_t set;
 	struct sc_diag d;
-	struct sc_store *st;
+	struct sc_shard_map *map = NULL;
 	int sig, n, rc = cli_parse(cli, &cmd_serve, argc, argv, opts, NULL, 0, &n);
 	long port, nthreads = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -91,28 +119,24 @@ static int run(struct cli *cli, int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* an older ledger is brought up to date here, where it can be said */
-	if (cli_store_open(cli, 0, &st))
-		return EXIT_FATAL;
-	sc_store_close(st);
-	sc_diag_clear(&d);
-	{
-		/* the key GET /v1/audit/head signs with, made on first need */
-		unsigned char sk[SC_HEAD_SECRET_BYTES];
-		char path[4096];
-		bool created;
-		if (!sc_audit_key_path(cli->db, path, sizeof(path)))
-			return cli_fail("the audit key's path is too long");
-		if (sc_audit_key_load(path, true, sk, &created, &d)) {
-			cli_diag(&d);
-			return EXIT_FATAL;
-		}
-		if (created)
-			fprintf(stderr, "socred: created the audit signing key %s (0600): keep it secret"
-					" and keep a copy\n", path);
+	if (cli_sharded(cli)) {
+		if ((rc = cli_shard_map(cli, &map)))
+			return rc;
+		so.map = map;
 	}
+	for (size_t i = 0; i < (map ? map->nledgers : 1); i++) {
+		struct cli one = *cli;
+		if (map)
+			one.db = map->ledgers[i];
+		if ((rc = prepare(&one))) {
+			sc_shard_map_free(map);
+			return rc;
+		}
+	}
+	sc_diag_clear(&d);
 	if (sc_server_start(&so, &srv, &d)) {
 		cli_diag(&d);
+		sc_shard_map_free(map);
 		return EXIT_FATAL;
 	}
 	printf("socred: serving http://%s:%u/ (ledger %s, %u threads%s%s)\n", host,
@@ -122,6 +146,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	sigwait(&set, &sig);
 	fprintf(stderr, "socred: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	sc_server_stop(srv);
+	sc_shard_map_free(map);
 	return EXIT_OK;
 }
 
@@ -142,4 +167,7 @@ const struct cmd cmd_serve = {
 	"      /metrics answers an admin or monitor key, or a request from loopback\n"
 	"      without a key; --metrics-key-only asks for a key from loopback too\n"
 	"      (behind a reverse proxy on this host, every client comes from\n"
-	"      loopback). SIGTERM stops it gracefully."};
+	"      loopback). Over a cluster map (--db shards:MAP) it answers for every\n"
+	"      ledger of the map: each subject from its ledger and snapshot, keys from\n"
+	"      the map's first ledger (restart it after `shards move`). SIGTERM stops\n"
+	"      it gracefully."};

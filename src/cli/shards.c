@@ -12,7 +12,9 @@
  *   order one ledger would print them: by each subject's first filing,
  *   which the directory keeps; a ledger's lines about a subject the map
  *   gives to another ledger (left behind by a move) are left out;
- * - score, explain and check go to the subject's ledger.
+ * - score, explain and check go to the subject's ledger;
+ * - keys go to the home ledger, the map's first, where `serve` over the
+ *   map reads them; serve routes each request itself (src/http).
  * The children are this program (cli->self) with --db LEDGER. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -637,6 +639,25 @@ static int by_subject(struct cli *cli, const struct cmd *cmd, int argc, char **a
 	return cmd->run(cli, argc, argv);
 }
 
+/* ---- keys: the home ledger (the map's first), where serve reads them ---- */
+
+static int on_home(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
+{
+	struct sc_shard_map *m = NULL;
+	static char ledger[SC_LIMIT_SHARD_LEDGER + 1];
+	int rc;
+
+	if ((rc = cli_shard_map(cli, &m)))
+		return rc;
+	snprintf(ledger, sizeof(ledger), "%s", m->ledgers[0]);
+	cli->db = ledger;
+	cli->map = m;
+	rc = cmd->run(cli, argc, argv);
+	cli->map = NULL;
+	sc_shard_map_free(m);
+	return rc;
+}
+
 int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char **argv)
 {
 	const char *name = cmd->name;
@@ -653,8 +674,11 @@ int cli_shards_dispatch(struct cli *cli, const struct cmd *cmd, int argc, char *
 		return tallied(cli, !strcmp(name, "whatif"), argc, argv);
 	if (!strcmp(name, "score") || !strcmp(name, "explain") || !strcmp(name, "check"))
 		return by_subject(cli, cmd, argc, argv);
-	if (!strcmp(name, "ingest") || !strcmp(name, "generate") || !strcmp(name, "shards"))
+	if (!strcmp(name, "ingest") || !strcmp(name, "generate") || !strcmp(name, "shards") ||
+	    !strcmp(name, "serve"))
 		return cmd->run(cli, argc, argv);
+	if (!strcmp(name, "keys"))
+		return on_home(cli, cmd, argc, argv);
 	return cli_fail("%s: not available over a cluster map yet; run it with --db on each"
 			" ledger the map names", name);
 }

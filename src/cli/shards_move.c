@@ -300,7 +300,11 @@ static enum sc_status copy_proc(struct sc_store *to, const char *id, enum sc_kin
 		t->disputes++;
 	}
 	for (size_t i = have->statements.n; i < from->statements.n; i++) {
-		if ((s = sc_store_statement_import(to, id, &from->statements.v[i], &nid, d)))
+		struct sc_statement x = from->statements.v[i];
+		if ((s = sc_store_statement_import(to, id, &x, &nid, d)))
+			return s;
+		x.id = nid;
+		if ((s = statements_push(&have->statements, &x)))
 			return s;
 		t->statements++;
 	}
@@ -466,13 +470,54 @@ static enum sc_status collect(void *ctx, int64_t sid, const char *id, const stru
 	return SC_OK;
 }
 
+/* An item's id on the old ledger and on the new, to point its
+ * registry-wide id (the map's directory) at the copy. */
+struct renumber {
+	enum sc_shard_item kind;
+	int64_t from, to;
+};
+
 struct move {
 	struct cli old, neu;
 	struct sc_store *from, *dest, *lock;
 	struct sc_rulebook *rb;
 	struct collect c;
 	struct tally t;
+	struct renumber *ids;
+	size_t nids, capids;
 };
+
+static enum sc_status renumbered(struct move *mv, enum sc_shard_item kind, int64_t from,
+				 int64_t to)
+{
+	if (mv->nids == mv->capids) {
+		size_t cap = mv->capids ? 2 * mv->capids : 64;
+		struct renumber *v = realloc(mv->ids, cap * sizeof(*v));
+		if (!v)
+			return SC_ENOMEM;
+		mv->ids = v;
+		mv->capids = cap;
+	}
+	mv->ids[mv->nids++] = (struct renumber){kind, from, to};
+	return SC_OK;
+}
+
+/* Each of the subject's items on the old ledger with its copy's id (the
+ * copies are at the same places in have). */
+static enum sc_status renumber_all(struct move *mv, const struct proc *from,
+				   const struct proc *have)
+{
+	enum sc_status s = SC_OK;
+
+	for (size_t i = 0; !s && i < from->disputes.n && i < have->disputes.n; i++)
+		s = renumbered(mv, SC_SHARD_DISPUTE, from->disputes.v[i].id, have->disputes.v[i].id);
+	for (size_t i = 0; !s && i < from->repairs.n && i < have->repairs.n; i++)
+		s = renumbered(mv, SC_SHARD_REPAIR, from->repairs.v[i].id, have->repairs.v[i].id);
+	for (size_t i = 0; !s && i < from->statements.n && i < have->statements.n; i++)
+		s = renumbered(mv, SC_SHARD_STATEMENT, from->statements.v[i].id,
+			       have->statements.v[i].id);
+	return s;
+}
 
 /* One subject's whole file from mv->from onto mv->dest; d names the
  * failure. */
@@ -487,8 +532,9 @@ static enum sc_status copy_subject(struct move *mv, const char *id, struct sc_di
 	s = copy_records(mv->dest, mv->rb, &l, d);
 	mv->t.records += l.view.nrecs;
 	if (!s && !(s = proc_read(mv->from, id, &from, d))) {
-		if (!(s = proc_read(mv->dest, id, &have, d)))
-			s = copy_proc(mv->dest, id, l.view.kind, &from, &have, &mv->t, d);
+		if (!(s = proc_read(mv->dest, id, &have, d)) &&
+		    !(s = copy_proc(mv->dest, id, l.view.kind, &from, &have, &mv->t, d)))
+			s = renumber_all(mv, &from, &have);
 		proc_release(&have);
 		proc_release(&from);
 	}
@@ -569,6 +615,37 @@ static int copy_all(struct move *mv)
 	return EXIT_OK;
 }
 
+/* Points the registry-wide ids of the moved items (the map's directory)
+ * from ledger `from` to their copies on `to` (as the map names both), in
+ * one transaction of the directory. EXIT_OK, or printed failure. */
+static int repoint(struct move *mv, const struct sc_shard_map *m, const char *from,
+		   const char *to)
+{
+	struct sc_shard_dir *dir = NULL;
+	struct sc_diag d;
+	enum sc_status s;
+
+	if (!mv->nids)
+		return EXIT_OK;
+	sc_diag_clear(&d);
+	if ((s = sc_shard_dir_open(m->directory, 0, &dir, &d)) || (s = sc_shard_dir_begin(dir, &d)))
+		goto out;
+	for (size_t i = 0; !s && i < mv->nids; i++)
+		s = sc_shard_dir_item_move(dir, mv->ids[i].kind, from, mv->ids[i].from, to,
+					   mv->ids[i].to, &d);
+	if (s)
+		sc_shard_dir_rollback(dir);
+	else
+		s = sc_shard_dir_commit(dir, &d);
+out:
+	sc_shard_dir_close(dir);
+	if (!s)
+		return EXIT_OK;
+	cli_diag(&d);
+	return cli_fail("shards move: the map names %s, but the ids of its disputes, repair"
+			" applications and statements still name %s", to, from);
+}
+
 int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, const char *to)
 {
 	struct move mv = {.old = *cli, .neu = *cli, .c = {.m = m}};
@@ -576,12 +653,13 @@ int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, c
 	char *end;
 	unsigned long n = strtoul(nstr, &end, 10);
 	bool locked = false;
+	const char *old_key;
 	int rc;
 
 	if (*end || !*nstr || n >= m->count)
 		return cli_fail("shards move: '%s' is not a logical shard (0 to %u)", nstr, m->count - 1);
 	mv.c.n = (uint32_t)n;
-	mv.old.db = m->ledgers[m->owner[n]];
+	mv.old.db = old_key = m->ledgers[m->owner[n]];
 	mv.neu.db = to;
 	if (!strcmp(m->names[m->owner[n]], to) || !strcmp(mv.old.db, to)) {
 		printf("logical shard %lu is on %s already\n", n, cli_where(&mv.neu));
@@ -612,6 +690,9 @@ int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, c
 		rc = fatal(&d);
 		goto out;
 	}
+	/* the registry-wide ids of the subjects' items: at their copies */
+	if ((rc = repoint(&mv, m, old_key, m->ledgers[m->owner[n]])))
+		goto out;
 	sc_store_rollback(mv.lock); /* it wrote nothing */
 	locked = false;
 	if ((rc = cli_audit(mv.from, "shards move", NULL,
@@ -632,6 +713,7 @@ out:
 	for (size_t i = 0; i < mv.c.count; i++)
 		free(mv.c.ids[i]);
 	free(mv.c.ids);
+	free(mv.ids);
 	if (locked)
 		sc_store_rollback(mv.lock);
 	sc_store_close(mv.lock);

@@ -66,7 +66,7 @@ static void keep(struct sc_keycache *kc, const struct sc_key *key, uint64_t gen)
 static enum sc_status key_get(struct sc_req *r, struct sc_store *st, int64_t id)
 {
 	uint64_t gen;
-	bool counted = sc_server_change_count(r->srv, st, &gen);
+	bool counted = sc_part_change_count(&r->srv->parts[0], st, &gen);
 	enum sc_status rc;
 
 	if (counted && cached(&r->srv->keys, id, gen, &r->key))

@@ -115,12 +115,12 @@ void sc_commits_stop(struct sc_commits *c)
 	c->started = false;
 }
 
-bool sc_server_change_count(struct sc_server *srv, struct sc_store *st, uint64_t *n)
+bool sc_part_change_count(struct sc_part *part, struct sc_store *st, uint64_t *n)
 {
 	if (sc_store_change_count(st, n))
 		return true;
-	if (!atomic_load(&srv->commits.up))
+	if (!atomic_load(&part->commits.up))
 		return false;
-	*n = atomic_load(&srv->commits.gen);
+	*n = atomic_load(&part->commits.gen);
 	return true;
 }

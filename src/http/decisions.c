@@ -79,10 +79,10 @@ static bool look(struct sc_decisions *dc, struct sc_store *st, uint64_t counter,
 }
 
 /* Under dc->mu: brings the view of the ledger up to date. */
-static bool fresh(struct sc_server *srv, struct sc_decisions *dc, struct sc_store *st)
+static bool fresh(struct sc_decisions *dc, struct sc_store *st)
 {
 	uint64_t counter = 0;
-	bool has = sc_server_change_count(srv, st, &counter);
+	bool has = sc_part_change_count(dc->part, st, &counter);
 	double age = mono() - dc->looked;
 
 	if ((has && counter == dc->seen && age < LOOK_EVERY_S) ||
@@ -105,11 +105,11 @@ static void want_build(struct sc_decisions *dc)
 	}
 }
 
-struct sc_snapref *sc_decisions_get(struct sc_server *srv, struct sc_store *st,
+struct sc_snapref *sc_decisions_get(struct sc_part *part, struct sc_store *st,
 				    const char *subject, sc_day today,
 				    const struct sc_rulebook *rb)
 {
-	struct sc_decisions *dc = &srv->decisions;
+	struct sc_decisions *dc = &part->decisions;
 	struct sc_snapref *ref = NULL;
 	bool ok;
 
@@ -118,7 +118,7 @@ struct sc_snapref *sc_decisions_get(struct sc_server *srv, struct sc_store *st,
 		return NULL;
 	}
 	pthread_mutex_lock(&dc->mu);
-	ok = fresh(srv, dc, st) && dc->cur && sc_snap_day(dc->cur->snap) == today;
+	ok = fresh(dc, st) && dc->cur && sc_snap_day(dc->cur->snap) == today;
 	if (ok && rb != dc->rb_checked) {
 		unsigned char dg[SC_SNAP_DIGEST];
 		sc_snap_digest(rb, dg);
@@ -137,14 +137,15 @@ struct sc_snapref *sc_decisions_get(struct sc_server *srv, struct sc_store *st,
 	return ref;
 }
 
-void sc_decisions_touch(struct sc_server *srv, struct sc_store *st)
+void sc_decisions_touch(struct sc_part *part, struct sc_store *st)
 {
-	struct sc_decisions *dc = &srv->decisions;
+	struct sc_decisions *dc = &part->decisions;
 	uint64_t counter = 0;
-	bool has = sc_server_change_count(srv, st, &counter);
+	bool has;
 
 	if (!dc->started)
 		return;
+	has = sc_part_change_count(part, st, &counter);
 	pthread_mutex_lock(&dc->mu);
 	look(dc, st, counter, has);
 	pthread_mutex_unlock(&dc->mu);
@@ -166,14 +167,24 @@ static void install(struct sc_decisions *dc, struct sc_snapref *ref)
 	sc_decisions_release(dc, old);
 }
 
-/* The snapshot of the whole ledger on `today` under rb, read in one
- * transaction (a population run from the ledger), written to path and
- * mapped (*snap). */
-static enum sc_status build(struct sc_store *st, const struct sc_rulebook *rb, sc_day today,
+/* With a cluster map: is the subject the map's for this part's ledger? */
+static bool keep(void *ctx, const char *id)
+{
+	struct sc_decisions *dc = ctx;
+
+	return sc_shard_ledger(dc->srv->opts.map, id, strlen(id)) == dc->part->index;
+}
+
+/* The snapshot of the ledger on `today` under rb, read in one transaction
+ * (a population run from the ledger), written to path and mapped (*snap).
+ * With a map, of the subjects it gives this ledger. */
+static enum sc_status build(struct sc_decisions *dc, struct sc_store *st,
+			    const struct sc_rulebook *rb, sc_day today,
 			    const char *path, struct sc_snap **snap, struct sc_diag *d)
 {
 	struct sc_poprun_opts o = {.rbs = {rb}, .nrb = 1, .at = today, .snapshot = path,
-				   .open_snapshot = true};
+				   .open_snapshot = true, .ctx = dc,
+				   .keep = dc->srv->opts.map ? keep : NULL};
 	struct sc_poprun_result r;
 	enum sc_status rc;
 
@@ -187,8 +198,8 @@ static enum sc_status build(struct sc_store *st, const struct sc_rulebook *rb, s
 
 static void *builder(void *arg)
 {
-	struct sc_server *srv = arg;
-	struct sc_decisions *dc = &srv->decisions;
+	struct sc_decisions *dc = arg;
+	struct sc_server *srv = dc->srv;
 	struct sc_store *st = NULL;
 	double next_try = 0;
 
@@ -220,7 +231,7 @@ static void *builder(void *arg)
 		sc_diag_clear(&d);
 		rc = !rb ? SC_ENOTFOUND
 			 : st || !(rc = sc_store_open(dc->db, 0, &st, &d))
-			 ? build(st, rb, today, dc->path, &snap, &d)
+			 ? build(dc, st, rb, today, dc->path, &snap, &d)
 			 : rc;
 		ref = rc ? NULL : ref_new(snap);
 		if (rc && st && !sc_store_connected(st)) {
@@ -245,9 +256,10 @@ static void *builder(void *arg)
 	return NULL;
 }
 
-enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d)
+enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_part *part,
+				  struct sc_diag *d)
 {
-	struct sc_decisions *dc = &srv->decisions;
+	struct sc_decisions *dc = &part->decisions;
 	struct sc_snap *snap = NULL;
 	enum sc_status rc;
 
@@ -255,8 +267,10 @@ enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d)
 		return SC_OK;
 	pthread_mutex_init(&dc->mu, NULL);
 	pthread_cond_init(&dc->cv, NULL);
-	snprintf(dc->db, sizeof(dc->db), "%s", srv->opts.db);
-	sc_snap_path(srv->opts.db, dc->path, sizeof(dc->path));
+	dc->srv = srv;
+	dc->part = part;
+	snprintf(dc->db, sizeof(dc->db), "%s", part->db);
+	sc_snap_path(part->db, dc->path, sizeof(dc->path));
 	dc->looked = -1e9;
 	atomic_init(&dc->snap_day, SC_DAY_NONE);
 	/* a snapshot left by `socred run` or an earlier server, if any; a
@@ -272,7 +286,7 @@ enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d)
 		sc_diag_clear(d);
 		dc->want = true;
 	}
-	if (pthread_create(&dc->builder, NULL, builder, srv) != 0)
+	if (pthread_create(&dc->builder, NULL, builder, dc) != 0)
 		return SC_ENOMEM;
 	dc->started = true;
 	return SC_OK;

@@ -13,6 +13,7 @@
 #include "socred/store.h"
 
 struct sc_server;
+struct sc_part;
 
 /* A set of subject ids (open addressing, strings owned). */
 struct sc_idset {
@@ -42,6 +43,8 @@ struct sc_decisions {
 	pthread_t builder;
 	char path[4096];
 	char db[4096];
+	struct sc_server *srv;      /* its server, and the part it answers for */
+	struct sc_part *part;
 	/* figures for /metrics */
 	atomic_ulong from_snapshot, from_ledger, builds, build_failures;
 	atomic_ulong refreshes;
@@ -49,9 +52,12 @@ struct sc_decisions {
 	atomic_int snap_day;     /* SC_DAY_NONE: none */
 };
 
-/* Maps <db>.snap when it is there and starts the builder thread. A missing
- * or stale file only means the first checks read the ledger. */
-enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_diag *d);
+/* Maps <db>.snap of part's ledger when it is there and starts the builder
+ * thread. A missing or stale file only means the first checks read the
+ * ledger. With a cluster map, the snapshot holds the subjects the map
+ * gives that ledger (as `run --only-map` writes it). */
+enum sc_status sc_decisions_start(struct sc_server *srv, struct sc_part *part,
+				  struct sc_diag *d);
 void sc_decisions_stop(struct sc_decisions *dc);
 
 /* The snapshot a check on `today` under rb may answer `subject` from, with
@@ -59,13 +65,13 @@ void sc_decisions_stop(struct sc_decisions *dc);
  * the ledger must answer (no snapshot for today or this rulebook yet, or
  * the subject's file changed since). st: the request's ledger connection,
  * to look at what changed when the change counter moved. */
-struct sc_snapref *sc_decisions_get(struct sc_server *srv, struct sc_store *st,
+struct sc_snapref *sc_decisions_get(struct sc_part *part, struct sc_store *st,
 				    const char *subject, sc_day today,
 				    const struct sc_rulebook *rb);
 void sc_decisions_release(struct sc_decisions *dc, struct sc_snapref *ref);
 /* Looks at the ledger now (after this server wrote to it), so the next
  * check sees the change. */
-void sc_decisions_touch(struct sc_server *srv, struct sc_store *st);
+void sc_decisions_touch(struct sc_part *part, struct sc_store *st);
 
 /* The id set. */
 bool sc_idset_has(const struct sc_idset *s, const char *id);

@@ -1,6 +1,8 @@
 /* GET /v1/stats: what an operator watches: the grade distribution and list
  * sizes of the latest run, record volumes by source, open disputes and
- * repair applications with their deadlines, the active rulebook. */
+ * repair applications with their deadlines, the active rulebook. Over a
+ * cluster map, every ledger's figures summed and its items merged, in the
+ * order one ledger gives them. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,87 @@ static enum sc_status add_pair(void *ctx, const char *k1, const char *k2, int64_
 	return SC_OK;
 }
 
+/* ---- over a cluster map: every ledger's tallies summed ---- */
+
+struct pair {
+	char *k1, *k2;
+	int64_t n;
+};
+
+struct pairs {
+	struct pair *v;
+	size_t n, cap;
+};
+
+static enum sc_status add_sum(void *ctx, const char *k1, const char *k2, int64_t n)
+{
+	struct pairs *ps = ctx;
+	struct pair *p;
+
+	for (size_t i = 0; i < ps->n; i++)
+		if (!strcmp(ps->v[i].k1, k1) && !strcmp(ps->v[i].k2, k2)) {
+			ps->v[i].n += n;
+			return SC_OK;
+		}
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 32;
+		struct pair *v = realloc(ps->v, cap * sizeof(*v));
+		if (!v)
+			return SC_ENOMEM;
+		ps->v = v;
+		ps->cap = cap;
+	}
+	p = &ps->v[ps->n];
+	p->k1 = strdup(k1);
+	p->k2 = strdup(k2);
+	p->n = n;
+	if (!p->k1 || !p->k2) {
+		free(p->k1);
+		free(p->k2);
+		return SC_ENOMEM;
+	}
+	ps->n++;
+	return SC_OK;
+}
+
+/* the tallies' order: by their keys' bytes (the stores sort them so) */
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	int c = strcmp(x->k1, y->k1);
+
+	return c ? c : strcmp(x->k2, y->k2);
+}
+
+/* One tally of the ledger, or of every ledger of a map summed, into o in
+ * the order one ledger gives; *run_at: the home ledger's latest run. */
+static enum sc_status tally(struct sc_req *r, enum sc_tally which, json_t *o, sc_day *run_at,
+			    struct sc_diag *d)
+{
+	struct pairs ps = {0};
+	enum sc_status s = SC_OK;
+
+	if (!r->srv->opts.map)
+		return sc_store_tally(sc_req_ledger(r, 0), which, add_pair, o, run_at, d);
+	for (size_t i = 0; !s && i < r->srv->nparts; i++) {
+		struct sc_store *one = sc_req_ledger(r, i);
+		sc_day at;
+		s = one ? sc_store_tally(one, which, add_sum, &ps, &at, d) : SC_ENOMEM;
+		if (i == 0)
+			*run_at = at;
+	}
+	if (!s && ps.n)
+		qsort(ps.v, ps.n, sizeof(*ps.v), pair_cmp);
+	for (size_t i = 0; i < ps.n; i++) {
+		if (!s)
+			s = add_pair(o, ps.v[i].k1, ps.v[i].k2, ps.v[i].n);
+		free(ps.v[i].k1);
+		free(ps.v[i].k2);
+	}
+	free(ps.v);
+	return s;
+}
+
 void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
 	json_t *grades = json_object(), *status = json_object(), *lists = json_object();
@@ -32,14 +115,15 @@ void sc_h_stats(struct sc_req *r, struct sc_store *st, const char *const *p)
 	struct sc_diag d;
 	sc_day run_at;
 
+	(void)st;
 	(void)p;
 	sc_diag_clear(&d);
-	if (sc_store_tally(st, SC_TALLY_RECORDS_BY_SOURCE, add_pair, sources, &run_at, &d) ||
-	    sc_store_tally(st, SC_TALLY_GRADES, add_pair, grades, &run_at, &d) ||
-	    sc_store_tally(st, SC_TALLY_STATUS, add_pair, status, &run_at, &d) ||
-	    sc_store_tally(st, SC_TALLY_LISTS, add_pair, lists, &run_at, &d) ||
-	    sc_store_dispute_list(st, NULL, NULL, true, sc_json_append_dispute, disputes, &d) ||
-	    sc_store_repair_list(st, NULL, NULL, true, sc_json_append_repair, repairs, &d)) {
+	if (tally(r, SC_TALLY_RECORDS_BY_SOURCE, sources, &run_at, &d) ||
+	    tally(r, SC_TALLY_GRADES, grades, &run_at, &d) ||
+	    tally(r, SC_TALLY_STATUS, status, &run_at, &d) ||
+	    tally(r, SC_TALLY_LISTS, lists, &run_at, &d) ||
+	    sc_req_items(r, SC_SHARD_DISPUTE, NULL, true, disputes, &d) ||
+	    sc_req_items(r, SC_SHARD_REPAIR, NULL, true, repairs, &d)) {
 		json_decref(grades);
 		json_decref(status);
 		json_decref(lists);
@@ -84,15 +168,30 @@ void sc_h_rulebook_publish(struct sc_req *r, struct sc_store *st, const char *co
 		sc_reply_error(r, s == SC_ENOMEM ? 500 : 400, &d);
 		return;
 	}
-	if ((s = sc_store_rulebook_put(st, rb, effective, &d))) {
-		sc_rulebook_free(rb);
-		sc_reply_store_error(r, s, &d);
-		return;
+	/* over a cluster map on every ledger, in the map's order: each
+	 * ledger's run evaluates under its own rulebooks */
+	for (size_t i = 0; i < r->srv->nparts; i++) {
+		struct sc_store *one = i ? sc_req_ledger(r, i) : st;
+		if (!one || (s = sc_store_rulebook_put(one, rb, effective, &d))) {
+			sc_rulebook_free(rb);
+			if (!one)
+				sc_reply_errorf(r, 500, NULL, "out of memory");
+			else if (r->srv->nparts > 1 && i > 0)
+				sc_reply_errorf(r, s == SC_ESTORE ? 500 : 409, NULL,
+						"published on %zu of %zu ledgers of the map, not on ledger %zu:"
+						" %s (publish it there with socred rulebook publish)",
+						i, r->srv->nparts, i + 1, d.message);
+			else
+				sc_reply_store_error(r, s, &d);
+			return;
+		}
 	}
 	r->audit_subject = "";
 	r->audit_action = "rulebook publish";
 	snprintf(r->audit_result, sizeof(r->audit_result), "%.40s %.40s from %.10s",
 		 sc_rulebook_name(rb), sc_rulebook_version(rb), eff);
+	for (size_t i = 1; i < r->srv->nparts; i++)
+		sc_req_audit(r, &r->srv->parts[i], r->audit_action, "", r->audit_result);
 	sc_reply_json(r, 201, json_pack("{s:s,s:s,s:s}", "rulebook", sc_rulebook_name(rb),
 					"version", sc_rulebook_version(rb), "effective", eff));
 	if (sc_server_version_add(r->srv, effective, rb))

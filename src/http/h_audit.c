@@ -16,7 +16,7 @@
 static bool chain(struct sc_req *r, struct sc_store *st)
 {
 	const char *q = sc_req_query(r, "node");
-	long long node = r->srv->audit.node;
+	long long node = r->part->audit.node;
 	struct sc_diag d;
 	char *end;
 	enum sc_status s;
@@ -46,7 +46,7 @@ static bool chain(struct sc_req *r, struct sc_store *st)
 
 static bool key_path(struct sc_req *r, char *path, size_t cap)
 {
-	if (sc_audit_key_path(r->srv->opts.db, path, cap))
+	if (sc_audit_key_path(r->part->db, path, cap))
 		return true;
 	sc_reply_errorf(r, 500, NULL, "the audit key's path is too long");
 	return false;

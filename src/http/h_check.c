@@ -134,9 +134,9 @@ void sc_h_check(struct sc_req *r, struct sc_store *st, const char *const *p)
 		return;
 	}
 	sc_diag_clear(&d);
-	if ((ref = sc_decisions_get(r->srv, st, subject, at, rb))) {
+	if ((ref = sc_decisions_get(r->part, st, subject, at, rb))) {
 		s = from_snapshot(r, ref, rb, subject, ev, a, at, &dec, &d);
-		sc_decisions_release(&r->srv->decisions, ref);
+		sc_decisions_release(&r->part->decisions, ref);
 		if (s == SC_ESTATE) /* more list entries than a snapshot keeps */
 			s = from_ledger(r, st, rb, subject, ev, a, at, &dec, &d);
 	} else {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "socred/limits.h"
 #include "socred/report.h"
 
 void sc_h_healthz(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -40,6 +41,7 @@ static bool from_loopback(struct sc_req *r)
  * what the service decides, moment by moment. */
 void sc_h_metrics(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
+	struct sc_store *stores[SC_LIMIT_SHARD_LEDGERS] = {0};
 	size_t n;
 	char *text;
 
@@ -49,7 +51,9 @@ void sc_h_metrics(struct sc_req *r, struct sc_store *st, const char *const *p)
 				r->srv->opts.metrics_key_only ? "" : " unless asked from this host (loopback)");
 		return;
 	}
-	text = sc_metrics_render(r->srv, st, &n);
+	for (size_t i = 0; i < r->srv->nparts && i < SC_LIMIT_SHARD_LEDGERS; i++)
+		stores[i] = i ? sc_req_ledger(r, i) : st;
+	text = sc_metrics_render(r->srv, stores, &n);
 	if (!text) {
 		sc_reply_errorf(r, 500, NULL, "out of memory");
 		return;

@@ -109,6 +109,21 @@ static void subject_act(struct sc_req *r, struct sc_store *st, const char *subje
 	json_decref(body);
 }
 
+/* o, with its id the registry's over a cluster map, into *reply; the
+ * store's item stands whatever this says */
+static enum sc_status reply_item(struct sc_req *r, enum sc_shard_item kind, const char *subject,
+				 json_t *o, json_t **reply, struct sc_diag *d)
+{
+	enum sc_status s = o ? sc_ids_out(r->srv, kind, r->part, subject, o, d) : SC_ENOMEM;
+
+	if (s) {
+		json_decref(o);
+		return s;
+	}
+	*reply = o;
+	return SC_OK;
+}
+
 static enum sc_status dispute_open(struct sc_req *r, struct sc_store *st, const char *subject,
 				   const char *rec, const char *reason, json_t **reply,
 				   struct sc_diag *d)
@@ -119,7 +134,7 @@ static enum sc_status dispute_open(struct sc_req *r, struct sc_store *st, const 
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = sc_json_dispute(x);
+		s = reply_item(r, SC_SHARD_DISPUTE, subject, sc_json_dispute(x), reply, d);
 	free(x);
 	return s;
 }
@@ -133,8 +148,10 @@ static enum sc_status statement_add(struct sc_req *r, struct sc_store *st, const
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id, "record",
-				   x->record_id, "text", x->text, "date", sc_report_day(x->date));
+		s = reply_item(r, SC_SHARD_STATEMENT, subject,
+			       json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)x->id, "record",
+					 x->record_id, "text", x->text, "date", sc_report_day(x->date)),
+			       reply, d);
 	free(x);
 	return s;
 }
@@ -148,7 +165,7 @@ static enum sc_status repair_apply(struct sc_req *r, struct sc_store *st, const 
 			     : SC_ENOMEM;
 
 	if (!s)
-		*reply = sc_json_repair(x);
+		s = reply_item(r, SC_SHARD_REPAIR, subject, sc_json_repair(x), reply, d);
 	free(x);
 	return s;
 }
@@ -178,8 +195,11 @@ typedef enum sc_status (*decide_fn)(struct sc_store *st, int64_t id, const char 
 				    char record[SC_LIMIT_RECORD_ID + 1], struct sc_diag *d);
 
 static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
-		   const char *field, const char *audit_action, decide_fn fn)
+		   enum sc_shard_item kind, const char *field, const char *audit_action,
+		   decide_fn fn)
 {
+	struct sc_part *part = NULL;
+	int64_t local;
 	struct sc_decider who;
 	char by[128], subject[SC_LIMIT_SUBJECT_ID + 1], record[SC_LIMIT_RECORD_ID + 1];
 	const char *outcome, *text;
@@ -194,13 +214,22 @@ static void decide(struct sc_req *r, struct sc_store *st, const char *id_s,
 	    (text = sc_req_str(r, body, field, SC_LIMIT_PROCESS_TEXT, false))) {
 		decider(r, &who, by, sizeof(by));
 		sc_diag_clear(&d);
-		if ((s = fn(st, id, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d))) {
+		/* over a cluster map: the ledger holding it, and its id there */
+		if (!(s = sc_ids_in(r, kind, id, &part, &st, &local, &d)))
+			s = fn(st, local, outcome, text, sc_req_today(r), &who, &reply, subject, record, &d);
+		if (s) {
 			sc_reply_store_error(r, s, &d);
 		} else {
 			r->audit_subject = sc_arena_strdup(&r->arena, subject);
 			r->audit_action = audit_action;
 			snprintf(r->audit_result, sizeof(r->audit_result), "%.16s %.64s", outcome, record);
-			sc_reply_json(r, 200, reply);
+			/* decided and audited, whatever the id's answer */
+			if ((s = sc_ids_out(r->srv, kind, part, NULL, reply, &d))) {
+				json_decref(reply);
+				sc_reply_store_error(r, s, &d);
+			} else {
+				sc_reply_json(r, 200, reply);
+			}
 		}
 	}
 	json_decref(body);
@@ -242,12 +271,45 @@ static enum sc_status repair_decide(struct sc_store *st, int64_t id, const char 
 
 void sc_h_dispute_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	decide(r, st, p[0], "note", "dispute decision", dispute_decide);
+	decide(r, st, p[0], SC_SHARD_DISPUTE, "note", "dispute decision", dispute_decide);
 }
 
 void sc_h_repair_decide(struct sc_req *r, struct sc_store *st, const char *const *p)
 {
-	decide(r, st, p[0], "reason", "repair decision", repair_decide);
+	decide(r, st, p[0], SC_SHARD_REPAIR, "reason", "repair decision", repair_decide);
+}
+
+static enum sc_status list_one(struct sc_store *st, enum sc_shard_item kind, const char *source,
+			       bool open_only, json_t *arr, struct sc_diag *d)
+{
+	return kind == SC_SHARD_DISPUTE
+		       ? sc_store_dispute_list(st, NULL, source, open_only, sc_json_append_dispute, arr, d)
+		       : sc_store_repair_list(st, NULL, source, open_only, sc_json_append_repair, arr, d);
+}
+
+enum sc_status sc_req_items(struct sc_req *r, enum sc_shard_item kind, const char *source,
+			    bool open_only, json_t *arr, struct sc_diag *d)
+{
+	struct sc_server *srv = r->srv;
+	enum sc_status s = SC_OK;
+
+	if (!srv->opts.map)
+		return list_one(sc_req_ledger(r, 0), kind, source, open_only, arr, d);
+	for (size_t i = 0; !s && i < srv->nparts; i++) {
+		struct sc_store *one = sc_req_ledger(r, i);
+		json_t *mine = json_array(), *o;
+		size_t k;
+		s = !one || !mine ? SC_ENOMEM : list_one(one, kind, source, open_only, mine, d);
+		/* a ledger still holds the items of subjects moved off it */
+		json_array_foreach(mine, k, o) {
+			const char *subject = json_string_value(json_object_get(o, "subject"));
+			if (!s && subject && sc_server_part_of(srv, subject, strlen(subject))->index == i &&
+			    !(s = sc_ids_out(srv, kind, &srv->parts[i], subject, o, d)))
+				json_array_append(arr, o);
+		}
+		json_decref(mine);
+	}
+	return s ? s : sc_ids_sort(arr);
 }
 
 void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -257,10 +319,11 @@ void sc_h_dispute_list(struct sc_req *r, struct sc_store *st, const char *const 
 	struct sc_diag d;
 	enum sc_status s;
 
+	(void)st;
 	(void)p;
 	sc_diag_clear(&d);
-	s = sc_store_dispute_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				  open && !strcmp(open, "1"), sc_json_append_dispute, arr, &d);
+	s = sc_req_items(r, SC_SHARD_DISPUTE, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+			 open && !strcmp(open, "1"), arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);
@@ -277,10 +340,11 @@ void sc_h_repair_list(struct sc_req *r, struct sc_store *st, const char *const *
 	struct sc_diag d;
 	enum sc_status s;
 
+	(void)st;
 	(void)p;
 	sc_diag_clear(&d);
-	s = sc_store_repair_list(st, NULL, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
-				 open && !strcmp(open, "1"), sc_json_append_repair, arr, &d);
+	s = sc_req_items(r, SC_SHARD_REPAIR, r->role == SC_ROLE_PROVIDER ? r->key.binding : NULL,
+			 open && !strcmp(open, "1"), arr, &d);
 	if (s) {
 		json_decref(arr);
 		sc_reply_store_error(r, s, &d);
@@ -315,6 +379,18 @@ void sc_h_consent(struct sc_req *r, struct sc_store *st, const char *const *p)
 	sc = (struct sc_text){card, strlen(card)};
 	sc_diag_clear(&d);
 	sc_id_classify(sc_rulebook_id_schemes(r->rb), subj.p, subj.n, &kind, &d);
+	/* over a cluster map the directory notes the subject's first filing
+	 * first, as a filing over the map does (the order merged listings
+	 * follow); a subject noted but not stored is listed nowhere */
+	if (r->srv->opts.map) {
+		pthread_mutex_lock(&r->srv->dir_mu);
+		s = sc_shard_dir_subject(r->srv->dir, subj.p, subj.n, &d);
+		pthread_mutex_unlock(&r->srv->dir_mu);
+		if (s) {
+			sc_reply_store_error(r, s, &d);
+			goto out;
+		}
+	}
 	s = sc_store_consent(st, subj, kind, sc, json_is_true(granted), sc_req_today(r), &d);
 	if (s && s != SC_EDUPLICATE) {
 		sc_reply_store_error(r, s, &d);
@@ -381,10 +457,22 @@ void sc_h_share_get(struct sc_req *r, struct sc_store *st, const char *const *p)
 	/* the link's token has the shape of a key's secret */
 	snprintf(token, sizeof(token), "sck_0_%.64s", p[0]);
 	sc_diag_clear(&d);
-	if (sc_key_parse(token, strlen(token), &unused, hash) ||
-	    sc_store_share_get(st, hash, subject, &expires, &d)) {
+	if (sc_key_parse(token, strlen(token), &unused, hash)) {
 		sc_reply_errorf(r, 404, NULL, "no such share link");
 		return;
+	}
+	/* over a cluster map the link is on its subject's ledger: each is
+	 * asked (a link's hash is of a random secret, on one ledger at most) */
+	for (size_t i = 0;; i++) {
+		struct sc_store *one = i ? sc_req_ledger(r, i) : st;
+		if (one && !sc_store_share_get(one, hash, subject, &expires, &d)) {
+			st = one;
+			break;
+		}
+		if (i + 1 >= r->srv->nparts) {
+			sc_reply_errorf(r, 404, NULL, "no such share link");
+			return;
+		}
 	}
 	if (today >= expires) {
 		char day[SC_DATE_LEN + 1];

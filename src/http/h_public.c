@@ -8,7 +8,10 @@
  * name (sc_text_fold: any case, width or Unicode form), never by a
  * prefix, and a masked entry shows a fixed mask in place of the id, and of
  * the name the first character of the caller's own query, when the query
- * was the name: neither the name's length nor any digit of the id. */
+ * was the name: neither the name's length nor any digit of the id.
+ * Over a cluster map every ledger is searched and their finds merged in
+ * the order one ledger gives (the same answer when no more than the
+ * limit are found). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +96,87 @@ static enum sc_status visit(void *ctx, const char *subject, const char *name,
 	return SC_OK;
 }
 
+/* ---- over a cluster map: every ledger's finds, in one ledger's order ---- */
+
+struct find {
+	char *subject, *name;
+	enum sc_name_match how;
+	size_t ledger;
+};
+
+struct finds {
+	struct sc_server *srv;
+	size_t ledger; /* of the finds coming */
+	struct find *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static enum sc_status collect(void *ctx, const char *subject, const char *name,
+			      enum sc_name_match how)
+{
+	struct finds *f = ctx;
+	struct find *x;
+
+	/* a ledger still holds the subjects moved off it: the map says whose */
+	if (sc_server_part_of(f->srv, subject, strlen(subject))->index != f->ledger)
+		return SC_OK;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct find *v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return SC_ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	x = &f->v[f->n];
+	*x = (struct find){strdup(subject), strdup(name), how, f->ledger};
+	if (!x->subject || !x->name) {
+		free(x->subject);
+		free(x->name);
+		return SC_ENOMEM;
+	}
+	f->n++;
+	return SC_OK;
+}
+
+/* sc_store_name_search's order: by how found, then by id */
+static int find_cmp(const void *a, const void *b)
+{
+	const struct find *x = a, *y = b;
+
+	if (x->how != y->how)
+		return x->how < y->how ? -1 : 1;
+	return strcmp(x->subject, y->subject);
+}
+
+/* Every ledger's first `limit` finds, merged in the order one ledger
+ * gives its own, the first `limit` of them visited, each on its ledger. */
+static enum sc_status search_map(struct search *s, const char *q, size_t limit,
+				 struct sc_diag *d)
+{
+	struct finds f = {.srv = s->r->srv};
+	enum sc_status rc = SC_OK;
+
+	for (size_t i = 0; !rc && i < f.srv->nparts; i++) {
+		struct sc_store *one = sc_req_ledger(s->r, i);
+		f.ledger = i;
+		rc = one ? sc_store_name_search(one, q, limit, collect, &f, d) : SC_ENOMEM;
+	}
+	if (!rc && f.n)
+		qsort(f.v, f.n, sizeof(*f.v), find_cmp);
+	for (size_t i = 0; !rc && i < f.n && i < limit; i++) {
+		s->st = sc_req_ledger(s->r, f.v[i].ledger);
+		rc = visit(s, f.v[i].subject, f.v[i].name, f.v[i].how);
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		free(f.v[i].subject);
+		free(f.v[i].name);
+	}
+	free(f.v);
+	return rc;
+}
+
 static void search(struct sc_req *r, struct sc_store *st, int list)
 {
 	const char *q = sc_req_query(r, "q");
@@ -117,7 +201,8 @@ static void search(struct sc_req *r, struct sc_store *st, int list)
 				" start of an organisation's name");
 		goto out;
 	}
-	if (!s.ev || sc_store_name_search(st, q, SEARCH_MATCHES_MAX + 1, visit, &s, &d)) {
+	if (!s.ev || (r->srv->opts.map ? search_map(&s, q, SEARCH_MATCHES_MAX + 1, &d)
+				       : sc_store_name_search(st, q, SEARCH_MATCHES_MAX + 1, visit, &s, &d))) {
 		sc_reply_errorf(r, 500, NULL, "cannot search");
 		goto out;
 	}

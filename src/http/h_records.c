@@ -1,6 +1,10 @@
 /* POST /v1/records: a provider files a CSV or JSONL batch for its own
  * source, with the same validation as `socred ingest`, and gets a result
- * for every line. Every stored line is audited against its subject. */
+ * for every line. Every stored line is audited against its subject, in
+ * its subject's ledger's log. Over a cluster map each line goes to its
+ * subject's ledger through the map's directory, as `socred ingest` over
+ * the map files it (socred/shard.h): a record_id stays unique
+ * registry-wide. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,13 +38,8 @@ static void on_line(void *ctx, unsigned long line, enum sc_line_status status,
 	snprintf(action, sizeof(action), "file %.*s", (int)(record_id.n < 64 ? record_id.n : 64),
 		 record_id.p);
 	snprintf(result, sizeof(result), "line %lu %s", line, names[status]);
-	{
-		uint64_t t = sc_audit_queue_push(&b->r->srv->audit, b->r, action, subj, result);
-		if (t)
-			b->r->audit_ticket = t;
-		else
-			b->r->audit_dropped = true;
-	}
+	sc_req_audit(b->r, subject.n ? sc_server_part_of(b->r->srv, subject.p, subject.n) : b->r->part,
+		     action, subj, result);
 }
 
 void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const *p)
@@ -50,6 +49,7 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 	struct sc_ingest_opts o = {.line = on_line, .ctx = &b, .only_source = r->key.binding};
 	struct sc_ingest_stats stats = {0};
 	struct sc_diag d;
+	enum sc_status rc;
 	FILE *f;
 
 	(void)p;
@@ -70,7 +70,29 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 		return;
 	}
 	sc_diag_clear(&d);
-	if (sc_ingest_stream(st, r->rb, f, "request", &o, &stats, &d)) {
+	if (r->srv->opts.map) {
+		struct sc_shard_set set = {.map = r->srv->opts.map, .dir = r->srv->dir};
+		struct sc_ingest_route route;
+		size_t n = r->srv->nparts;
+		if (!(set.stores = sc_arena_alloc(&r->arena, n * sizeof(*set.stores)))) {
+			fclose(f);
+			json_decref(b.lines);
+			sc_reply_errorf(r, 500, NULL, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			set.stores[i] = sc_req_ledger(r, i);
+		sc_shard_set_route(&set, &route);
+		o.route = &route;
+		/* the directory's claims and the ledgers' batches of one filing
+		 * at a time: its transaction is one handle's */
+		pthread_mutex_lock(&r->srv->dir_mu);
+		rc = sc_ingest_stream(NULL, r->rb, f, "request", &o, &stats, &d);
+		pthread_mutex_unlock(&r->srv->dir_mu);
+	} else {
+		rc = sc_ingest_stream(st, r->rb, f, "request", &o, &stats, &d);
+	}
+	if (rc) {
 		fclose(f);
 		json_decref(b.lines);
 		sc_reply_error(r, d.message[0] ? 400 : 500, &d);

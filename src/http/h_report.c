@@ -73,7 +73,7 @@ static const char *key_holder(struct inquiry_ctx *c, int64_t id, enum sc_role ro
 	for (i = 0; i < c->n; i++)
 		if (c->ids[i] == id)
 			return c->names[i];
-	if (sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
+	if (!c->st || sc_store_key_get(c->st, id, &k, NULL) || !k.name[0])
 		snprintf(k.name, sizeof(k.name), "an unnamed %s key", sc_role_name(role));
 	i = c->n < 16 ? c->n++ : (size_t)id % 16;
 	c->ids[i] = id;
@@ -245,7 +245,7 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	struct sc_diag d;
 	struct versions vs = {.srv = r->srv, .st = st, .id = id};
 	json_t *o = NULL, *incentives, *inquiries, *rec;
-	enum sc_status s;
+	enum sc_status s, ids = SC_OK;
 	size_t i;
 
 	if (r->role == SC_ROLE_SUBJECT && strcmp(r->key.binding, id)) {
@@ -291,7 +291,8 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 	json_object_set_new(o, "incentives", incentives);
 	inquiries = json_array();
 	{
-		struct inquiry_ctx ic = {.st = st, .arr = inquiries};
+		/* the keys are on the home ledger */
+		struct inquiry_ctx ic = {.st = sc_req_ledger(r, 0), .arr = inquiries};
 		sc_store_audit_subject(st, id, add_inquiry, &ic, NULL);
 	}
 	{
@@ -301,9 +302,16 @@ void sc_h_report(struct sc_req *r, struct sc_store *st, const char *const *p)
 		pc.arr = json_array();
 		sc_store_dispute_list(st, id, NULL, false, add_dispute, &pc, NULL);
 		json_object_set_new(o, "disputes", pc.arr);
+		ids = sc_ids_out_all(r->srv, SC_SHARD_DISPUTE, r->part, pc.arr, &d);
 		pc.arr = json_array();
 		sc_store_repair_list(st, id, NULL, false, sc_json_append_repair, pc.arr, NULL);
 		json_object_set_new(o, "repairs", pc.arr);
+		if (!ids)
+			ids = sc_ids_out_all(r->srv, SC_SHARD_REPAIR, r->part, pc.arr, &d);
+	}
+	if (ids) { /* the registry's ids over a cluster map */
+		sc_reply_store_error(r, ids, &d);
+		goto out;
 	}
 	json_object_set_new(o, "inquiries", inquiries);
 	json_object_set_new(o, "history", history(&vs, at));

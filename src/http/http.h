@@ -17,6 +17,7 @@
 #include "socred/process.h"
 #include "socred/rulebook.h"
 #include "socred/server.h"
+#include "socred/shard.h"
 #include "socred/store.h"
 
 #define SC_HTTP_BODY_MAX (16 * 1024 * 1024) /* a request body */
@@ -121,18 +122,34 @@ struct sc_version {
 	struct sc_rulebook *rb;
 };
 
+/* One ledger the server answers from: the ledger itself (opts.db), or
+ * one ledger of a cluster map (opts.map). Each has its connections, its
+ * audit chain, its decision snapshot (of the subjects the map gives it)
+ * and its listener for other writers' commits. */
+struct sc_part {
+	const char *db;                /* borrowed from the options or the map */
+	size_t index;                  /* in the server's parts */
+	struct sc_pool pool;
+	struct sc_audit_queue audit;
+	struct sc_decisions decisions;
+	struct sc_commits commits;
+};
+
 struct sc_server {
 	struct MHD_Daemon *mhd;
 	struct sc_server_opts opts;
 	pthread_mutex_t vmu;           /* guards the versions array */
 	struct sc_version *versions;   /* ordered by effective date */
 	size_t nversions, capversions;
-	struct sc_pool pool;
-	struct sc_audit_queue audit;
+	/* parts[0] is the home ledger: API keys, rulebooks, and the audit
+	 * entries about no subject; with a map, each subject's requests go to
+	 * the part holding its logical shard */
+	struct sc_part *parts;
+	size_t nparts;
+	struct sc_shard_dir *dir;      /* with a map: its record-id directory */
+	pthread_mutex_t dir_mu;        /* one filing over the map at a time */
 	struct sc_metrics metrics;
-	struct sc_decisions decisions;
 	struct sc_keycache keys;
-	struct sc_commits commits;
 	unsigned max_conns;            /* --max-connections */
 	struct sc_ratelimit *rl;       /* keyless requests per address; NULL: none */
 	char *openapi;
@@ -165,6 +182,8 @@ struct sc_req {
 	double start;
 	int route;              /* index into the route table, for metrics */
 	const struct sc_rulebook *rb; /* the version in force on the request's day */
+	struct sc_part *part;   /* the ledger the request is about (home: none) */
+	struct sc_store **held; /* [nparts] with a map: connections lent (sc_req_ledger) */
 	/* who is asking */
 	struct sc_key key;      /* key.id 0: no key */
 	enum sc_role role;
@@ -176,12 +195,20 @@ struct sc_req {
 	const char *audit_subject; /* the handler sets it to audit the request */
 	const char *audit_action;  /* default "METHOD path" */
 	char audit_result[128];
-	uint64_t audit_ticket;     /* of its last entry queued; 0: none */
+	uint64_t audit_ticket;     /* of its last entry queued on part's chain; 0: none */
+	uint64_t *tickets;         /* [nparts] with a map, once an entry goes elsewhere */
 	bool audit_dropped;        /* an entry of it could not be queued */
 };
 
 typedef void (*sc_handler)(struct sc_req *r, struct sc_store *st,
 			   const char *const *params);
+
+/* Where a route goes over a cluster map. */
+enum sc_route_shard {
+	SC_SHARD_HOME = 0,  /* the home ledger (parts[0]) */
+	SC_SHARD_SUBJECT,   /* the ledger of the subject: the first {} or ?subject= */
+	SC_SHARD_EVERY,     /* the handler asks the ledgers it needs (sc_req_ledger) */
+};
 
 struct sc_route {
 	const char *method;
@@ -189,6 +216,7 @@ struct sc_route {
 	sc_handler handler;
 	unsigned roles;         /* bit set of (1u << enum sc_role) */
 	const char *name;       /* metrics label */
+	enum sc_route_shard shard;
 };
 
 extern const struct sc_route sc_routes[];
@@ -230,6 +258,16 @@ bool sc_req_own_subject(struct sc_req *r, const char *id);
 const char *sc_req_query(struct sc_req *r, const char *name);
 /* Today for this server (--today, or the clock). */
 sc_day sc_req_today(const struct sc_req *r);
+/* A connection to part i's ledger for the rest of the request (the one
+ * the handler was given when i is the request's part), or NULL when out
+ * of memory. For SC_SHARD_EVERY routes. */
+struct sc_store *sc_req_ledger(struct sc_req *r, size_t i);
+/* The part a subject id belongs to (the home part without a map). */
+struct sc_part *sc_server_part_of(struct sc_server *srv, const char *id, size_t len);
+/* Queues an audit entry for r on part's chain; a write waits for it
+ * before its answer. */
+void sc_req_audit(struct sc_req *r, struct sc_part *part, const char *action,
+		  const char *subject, const char *result);
 
 /* Today for the server (--today, or the clock). */
 sc_day sc_server_today(const struct sc_server *srv);
@@ -240,9 +278,10 @@ const struct sc_rulebook *sc_server_rulebook_at(struct sc_server *srv, sc_day at
 enum sc_status sc_server_version_add(struct sc_server *srv, sc_day effective,
 				     struct sc_rulebook *rb);
 
-/* Auth: resolves the Authorization header into r->key / r->role. Returns
- * 0, 401 when a key is presented but unknown, revoked or malformed, or 503
- * when the ledger could not be asked. */
+/* Auth: resolves the Authorization header into r->key / r->role. st: a
+ * connection to the home ledger (the keys are there). Returns 0, 401 when
+ * a key is presented but unknown, revoked or malformed, or 503 when the
+ * ledger could not be asked. */
 unsigned sc_auth_resolve(struct sc_req *r, struct sc_store *st);
 
 /* Pool. */
@@ -280,15 +319,17 @@ void sc_audit_queue_stop(struct sc_audit_queue *q);
  * ledger is out of reach now (the thread keeps trying). */
 enum sc_status sc_commits_start(struct sc_commits *c, const char *db, struct sc_diag *d);
 void sc_commits_stop(struct sc_commits *c);
-/* The ledger's change counter as this server sees it: the ledger's shared
- * counter, or the commits told while listening. false when there is none
- * now: then only a look at the ledger tells what changed. */
-bool sc_server_change_count(struct sc_server *srv, struct sc_store *st, uint64_t *n);
+/* The part's ledger's change counter as this server sees it: the
+ * ledger's shared counter, or the commits told while listening. false
+ * when there is none now: then only a look at the ledger tells what
+ * changed. st: a connection to that ledger. */
+bool sc_part_change_count(struct sc_part *part, struct sc_store *st, uint64_t *n);
 
 /* Metrics. */
 void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,
 			double seconds);
-char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
+/* stores: a connection to each part's ledger (NULL: not counted) */
+char *sc_metrics_render(const struct sc_server *srv, struct sc_store *const *stores,
 			size_t *len);
 
 /* Handlers. */
@@ -321,6 +362,34 @@ void sc_h_key_list(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_key_revoke(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_audit_head(struct sc_req *r, struct sc_store *st, const char *const *p);
 void sc_h_inquiry_proof(struct sc_req *r, struct sc_store *st, const char *const *p);
+
+/* Ids of disputes, repair applications and statements (ids.c): over a
+ * cluster map the registry's, from the map's directory; else the
+ * ledger's own, untouched. */
+/* o's "id" (its ledger's, part's) made the registry's; subject: o's
+ * subject (NULL: its "subject" member). SC_OK, SC_EINVAL, SC_ESTORE. */
+enum sc_status sc_ids_out(struct sc_server *srv, enum sc_shard_item kind,
+			  const struct sc_part *part, const char *subject, json_t *o,
+			  struct sc_diag *d);
+/* The same for every object of arr, all of part's ledger. */
+enum sc_status sc_ids_out_all(struct sc_server *srv, enum sc_shard_item kind,
+			      const struct sc_part *part, json_t *arr, struct sc_diag *d);
+/* A dispute or repair application by id: the part holding it, a
+ * connection to its ledger for the rest of r (sc_req_ledger) and its id
+ * there. SC_OK; SC_ENOTFOUND with one ledger's message (also for an item
+ * left on a ledger that no longer holds its subject); SC_ESTORE;
+ * SC_ENOMEM. */
+enum sc_status sc_ids_in(struct sc_req *r, enum sc_shard_item kind, int64_t id,
+			 struct sc_part **part, struct sc_store **st, int64_t *local,
+			 struct sc_diag *d);
+/* arr's objects by their "id", ascending. SC_OK, SC_ENOMEM. */
+enum sc_status sc_ids_sort(json_t *arr);
+/* Every dispute (kind SC_SHARD_DISPUTE) or repair application of the
+ * registry, of source's records only (NULL: all), open ones only, as JSON
+ * objects appended to arr in id order: the ledger's, or every ledger's of
+ * a map merged, with registry-wide ids. */
+enum sc_status sc_req_items(struct sc_req *r, enum sc_shard_item kind, const char *source,
+			    bool open_only, json_t *arr, struct sc_diag *d);
 
 /* JSON of due-process items, shared by the handlers and the report. */
 json_t *sc_json_dispute(const struct sc_dispute *x);

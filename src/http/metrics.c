@@ -22,7 +22,7 @@ void sc_metrics_observe(struct sc_metrics *m, int route, unsigned status,
 	m->lat_sum_us += (unsigned long long)(seconds * 1e6);
 }
 
-char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
+char *sc_metrics_render(const struct sc_server *srv, struct sc_store *const *stores,
 			size_t *len)
 {
 	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
@@ -36,7 +36,26 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 
 	if (!f)
 		return NULL;
-	sc_store_counts(st, &c, NULL);
+	/* every ledger's rows, the audit and snapshot figures of every part */
+	unsigned long written = 0, failed = 0, refusals = 0, from_snapshot = 0, from_ledger = 0,
+		      builds = 0, build_failures = 0, snap_subjects = 0, snap_dirty = 0;
+	for (size_t i = 0; i < srv->nparts; i++) {
+		const struct sc_part *p = &srv->parts[i];
+		struct sc_store_counts one = {0};
+		if (stores[i] && !sc_store_counts(stores[i], &one, NULL)) {
+			c.records += one.records;
+			c.subjects += one.subjects;
+		}
+		written += p->audit.written;
+		failed += p->audit.failed;
+		refusals += p->audit.refusals;
+		from_snapshot += p->decisions.from_snapshot;
+		from_ledger += p->decisions.from_ledger;
+		builds += p->decisions.builds;
+		build_failures += p->decisions.build_failures;
+		snap_subjects += p->decisions.snap_subjects;
+		snap_dirty += p->decisions.snap_dirty;
+	}
 	fprintf(f, "# HELP socred_requests_total HTTP requests by route and status class.\n"
 		   "# TYPE socred_requests_total counter\n");
 	for (int r = 0; r <= SC_ROUTES_MAX; r++)
@@ -74,13 +93,13 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 		   "# TYPE socred_audit_entries_total counter\n"
 		   "socred_audit_entries_total{result=\"written\"} %lu\n"
 		   "socred_audit_entries_total{result=\"failed\"} %lu\n",
-		(unsigned long)srv->audit.written, (unsigned long)srv->audit.failed);
+		written, failed);
 	fprintf(f, "# HELP socred_audit_refusals_total Requests refused without a valid key since"
 		   " start, audited as one entry per client and minute.\n"
 		   "# TYPE socred_audit_refusals_total counter\nsocred_audit_refusals_total %lu\n",
-		(unsigned long)srv->audit.refusals);
+		refusals);
 	{
-		const struct sc_decisions *dc = &srv->decisions;
+		const struct sc_decisions *dc = &srv->parts[0].decisions;
 		char day[SC_DATE_LEN + 1] = "none";
 		if (dc->snap_day != SC_DAY_NONE)
 			sc_date_format(dc->snap_day, day);
@@ -88,7 +107,7 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			   "# TYPE socred_checks_answered_total counter\n"
 			   "socred_checks_answered_total{from=\"snapshot\"} %lu\n"
 			   "socred_checks_answered_total{from=\"ledger\"} %lu\n",
-			(unsigned long)dc->from_snapshot, (unsigned long)dc->from_ledger);
+			from_snapshot, from_ledger);
 		fprintf(f, "# HELP socred_connections_open Client connections open now.\n"
 			   "# TYPE socred_connections_open gauge\nsocred_connections_open %lu\n"
 			   "# HELP socred_connections_refused_total Connections closed at once: over --max-connections.\n"
@@ -104,23 +123,25 @@ char *sc_metrics_render(const struct sc_server *srv, struct sc_store *st,
 			   "# TYPE socred_snapshot_builds_total counter\n"
 			   "socred_snapshot_builds_total{result=\"ok\"} %lu\n"
 			   "socred_snapshot_builds_total{result=\"failed\"} %lu\n",
-			(unsigned long)dc->builds, (unsigned long)dc->build_failures);
+			builds, build_failures);
 		fprintf(f, "# HELP socred_snapshot_subjects Subjects in the current decision snapshot.\n"
 			   "# TYPE socred_snapshot_subjects gauge\n"
 			   "socred_snapshot_subjects{day=\"%s\"} %lu\n"
 			   "# HELP socred_snapshot_changed Subjects changed since it was built (read from the ledger).\n"
 			   "# TYPE socred_snapshot_changed gauge\nsocred_snapshot_changed %lu\n",
-			day, (unsigned long)dc->snap_subjects, (unsigned long)dc->snap_dirty);
+			day, snap_subjects, snap_dirty);
 	}
-	if (srv->commits.started)
+	/* the home ledger's listener */
+	if (srv->parts[0].commits.started)
 		fprintf(f, "# HELP socred_ledger_listening Whether this server is told of the ledger's commits now.\n"
 			   "# TYPE socred_ledger_listening gauge\nsocred_ledger_listening %d\n"
 			   "# HELP socred_ledger_commits_told_total Commits the ledger told this server of.\n"
 			   "# TYPE socred_ledger_commits_told_total counter\nsocred_ledger_commits_told_total %lu\n"
 			   "# HELP socred_ledger_listen_lost_total Times the connection listening for commits was lost.\n"
 			   "# TYPE socred_ledger_listen_lost_total counter\nsocred_ledger_listen_lost_total %lu\n",
-			atomic_load(&srv->commits.up) ? 1 : 0, (unsigned long)srv->commits.told,
-			(unsigned long)srv->commits.lost);
+			atomic_load(&srv->parts[0].commits.up) ? 1 : 0,
+			(unsigned long)srv->parts[0].commits.told,
+			(unsigned long)srv->parts[0].commits.lost);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

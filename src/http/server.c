@@ -227,15 +227,55 @@ static void method_path(const struct sc_req *r, char *buf, size_t size)
 	snprintf(buf, size, "%.8s %s", r->method, r->path);
 }
 
+void sc_req_audit(struct sc_req *r, struct sc_part *part, const char *action,
+		  const char *subject, const char *result)
+{
+	size_t n = r->srv->nparts;
+	uint64_t t = sc_audit_queue_push(&part->audit, r, action, subject, result);
+
+	if (t && part != r->part && !r->tickets &&
+	    (r->tickets = sc_arena_alloc(&r->arena, n * sizeof(*r->tickets))))
+		memset(r->tickets, 0, n * sizeof(*r->tickets));
+	if (!t || (part != r->part && !r->tickets))
+		r->audit_dropped = true; /* cannot be waited for */
+	else if (part == r->part)
+		r->audit_ticket = t;
+	else
+		r->tickets[part->index] = t;
+}
+
 static void audit_push(struct sc_req *r, const char *action, const char *subject,
 		       const char *result)
 {
-	uint64_t t = sc_audit_queue_push(&r->srv->audit, r, action, subject, result);
+	sc_req_audit(r, r->part, action, subject, result);
+}
 
-	if (t)
-		r->audit_ticket = t;
-	else
-		r->audit_dropped = true;
+/* Waits for the request's audit entries on every chain: false when one
+ * was dropped or its batch failed. */
+static bool audit_wait(struct sc_req *r)
+{
+	bool ok = !r->audit_dropped;
+
+	if (ok && r->audit_ticket)
+		ok = sc_audit_queue_wait(&r->part->audit, r->audit_ticket);
+	for (size_t i = 0; ok && r->tickets && i < r->srv->nparts; i++)
+		if (r->tickets[i])
+			ok = sc_audit_queue_wait(&r->srv->parts[i].audit, r->tickets[i]);
+	return ok;
+}
+
+struct sc_part *sc_server_part_of(struct sc_server *srv, const char *id, size_t len)
+{
+	return srv->opts.map ? &srv->parts[sc_shard_ledger(srv->opts.map, id, len)] : &srv->parts[0];
+}
+
+struct sc_store *sc_req_ledger(struct sc_req *r, size_t i)
+{
+	if (i >= r->srv->nparts || !r->held)
+		return NULL;
+	if (!r->held[i])
+		r->held[i] = sc_pool_get(&r->srv->parts[i].pool);
+	return r->held[i];
 }
 
 /* A request without a valid key is counted against its client (a flood
@@ -246,7 +286,7 @@ static void audit_refusal(struct sc_req *r)
 	char action[SC_HTTP_PATH_MAX + 16];
 
 	if (r->status == 401) {
-		sc_audit_queue_refused(&r->srv->audit, r);
+		sc_audit_queue_refused(&r->part->audit, r);
 		return;
 	}
 	method_path(r, action, sizeof(action));
@@ -273,15 +313,43 @@ static bool over_limit(struct sc_req *r)
 	return true;
 }
 
+/* The part a request is about: its subject's ledger for a route by
+ * subject over a map (the first path parameter, or ?subject=), else the
+ * home ledger. */
+static struct sc_part *route_part(struct sc_req *r, const struct sc_route *rt,
+				  const char *const *params)
+{
+	const char *subject;
+
+	if (!r->srv->opts.map || rt->shard != SC_SHARD_SUBJECT)
+		return &r->srv->parts[0];
+	subject = params[0] ? params[0] : sc_req_query(r, "subject");
+	if (!subject || !*subject)
+		return &r->srv->parts[0]; /* the handler refuses it */
+	return sc_server_part_of(r->srv, subject, strlen(subject));
+}
+
+/* Gives back every connection the request holds. */
+static void release_held(struct sc_req *r)
+{
+	for (size_t i = 0; i < r->srv->nparts; i++)
+		if (r->held[i]) {
+			sc_pool_put(&r->srv->parts[i].pool, r->held[i]);
+			r->held[i] = NULL;
+		}
+}
+
 static void dispatch(struct sc_req *r)
 {
 	const char *params[4] = {0};
 	char pbuf[SC_HTTP_PATH_MAX];
 	const struct sc_route *rt = NULL;
 	bool path_known = false;
+	struct sc_server *srv = r->srv;
 	struct sc_store *st;
 	unsigned st_code;
 
+	r->part = &srv->parts[0];
 	for (size_t i = 0; i < sc_nroutes; i++) {
 		if (!match(sc_routes[i].pattern, r->path, pbuf, sizeof(pbuf), params, 4))
 			continue;
@@ -307,11 +375,17 @@ static void dispatch(struct sc_req *r)
 		sc_reply_errorf(r, 413, NULL, "request body is larger than %d bytes", SC_HTTP_BODY_MAX);
 		return;
 	}
-	if (!(r->rb = sc_server_rulebook_at(r->srv, sc_req_today(r)))) {
+	if (!(r->rb = sc_server_rulebook_at(srv, sc_req_today(r)))) {
 		sc_reply_errorf(r, 503, NULL, "no rulebook is in force today");
 		return;
 	}
-	st = sc_pool_get(&r->srv->pool);
+	if (!(r->held = sc_arena_alloc(&r->arena, srv->nparts * sizeof(*r->held)))) {
+		sc_reply_errorf(r, 500, NULL, "out of memory");
+		return;
+	}
+	memset(r->held, 0, srv->nparts * sizeof(*r->held));
+	/* the keys are on the home ledger */
+	st = r->held[0] = sc_pool_get(&srv->parts[0].pool);
 	if ((st_code = sc_auth_resolve(r, st)) == 503) {
 		sc_reply_errorf(r, 503, NULL, "the ledger is out of reach: try again");
 		r->retry_after = 1;
@@ -329,10 +403,18 @@ static void dispatch(struct sc_req *r)
 		}
 		audit_refusal(r);
 	} else {
+		r->part = route_part(r, rt, params);
+		if (r->part->index != 0) {
+			sc_pool_put(&srv->parts[0].pool, st);
+			r->held[0] = NULL;
+			st = r->held[r->part->index] = sc_pool_get(&r->part->pool);
+		}
 		rt->handler(r, st, params);
 		/* this server wrote: the next check must see it */
 		if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
-			sc_decisions_touch(r->srv, st);
+			for (size_t i = 0; i < srv->nparts; i++)
+				if (r->held[i])
+					sc_decisions_touch(&srv->parts[i], r->held[i]);
 		if (r->audit_subject) {
 			char action[SC_HTTP_PATH_MAX + 16];
 			if (!r->audit_action) {
@@ -341,15 +423,17 @@ static void dispatch(struct sc_req *r)
 			}
 			if (!r->audit_result[0])
 				snprintf(r->audit_result, sizeof(r->audit_result), "%u", r->status);
-			audit_push(r, r->audit_action, r->audit_subject, r->audit_result);
+			/* an entry about a subject goes to that subject's ledger's
+			 * log, where its report reads the inquiries */
+			sc_req_audit(r, r->audit_subject[0] ? sc_server_part_of(srv, r->audit_subject,
+						strlen(r->audit_subject)) : r->part,
+				     r->audit_action, r->audit_subject, r->audit_result);
 		}
 	}
-	sc_pool_put(&r->srv->pool, st);
+	release_held(r);
 	/* a write is answered once its entries are committed: a change
 	 * acknowledged is never without its entry */
-	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD") &&
-	    (r->audit_ticket || r->audit_dropped) &&
-	    (r->audit_dropped || !sc_audit_queue_wait(&r->srv->audit, r->audit_ticket)) &&
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && !audit_wait(r) &&
 	    r->status < 300)
 		sc_reply_errorf(r, 500, NULL, "the change was stored but its audit entry could not be"
 				" written: the ledger's audit log needs attention");
@@ -638,24 +722,42 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 		return SC_ENOMEM;
 	pthread_mutex_init(&srv->vmu, NULL);
 	pthread_mutex_init(&srv->keys.mu, NULL);
+	pthread_mutex_init(&srv->dir_mu, NULL);
 	srv->opts = *opts;
 	if (srv->opts.threads < 1)
 		srv->opts.threads = 1;
-	if ((rc = sc_store_open(opts->db, 0, &st, d)) ||
+	srv->nparts = opts->map ? opts->map->nledgers : 1;
+	if (!(srv->parts = calloc(srv->nparts, sizeof(*srv->parts)))) {
+		rc = SC_ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < srv->nparts; i++) {
+		srv->parts[i].db = opts->map ? opts->map->ledgers[i] : opts->db;
+		srv->parts[i].index = i;
+	}
+	/* the rulebooks of the home ledger (over a map, every ledger holds
+	 * the same ones: `rulebook` and POST /v1/rulebooks publish on each) */
+	if ((rc = sc_store_open(srv->parts[0].db, 0, &st, d)) ||
 	    (rc = sc_store_rulebook_list(st, load_version, srv, d)))
 		goto fail;
 	sc_store_close(st);
 	st = NULL;
 	if (!srv->nversions) {
-		rc = sc_diag_set(d, SC_ENOTFOUND, opts->db, 0, 0, NULL,
+		rc = sc_diag_set(d, SC_ENOTFOUND, srv->parts[0].db, 0, 0, NULL,
 				 "ledger has no rulebook: run 'socred init'");
 		goto fail;
 	}
 	node_name(opts, name, sizeof(name));
-	if ((rc = sc_audit_queue_start(&srv->audit, opts->db, name, d)) ||
-	    (rc = sc_pool_init(&srv->pool, opts->db, srv->audit.node, srv->opts.threads + 1, d)) ||
-	    (rc = sc_commits_start(&srv->commits, opts->db, d)) ||
-	    (rc = sc_decisions_start(srv, d)))
+	for (size_t i = 0; i < srv->nparts; i++) {
+		struct sc_part *p = &srv->parts[i];
+		/* a request holds at most one connection of each ledger */
+		if ((rc = sc_audit_queue_start(&p->audit, p->db, name, d)) ||
+		    (rc = sc_pool_init(&p->pool, p->db, p->audit.node, srv->opts.threads + 1, d)) ||
+		    (rc = sc_commits_start(&p->commits, p->db, d)) ||
+		    (rc = sc_decisions_start(srv, p, d)))
+			goto fail;
+	}
+	if (opts->map && (rc = sc_shard_dir_open(opts->map->directory, 0, &srv->dir, d)))
 		goto fail;
 	addr.sin_port = htons(opts->port);
 	if (inet_pton(AF_INET, opts->host ? opts->host : "127.0.0.1", &addr.sin_addr) != 1) {
@@ -718,10 +820,15 @@ void sc_server_stop(struct sc_server *s)
 		if (lfd != MHD_INVALID_SOCKET)
 			close(lfd);
 	}
-	sc_audit_queue_stop(&s->audit);
-	sc_decisions_stop(&s->decisions);
-	sc_commits_stop(&s->commits);
-	sc_pool_release(&s->pool);
+	for (size_t i = 0; s->parts && i < s->nparts; i++) {
+		sc_audit_queue_stop(&s->parts[i].audit);
+		sc_decisions_stop(&s->parts[i].decisions);
+		sc_commits_stop(&s->parts[i].commits);
+		sc_pool_release(&s->parts[i].pool);
+	}
+	free(s->parts);
+	sc_shard_dir_close(s->dir);
+	pthread_mutex_destroy(&s->dir_mu);
 	sc_ratelimit_free(s->rl);
 	for (size_t i = 0; i < s->nversions; i++)
 		sc_rulebook_free(s->versions[i].rb);

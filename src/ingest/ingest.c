@@ -633,6 +633,155 @@ static enum sc_status write_lines(struct sc_store *st, const char *name,
 	return rc;
 }
 
+/* Lines of a run through route, each ledger's lines set-based in one
+ * call (write_routed_lines): the arrays of struct lines, grouped by
+ * store, and per line of the run its store (NONE: not sent), its place
+ * in those arrays, its refusal by route; the record_ids seen in the run. */
+#define NONE SIZE_MAX
+struct routed {
+	struct lines w;
+	size_t *store, *pos, *count;
+	struct sc_diag *pds;
+	uint32_t *seen; /* line + 1; 0: empty */
+	size_t mask;
+};
+
+static void routed_free(struct routed *x)
+{
+	lines_free(&x->w);
+	free(x->store);
+	free(x->pos);
+	free(x->count);
+	free(x->pds);
+	free(x->seen);
+}
+
+static bool routed_alloc(struct routed *x, size_t nstores)
+{
+	x->mask = 2 * BATCH_LINES - 1;
+	x->store = malloc(BATCH_LINES * sizeof(*x->store));
+	x->pos = malloc(BATCH_LINES * sizeof(*x->pos));
+	x->count = malloc((nstores + 1) * sizeof(*x->count));
+	x->pds = malloc(BATCH_LINES * sizeof(*x->pds));
+	x->seen = malloc((x->mask + 1) * sizeof(*x->seen));
+	return lines_alloc(&x->w) && x->store && x->pos && x->count && x->pds && x->seen;
+}
+
+/* Whether line j's record_id (rid) is one an earlier line of the run
+ * named; else it is remembered. */
+static bool seen_before(struct routed *x, const struct pline *pl, size_t j, struct sc_text rid)
+{
+	uint64_t h = 1469598103934665603u;
+	size_t i;
+
+	for (size_t k = 0; k < rid.n; k++)
+		h = (h ^ (unsigned char)rid.p[k]) * 1099511628211u;
+	for (i = (size_t)(h ^ h >> 32) & x->mask; x->seen[i]; i = (i + 1) & x->mask) {
+		struct sc_text subject, other;
+		prep_keys(&pl[x->seen[i] - 1].prep, &subject, &other);
+		if (other.n == rid.n && !memcmp(other.p, rid.p, rid.n))
+			return true;
+	}
+	x->seen[i] = (uint32_t)j + 1;
+	return false;
+}
+
+/* Files lines from pl on (up to n, no name among them) through route when
+ * every store takes lines set-based: route picks each line's store in
+ * order, then each store files its lines in one call, then route hears of
+ * every line filed and every outcome is reported, in file order. The run
+ * ends before a line naming a record_id an earlier line of it named (the
+ * directory learns of a record only once it is filed). *took: the lines
+ * done. */
+static enum sc_status write_routed_lines(const struct sc_ingest_route *r, const char *name,
+					 const struct sc_ingest_opts *o,
+					 struct sc_ingest_stats *stats, struct routed *x,
+					 struct batch *b, struct pline *pl, size_t n, size_t *took,
+					 struct sc_diag *d)
+{
+	size_t k = 0, at = 0;
+	enum sc_status rc = SC_OK;
+
+	memset(x->seen, 0, (x->mask + 1) * sizeof(*x->seen));
+	memset(x->count, 0, (r->nstores + 1) * sizeof(*x->count));
+	for (; k < n; k++) {
+		struct sc_text subject, rid;
+		enum sc_status ls;
+		x->store[k] = NONE;
+		if (pl[k].st)
+			continue;
+		prep_keys(&pl[k].prep, &subject, &rid);
+		if (rid.n && seen_before(x, pl, k, rid))
+			break;
+		ls = route_pick(r, &pl[k], &x->store[k], &x->pds[k]);
+		if (ls == SC_ESTORE || ls == SC_ENOMEM) {
+			*d = x->pds[k];
+			return ls;
+		}
+		if (ls) {
+			x->store[k] = NONE;
+			x->pos[k] = (size_t)ls; /* the refusal, for the report */
+			continue;
+		}
+		x->count[x->store[k]]++;
+	}
+	*took = k;
+	/* each store's lines together, in file order: count[] becomes where
+	 * each store's lines begin */
+	for (size_t s = 0; s < r->nstores; s++) {
+		size_t c = x->count[s];
+		x->count[s] = at;
+		at += c;
+	}
+	for (size_t j = 0; j < k; j++) {
+		const struct sc_prep *p = &pl[j].prep;
+		struct sc_store_line *l;
+		if (x->store[j] == NONE)
+			continue;
+		x->pos[j] = x->count[x->store[j]]++;
+		l = &x->w.l[x->pos[j]];
+		memset(l, 0, sizeof(*l));
+		l->op = p->op;
+		if (p->op == SC_OP_ADD) {
+			l->add = &p->u.add;
+		} else if (p->op == SC_OP_RECTIFY || p->op == SC_OP_REVOKE) {
+			l->event = &p->u.event;
+		} else {
+			l->subject = p->u.consent.subject;
+			l->scorecard = p->u.consent.scorecard;
+			l->kind = p->u.consent.kind;
+			l->date = p->u.consent.date;
+		}
+	}
+	/* count[s] is now where store s's lines end */
+	for (size_t s = 0, from = 0; s < r->nstores; from = x->count[s++]) {
+		size_t done;
+		if (x->count[s] == from)
+			continue;
+		if ((rc = sc_store_lines(r->stores[s], x->w.l + from, x->count[s] - from,
+					 x->w.out + from, x->w.ds + from, &done, d))) {
+			snprintf(d->source, sizeof(d->source), "%s", name);
+			return rc;
+		}
+	}
+	for (size_t j = 0; j < k; j++) {
+		enum sc_status ls = pl[j].st, fr;
+		struct sc_diag *ad = NULL;
+		if (ls == SC_OK && x->store[j] == NONE) {
+			ls = (enum sc_status)x->pos[j];
+			ad = &x->pds[j];
+		} else if (ls == SC_OK) {
+			ls = x->w.out[x->pos[j]];
+			ad = &x->w.ds[x->pos[j]];
+			if ((fr = route_filed(r, &pl[j], ls, x->store[j], d)))
+				return fr;
+		}
+		if ((fr = settle(name, o, stats, b, &pl[j], ls, ad, d)))
+			return fr;
+	}
+	return SC_OK;
+}
+
 static void batches_free(struct pipe *p)
 {
 	for (int k = 0; k < 2; k++) {
@@ -667,7 +816,8 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	size_t in_batch = 0, batch_lines, shown = 0;
 	const struct sc_ingest_route *route = opts ? opts->route : NULL;
 	struct lines w = {0};
-	bool batched = !route && sc_store_lines_batched(st);
+	struct routed x = {0};
+	bool batched = !route && sc_store_lines_batched(st), rbatched = route != NULL;
 	pthread_t reader;
 	bool threaded = false;
 	enum sc_status rc;
@@ -675,17 +825,23 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 	p.today = opts && opts->today ? opts->today : sc_date_today();
 	p.fmt = opts && opts->format ? opts->format : detect(name, in);
 	p.header = p.fmt == SC_FORMAT_CSV;
-	if (!batches_alloc(&p) || (batched && !lines_alloc(&w))) {
+	/* through route, set-based when every store takes lines so */
+	for (size_t i = 0; route && i < route->nstores; i++)
+		rbatched &= sc_store_lines_batched(route->stores[i]);
+	if (!batches_alloc(&p) || (batched && !lines_alloc(&w)) ||
+	    (rbatched && !routed_alloc(&x, route->nstores))) {
 		lines_free(&w);
+		routed_free(&x);
 		batches_free(&p);
 		return SC_ENOMEM;
 	}
 	if ((rc = sc_reader_init(&p.r, in, name))) {
 		lines_free(&w);
+		routed_free(&x);
 		batches_free(&p);
 		return rc;
 	}
-	if ((rc = begin_all(st, route, batched, &batch_lines, d)))
+	if ((rc = begin_all(st, route, batched || rbatched, &batch_lines, d)))
 		goto out;
 	/* without a second thread, the stages take turns on this one */
 	threaded = pthread_create(&reader, NULL, reading, &p) == 0;
@@ -704,7 +860,10 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 			/* a run of lines stays within the transaction */
 			size_t room = b->n - i < batch_lines - in_batch ? b->n - i
 									: batch_lines - in_batch;
-			if (route) {
+			if (rbatched && (run = lines_length(&b->lines[i], room)) > 0) {
+				rc = write_routed_lines(route, name, opts, stats, &x, b, &b->lines[i], run,
+							&run, d);
+			} else if (route) {
 				run = run_length(&b->lines[i], room);
 				rc = write_routed(route, name, opts, stats, b, &b->lines[i], run ? run : 1,
 						  &run, d);
@@ -720,7 +879,7 @@ enum sc_status sc_ingest_stream(struct sc_store *st,
 				goto fail;
 			if ((in_batch += run) >= batch_lines) {
 				if ((rc = commit_all(st, route, d)) ||
-				    (rc = begin_all(st, route, batched, &batch_lines, d)))
+				    (rc = begin_all(st, route, batched || rbatched, &batch_lines, d)))
 					goto out;
 				in_batch = shown = 0;
 				if (opts && opts->progress)
@@ -763,6 +922,7 @@ out:
 	}
 	sc_reader_release(&p.r);
 	lines_free(&w);
+	routed_free(&x);
 	batches_free(&p);
 	return rc;
 }

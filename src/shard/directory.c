@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,7 +29,21 @@ struct sc_shard_dir {
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS records(record_id TEXT PRIMARY KEY, lshard INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);";
+	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
+	/* registry-wide ids of each ledger's disputes, repair applications
+	 * and statements: (the ledger, its own id), and whose. The ledger,
+	 * not the logical shard: the new ledger of a move numbers its copies
+	 * itself, and the move points their ids at them */
+	"CREATE TABLE IF NOT EXISTS disputes(gid INTEGER PRIMARY KEY, ledger TEXT NOT NULL,"
+	" local INTEGER NOT NULL, subject TEXT NOT NULL, UNIQUE(ledger, local));"
+	"CREATE TABLE IF NOT EXISTS repairs(gid INTEGER PRIMARY KEY, ledger TEXT NOT NULL,"
+	" local INTEGER NOT NULL, subject TEXT NOT NULL, UNIQUE(ledger, local));"
+	"CREATE TABLE IF NOT EXISTS statements(gid INTEGER PRIMARY KEY, ledger TEXT NOT NULL,"
+	" local INTEGER NOT NULL, subject TEXT NOT NULL, UNIQUE(ledger, local));";
+
+static const char *const item_table[] = {
+	[SC_SHARD_DISPUTE] = "disputes", [SC_SHARD_REPAIR] = "repairs",
+	[SC_SHARD_STATEMENT] = "statements"};
 
 static enum sc_status failed(struct sc_shard_dir *dir, const char *what, struct sc_diag *d)
 {
@@ -194,4 +210,106 @@ enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
 	if (rc == SQLITE_ROW)
 		return SC_OK;
 	return rc == SQLITE_DONE ? SC_ENOTFOUND : failed(dir, "cannot read", d);
+}
+
+/* Runs sql (a format with one %s: the item's table), binding ?1 to the
+ * text t1 (or the integer n when t1 is NULL) and ?2 to n; found: a row
+ * came, its columns: an integer into out, a text into text_out (cap),
+ * an integer into out2, a text into text2_out (cap2), as asked. */
+static enum sc_status item_step(struct sc_shard_dir *dir, const char *fmt,
+				enum sc_shard_item kind, const char *t1, int64_t n,
+				const char *t3, int64_t *out, char *text_out, size_t cap,
+				int64_t *out2, char *text2_out, size_t cap2, bool *found,
+				struct sc_diag *d)
+{
+	char sql[200];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), fmt, item_table[kind]);
+	if (sqlite3_prepare_v2(dir->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return failed(dir, "cannot prepare", d);
+	if (t1)
+		sqlite3_bind_text(s, 1, t1, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, n);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		sqlite3_bind_int64(s, 2, n);
+	if (sqlite3_bind_parameter_count(s) > 2)
+		sqlite3_bind_text(s, 3, t3, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (*found && out)
+		*out = sqlite3_column_int64(s, 0);
+	if (*found && text_out)
+		snprintf(text_out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+	if (*found && out2)
+		*out2 = sqlite3_column_int64(s, 1);
+	if (*found && text2_out)
+		snprintf(text2_out, cap2, "%s", (const char *)sqlite3_column_text(s, 2));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return failed(dir, "cannot read or write", d);
+	return SC_OK;
+}
+
+enum sc_status sc_shard_dir_item_id(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				    const char *ledger, int64_t local, const char *subject,
+				    int64_t *gid, struct sc_diag *d)
+{
+	static const char get[] = "SELECT gid FROM %s WHERE ledger = ?1 AND local = ?2";
+	enum sc_status st;
+	bool found;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	if ((st = item_step(dir, get, kind, ledger, local, NULL, gid, NULL, 0, NULL, NULL, 0, &found,
+			    d)) || found)
+		return st;
+	if ((st = item_step(dir, "INSERT OR IGNORE INTO %s(ledger, local, subject) VALUES (?1, ?2, ?3)",
+			    kind, ledger, local, subject, NULL, NULL, 0, NULL, NULL, 0, &found, d)) ||
+	    (st = item_step(dir, get, kind, ledger, local, NULL, gid, NULL, 0, NULL, NULL, 0, &found,
+			    d)))
+		return st;
+	return found ? SC_OK : failed(dir, "cannot give an id", d);
+}
+
+enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      int64_t gid, char ledger[SC_LIMIT_SHARD_LEDGER + 1],
+				      int64_t *local, char subject[SC_LIMIT_SUBJECT_ID + 1],
+				      struct sc_diag *d)
+{
+	enum sc_status st;
+	bool found;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	if ((st = item_step(dir, "SELECT ledger, local, subject FROM %s WHERE gid = ?1", kind, NULL,
+			    gid, NULL, NULL, ledger, SC_LIMIT_SHARD_LEDGER + 1, local, subject,
+			    SC_LIMIT_SUBJECT_ID + 1, &found, d)))
+		return st;
+	return found ? SC_OK : SC_ENOTFOUND;
+}
+
+enum sc_status sc_shard_dir_item_move(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      const char *from, int64_t from_local, const char *to,
+				      int64_t to_local, struct sc_diag *d)
+{
+	char sql[200];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	snprintf(sql, sizeof(sql), "UPDATE OR IGNORE %s SET ledger = ?3, local = ?4"
+		 " WHERE ledger = ?1 AND local = ?2", item_table[kind]);
+	if (sqlite3_prepare_v2(dir->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return failed(dir, "cannot prepare", d);
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, from_local);
+	sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, to_local);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SC_OK : failed(dir, "cannot move an id", d);
 }

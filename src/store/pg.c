@@ -74,6 +74,60 @@ enum sc_status sc_pq_query(struct pq *p, const char *sql, int n, const char *con
 	return SC_OK;
 }
 
+enum sc_status sc_pq_batch(struct pq *p, const struct sc_pq_stmt *q, size_t n,
+			   struct sc_diag *d)
+{
+	enum sc_status st = sc_pq_flush(p, d);
+	size_t sent = 0;
+	PGresult *r;
+
+	if (st)
+		return st;
+	for (size_t i = 0; i < n; i++)
+		if (q[i].out)
+			*q[i].out = NULL;
+	if (!PQenterPipelineMode(p->c))
+		return sc_pq_err(p, NULL, d, "cannot enter pipeline mode");
+	for (; sent < n; sent++)
+		if (q[sent].sql &&
+		    !PQsendQueryParams(p->c, q[sent].sql, q[sent].n, NULL, q[sent].v, NULL, NULL, 0))
+			break;
+	if (sent < n)
+		st = sc_pq_err(p, NULL, d, "ledger query failed");
+	/* the sync even after a failed send: what went out is answered */
+	if (!PQpipelineSync(p->c) && !st)
+		st = sc_pq_err(p, NULL, d, "ledger query failed");
+	/* every result of what was sent, in order, then the sync */
+	for (size_t i = 0; i < sent; i++) {
+		if (!q[i].sql)
+			continue;
+		r = PQgetResult(p->c);
+		if (!st && (!r || !result_ok(r)))
+			st = sc_pq_err(p, r, d, "ledger query failed");
+		if (!st && q[i].out)
+			*q[i].out = r;
+		else
+			PQclear(r);
+		while ((r = PQgetResult(p->c)))
+			PQclear(r);
+	}
+	while ((r = PQgetResult(p->c))) {
+		ExecStatusType t = PQresultStatus(r);
+		PQclear(r);
+		if (t == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (!PQexitPipelineMode(p->c) && !st)
+		st = sc_pq_err(p, NULL, d, "cannot leave pipeline mode");
+	if (st)
+		for (size_t i = 0; i < n; i++)
+			if (q[i].out) {
+				PQclear(*q[i].out);
+				*q[i].out = NULL;
+			}
+	return st;
+}
+
 enum sc_status sc_pq_int(struct pq *p, const char *sql, int n, const char *const *v,
 			 int64_t *out, struct sc_diag *d)
 {
@@ -221,7 +275,7 @@ static void pq_rollback(void *impl)
 	sc_pq_cache_free(p);
 	sc_pq_bulk_free(p);
 	p->in_txn = p->writing = false;
-	p->cseq = 0;
+	p->cseq = p->planned = 0;
 }
 
 static enum sc_status pq_commit(void *impl, struct sc_diag *d)
@@ -247,7 +301,7 @@ static enum sc_status pq_commit(void *impl, struct sc_diag *d)
 		return st;
 	}
 	p->in_txn = p->writing = false;
-	p->cseq = 0;
+	p->cseq = p->planned = 0;
 	return SC_OK;
 }
 

@@ -43,6 +43,8 @@ struct pq {
 	int pending;                    /* statements sent in pipeline mode, unread */
 	struct pq_cache *cache;         /* pg_records.c: what this transaction filed */
 	struct pq_bulk *bulk;           /* pg_bulk.c: a first load under way; NULL */
+	int64_t planned;                /* pg_lines.c: the cseq of the transaction whose
+	                                 * planner settings it made; 0 */
 };
 
 /* SC_ESTORE with d naming the ledger, what failed and PostgreSQL's
@@ -55,6 +57,19 @@ enum sc_status sc_pq_exec(struct pq *p, const char *sql, struct sc_diag *d);
  * completed. */
 enum sc_status sc_pq_query(struct pq *p, const char *sql, int n, const char *const *v,
 			   PGresult **out, struct sc_diag *d);
+/* Statements run in one round trip (pipeline mode), in order: each with
+ * its n text parameters v; *out (out NULL: not wanted) gets its rows, the
+ * caller's to PQclear; a statement with sql NULL is skipped. The first
+ * failure is the status (then every *out is NULL; the transaction is
+ * failed, as after any failed statement). */
+struct sc_pq_stmt {
+	const char *sql;
+	int n;
+	const char *const *v;
+	PGresult **out;
+};
+enum sc_status sc_pq_batch(struct pq *p, const struct sc_pq_stmt *q, size_t n,
+			   struct sc_diag *d);
 /* The first column of the first row as an integer (0 when no row or NULL). */
 enum sc_status sc_pq_int(struct pq *p, const char *sql, int n, const char *const *v,
 			 int64_t *out, struct sc_diag *d);
@@ -116,6 +131,11 @@ enum sc_status sc_pq_counts(void *impl, struct sc_store_counts *c, struct sc_dia
  * queued statement's failure is the ledger's failure, in d. */
 enum sc_status sc_pq_flush(struct pq *p, struct sc_diag *d);
 void sc_pq_cache_free(struct pq *p);
+/* Sends sql (n text parameters) in pipeline mode without waiting: its
+ * result is read by the next sc_pq_flush, which every other statement
+ * runs first; its failure is the ledger's failure then. */
+enum sc_status sc_pq_queue(struct pq *p, const char *sql, int n, const char *const *v,
+			   struct sc_diag *d);
 
 /* pg_bulk.c: a first load into an empty ledger (sc_store_begin_lines).
  * bulk_begin, in the load's write transaction: when records is empty,

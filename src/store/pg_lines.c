@@ -1,10 +1,12 @@
 /* An ingest's lines on PostgreSQL, set-based: a call's lines (records,
  * rectifications and revocations, consents) are decided in file order on
  * this side, by the front's rules, against what the ledger holds of them
- * (read in three statements) and what the earlier lines of the call did;
- * then written in a few statements: new types and sources, new subjects
- * (and kinds filled in), the records by COPY, the events and consents
- * from arrays. Rows go in in line order, so ids follow SQLite's. The
+ * (read in three statements, one round trip) and what the earlier lines
+ * of the call did; then written in a few statements: new types and
+ * sources, new subjects and kinds filled in (one round trip), the records
+ * by COPY, the events and consents from arrays (sent without waiting:
+ * their results are read before the next statement, so the server files
+ * them while the caller goes on). Rows go in in line order, so ids follow SQLite's. The
  * caller's transaction holds the writer lock: nothing changes the rows
  * read between the reads and the writes. */
 #include <stdio.h>
@@ -329,32 +331,33 @@ static enum sc_status read_ledger(struct pq *p, struct state *s, const struct sc
 	" JOIN subjects su ON su.id = r.subject"                                    \
 	" JOIN types t ON t.id = r.type JOIN sources so ON so.id = r.source"        \
 	" LEFT JOIN events e ON e.rid = r.rid ORDER BY r.rid, e.seq"
-	if (!s->bulk)
-		st = sc_pq_query(p,
-				 REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
-				 " JOIN records r ON r.record_id = u.x" REC_JOINS,
-				 1, v, &s->rrec, d);
-	else if (nrids)
-		st = sc_pq_query(p,
-				 REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::bigint[]) x) u"
-				 " JOIN records r ON r.rid = u.x" REC_JOINS,
-				 1, v, &s->rrec, d);
-	if (st)
-		goto done;
-	v[0] = subjects.p;
-	st = sc_pq_query(p, "SELECT s.ext_id, s.id, s.kind FROM (SELECT DISTINCT x FROM"
+	{
+		/* one round trip: the planner's settings (once a transaction),
+		 * the records, the subjects, the consents */
+		const char *vs[1] = {subjects.p}, *vc[1] = {csubjects.p};
+		struct sc_pq_stmt q[4] = {
+			{p->planned == p->cseq ? NULL
+					       : "SELECT set_config('enable_hashjoin', 'off', true),"
+						 " set_config('enable_mergejoin', 'off', true)",
+			 0, NULL, NULL},
+			{!s->bulk ? REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
+				    " JOIN records r ON r.record_id = u.x" REC_JOINS
+			 : nrids ? REC_COLS " FROM (SELECT DISTINCT x FROM unnest($1::bigint[]) x) u"
+				   " JOIN records r ON r.rid = u.x" REC_JOINS
+				 : NULL,
+			 1, v, &s->rrec},
+			{"SELECT s.ext_id, s.id, s.kind FROM (SELECT DISTINCT x FROM"
 			 " unnest($1::text[]) x) u JOIN subjects s ON s.ext_id = u.x",
-			 1, v, &s->rsubj, d);
-	if (st)
-		goto done;
-	v[0] = csubjects.p;
-	if (csubjects.n > 2)
-		st = sc_pq_query(p,
-				 "SELECT su.ext_id, c.scorecard, c.date, c.granted FROM"
-				 " (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
-				 " JOIN subjects su ON su.ext_id = u.x JOIN consents c ON c.subject = su.id"
-				 " ORDER BY c.seq",
-				 1, v, &s->rcons, d);
+			 1, vs, &s->rsubj},
+			{csubjects.n > 2 ? "SELECT su.ext_id, c.scorecard, c.date, c.granted FROM"
+					   " (SELECT DISTINCT x FROM unnest($1::text[]) x) u"
+					   " JOIN subjects su ON su.ext_id = u.x"
+					   " JOIN consents c ON c.subject = su.id ORDER BY c.seq"
+					 : NULL,
+			 1, vc, &s->rcons}};
+		if (!(st = sc_pq_batch(p, q, 4, d)))
+			p->planned = p->cseq;
+	}
 done:
 	free(ids.p);
 	free(subjects.p);
@@ -522,11 +525,34 @@ static enum sc_status decide_consent(struct state *s, const struct sc_store_line
 
 /* ---- writing ---- */
 
-/* Interns names of table t (0 types, 1 sources) in first-seen order and
- * reads every id. */
-static enum sc_status write_names(struct pq *p, struct state *s, int t, struct sc_diag *d)
+/* The statements that file what the records of a call refer to, sent in
+ * one round trip: types and sources new to the ledger (first-seen order,
+ * every id read back), subjects new to it (in the order they were filed,
+ * ids read back), and the kinds learnt (the subjects_kind trigger records
+ * the change). */
+struct refs {
+	struct buf names[2], ids, kinds, sids, nk;
+	const char *v[2][1], *vs[2], *vk[2];
+	struct subj **order;
+	PGresult *r[4];
+};
+
+static void refs_free(struct refs *f)
 {
-	static const char *const sql[2] = {
+	for (int t = 0; t < 2; t++)
+		free(f->names[t].p);
+	free(f->ids.p);
+	free(f->kinds.p);
+	free(f->sids.p);
+	free(f->nk.p);
+	free(f->order);
+	for (int i = 0; i < 4; i++)
+		PQclear(f->r[i]);
+}
+
+static enum sc_status write_refs(struct pq *p, struct state *s, struct sc_diag *d)
+{
+	static const char *const names_sql[2] = {
 		"WITH n AS (SELECT x, o FROM unnest($1::text[]) WITH ORDINALITY u(x, o)),"
 		" i AS (INSERT INTO types(name) SELECT x FROM n WHERE NOT EXISTS"
 		" (SELECT 1 FROM types WHERE name = n.x) ORDER BY o RETURNING id, name)"
@@ -535,89 +561,92 @@ static enum sc_status write_names(struct pq *p, struct state *s, int t, struct s
 		" i AS (INSERT INTO sources(name) SELECT x FROM n WHERE NOT EXISTS"
 		" (SELECT 1 FROM sources WHERE name = n.x) ORDER BY o RETURNING id, name)"
 		" SELECT id, name FROM i UNION ALL SELECT t.id, t.name FROM sources t JOIN n ON t.name = n.x"};
-	struct buf b = {0};
-	const char *v[1];
-	PGresult *r;
-	enum sc_status st;
-
-	if (!s->nnames[t])
-		return SC_OK;
-	for (size_t i = 0; i < s->nnames[t]; i++)
-		put_elem(&b, s->names[t][i].name, false);
-	if (!(v[0] = arr_end(&b))) {
-		free(b.p);
-		return SC_ENOMEM;
-	}
-	st = sc_pq_query(p, sql[t], 1, v, &r, d);
-	free(b.p);
-	if (st)
-		return st;
-	for (int i = 0; i < PQntuples(r); i++)
-		name_get(s, t, col(r, i, 1))->id = sc_pq_get_i64(r, i, 0);
-	PQclear(r);
-	return SC_OK;
-}
-
-/* Files the new subjects in order (their ids read), then fills in the
- * kinds learnt (the subjects_kind trigger records the change). */
-static enum sc_status write_subjects(struct pq *p, struct state *s, struct sc_diag *d)
-{
-	struct buf ids = {0}, kinds = {0}, sids = {0}, nk = {0};
-	struct subj **order = NULL;
-	const char *v[2];
-	PGresult *r = NULL;
-	enum sc_status st = SC_OK;
+	struct refs f = {0};
+	struct sc_pq_stmt q[4] = {{0}};
 	size_t changed = 0;
+	enum sc_status st = SC_OK;
 
-	if (s->nfiled) {
-		if (!(order = malloc(s->nfiled * sizeof(*order))))
-			return SC_ENOMEM;
-		for (size_t i = 0; i < s->nsubj; i++)
-			if (s->subj[i].order >= 0)
-				order[s->subj[i].order] = &s->subj[i];
-		for (size_t i = 0; i < s->nfiled; i++) {
-			put_elem(&ids, order[i]->id, false);
-			put_num(&kinds, order[i]->kind0);
-		}
-		if (!(v[0] = arr_end(&ids)) || !(v[1] = arr_end(&kinds))) {
+	for (int t = 0; t < 2; t++) {
+		if (!s->nnames[t])
+			continue;
+		for (size_t i = 0; i < s->nnames[t]; i++)
+			put_elem(&f.names[t], s->names[t][i].name, false);
+		if (!(f.v[t][0] = arr_end(&f.names[t]))) {
 			st = SC_ENOMEM;
 			goto done;
 		}
-		st = sc_pq_query(p,
-				 "INSERT INTO subjects(ext_id, kind) SELECT e, k FROM"
-				 " unnest($1::text[], $2::integer[]) WITH ORDINALITY u(e, k, o)"
-				 " ORDER BY o RETURNING id, ext_id",
-				 2, v, &r, d);
-		if (st)
-			goto done;
-		for (int i = 0; i < PQntuples(r); i++)
-			subj_get(s, col(r, i, 1), false)->sid = sc_pq_get_i64(r, i, 0);
+		q[t] = (struct sc_pq_stmt){names_sql[t], 1, f.v[t], &f.r[t]};
 	}
+	if (s->nfiled) {
+		if (!(f.order = malloc(s->nfiled * sizeof(*f.order)))) {
+			st = SC_ENOMEM;
+			goto done;
+		}
+		for (size_t i = 0; i < s->nsubj; i++)
+			if (s->subj[i].order >= 0)
+				f.order[s->subj[i].order] = &s->subj[i];
+		for (size_t i = 0; i < s->nfiled; i++) {
+			put_elem(&f.ids, f.order[i]->id, false);
+			put_num(&f.kinds, f.order[i]->kind0);
+		}
+		if (!(f.vs[0] = arr_end(&f.ids)) || !(f.vs[1] = arr_end(&f.kinds))) {
+			st = SC_ENOMEM;
+			goto done;
+		}
+		q[2] = (struct sc_pq_stmt){"INSERT INTO subjects(ext_id, kind) SELECT e, k FROM"
+					   " unnest($1::text[], $2::integer[]) WITH ORDINALITY u(e, k, o)"
+					   " ORDER BY o RETURNING id, ext_id",
+					   2, f.vs, &f.r[2]};
+	}
+	/* kinds learnt by subjects the ledger held (those filed by this call
+	 * go in with the kind they were filed with, kind0) */
 	for (size_t i = 0; i < s->nsubj; i++) {
 		struct subj *u = &s->subj[i];
-		if (u->kind == u->kind0)
+		if (u->kind == u->kind0 || u->order >= 0)
 			continue;
-		put_num(&sids, u->sid);
-		put_num(&nk, u->kind);
+		put_num(&f.sids, u->sid);
+		put_num(&f.nk, u->kind);
 		changed++;
 	}
 	if (changed) {
-		if (!(v[0] = arr_end(&sids)) || !(v[1] = arr_end(&nk))) {
+		if (!(f.vk[0] = arr_end(&f.sids)) || !(f.vk[1] = arr_end(&f.nk))) {
 			st = SC_ENOMEM;
 			goto done;
 		}
-		st = sc_pq_query(p,
-				 "UPDATE subjects SET kind = u.k FROM unnest($1::bigint[], $2::integer[])"
-				 " u(id, k) WHERE subjects.id = u.id",
-				 2, v, NULL, d);
+		q[3] = (struct sc_pq_stmt){"UPDATE subjects SET kind = u.k FROM unnest($1::bigint[],"
+					   " $2::integer[]) u(id, k) WHERE subjects.id = u.id",
+					   2, f.vk, NULL};
+	}
+	if ((st = sc_pq_batch(p, q, 4, d)))
+		goto done;
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; f.r[t] && i < PQntuples(f.r[t]); i++)
+			name_get(s, t, col(f.r[t], i, 1))->id = sc_pq_get_i64(f.r[t], i, 0);
+	for (int i = 0; f.r[2] && i < PQntuples(f.r[2]); i++)
+		subj_get(s, col(f.r[2], i, 1), false)->sid = sc_pq_get_i64(f.r[2], i, 0);
+	/* a subject filed by this call whose kind it learnt later */
+	changed = 0;
+	free(f.sids.p);
+	free(f.nk.p);
+	f.sids = f.nk = (struct buf){0};
+	for (size_t i = 0; i < s->nsubj; i++) {
+		struct subj *u = &s->subj[i];
+		if (u->kind == u->kind0 || u->order < 0)
+			continue;
+		put_num(&f.sids, u->sid);
+		put_num(&f.nk, u->kind);
+		changed++;
+	}
+	if (changed) {
+		if (!(f.vk[0] = arr_end(&f.sids)) || !(f.vk[1] = arr_end(&f.nk)))
+			st = SC_ENOMEM;
+		else
+			st = sc_pq_query(p, "UPDATE subjects SET kind = u.k FROM unnest($1::bigint[],"
+					 " $2::integer[]) u(id, k) WHERE subjects.id = u.id",
+					 2, f.vk, NULL, d);
 	}
 done:
-	PQclear(r);
-	free(order);
-	free(ids.p);
-	free(kinds.p);
-	free(sids.p);
-	free(nk.p);
+	refs_free(&f);
 	return st;
 }
 
@@ -727,18 +756,18 @@ static enum sc_status write_events(struct pq *p, struct state *s, const struct s
 		    !(v[2] = arr_end(&dates)) || !(v[3] = arr_end(&refs)))
 			st = SC_ENOMEM;
 		else if (s->bulk)
-			st = sc_pq_query(p,
+			st = sc_pq_queue(p,
 					 "INSERT INTO events(rid, op, date, ref) SELECT u.rid, u.op, u.d, u.ref"
 					 " FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::text[])"
 					 " WITH ORDINALITY u(rid, op, d, ref, o) ORDER BY u.o",
-					 4, v, NULL, d);
+					 4, v, d);
 		else
-			st = sc_pq_query(p,
+			st = sc_pq_queue(p,
 					 "INSERT INTO events(rid, op, date, ref) SELECT r.rid, u.op, u.d, u.ref"
 					 " FROM unnest($1::text[], $2::integer[], $3::integer[], $4::text[])"
 					 " WITH ORDINALITY u(id, op, d, ref, o)"
 					 " JOIN records r ON r.record_id = u.id ORDER BY u.o",
-					 4, v, NULL, d);
+					 4, v, d);
 	}
 	free(ids.p);
 	free(ops.p);
@@ -769,12 +798,12 @@ static enum sc_status write_consents(struct pq *p, struct state *s, const struct
 		    !(v[2] = arr_end(&granted)) || !(v[3] = arr_end(&dates)))
 			st = SC_ENOMEM;
 		else
-			st = sc_pq_query(p,
+			st = sc_pq_queue(p,
 					 "INSERT INTO consents(subject, scorecard, granted, date)"
 					 " SELECT s, c, g, d FROM unnest($1::bigint[], $2::text[],"
 					 " $3::integer[], $4::integer[]) WITH ORDINALITY u(s, c, g, d, o)"
 					 " ORDER BY o",
-					 4, v, NULL, d);
+					 4, v, d);
 	}
 	free(sids.p);
 	free(cards.p);
@@ -803,10 +832,9 @@ enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
 	s.bulk = p->bulk;
 	/* every statement here touches a few rows per line of the call: index
 	 * probes, whatever the statistics of tables a bulk load is growing
-	 * say (for the rest of the transaction: the ingest's) */
-	if ((st = sc_pq_exec(p, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
-			     d)) ||
-	    (st = read_ledger(p, &s, l, n, d)))
+	 * say (read_ledger sets this for the rest of the transaction: the
+	 * ingest's) */
+	if ((st = read_ledger(p, &s, l, n, d)))
 		goto done;
 	{
 		/* entries: what was read, and what the lines add */
@@ -834,8 +862,7 @@ enum sc_status sc_pq_lines(void *impl, const struct sc_store_line *l, size_t n,
 		else
 			out[i] = decide_consent(&s, &l[i], &ds[i]);
 	}
-	if ((st = write_names(p, &s, 0, d)) || (st = write_names(p, &s, 1, d)) ||
-	    (st = write_subjects(p, &s, d)) || (st = write_records(p, &s, l, n, out, d)) ||
+	if ((st = write_refs(p, &s, d)) || (st = write_records(p, &s, l, n, out, d)) ||
 	    (st = write_events(p, &s, l, n, out, d)) || (st = write_consents(p, &s, l, n, out, d)))
 		goto done;
 	*done = n;

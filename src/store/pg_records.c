@@ -218,6 +218,21 @@ static enum sc_status queue(struct pq *p, const char *stmt, int n, const char *c
 	return ++p->pending >= PIPE_MAX ? sc_pq_flush(p, d) : SC_OK;
 }
 
+enum sc_status sc_pq_queue(struct pq *p, const char *sql, int n, const char *const *v,
+			   struct sc_diag *d)
+{
+	enum sc_status st = pipe_begin(p, d);
+
+	if (st)
+		return st;
+	if (!PQsendQueryParams(p->c, sql, n, NULL, v, NULL, NULL, 0)) {
+		st = sc_pq_err(p, NULL, d, "cannot send events and consents");
+		sc_pq_flush(p, NULL);
+		return st;
+	}
+	return ++p->pending >= PIPE_MAX ? sc_pq_flush(p, d) : SC_OK;
+}
+
 enum sc_status sc_pq_rec_own_begin(void *impl, bool *own, struct sc_diag *d)
 {
 	return sc_pq_own_begin(impl, own, d);

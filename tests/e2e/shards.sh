@@ -52,12 +52,24 @@ done
 	echo ",$R1,$S1,$TY,$DT,$AM,$SRC_,"
 	echo "rectify,$R1,,,2026-01-02,,$SRC_,fix"
 } > extra.csv
+# within one batch (a PostgreSQL map files each ledger's lines of a batch
+# in one call): a new record_id for S1 then for S2 (a conflict, as on one
+# ledger, though the directory learns of it only once it is filed), its
+# rectification (to S1's ledger), a new record filed twice (a duplicate)
+{
+	echo "op,record_id,subject,type,date,amount,source,ref"
+	echo ",N1-$R1,$S1,$TY,$DT,$AM,$SRC_,"
+	echo ",N1-$R1,$S2,$TY,$DT,$AM,$SRC_,"
+	echo "rectify,N1-$R1,,,2026-01-03,,$SRC_,fix"
+	echo ",N2-$R1,$S2,$TY,$DT,$AM,$SRC_,"
+	echo ",N2-$R1,$S2,$TY,$DT,$AM,$SRC_,"
+} > batch.csv
 
 # the same files into one ledger and into the map
 expect_rc 0 $ONE init
 expect_rc 0 $SH init
 eq "$(stat -c %a "$T/dir.db")" 600 "the directory is owner-only"
-for f in city.csv extra.csv; do
+for f in city.csv extra.csv batch.csv; do
 	$ONE ingest "$f" --rejects one.rej > one.out 2> /dev/null; rc1=$?
 	$SH ingest "$f" --rejects sh.rej > sh.out 2> /dev/null; rc3=$?
 	eq "$rc3" "$rc1" "ingest $f exit"
@@ -65,7 +77,11 @@ for f in city.csv extra.csv; do
 	   "$(sed 's/in [0-9.]* s.*: accepted/accepted/; s/; peak.*//; s/with reasons: .*//' one.out)" "ingest $f summary"
 done
 has one.rej "already filed with a different subject"
+has one.rej "N1-$R1"
 if cmp -s one.rej sh.rej; then ok; else bad "rejects differ"; diff one.rej sh.rej | head; fi
+has sh.out "accepted 3, duplicates 1, rejected 1"
+"$SOCRED" --db "$LED1" explain "$S1" --json --at $AT > led1n.json
+has led1n.json '"rectified":"2026-01-03"'
 # the rectification reached R1's ledger
 "$SOCRED" --db "$LED1" explain "$S1" --json --at $AT > led1.json
 has led1.json "$R1"
@@ -167,6 +183,6 @@ has err "logical shard 5 is in two ranges"
 expect_rc 0 $SH audit verify
 eq "$(grep -c 'audit log intact' out)" 4 "audit verify over the map"
 # commands the map does not carry yet say so
-expect_rc 2 $SH serve
+expect_rc 2 $SH expire --before 2020-01-01
 has err "not available over a cluster map"
 finish

@@ -153,6 +153,18 @@ $SH run --at "$AT" > /dev/null 2>&1 || bad "run before the move"
 $SH results > results.before
 $SH lists --json > lists.before
 
+# over the map, disputes and repair applications show registry-wide ids
+# (the map's directory): the move keeps them
+ADMIN_MAP=$($SH keys add --role admin --name "map ops" 2> /dev/null)
+map_lists() { # map_lists SUFFIX: the disputes and repairs a server over the map lists
+	serve_start map --db "shards:$MAP" --today "$AT" --threads 1 --rate 0
+	req 200 "$ADMIN_MAP" GET /v1/disputes; cp resp "disputes.$1"
+	req 200 "$ADMIN_MAP" GET /v1/repairs; cp resp "repairs.$1"
+	stop
+}
+map_lists before
+has disputes.before "\"subject\":\"$P\""
+
 expect_rc 0 $SH shards move "$N" --to "$MOVE_TO"
 has out "moved logical shard $N:"
 has out " 1 disputes, 1 statements, 1 repair applications, 1 share links, 1 names,"
@@ -219,6 +231,11 @@ esac
 for r in RECT-REF-77 REV-REF-88 "dispute 1 corrected" "credit repair 1 approved"; do
 	grep -qxF "$r" <<< "$refs" && ok || bad "no event ref '$r' on the new ledger"
 done
+
+$SH run --at "$AT" > /dev/null 2>&1 || bad "run after the move"
+map_lists after
+if cmp -s disputes.before disputes.after; then ok; else bad "disputes over the map differ"; cat disputes.before; echo; cat disputes.after; echo; fi
+if cmp -s repairs.before repairs.after; then ok; else bad "repairs over the map differ"; cat repairs.before; echo; cat repairs.after; echo; fi
 
 # results and lists over the map: the same after the move
 $SH run --at "$AT" > /dev/null 2>&1 || bad "run after the move"

@@ -275,13 +275,57 @@ static void directory(void **state)
 	unlink(path);
 }
 
+/* registry-wide ids of disputes, repairs and statements: in the order
+ * first asked, one sequence per kind, the same id when asked again */
+static void directory_items(void **state)
+{
+	char path[256];
+	struct sc_shard_dir *dir = NULL;
+	struct sc_diag d;
+	int64_t g, local;
+	char who[SC_LIMIT_SUBJECT_ID + 1], led[SC_LIMIT_SHARD_LEDGER + 1];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/socred-test-items-%ld.dir", (long)getpid());
+	unlink(path);
+	sc_diag_clear(&d);
+	assert_int_equal(sc_shard_dir_open(path, 1, &dir, &d), SC_OK);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, "L5", 1, "s-5", &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	/* the same id of another ledger */
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, "L900", 1, "s-900", &g, &d), SC_OK);
+	assert_int_equal(g, 2);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, "L5", 1, "s-5", &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_REPAIR, "L900", 3, "s-900", &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_STATEMENT, "L7", 4, "s-7", &g, &d), SC_OK);
+	assert_int_equal(g, 1);
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_DISPUTE, 2, led, &local, who, &d), SC_OK);
+	assert_string_equal(led, "L900");
+	assert_int_equal(local, 1);
+	assert_string_equal(who, "s-900");
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_REPAIR, 1, led, &local, who, &d), SC_OK);
+	assert_string_equal(led, "L900");
+	assert_int_equal(local, 3);
+	assert_int_equal(sc_shard_dir_item_find(dir, SC_SHARD_REPAIR, 2, led, &local, who, &d), SC_ENOTFOUND);
+	assert_int_equal(sc_shard_dir_item_find(dir, (enum sc_shard_item)7, 1, led, &local, who, &d), SC_EINVAL);
+	sc_shard_dir_close(dir);
+	/* kept */
+	assert_int_equal(sc_shard_dir_open(path, 0, &dir, &d), SC_OK);
+	assert_int_equal(sc_shard_dir_item_id(dir, SC_SHARD_DISPUTE, "L900", 1, "s-900", &g, &d), SC_OK);
+	assert_int_equal(g, 2);
+	sc_shard_dir_close(dir);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hash_vectors), cmocka_unit_test(parse_good),
 		cmocka_unit_test(parse_bad),    cmocka_unit_test(parse_limits),
 		cmocka_unit_test(save_load),    cmocka_unit_test(directory),
-		cmocka_unit_test(watch),
+		cmocka_unit_test(watch),        cmocka_unit_test(directory_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
