@@ -189,11 +189,12 @@ static int run(struct cli *cli, int argc, char **argv)
 			progress_end(&c.prog);
 			cli_diag(&d);
 			audit(st, set.stores ? &set : NULL, pos, n, &stats, true); /* the batches stored before */
-			if (s == SC_ESTORE)
+			if (s == SC_ESTORE || s == SC_ESTATE)
 				fprintf(stderr, "socred: ingest of %s stopped: the batch being written was"
 					" rolled back, earlier batches are stored; run the same ingest again"
-					" once this is fixed (stored lines then count as duplicates)\n",
-					is_stdin ? "<stdin>" : pos[i]);
+					"%s (stored lines then count as duplicates)\n",
+					is_stdin ? "<stdin>" : pos[i],
+					s == SC_ESTORE ? " once this is fixed" : "");
 			rc = EXIT_FATAL;
 			goto out;
 		}

@@ -135,18 +135,15 @@ enum sc_status sc_shard_set_settled(struct sc_shard_set *set, struct sc_diag *d)
 		return st;
 	if (now->count != m->count) {
 		st = sc_diag_set(d, SC_ESTATE, set->map_path, 0, 0, NULL,
-				 "the cluster map was rewritten with %u logical shards while this"
-				 " ingest ran: this batch was rolled back, earlier batches are stored;"
-				 " run the same ingest again", now->count);
+				 "the cluster map was rewritten with %u logical shards since it was"
+				 " read", now->count);
 		goto out;
 	}
 	for (uint32_t n = 0; n < m->count; n++)
 		if (strcmp(now->ledgers[now->owner[n]], m->ledgers[m->owner[n]])) {
 			st = sc_diag_set(d, SC_ESTATE, set->map_path, 0, 0, NULL,
-					 "the cluster map was rewritten while this ingest ran (logical"
-					 " shard %u moved to %.200s): this batch was rolled back, earlier"
-					 " batches are stored; run the same ingest again (stored lines"
-					 " then count as duplicates)", n, now->names[now->owner[n]]);
+					 "the cluster map was rewritten since it was read (logical"
+					 " shard %u moved to %.200s)", n, now->names[now->owner[n]]);
 			goto out;
 		}
 	memcpy(set->stamp, stamp, sizeof(stamp));
