@@ -643,7 +643,8 @@ out:
 		return EXIT_OK;
 	cli_diag(&d);
 	return cli_fail("shards move: the map names %s, but the ids of its disputes, repair"
-			" applications and statements still name %s", to, from);
+			" applications and statements still name %s", cli_where(&mv->neu),
+			cli_where(&mv->old));
 }
 
 int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, const char *to)
