@@ -667,32 +667,39 @@ static bool routed_alloc(struct routed *x, size_t nstores)
 	return lines_alloc(&x->w) && x->store && x->pos && x->count && x->pds && x->seen;
 }
 
-/* Whether line j's record_id (rid) is one an earlier line of the run
- * named; else it is remembered. */
-static bool seen_before(struct routed *x, const struct pline *pl, size_t j, struct sc_text rid)
+/* The line of the run before j that named record_id rid (its record's
+ * line when one did), or NONE; line j is remembered in its place unless
+ * that was a record's line. */
+static size_t seen_before(struct routed *x, const struct pline *pl, size_t j, struct sc_text rid)
 {
 	uint64_t h = 1469598103934665603u;
-	size_t i;
+	size_t i, e;
 
 	for (size_t k = 0; k < rid.n; k++)
 		h = (h ^ (unsigned char)rid.p[k]) * 1099511628211u;
 	for (i = (size_t)(h ^ h >> 32) & x->mask; x->seen[i]; i = (i + 1) & x->mask) {
 		struct sc_text subject, other;
-		prep_keys(&pl[x->seen[i] - 1].prep, &subject, &other);
-		if (other.n == rid.n && !memcmp(other.p, rid.p, rid.n))
-			return true;
+		e = x->seen[i] - 1;
+		prep_keys(&pl[e].prep, &subject, &other);
+		if (other.n == rid.n && !memcmp(other.p, rid.p, rid.n)) {
+			if (pl[e].prep.op != SC_OP_ADD)
+				x->seen[i] = (uint32_t)j + 1;
+			return e;
+		}
 	}
 	x->seen[i] = (uint32_t)j + 1;
-	return false;
+	return NONE;
 }
 
 /* Files lines from pl on (up to n, no name among them) through route when
  * every store takes lines set-based: route picks each line's store in
  * order, then each store files its lines in one call, then route hears of
- * every line filed and every outcome is reported, in file order. The run
- * ends before a line naming a record_id an earlier line of it named (the
- * directory learns of a record only once it is filed). *took: the lines
- * done. */
+ * every line filed and every outcome is reported, in file order. The
+ * directory learns of a record only once it is filed, so: a rectification
+ * or revocation of a record filed earlier in the run goes to that
+ * record's store (where the directory would send it); and the run ends
+ * before a second record's line with a record_id of the run (whether it
+ * conflicts depends on the first one's outcome). *took: the lines done. */
 static enum sc_status write_routed_lines(const struct sc_ingest_route *r, const char *name,
 					 const struct sc_ingest_opts *o,
 					 struct sc_ingest_stats *stats, struct routed *x,
@@ -707,12 +714,21 @@ static enum sc_status write_routed_lines(const struct sc_ingest_route *r, const 
 	for (; k < n; k++) {
 		struct sc_text subject, rid;
 		enum sc_status ls;
+		size_t e = NONE;
 		x->store[k] = NONE;
 		if (pl[k].st)
 			continue;
 		prep_keys(&pl[k].prep, &subject, &rid);
-		if (rid.n && seen_before(x, pl, k, rid))
-			break;
+		if (rid.n && (e = seen_before(x, pl, k, rid)) != NONE && pl[e].prep.op == SC_OP_ADD) {
+			if (pl[k].prep.op == SC_OP_ADD)
+				break;
+			if (x->store[e] != NONE) {
+				/* an event of a record the run files */
+				x->store[k] = x->store[e];
+				x->count[x->store[k]]++;
+				continue;
+			}
+		}
 		ls = route_pick(r, &pl[k], &x->store[k], &x->pds[k]);
 		if (ls == SC_ESTORE || ls == SC_ENOMEM) {
 			*d = x->pds[k];

@@ -6,7 +6,9 @@
  * their ids given here; at the commit the indexes are built in one pass
  * each, sorted, instead of grown row by row. A crash or a rollback at any
  * point takes the whole load back, the indexes included: DDL is
- * transactional in PostgreSQL.
+ * transactional in PostgreSQL. Only the tables' owner may drop indexes: a
+ * load by a member of socred_app, or one that cannot have records' lock
+ * within 2 s, goes in as into a filled ledger.
  *
  * Without the record_id index, duplicates and conflicts are found on this
  * side: a table from a 64-bit hash of each record_id filed by the load to
@@ -136,22 +138,47 @@ enum sc_status sc_pq_bulk_begin(struct pq *p, bool *bulk, struct sc_diag *d)
 		free(b);
 		return SC_ENOMEM;
 	}
-	/* the rids the load gives are the sequence's next ones, in line
-	 * order, as bigserial would give them */
-	if ((st = sc_pq_int(p, "SELECT nextval('records_rid_seq')", 0, NULL, &first, d)) ||
-	    (st = sc_pq_exec(p,
-			     "ALTER TABLE records DROP CONSTRAINT records_record_id;"
-			     " DROP INDEX records_subject; DROP INDEX records_cseq",
-			     d))) {
+	/* Only the tables' owner may drop and build indexes (socred_app's
+	 * members may not), and readers of records hold it for as long as
+	 * their statements run: the indexes are dropped under a savepoint,
+	 * waiting 2 s at most for the lock; if they cannot be, the ingest goes
+	 * on as into a filled ledger. */
+	if ((st = sc_pq_exec(p,
+			     "SELECT set_config('socred.lock_timeout', current_setting('lock_timeout'),"
+			     " true), set_config('lock_timeout', '2s', true); SAVEPOINT socred_load",
+			     d)))
+		goto fail;
+	if (sc_pq_exec(p,
+		       "ALTER TABLE records DROP CONSTRAINT records_record_id;"
+		       " DROP INDEX records_subject; DROP INDEX records_cseq",
+		       NULL)) {
+		if ((st = sc_pq_exec(p, "ROLLBACK TO SAVEPOINT socred_load", d)))
+			goto fail;
 		free(b->key);
 		free(b->rid);
 		free(b);
-		return st;
+		return sc_pq_exec(p,
+				  "RELEASE SAVEPOINT socred_load; SELECT set_config('lock_timeout',"
+				  " current_setting('socred.lock_timeout'), true)",
+				  d);
 	}
+	/* the rids the load gives are the sequence's next ones, in line
+	 * order, as bigserial would give them */
+	if ((st = sc_pq_exec(p,
+			     "RELEASE SAVEPOINT socred_load; SELECT set_config('lock_timeout',"
+			     " current_setting('socred.lock_timeout'), true)",
+			     d)) ||
+	    (st = sc_pq_int(p, "SELECT nextval('records_rid_seq')", 0, NULL, &first, d)))
+		goto fail;
 	b->first = b->next = first;
 	p->bulk = b;
 	*bulk = true;
 	return SC_OK;
+fail:
+	free(b->key);
+	free(b->rid);
+	free(b);
+	return st;
 }
 
 enum sc_status sc_pq_bulk_end(struct pq *p, struct sc_diag *d)

@@ -239,6 +239,20 @@ static const char *const migrations[] = {
 	"DROP TABLE consents;\n"
 	"ALTER TABLE consents_v16 RENAME TO consents;\n"
 	"CREATE INDEX consents_day ON consents(subject, scorecard, date);\n",
+	/* 19 -> 20: after each expire that removed the highest record or event
+	 * row, the changes row it reached and the highest record and event
+	 * rows it left: SQLite gives the next row the id above those, which a
+	 * mark from before the expire already covers (sqlite_changes.c). The
+	 * expiries before are unknown: if the ledger may have expired a record
+	 * (expired_max_rid above 0), a mark from before its last change has
+	 * every subject reported once.
+	 * (A ledger of a later schema set back to this step keeps its rows.) */
+	"CREATE TABLE IF NOT EXISTS expiries(seq INTEGER PRIMARY KEY, rid INTEGER NOT NULL,"
+	" ev INTEGER NOT NULL);\n"
+	"INSERT INTO expiries SELECT seq, 0, 0 FROM changes"
+	" WHERE seq = (SELECT max(seq) FROM changes)"
+	" AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'expired_max_rid') > 0"
+	" ON CONFLICT(seq) DO UPDATE SET rid = 0, ev = 0;\n",
 };
 #define SCHEMA_BYSUBJECT 12
 #define SCHEMA_KEYS 15

@@ -138,6 +138,50 @@ static enum sc_status expired_max_note(struct lite *l, const int64_t *rids, size
 	return st;
 }
 
+/* The highest record and event rows: tops[0], tops[1]. */
+static enum sc_status expire_tops(struct lite *l, int64_t tops[2], struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "SELECT (SELECT coalesce(max(rid), 0) FROM records),"
+			     " (SELECT coalesce(max(seq), 0) FROM events)", &s, d)))
+		return st;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		st = sc_lite_db_err(l, d, "cannot read the highest rows");
+	} else {
+		tops[0] = sqlite3_column_int64(s, 0);
+		tops[1] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+/* After an expire that removed the highest record or event row (tops:
+ * those before it): the changes row it reached and the highest rows left,
+ * for sc_lite_changed_since (the next rows filed take the ids above them). */
+static enum sc_status expire_floor_note(struct lite *l, const int64_t tops[2],
+					struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "INSERT INTO expiries(seq, rid, ev)"
+			     " SELECT (SELECT coalesce(max(seq), 0) FROM changes), r, e FROM"
+			     " (SELECT (SELECT coalesce(max(rid), 0) FROM records) AS r,"
+			     " (SELECT coalesce(max(seq), 0) FROM events) AS e)"
+			     " WHERE r < ?1 OR e < ?2"
+			     " ON CONFLICT(seq) DO UPDATE SET rid = min(rid, excluded.rid),"
+			     " ev = min(ev, excluded.ev)", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, tops[0]);
+	sqlite3_bind_int64(s, 2, tops[1]);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot note the rows an expire left");
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 			      struct sc_diag *d)
 {
@@ -147,11 +191,13 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 		"DELETE FROM records WHERE rid = ?1"};
 	struct lite *l = impl;
 	sqlite3_stmt *s[5] = {0};
+	int64_t tops[2] = {0};
 	enum sc_status st;
 
 	if ((st = sc_lite_exec(l, "BEGIN IMMEDIATE", d)))
 		return st;
-	if ((st = sc_lite_exec(l, "INSERT INTO meta VALUES('expiring', '1')", d)))
+	if ((st = expire_tops(l, tops, d)) ||
+	    (st = sc_lite_exec(l, "INSERT INTO meta VALUES('expiring', '1')", d)))
 		goto fail;
 	for (int k = 0; k < 5; k++)
 		if ((st = sc_lite_prepare(l, dels[k], &s[k], d)))
@@ -172,7 +218,7 @@ enum sc_status sc_lite_expire(void *impl, const int64_t *rids, size_t n,
 	}
 	for (int k = 0; k < 5; k++)
 		sqlite3_finalize(s[k]);
-	if ((st = expired_max_note(l, rids, n, d)) ||
+	if ((st = expired_max_note(l, rids, n, d)) || (st = expire_floor_note(l, tops, d)) ||
 	    (st = sc_lite_exec(l, "DELETE FROM meta WHERE key = 'expiring'", d)) ||
 	    (st = sc_lite_counts_flush(l, d)) || (st = sc_lite_exec(l, "COMMIT", d)))
 		goto fail_stmts_done;

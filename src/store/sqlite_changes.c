@@ -28,12 +28,43 @@ enum sc_status sc_lite_mark(struct lite *l, struct sc_store_mark *m,
 	return st;
 }
 
+/* Lowers m's record and event words to the highest rows left by the
+ * expires after it (table expiries, sqlite_access.c). SQLite gives a new
+ * row the id one above the highest in its table, so a row filed after an
+ * expire that removed the highest ones may take an id that m already
+ * covers; but every row above what the lowest of those expires left was
+ * filed after it, and so after m. Exact: no row filed before m is above
+ * that floor either. */
+static enum sc_status expired_floor(struct lite *l, struct sc_store_mark *m,
+				    struct sc_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "SELECT min(rid), min(ev) FROM expiries WHERE seq > ?1",
+				  &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, m->w[3]);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		st = sc_lite_db_err(l, d, "cannot read the rows expires left");
+	} else if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		int64_t rid = sqlite3_column_int64(s, 0), ev = sqlite3_column_int64(s, 1);
+		if (rid < m->w[0])
+			m->w[0] = rid;
+		if (ev < m->w[1])
+			m->w[1] = ev;
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
 enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *from,
 				     struct sc_store_mark *to, sc_store_id_fn cb,
 				     void *ctx, struct sc_diag *d)
 {
 	static const struct sc_store_mark zero;
 	struct lite *l = impl;
+	struct sc_store_mark low;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 	bool own_txn;
@@ -44,8 +75,12 @@ enum sc_status sc_lite_changed_since(void *impl, const struct sc_store_mark *fro
 		goto out;
 	if (!memcmp(from, to, sizeof(*to)))
 		goto out;
-	/* a mark ahead of the ledger (a copy put back, the highest rows
-	 * removed by retention): every subject changed */
+	low = *from;
+	if ((st = expired_floor(l, &low, d)))
+		goto out;
+	from = &low;
+	/* a mark ahead of the ledger (a copy put back, or from another
+	 * ledger): every subject changed */
 	for (int i = 0; i < SC_STORE_MARK_WORDS; i++)
 		if (from->w[i] > to->w[i])
 			from = &zero;

@@ -184,7 +184,10 @@ enum sc_status sc_front_consent(const struct sc_store_ops *ops, void *impl,
  * - PostgreSQL: w[0] the commit sequence number (meta.commit_seq, every
  *   row's cseq) of the last commit the read sees; w[1..3] 0.
  * - SQLite: the last row of records, events, consents and changes: each
- *   commit's rows get ids above every earlier commit's (one writer). */
+ *   commit's rows get ids above every earlier commit's (one writer), but
+ *   for records and events filed after an expire that removed the highest
+ *   ones: those take ids from just above the rows it left, which table
+ *   expiries notes for changed_since (sqlite_changes.c). */
 
 /* A subject's file as a backend gives it, row by row; text borrowed for
  * the call. Records come first (in the file's order: date, then rid), each

@@ -48,4 +48,37 @@ has del.err "records are append-only"
 eq "$(sqlite3 socred.db "SELECT count(*) FROM meta WHERE key = 'expiring'")" "0" "no flag left behind"
 expect_rc 0 "$SOCRED" expire --at 2020-09-01
 has out "expired 0 of 2 records"
+
+# A server answering from a decision snapshot sees a record filed after an
+# expire removed the ledger's newest records, though the new rows take the
+# removed rows' ids on SQLite (ids the snapshot's mark already covers)
+printf 'op,record_id,subject,type,date,source,kind\n,late_x,p3,court.x,2020-07-01,court,person\n' > late.csv
+expect_rc 0 "$SOCRED" ingest late.csv
+ENF=$("$SOCRED" keys add --role enforcer --actions fly 2> /dev/null)
+expect_rc 0 "$SOCRED" run --at 2020-09-01
+trap 'kill -TERM "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null; rm -rf "$T"' EXIT
+serve_start snap --today 2020-09-01
+check() { curl -s --max-time 60 -H "Authorization: Bearer $ENF" "$B/v1/check?subject=$1&action=fly"; }
+check p4 > before.json
+has before.json '"decision":"allow"'
+grep -q '^socred_checks_answered_total{from="snapshot"} 1$' <(curl -s "$B/metrics") && ok ||
+	bad "the check before was not answered from the snapshot"
+# cutoff 2020-09-23: recent (ends 06-11) and late_x (07-11) go, the two
+# newest rows; two records filed after take their ids
+expect_rc 0 "$SOCRED" expire --at 2021-01-01
+has out "expired 2 of 3 records"
+printf 'op,record_id,subject,type,date,source,kind\n,new_listed,p4,court.y,2020-08-25,court,person\n,new_x,p4,court.x,2020-08-26,court,person\n' > new.csv
+expect_rc 0 "$SOCRED" ingest new.csv
+# the server learns of a commit by the next check; a few more in case a
+# slow machine has it see the commit late
+for i in $(seq 100); do
+	check p4 > after.json
+	grep -q '"decision":"deny"' after.json && break
+	sleep 0.1
+done
+has after.json '"decision":"deny"'
+has after.json '"list":"l"'
+kill -TERM "$SPID"
+wait "$SPID" || bad "server exited $?"
+SPID=
 finish

@@ -2,8 +2,9 @@
  * with their event dates, the dispute-suspension rule, consents resolved
  * against the rulebook), the population scan and rows (whole and partial),
  * record names, runs and their tallies, and change tracking in commit
- * terms, with two writers committing concurrently while a reader takes
- * marks. Every test runs on each backend under test (conf.h).
+ * terms, across removals (expire) and with two writers committing
+ * concurrently while a reader takes marks. Every test runs on each backend
+ * under test (conf.h).
  *
  * Rows are filed through the store API. Where a backend does not have the
  * write ops yet (they answer SC_EREFUSED), the test files the same rows
@@ -669,6 +670,136 @@ static void changes_since_a_mark(void **state)
 	}
 }
 
+/* ---- removals (retention) and the rows filed after them ---- */
+
+/* The ledger row of record_id, filed for subject. */
+static int64_t rid_of(struct sc_store *st, const char *subject, const char *record_id)
+{
+	struct sc_loaded lo;
+	struct sc_diag d;
+	int64_t rid = -1;
+
+	assert_int_equal(sc_store_subject_load(st, rb, (struct sc_text){subject, strlen(subject)},
+					       &lo, &d),
+			 SC_OK);
+	for (size_t i = 0; i < lo.view.nrecs; i++)
+		if (!strcmp(lo.record_ids[i], record_id))
+			rid = lo.view.recs[i].rid;
+	sc_loaded_release(&lo);
+	assert_true(rid > 0);
+	return rid;
+}
+
+/* Removes the records named by n (subject, record_id) pairs in one expire. */
+static void expire(struct sc_store *st, int n, ...)
+{
+	int64_t rids[8];
+	struct sc_diag d;
+	va_list ap;
+
+	assert_true(n <= 8);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		const char *subject = va_arg(ap, const char *);
+		rids[i] = rid_of(st, subject, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	assert_int_equal(sc_store_expire(st, rids, (size_t)n, &d), SC_OK);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Asks what changed since *m, checks the subjects are exactly want (ids
+ * in ascending order, space-separated) and moves *m to where the ledger
+ * stands. */
+static void look(struct sc_store *st, struct sc_store_mark *m, const char *want)
+{
+	struct idset s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct sc_store_mark to;
+	struct sc_diag d;
+	char got[256] = "";
+
+	assert_int_equal(sc_store_changed_since(st, m, &to, on_id, &s, &d), SC_OK);
+	qsort(s.ids, (size_t)s.n, sizeof(s.ids[0]), id_cmp);
+	for (int i = 0; i < s.n; i++) {
+		if (i)
+			strcat(got, " ");
+		strcat(got, s.ids[i]);
+	}
+	assert_string_equal(got, want);
+	*m = to;
+}
+
+/* A backend may give a removed row's id to the next row filed (SQLite
+ * does, for the highest rows); a reader that asks from a mark taken
+ * before the removal still sees the subject of every row filed after it:
+ * records, events and consents; one removal or several between two looks,
+ * a look between a removal and the next filing. */
+static void expire_then_refill(void **state)
+{
+	(void)state;
+	for (int b = 0; b < CONF_N; b++) {
+		struct fixture f;
+		struct sc_store_mark m = {{0}}, m2;
+
+		if (!conf_enabled((enum conf_backend)b))
+			continue;
+		fix_open(&f, (enum conf_backend)b);
+		/* the highest record removed, a record filed, one look */
+		w_record(&f.w, "r1", "P1", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		w_record(&f.w, "r2", "P2", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m, "P1 P2");
+		expire(f.st, 1, "P2", "r2");
+		w_record(&f.w, "r3", "P3", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m, "P2 P3");
+		look(f.st, &m, "");
+		/* a look between the removal and the filing */
+		w_record(&f.w, "r4", "P4", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m, "P4");
+		expire(f.st, 1, "P4", "r4");
+		look(f.st, &m, "P4");
+		w_record(&f.w, "r5", "P5", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m, "P5");
+		/* several removals and filings between two looks; the same
+		 * from a mark taken in between */
+		w_record(&f.w, "r6", "P6", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		w_record(&f.w, "r7", "P7", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m, "P6 P7");
+		expire(f.st, 1, "P7", "r7");
+		w_record(&f.w, "r8", "P8", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		m2 = m;
+		look(f.st, &m2, "P7 P8");
+		expire(f.st, 2, "P8", "r8", "P6", "r6");
+		w_record(&f.w, "r9", "P9", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		look(f.st, &m2, "P6 P8 P9");
+		look(f.st, &m, "P6 P7 P8 P9");
+		/* events: the highest removed with its record, an event filed
+		 * for another record; a consent filed after a removal */
+		w_record(&f.w, "q1", "Q1", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		w_record(&f.w, "q2", "Q2", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE, "");
+		w_event(&f.w, "q1", "traffic", SC_OP_RECTIFY, 20100);
+		w_event(&f.w, "q2", "traffic", SC_OP_RECTIFY, 20100);
+		look(f.st, &m, "Q1 Q2");
+		expire(f.st, 1, "Q2", "q2");
+		w_event(&f.w, "q1", "traffic", SC_OP_REVOKE, 20200);
+		w_consent(&f.w, "Q3", "public", true, 20200);
+		look(f.st, &m, "Q1 Q2 Q3");
+		/* an event and a record after a look between */
+		w_event(&f.w, "r9", "traffic", SC_OP_RECTIFY, 20300);
+		look(f.st, &m, "P9");
+		expire(f.st, 1, "P9", "r9");
+		look(f.st, &m, "P9");
+		w_record(&f.w, "r10", "P10", "traffic.violation", "traffic", 20000, SC_AMOUNT_NONE,
+			 "");
+		w_event(&f.w, "r10", "traffic", SC_OP_RECTIFY, 20300);
+		look(f.st, &m, "P10");
+		fix_close(&f);
+	}
+}
+
 /* Two writers, each its own store, commit interleaved transactions, one
  * holding each of its transactions open until the reader has taken a mark
  * meanwhile (the other waits for the write lock, then commits); a reader
@@ -794,6 +925,7 @@ int main(void)
 		cmocka_unit_test(scan_and_pop),
 		cmocka_unit_test(names_runs_tallies),
 		cmocka_unit_test(changes_since_a_mark),
+		cmocka_unit_test(expire_then_refill),
 		cmocka_unit_test(concurrent_writers),
 	};
 	int rc;

@@ -674,6 +674,46 @@ static void pg_app_role_appends_only(void **state)
 	conf_drop(CONF_PG, path);
 }
 
+/* An ingest as a member of socred_app (which owns no table, so cannot
+ * drop and build records' indexes) into an empty ledger files its lines as
+ * into a filled one, in transactions of their usual size: the first-load
+ * way is the owner's only. */
+static void pg_app_role_first_load(void **state)
+{
+	char path[512], uri[600], err[512];
+	struct sc_store *st;
+	struct sc_diag d;
+	size_t want = 0;
+	struct sc_store_add a = rec("R1", "P1", SC_KIND_PERSON, "tax", 20000, 1);
+	struct step s[] = {{{.op = SC_OP_ADD, .add = &a}, SC_OK, NULL},
+			   {{.op = SC_OP_ADD, .add = &a}, SC_EDUPLICATE, NULL}};
+	(void)state;
+
+	if (!conf_enabled(CONF_PG))
+		skip();
+	assert_int_equal(conf_admin("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles"
+				    " WHERE rolname = 'socred_conf_app') THEN"
+				    " CREATE ROLE socred_conf_app LOGIN; END IF; END $$"), 0);
+	st = open_fresh(CONF_PG, path, sizeof(path));
+	sc_store_close(st);
+	assert_int_equal(conf_admin("GRANT socred_app TO socred_conf_app"), 0);
+	snprintf(uri, sizeof(uri), "%s?user=socred_conf_app", path);
+	assert_int_equal(sc_store_open(uri, 0, &st, &d), SC_OK);
+	if (sc_store_begin_lines(st, &want, &d))
+		fail_msg("begin_lines: %s", d.message);
+	assert_true(want > 0 && want < SIZE_MAX);
+	lines_in(st, s, 2, true);
+	assert_int_equal(sc_store_commit(st, &d), SC_OK);
+	assert_int_equal(counts(st).records, 1);
+	sc_store_close(st);
+	/* records keeps its four indexes */
+	assert_true(as_role(path, "socred_conf_app",
+			    "DO $$ BEGIN IF (SELECT count(*) FROM pg_indexes WHERE tablename ="
+			    " 'records') <> 4 THEN RAISE EXCEPTION 'indexes'; END IF; END $$",
+			    err, sizeof(err)));
+	conf_drop(CONF_PG, path);
+}
+
 /* PostgreSQL checks the references of records, events and consents per
  * statement (not by foreign keys): a row naming a missing subject, type,
  * source or record is refused, a row referred to cannot be deleted, ids
@@ -740,6 +780,7 @@ int main(void)
 		cmocka_unit_test(rollback_forgets),
 		cmocka_unit_test(expire_removes_records_and_events),
 		cmocka_unit_test(pg_app_role_appends_only),
+		cmocka_unit_test(pg_app_role_first_load),
 		cmocka_unit_test(pg_references_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -650,10 +650,9 @@ static void consents_in_filing_order(void **state)
 				     " (SELECT granted FROM consents ORDER BY seq)"), 1011);
 
 	/* a ledger from before: consents UNIQUE by day and direction (the
-	 * consents migration is the last one: the schema one below today's) */
+	 * consents migration takes schema 18 to 19) */
 	char back[96];
-	snprintf(back, sizeof(back), " UPDATE meta SET value = '%d' WHERE key = 'schema';",
-		 (int)count(path, "SELECT value FROM meta WHERE key = 'schema'") - 1);
+	snprintf(back, sizeof(back), " UPDATE meta SET value = '18' WHERE key = 'schema';");
 	char sql[1024];
 	snprintf(sql, sizeof(sql), "%s%s", "CREATE TABLE c15(seq INTEGER PRIMARY KEY,"
 		       " subject INTEGER NOT NULL REFERENCES subjects(id), scorecard TEXT NOT NULL,"
@@ -672,6 +671,85 @@ static void consents_in_filing_order(void **state)
 	assert_int_equal(consent_one(st, "C1", true, 20001), SC_OK);
 	sc_store_close(st);
 	assert_int_equal(count(path, "SELECT count(*) FROM consents"), 5);
+	remove_ledger(path);
+}
+
+/* A ledger from before expiries were noted (schema 19) that expired its
+ * highest record after a reader's mark, then filed the next record at the
+ * same row: on upgrade, a mark from before its last change has every
+ * subject reported (the new record's among them); a ledger that never
+ * expired a record notes nothing, and its marks stay exact. */
+static enum sc_status ids_cat(void *ctx, const char *id)
+{
+	char *s = ctx;
+
+	if (*s)
+		strcat(s, " ");
+	strcat(s, id);
+	return SC_OK;
+}
+
+static void changed(struct sc_store *st, struct sc_store_mark *m, char *ids)
+{
+	struct sc_store_mark to;
+	struct sc_diag d;
+
+	ids[0] = '\0';
+	assert_int_equal(sc_store_changed_since(st, m, &to, ids_cat, ids, &d), SC_OK);
+	*m = to;
+}
+
+static void expiries_noted_on_upgrade(void **state)
+{
+	struct sc_store *st = NULL;
+	struct sc_store_mark m = {{0}}, old, fresh;
+	struct sc_diag d;
+	int64_t rid = 2;
+	char path[64], ids[64];
+	(void)state;
+
+	snprintf(path, sizeof(path), "/tmp/socred-test-store-x-%ld.db", (long)getpid());
+	remove_ledger(path);
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(file_one(st, "r1", "X1", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(file_one(st, "r2", "X2", SC_KIND_PERSON, &d), SC_OK);
+	changed(st, &m, ids);
+	old = m;
+	assert_int_equal(sc_store_expire(st, &rid, 1, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM expiries"), 1);
+	assert_int_equal(file_one(st, "r3", "X3", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT rid FROM records WHERE record_id = 'r3'"), 2);
+	sc_store_close(st);
+	/* as schema 19 left it */
+	exec_sql(path, "DROP TABLE expiries; UPDATE meta SET value = '19' WHERE key = 'schema';");
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_true(count(path, "SELECT value FROM meta WHERE key = 'schema'") >= 20);
+	assert_int_equal(count(path, "SELECT count(*) FROM expiries WHERE rid = 0 AND ev = 0"), 1);
+	changed(st, &old, ids);
+	assert_string_equal(ids, "X1 X2 X3");
+	/* marks from after the last change are exact */
+	fresh = old;
+	assert_int_equal(file_one(st, "r4", "X4", SC_KIND_PERSON, &d), SC_OK);
+	changed(st, &fresh, ids);
+	assert_string_equal(ids, "X4");
+	sc_store_close(st);
+	remove_ledger(path);
+
+	/* never expired: nothing noted */
+	assert_int_equal(sc_store_open(path, SC_STORE_CREATE, &st, &d), SC_OK);
+	assert_int_equal(file_one(st, "r1", "X1", SC_KIND_PERSON, &d), SC_OK);
+	assert_int_equal(sc_store_dispute_open(st, "X1", "r1", "not mine", 20000, 30,
+					       &(struct sc_dispute){0}, &d), SC_OK);
+	m = (struct sc_store_mark){{0}};
+	changed(st, &m, ids);
+	sc_store_close(st);
+	exec_sql(path, "DROP TABLE expiries; UPDATE meta SET value = '19' WHERE key = 'schema';");
+	assert_int_equal(sc_store_open(path, 0, &st, &d), SC_OK);
+	assert_int_equal(count(path, "SELECT count(*) FROM expiries"), 0);
+	assert_int_equal(file_one(st, "r2", "X2", SC_KIND_PERSON, &d), SC_OK);
+	changed(st, &m, ids);
+	assert_string_equal(ids, "X2");
+	sc_store_close(st);
 	remove_ledger(path);
 }
 
@@ -713,6 +791,7 @@ int main(void)
 					   cmocka_unit_test(counts_follow_every_write),
 					   cmocka_unit_test(subjects_keyed_in_tiers),
 					   cmocka_unit_test(consents_in_filing_order),
+					   cmocka_unit_test(expiries_noted_on_upgrade),
 					   cmocka_unit_test(legacy_org_readable)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
