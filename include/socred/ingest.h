@@ -67,6 +67,9 @@ struct sc_ingest_route {
 	enum sc_status (*filed)(void *ctx, enum sc_op op, struct sc_text subject,
 				struct sc_text record_id, size_t store, struct sc_diag *d);
 	enum sc_status (*begin)(void *ctx, struct sc_diag *d);
+	/* NULL, or called when a batch has begun on every store: SC_OK, or a
+	 * failure that stops the ingest (the batch rolled back) */
+	enum sc_status (*settled)(void *ctx, struct sc_diag *d);
 	enum sc_status (*commit)(void *ctx, struct sc_diag *d);
 	void (*rollback)(void *ctx);
 	void *ctx;

@@ -136,4 +136,53 @@ enum sc_status sc_store_name_search(struct sc_store *st, const char *q,
 				    size_t limit, sc_store_name_fn cb, void *ctx,
 				    struct sc_diag *d);
 
+/* ---- a subject's due process as filed (front_import.c), to move its
+ * file to another ledger (socred shards move) ----
+ *
+ * The lists read what a ledger holds; the imports file an item read from
+ * another ledger as it was: its dates, state, decision, decider and time
+ * stamps kept, nothing done to its record (a decision's event is an event
+ * of its own, sc_store_event_import). An imported dispute, statement or
+ * repair application gets this ledger's next id. Each import runs in the
+ * caller's transaction when one is open, else in one of its own. SC_OK,
+ * SC_ENOTFOUND (the subject has no such record here), SC_ESTORE,
+ * SC_EREFUSED (the backend cannot). */
+
+/* An event of a subject's record, as filed. */
+struct sc_event_row {
+	char record_id[SC_LIMIT_RECORD_ID + 1];
+	int op;                          /* SC_OP_RECTIFY or SC_OP_REVOKE */
+	sc_day date;
+	char ref[SC_LIMIT_REF + 1];      /* "" when none */
+};
+typedef enum sc_status (*sc_store_event_fn)(void *ctx, const struct sc_event_row *e);
+/* The events of the subject's records, in filing order. */
+enum sc_status sc_store_event_list(struct sc_store *st, const char *subject,
+				   sc_store_event_fn cb, void *ctx, struct sc_diag *d);
+/* Files e on the subject's record: SC_EDUPLICATE when the record has an
+ * event of e's op already (nothing written). */
+enum sc_status sc_store_event_import(struct sc_store *st, const char *subject,
+				     const struct sc_event_row *e, struct sc_diag *d);
+/* x's subject, record_id, reason, dates, outcome, decided_by, note,
+ * opened_at and decided_at; *id: its id here. */
+enum sc_status sc_store_dispute_import(struct sc_store *st, const struct sc_dispute *x,
+				       int64_t *id, struct sc_diag *d);
+enum sc_status sc_store_statement_import(struct sc_store *st, const char *subject,
+					 const struct sc_statement *x, int64_t *id,
+					 struct sc_diag *d);
+enum sc_status sc_store_repair_import(struct sc_store *st, const struct sc_repair *x,
+				      int64_t *id, struct sc_diag *d);
+/* A share link of a subject, as stored (the hash of its token). */
+struct sc_share_row {
+	unsigned char hash[SC_KEY_HASH_BYTES];
+	sc_day created, expires;
+};
+typedef enum sc_status (*sc_store_share_fn)(void *ctx, const struct sc_share_row *x);
+/* The subject's share links, by hash. */
+enum sc_status sc_store_share_list(struct sc_store *st, const char *subject,
+				   sc_store_share_fn cb, void *ctx, struct sc_diag *d);
+/* sc_store_name_get with the name's date (what sc_store_name_set was given). */
+enum sc_status sc_store_name_dated(struct sc_store *st, const char *subject, char *name,
+				   size_t size, sc_day *date, struct sc_diag *d);
+
 #endif

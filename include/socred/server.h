@@ -18,6 +18,10 @@ struct sc_server_opts {
 	 * ledger, filings go through the map's directory, keys and rulebooks
 	 * are read from the map's first ledger (docs/socred.1) */
 	const struct sc_shard_map *map;
+	/* with map: its file (borrowed). Once a move rewrites it, writes are
+	 * refused with 503 (a filing at its next batch, with every ledger's
+	 * write lock held): restart the server. NULL: not watched */
+	const char *map_path;
 	const char *host;         /* "127.0.0.1" */
 	uint16_t port;            /* 0: any free port (see sc_server_port) */
 	unsigned threads;         /* worker threads, >= 1 */

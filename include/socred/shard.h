@@ -109,7 +109,8 @@ enum sc_status sc_shard_dir_order(struct sc_shard_dir *dir, const char *subject,
  * own; the directory gives each a registry-wide id, in the order they are
  * first asked for, kept with its ledger (as the map's ledgers name it),
  * the ledger's own id and its subject. The ledger, not the logical shard:
- * a move leaves these items behind. */
+ * a move copies a subject's items to the new ledger, which numbers them
+ * itself, and points their ids at the copies (sc_shard_dir_item_move). */
 enum sc_shard_item { SC_SHARD_DISPUTE = 0, SC_SHARD_REPAIR = 1, SC_SHARD_STATEMENT = 2 };
 /* The registry-wide id of item `local` of subject on ledger, given now
  * when it has none. SC_OK, SC_EINVAL (kind), SC_ESTORE. */
@@ -123,6 +124,15 @@ enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_it
 				      int64_t *local, char subject[SC_LIMIT_SUBJECT_ID + 1],
 				      struct sc_diag *d);
 
+/* Points registry-wide id of item `from_local` on ledger `from` at item
+ * `to_local` on ledger `to` (socred shards move copies a subject's items,
+ * which the new ledger numbers itself): the id users see stays. SC_OK
+ * (also when the item has no registry-wide id yet, or `to`'s item has one
+ * already: nothing changes), SC_EINVAL (kind), SC_ESTORE. */
+enum sc_status sc_shard_dir_item_move(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      const char *from, int64_t from_local, const char *to,
+				      int64_t to_local, struct sc_diag *d);
+
 /* ---- every ledger of a map, open (route.c) ---- */
 
 struct sc_store;
@@ -132,6 +142,11 @@ struct sc_shard_set {
 	const struct sc_shard_map *map; /* borrowed */
 	struct sc_store **stores;       /* [map->nledgers] */
 	struct sc_shard_dir *dir;
+	/* the map file an ingest watches (sc_shard_set_watch), borrowed; NULL:
+	 * none */
+	const char *map_path;
+	uint64_t stamp[4];              /* its device, inode, size, mtime (ns)
+					 * when last found unchanged */
 };
 
 /* Opens every ledger of m (sc_store_open with flags) and its directory
@@ -147,5 +162,17 @@ void sc_shard_set_close(struct sc_shard_set *set);
  * shard the directory names (the first ledger when it names none: it
  * answers "no such record" as one ledger does). route is filled. */
 void sc_shard_set_route(struct sc_shard_set *set, struct sc_ingest_route *route);
+/* Makes the route check, at each batch once every ledger's batch has begun
+ * (each holding its ledger's write lock), that the map at path still gives
+ * every logical shard the ledger set->map gives it: a map rewritten since
+ * (socred shards move, which holds the old ledger's write lock until the
+ * map is rewritten) stops the ingest with SC_ESTATE naming the first
+ * logical shard moved, the batch rolled back. Call after
+ * sc_shard_set_route; path is borrowed. */
+void sc_shard_set_watch(struct sc_shard_set *set, const char *path,
+			struct sc_ingest_route *route);
+/* That check, now: SC_OK, SC_ESTATE, SC_EIO (the map cannot be read),
+ * SC_ESYNTAX, SC_ENOMEM. */
+enum sc_status sc_shard_set_settled(struct sc_shard_set *set, struct sc_diag *d);
 
 #endif

@@ -153,4 +153,9 @@ extern const struct cmd cmd_init, cmd_rulebook, cmd_ingest, cmd_score,
 	cmd_explain, cmd_check, cmd_lists, cmd_run, cmd_results, cmd_generate, cmd_keys,
 	cmd_audit, cmd_serve, cmd_expire, cmd_whatif, cmd_shards;
 
+/* socred shards move N --to LEDGER over map m (cli->db is "shards:PATH"):
+ * prints its outcome or errors; EXIT_OK or EXIT_FATAL (shards_move.c). */
+struct sc_shard_map;
+int cli_shards_move(struct cli *cli, struct sc_shard_map *m, const char *nstr, const char *to);
+
 #endif

@@ -154,6 +154,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		sc_shard_set_route(&set, &route);
+		/* a map rewritten under the ingest (shards move) stops it */
+		sc_shard_set_watch(&set, cli->db + strlen("shards:"), &route);
 		io.route = &route;
 	} else if ((rc = cli_open(cli, sc_date_today(), &st, &rb))) {
 		return rc;
@@ -187,11 +189,12 @@ static int run(struct cli *cli, int argc, char **argv)
 			progress_end(&c.prog);
 			cli_diag(&d);
 			audit(st, set.stores ? &set : NULL, pos, n, &stats, true); /* the batches stored before */
-			if (s == SC_ESTORE)
+			if (s == SC_ESTORE || s == SC_ESTATE)
 				fprintf(stderr, "socred: ingest of %s stopped: the batch being written was"
 					" rolled back, earlier batches are stored; run the same ingest again"
-					" once this is fixed (stored lines then count as duplicates)\n",
-					is_stdin ? "<stdin>" : pos[i]);
+					"%s (stored lines then count as duplicates)\n",
+					is_stdin ? "<stdin>" : pos[i],
+					s == SC_ESTORE ? " once this is fixed" : "");
 			rc = EXIT_FATAL;
 			goto out;
 		}

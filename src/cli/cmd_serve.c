@@ -123,6 +123,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if ((rc = cli_shard_map(cli, &map)))
 			return rc;
 		so.map = map;
+		so.map_path = cli->db + strlen("shards:");
 	}
 	for (size_t i = 0; i < (map ? map->nledgers : 1); i++) {
 		struct cli one = *cli;

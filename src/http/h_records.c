@@ -83,6 +83,13 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 		for (size_t i = 0; i < n; i++)
 			set.stores[i] = sc_req_ledger(r, i);
 		sc_shard_set_route(&set, &route);
+		/* each batch checks the map still stands, its ledgers locked */
+		if (r->srv->opts.map_path) {
+			sc_shard_set_watch(&set, r->srv->opts.map_path, &route);
+			pthread_mutex_lock(&r->srv->map_mu);
+			memcpy(set.stamp, r->srv->map_watch.stamp, sizeof(set.stamp));
+			pthread_mutex_unlock(&r->srv->map_mu);
+		}
 		o.route = &route;
 		/* the directory's claims and the ledgers' batches of one filing
 		 * at a time: its transaction is one handle's */
@@ -95,7 +102,7 @@ void sc_h_records_post(struct sc_req *r, struct sc_store *st, const char *const 
 	if (rc) {
 		fclose(f);
 		json_decref(b.lines);
-		sc_reply_error(r, d.message[0] ? 400 : 500, &d);
+		sc_reply_error(r, rc == SC_ESTATE ? 503 : d.message[0] ? 400 : 500, &d);
 		return;
 	}
 	fclose(f);

@@ -148,6 +148,8 @@ struct sc_server {
 	size_t nparts;
 	struct sc_shard_dir *dir;      /* with a map: its record-id directory */
 	pthread_mutex_t dir_mu;        /* one filing over the map at a time */
+	pthread_mutex_t map_mu;        /* guards map_watch */
+	struct sc_shard_set map_watch; /* opts.map_path, its stamp when last found the same */
 	struct sc_metrics metrics;
 	struct sc_keycache keys;
 	unsigned max_conns;            /* --max-connections */
@@ -262,6 +264,10 @@ sc_day sc_req_today(const struct sc_req *r);
  * the handler was given when i is the request's part), or NULL when out
  * of memory. For SC_SHARD_EVERY routes. */
 struct sc_store *sc_req_ledger(struct sc_req *r, size_t i);
+/* Over a map read from a file (opts.map_path): SC_OK while the file gives
+ * every logical shard the ledger this server serves it from; SC_ESTATE
+ * (d names the shard moved) once a move rewrote it; SC_EIO. */
+enum sc_status sc_server_map_current(struct sc_server *srv, struct sc_diag *d);
 /* The part a subject id belongs to (the home part without a map). */
 struct sc_part *sc_server_part_of(struct sc_server *srv, const char *id, size_t len);
 /* Queues an audit entry for r on part's chain; a write waits for it

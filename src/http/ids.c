@@ -5,9 +5,9 @@
  * takes them back to a ledger and its own id. Given in the order they are
  * first shown, they are the numbers one ledger would give when every
  * item is made through the server. Each is kept with its ledger and its
- * subject: an item a move left behind (on a ledger that no longer holds
- * its subject) is not found, never taken for another. Without a map, ids
- * are the ledger's. */
+ * subject (a move points the ids of the items it copies at the copies):
+ * an item on a ledger that no longer holds its subject is not found, never
+ * taken for another. Without a map, ids are the ledger's. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -329,6 +329,32 @@ static struct sc_part *route_part(struct sc_req *r, const struct sc_route *rt,
 	return sc_server_part_of(r->srv, subject, strlen(subject));
 }
 
+enum sc_status sc_server_map_current(struct sc_server *srv, struct sc_diag *d)
+{
+	enum sc_status st;
+
+	if (!srv->map_watch.map_path)
+		return SC_OK;
+	pthread_mutex_lock(&srv->map_mu);
+	st = sc_shard_set_settled(&srv->map_watch, d);
+	pthread_mutex_unlock(&srv->map_mu);
+	return st;
+}
+
+/* A write over a map a move rewrote since the server read it: refused
+ * with 503 (true), for the ledger it would go to may no longer hold the
+ * subject. */
+static bool map_moved(struct sc_req *r)
+{
+	struct sc_diag d;
+
+	sc_diag_clear(&d);
+	if (!sc_server_map_current(r->srv, &d))
+		return false;
+	sc_reply_errorf(r, 503, NULL, "%s: restart the server to serve the map as it is", d.message);
+	return true;
+}
+
 /* Gives back every connection the request holds. */
 static void release_held(struct sc_req *r)
 {
@@ -404,6 +430,10 @@ static void dispatch(struct sc_req *r)
 		audit_refusal(r);
 	} else {
 		r->part = route_part(r, rt, params);
+		if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && map_moved(r)) {
+			release_held(r);
+			return;
+		}
 		if (r->part->index != 0) {
 			sc_pool_put(&srv->parts[0].pool, st);
 			r->held[0] = NULL;
@@ -723,7 +753,12 @@ enum sc_status sc_server_start(const struct sc_server_opts *opts,
 	pthread_mutex_init(&srv->vmu, NULL);
 	pthread_mutex_init(&srv->keys.mu, NULL);
 	pthread_mutex_init(&srv->dir_mu, NULL);
+	pthread_mutex_init(&srv->map_mu, NULL);
 	srv->opts = *opts;
+	if (opts->map && opts->map_path) {
+		srv->map_watch.map = opts->map;
+		srv->map_watch.map_path = opts->map_path;
+	}
 	if (srv->opts.threads < 1)
 		srv->opts.threads = 1;
 	srv->nparts = opts->map ? opts->map->nledgers : 1;
@@ -829,6 +864,7 @@ void sc_server_stop(struct sc_server *s)
 	free(s->parts);
 	sc_shard_dir_close(s->dir);
 	pthread_mutex_destroy(&s->dir_mu);
+	pthread_mutex_destroy(&s->map_mu);
 	sc_ratelimit_free(s->rl);
 	for (size_t i = 0; i < s->nversions; i++)
 		sc_rulebook_free(s->versions[i].rb);

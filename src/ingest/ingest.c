@@ -485,6 +485,8 @@ static struct sc_store *store_at(struct sc_store *st, const struct sc_ingest_rou
 	return r ? r->stores[i] : st;
 }
 
+static void rollback_all(struct sc_store *st, const struct sc_ingest_route *r);
+
 /* Begins a batch on every store; *lines: the fewest any store asks for.
  * batched: st files records, events and consents by sc_store_lines only
  * (a first load into an empty ledger may then be one transaction). */
@@ -508,6 +510,10 @@ static enum sc_status begin_all(struct sc_store *st, const struct sc_ingest_rout
 		}
 		if (want < *lines)
 			*lines = want;
+	}
+	if (r && r->settled && (rc = r->settled(r->ctx, d))) {
+		rollback_all(st, r);
+		return rc;
 	}
 	/* lines spread over the stores: each store's transaction holds about
 	 * the lines it asked for */

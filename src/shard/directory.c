@@ -32,8 +32,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS subjects(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
 	/* registry-wide ids of each ledger's disputes, repair applications
 	 * and statements: (the ledger, its own id), and whose. The ledger,
-	 * not the logical shard: a move leaves these items behind, and the
-	 * new ledger numbers its own from 1 again */
+	 * not the logical shard: the new ledger of a move numbers its copies
+	 * itself, and the move points their ids at them */
 	"CREATE TABLE IF NOT EXISTS disputes(gid INTEGER PRIMARY KEY, ledger TEXT NOT NULL,"
 	" local INTEGER NOT NULL, subject TEXT NOT NULL, UNIQUE(ledger, local));"
 	"CREATE TABLE IF NOT EXISTS repairs(gid INTEGER PRIMARY KEY, ledger TEXT NOT NULL,"
@@ -289,4 +289,27 @@ enum sc_status sc_shard_dir_item_find(struct sc_shard_dir *dir, enum sc_shard_it
 			    SC_LIMIT_SUBJECT_ID + 1, &found, d)))
 		return st;
 	return found ? SC_OK : SC_ENOTFOUND;
+}
+
+enum sc_status sc_shard_dir_item_move(struct sc_shard_dir *dir, enum sc_shard_item kind,
+				      const char *from, int64_t from_local, const char *to,
+				      int64_t to_local, struct sc_diag *d)
+{
+	char sql[200];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((unsigned)kind > SC_SHARD_STATEMENT)
+		return SC_EINVAL;
+	snprintf(sql, sizeof(sql), "UPDATE OR IGNORE %s SET ledger = ?3, local = ?4"
+		 " WHERE ledger = ?1 AND local = ?2", item_table[kind]);
+	if (sqlite3_prepare_v2(dir->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return failed(dir, "cannot prepare", d);
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, from_local);
+	sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, to_local);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SC_OK : failed(dir, "cannot move an id", d);
 }

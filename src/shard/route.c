@@ -2,6 +2,7 @@
  * them (socred/shard.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "socred/ingest.h"
 #include "socred/shard.h"
@@ -102,4 +103,64 @@ void sc_shard_set_route(struct sc_shard_set *set, struct sc_ingest_route *route)
 	*route = (struct sc_ingest_route){.stores = set->stores, .nstores = set->map->nledgers,
 					  .pick = pick, .filed = filed, .begin = begin,
 					  .commit = commit, .rollback = rollback, .ctx = set};
+}
+
+/* ---- the map watched: a batch never writes by a map rewritten since ---- */
+
+static void stamp_of(const struct stat *sb, uint64_t stamp[4])
+{
+	stamp[0] = (uint64_t)sb->st_dev;
+	stamp[1] = (uint64_t)sb->st_ino;
+	stamp[2] = (uint64_t)sb->st_size;
+	stamp[3] = (uint64_t)sb->st_mtim.tv_sec * 1000000000u + (uint64_t)sb->st_mtim.tv_nsec;
+}
+
+enum sc_status sc_shard_set_settled(struct sc_shard_set *set, struct sc_diag *d)
+{
+	const struct sc_shard_map *m = set->map;
+	struct sc_shard_map *now = NULL;
+	struct stat sb;
+	uint64_t stamp[4];
+	enum sc_status st;
+
+	if (!set->map_path)
+		return SC_OK;
+	if (stat(set->map_path, &sb))
+		return sc_diag_set(d, SC_EIO, set->map_path, 0, 0, NULL,
+				   "cannot read the cluster map");
+	stamp_of(&sb, stamp);
+	if (!memcmp(stamp, set->stamp, sizeof(stamp)))
+		return SC_OK;
+	if ((st = sc_shard_map_load(set->map_path, &now, d)))
+		return st;
+	if (now->count != m->count) {
+		st = sc_diag_set(d, SC_ESTATE, set->map_path, 0, 0, NULL,
+				 "the cluster map was rewritten with %u logical shards since it was"
+				 " read", now->count);
+		goto out;
+	}
+	for (uint32_t n = 0; n < m->count; n++)
+		if (strcmp(now->ledgers[now->owner[n]], m->ledgers[m->owner[n]])) {
+			st = sc_diag_set(d, SC_ESTATE, set->map_path, 0, 0, NULL,
+					 "the cluster map was rewritten since it was read (logical"
+					 " shard %u moved to %.200s)", n, now->names[now->owner[n]]);
+			goto out;
+		}
+	memcpy(set->stamp, stamp, sizeof(stamp));
+out:
+	sc_shard_map_free(now);
+	return st;
+}
+
+static enum sc_status settled(void *ctx, struct sc_diag *d)
+{
+	return sc_shard_set_settled(ctx, d);
+}
+
+void sc_shard_set_watch(struct sc_shard_set *set, const char *path,
+			struct sc_ingest_route *route)
+{
+	set->map_path = path;
+	memset(set->stamp, 0, sizeof(set->stamp));
+	route->settled = settled;
 }

@@ -341,7 +341,7 @@ enum sc_status sc_store_name_get(struct sc_store *st, const char *subject, char 
 {
 	if (!HAS(name_get))
 		return sc_store_missing(st, "name_get", d);
-	return P->name_get(st->impl, subject, name, size, d);
+	return P->name_get(st->impl, subject, name, size, NULL, d);
 }
 
 /* Subjects found by a search, each once, by its closest way. */

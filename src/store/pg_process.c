@@ -461,18 +461,20 @@ out:
 }
 
 static enum sc_status pq_name_get(void *impl, const char *subject, char *name, size_t size,
-				  struct sc_diag *d)
+				  sc_day *date, struct sc_diag *d)
 {
 	const char *v[1] = {subject};
 	PGresult *r;
-	enum sc_status st = sc_pq_query(impl, "SELECT n.name FROM names n JOIN subjects su"
+	enum sc_status st = sc_pq_query(impl, "SELECT n.name, n.date FROM names n JOIN subjects su"
 					" ON su.id = n.subject WHERE su.ext_id = $1", 1, v, &r, d);
 
 	if (st)
 		return st;
-	if (PQntuples(r) == 1)
+	if (PQntuples(r) == 1) {
 		sc_pq_get_text(name, size, r, 0, 0);
-	else
+		if (date)
+			*date = (sc_day)sc_pq_get_i64(r, 0, 1);
+	} else
 		st = SC_ENOTFOUND;
 	PQclear(r);
 	return st;
@@ -521,6 +523,96 @@ out:
 	return st;
 }
 
+/* ---- a subject's file as filed, to move it ---- */
+
+static enum sc_status pq_event_list(void *impl, const char *subject, sc_store_event_fn cb,
+				    void *ctx, struct sc_diag *d)
+{
+	const char *v[1] = {subject};
+	struct sc_event_row e;
+	PGresult *r = NULL;
+	enum sc_status st = sc_pq_query(impl, "SELECT r.record_id, x.op, x.date, coalesce(x.ref, '')"
+					" FROM events x JOIN records r ON r.rid = x.rid"
+					" JOIN subjects su ON su.id = r.subject"
+					" WHERE su.ext_id = $1 ORDER BY x.seq", 1, v, &r, d);
+
+	for (int i = 0; !st && i < PQntuples(r); i++) {
+		sc_pq_get_text(e.record_id, sizeof(e.record_id), r, i, 0);
+		e.op = (int)sc_pq_get_i64(r, i, 1);
+		e.date = (sc_day)sc_pq_get_i64(r, i, 2);
+		sc_pq_get_text(e.ref, sizeof(e.ref), r, i, 3);
+		st = cb(ctx, &e);
+	}
+	PQclear(r);
+	return st;
+}
+
+/* "" as SQL NULL (an undecided item's columns) */
+static const char *opt(const char *text)
+{
+	return text[0] ? text : NULL;
+}
+
+static const char *opt_day(char buf[SC_PQ_INT], sc_day day)
+{
+	return day == SC_DAY_NONE ? NULL : sc_pq_i64(buf, day);
+}
+
+static enum sc_status pq_dispute_import(void *impl, int64_t rid, const struct sc_dispute *x,
+					int64_t *id, struct sc_diag *d)
+{
+	char a[SC_PQ_INT], b[SC_PQ_INT], c[SC_PQ_INT], e[SC_PQ_INT];
+	bool open = x->decided == SC_DAY_NONE;
+	const char *v[10] = {sc_pq_i64(a, rid), x->reason, sc_pq_i64(b, x->opened),
+			     sc_pq_i64(c, x->deadline), opt_day(e, x->decided),
+			     open ? NULL : opt(x->outcome), open ? NULL : opt(x->decided_by),
+			     open ? NULL : opt(x->note), x->opened_at, opt(x->decided_at)};
+
+	return insert_id(impl, "INSERT INTO disputes(rid, reason, opened, deadline, decided,"
+			 " outcome, decided_by, note, opened_at, decided_at)"
+			 " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+			 10, v, id, d);
+}
+
+static enum sc_status pq_repair_import(void *impl, int64_t rid, const struct sc_repair *x,
+				       int64_t *id, struct sc_diag *d)
+{
+	char a[SC_PQ_INT], b[SC_PQ_INT], c[SC_PQ_INT];
+	bool open = x->decided == SC_DAY_NONE;
+	const char *v[7] = {sc_pq_i64(a, rid), x->commitment, sc_pq_i64(b, x->applied),
+			    opt_day(c, x->decided), open ? NULL : opt(x->outcome),
+			    open ? NULL : opt(x->reason), open ? NULL : opt(x->decided_by)};
+
+	return insert_id(impl, "INSERT INTO repairs(rid, commitment, applied, decided, outcome,"
+			 " reason, decided_by) VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+			 7, v, id, d);
+}
+
+static enum sc_status pq_share_list(void *impl, const char *subject, sc_store_share_fn cb,
+				    void *ctx, struct sc_diag *d)
+{
+	struct pq *p = impl;
+	const char *v[1] = {subject};
+	struct sc_share_row x;
+	PGresult *r = NULL;
+	enum sc_status st = sc_pq_query(p, "SELECT sh.hash, sh.created, sh.expires FROM shares sh"
+					" JOIN subjects su ON su.id = sh.subject"
+					" WHERE su.ext_id = $1 ORDER BY sh.hash", 1, v, &r, d);
+
+	for (int i = 0; !st && i < PQntuples(r); i++) {
+		if (!sc_pq_get_bytes(x.hash, SC_KEY_HASH_BYTES, r, i, 0)) {
+			st = sc_diag_set(d, SC_ECORRUPT, p->where, 0, 0, NULL,
+					 "a share link's hash is not %d bytes", SC_KEY_HASH_BYTES);
+			break;
+		}
+		x.created = (sc_day)sc_pq_get_i64(r, i, 1);
+		x.expires = (sc_day)sc_pq_get_i64(r, i, 2);
+		st = cb(ctx, &x);
+	}
+	PQclear(r);
+	return st;
+}
+
 const struct sc_store_process_ops sc_store_pg_process_ops = {
 	.begin = pq_proc_begin,
 	.end = pq_proc_end,
@@ -542,4 +634,8 @@ const struct sc_store_process_ops sc_store_pg_process_ops = {
 	.name_put = pq_name_put,
 	.name_get = pq_name_get,
 	.name_find = pq_name_find,
+	.event_list = pq_event_list,
+	.dispute_import = pq_dispute_import,
+	.repair_import = pq_repair_import,
+	.share_list = pq_share_list,
 };

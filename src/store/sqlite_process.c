@@ -573,20 +573,23 @@ static enum sc_status lite_name_put(void *impl, struct sc_text subject,
 }
 
 static enum sc_status lite_name_get(void *impl, const char *subject, char *name,
-				    size_t size, struct sc_diag *d)
+				    size_t size, sc_day *date, struct sc_diag *d)
 {
 	struct lite *l = impl;
 	sqlite3_stmt *s = NULL;
 	enum sc_status st;
 	int rc;
 
-	if ((st = sc_lite_prepare(l, "SELECT n.name FROM names n JOIN subjects su ON su.id = n.subject"
-			  " WHERE su.id = " SC_SUBJECT_ID("?1"), &s, d)))
+	if ((st = sc_lite_prepare(l, "SELECT n.name, n.date FROM names n JOIN subjects su"
+			  " ON su.id = n.subject WHERE su.id = " SC_SUBJECT_ID("?1"), &s, d)))
 		return st;
 	sqlite3_bind_text(s, 1, subject, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		sc_lite_col(name, size, s, 0);
+		if (date)
+			*date = sqlite3_column_int(s, 1);
+	}
 	else if (rc == SQLITE_DONE)
 		st = SC_ENOTFOUND;
 	else
@@ -669,6 +672,142 @@ static enum sc_status lite_name_find(void *impl, enum sc_name_match how, struct 
 	return st;
 }
 
+/* ---- a subject's file as filed, to move it ---- */
+
+static enum sc_status lite_event_list(void *impl, const char *subject, sc_store_event_fn cb,
+				      void *ctx, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	struct sc_event_row e;
+	enum sc_status st;
+	int64_t sid = 0;
+	int rc = SQLITE_DONE;
+
+	if ((st = subject_id(l, subject, &sid, d)))
+		return st == SC_ENOTFOUND ? SC_OK : st;
+	if ((st = sc_lite_prepare(l, "SELECT r.record_id, x.op, x.date, coalesce(x.ref, '')"
+			  " FROM events x JOIN records r ON r.rid = x.rid WHERE" OF_SUBJECT
+			  " ORDER BY x.seq", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, sid);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sc_lite_col(e.record_id, sizeof(e.record_id), s, 0);
+		e.op = sqlite3_column_int(s, 1);
+		e.date = sqlite3_column_int(s, 2);
+		sc_lite_col(e.ref, sizeof(e.ref), s, 3);
+		st = cb(ctx, &e);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot list events");
+	sqlite3_finalize(s);
+	return st;
+}
+
+static void bind_day(sqlite3_stmt *s, int i, sc_day day)
+{
+	if (day == SC_DAY_NONE)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int(s, i, day);
+}
+
+/* text, or NULL for "" (an undecided item's columns are NULL) */
+static void bind_opt(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text[0])
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static enum sc_status lite_dispute_import(void *impl, int64_t rid, const struct sc_dispute *x,
+					  int64_t *id, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "INSERT INTO disputes(rid, reason, opened, deadline, decided,"
+			  " outcome, decided_by, note, opened_at, decided_at)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_text(s, 2, x->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, x->opened);
+	sqlite3_bind_int(s, 4, x->deadline);
+	bind_day(s, 5, x->decided);
+	bind_opt(s, 6, x->decided == SC_DAY_NONE ? "" : x->outcome);
+	bind_opt(s, 7, x->decided == SC_DAY_NONE ? "" : x->decided_by);
+	bind_opt(s, 8, x->decided == SC_DAY_NONE ? "" : x->note);
+	sqlite3_bind_text(s, 9, x->opened_at, -1, SQLITE_STATIC);
+	bind_opt(s, 10, x->decided_at);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot store the dispute");
+	else
+		*id = sqlite3_last_insert_rowid(l->db);
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_repair_import(void *impl, int64_t rid, const struct sc_repair *x,
+					 int64_t *id, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	enum sc_status st;
+
+	if ((st = sc_lite_prepare(l, "INSERT INTO repairs(rid, commitment, applied, decided,"
+			  " outcome, reason, decided_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_text(s, 2, x->commitment, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, x->applied);
+	bind_day(s, 4, x->decided);
+	bind_opt(s, 5, x->decided == SC_DAY_NONE ? "" : x->outcome);
+	bind_opt(s, 6, x->decided == SC_DAY_NONE ? "" : x->reason);
+	bind_opt(s, 7, x->decided == SC_DAY_NONE ? "" : x->decided_by);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		st = sc_lite_db_err(l, d, "cannot store the application");
+	else
+		*id = sqlite3_last_insert_rowid(l->db);
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum sc_status lite_share_list(void *impl, const char *subject, sc_store_share_fn cb,
+				      void *ctx, struct sc_diag *d)
+{
+	struct lite *l = impl;
+	sqlite3_stmt *s = NULL;
+	struct sc_share_row x;
+	enum sc_status st;
+	int64_t sid = 0;
+	int rc = SQLITE_DONE;
+
+	if ((st = subject_id(l, subject, &sid, d)))
+		return st == SC_ENOTFOUND ? SC_OK : st;
+	if ((st = sc_lite_prepare(l, "SELECT hash, created, expires FROM shares WHERE subject = ?1"
+			  " ORDER BY hash", &s, d)))
+		return st;
+	sqlite3_bind_int64(s, 1, sid);
+	while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != SC_KEY_HASH_BYTES) {
+			st = sc_diag_set(d, SC_ECORRUPT, l->path, 0, 0, NULL,
+					 "a share link's hash is not %d bytes", SC_KEY_HASH_BYTES);
+			break;
+		}
+		memcpy(x.hash, sqlite3_column_blob(s, 0), SC_KEY_HASH_BYTES);
+		x.created = sqlite3_column_int(s, 1);
+		x.expires = sqlite3_column_int(s, 2);
+		st = cb(ctx, &x);
+	}
+	if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		st = sc_lite_db_err(l, d, "cannot list share links");
+	sqlite3_finalize(s);
+	return st;
+}
+
 const struct sc_store_process_ops sc_store_sqlite_process_ops = {
 	.begin = lite_begin,
 	.end = lite_end,
@@ -690,4 +829,8 @@ const struct sc_store_process_ops sc_store_sqlite_process_ops = {
 	.name_put = lite_name_put,
 	.name_get = lite_name_get,
 	.name_find = lite_name_find,
+	.event_list = lite_event_list,
+	.dispute_import = lite_dispute_import,
+	.repair_import = lite_repair_import,
+	.share_list = lite_share_list,
 };

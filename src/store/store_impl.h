@@ -6,7 +6,7 @@
 #include "socred/process.h"
 #include "socred/store.h"
 
-#define SC_STORE_OPS_VERSION 2
+#define SC_STORE_OPS_VERSION 3
 
 /* Due process (socred/process.h) at the row level. The rules (who may
  * decide, what a decision does to the record, which records may be
@@ -94,9 +94,10 @@ struct sc_store_process_ops {
 				   enum sc_kind kind, struct sc_text name,
 				   const char *key, size_t n, sc_day date,
 				   struct sc_diag *d);
-	/* SC_ENOTFOUND (d untouched) when none is registered. */
+	/* SC_ENOTFOUND (d untouched) when none is registered; *date (date
+	 * NULL: not wanted) the name's date. */
 	enum sc_status (*name_get)(void *impl, const char *subject, char *name,
-				   size_t size, struct sc_diag *d);
+				   size_t size, sc_day *date, struct sc_diag *d);
 	/* Rows found one way: SC_NAME_BY_ID, the subject whose id is a, with
 	 * its name or ""; SC_NAME_BY_NAME, names whose key is a; and
 	 * SC_NAME_BY_PREFIX, organisations' names whose key is in [a, b)
@@ -105,6 +106,19 @@ struct sc_store_process_ops {
 	enum sc_status (*name_find)(void *impl, enum sc_name_match how, struct sc_text a,
 				    struct sc_text b, size_t limit,
 				    sc_store_name_row_fn cb, void *ctx, struct sc_diag *d);
+	/* A subject's file as filed, to move it (socred/process.h, "a
+	 * subject's due process as filed"): the events of its records in
+	 * filing order; a dispute or repair row written whole (nothing but
+	 * its id is chosen here); its share links by hash. A subject never
+	 * filed has none. */
+	enum sc_status (*event_list)(void *impl, const char *subject, sc_store_event_fn cb,
+				     void *ctx, struct sc_diag *d);
+	enum sc_status (*dispute_import)(void *impl, int64_t rid, const struct sc_dispute *x,
+					 int64_t *id, struct sc_diag *d);
+	enum sc_status (*repair_import)(void *impl, int64_t rid, const struct sc_repair *x,
+					int64_t *id, struct sc_diag *d);
+	enum sc_status (*share_list)(void *impl, const char *subject, sc_store_share_fn cb,
+				     void *ctx, struct sc_diag *d);
 };
 
 /* ---- records: the rules are the front's (front_records.c) ----

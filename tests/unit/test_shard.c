@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "socred/ingest.h"
 #include "socred/limits.h"
 #include "socred/shard.h"
 
@@ -193,6 +194,47 @@ static void save_load(void **state)
 	unlink(path);
 }
 
+/* An ingest's check that its map still stands: unchanged (also written
+ * again with the same assignment), it passes; a logical shard moved, it
+ * stops naming the shard. */
+static void watch(void **state)
+{
+	char path[256];
+	struct sc_shard_map *m = NULL, *moved = NULL;
+	struct sc_shard_set set = {0};
+	struct sc_ingest_route route = {0};
+	struct sc_diag d;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/socred-test-shards-watch-%ld.map", (long)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(good, f);
+	fclose(f);
+	sc_diag_clear(&d);
+	assert_int_equal(sc_shard_map_load(path, &m, &d), SC_OK);
+	set.map = m;
+	sc_shard_set_watch(&set, path, &route);
+	assert_non_null(route.settled);
+	assert_int_equal(sc_shard_set_settled(&set, &d), SC_OK);
+	assert_int_equal(sc_shard_set_settled(&set, &d), SC_OK);
+	/* the same assignment written again */
+	assert_int_equal(sc_shard_map_save(m, path, &d), SC_OK);
+	assert_int_equal(sc_shard_set_settled(&set, &d), SC_OK);
+	/* logical shard 1 moved */
+	assert_int_equal(sc_shard_map_load(path, &moved, &d), SC_OK);
+	assert_int_equal(sc_shard_map_assign(moved, 1, "/abs/moved.db", &d), SC_OK);
+	assert_int_equal(sc_shard_map_save(moved, path, &d), SC_OK);
+	assert_int_equal(sc_shard_set_settled(&set, &d), SC_ESTATE);
+	assert_non_null(strstr(d.message, "logical shard 1 moved to /abs/moved.db"));
+	/* a map that cannot be read stops it too */
+	unlink(path);
+	assert_int_equal(sc_shard_set_settled(&set, &d), SC_EIO);
+	sc_shard_map_free(m);
+	sc_shard_map_free(moved);
+}
+
 static void directory(void **state)
 {
 	char path[256];
@@ -283,7 +325,7 @@ int main(void)
 		cmocka_unit_test(hash_vectors), cmocka_unit_test(parse_good),
 		cmocka_unit_test(parse_bad),    cmocka_unit_test(parse_limits),
 		cmocka_unit_test(save_load),    cmocka_unit_test(directory),
-		cmocka_unit_test(directory_items),
+		cmocka_unit_test(watch),        cmocka_unit_test(directory_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
