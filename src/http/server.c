@@ -194,6 +194,38 @@ bool sc_req_own_subject(struct sc_req *r, const char *id)
 	return false;
 }
 
+static bool is_read(const struct sc_req *r)
+{
+	return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+}
+
+/* A read that failed on a connection the ledger closed under it (a restart
+ * or a failover that came after the pool's check when it lent it) runs
+ * once more on a fresh connection; when the ledger is still out of reach
+ * the answer is 503, to be tried again, not a server error. Its new
+ * connection. */
+static struct sc_store *read_again(struct sc_req *r, const struct sc_route *rt,
+				   struct sc_store *st, const char *const *params)
+{
+	size_t k = r->part->index;
+
+	r->status = 0;
+	r->out = NULL;
+	r->out_len = 0;
+	r->content_type = NULL;
+	r->audit_subject = r->audit_action = NULL;
+	r->audit_result[0] = '\0';
+	sc_pool_put(&r->part->pool, st);
+	st = r->held[k] = sc_pool_get(&r->part->pool);
+	if (sc_store_connected(st))
+		rt->handler(r, st, params);
+	if (!sc_store_connected(st) && (!r->status || r->status >= 500)) {
+		sc_reply_errorf(r, 503, NULL, "the ledger is out of reach: try again");
+		r->retry_after = 1;
+	}
+	return st;
+}
+
 /* Matches path against a pattern with {} segments; params point into buf. */
 static bool match(const char *pattern, const char *path, char *buf, size_t size,
 		  const char **params, int max)
@@ -440,6 +472,8 @@ static void dispatch(struct sc_req *r)
 			st = r->held[r->part->index] = sc_pool_get(&r->part->pool);
 		}
 		rt->handler(r, st, params);
+		if (r->status >= 500 && is_read(r) && !sc_store_connected(st))
+			st = read_again(r, rt, st, params);
 		/* this server wrote: the next check must see it */
 		if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
 			for (size_t i = 0; i < srv->nparts; i++)
