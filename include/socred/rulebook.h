@@ -61,6 +61,13 @@ int32_t sc_rulebook_retention_days(const struct sc_rulebook *rb);
  * SC_EINVAL (malformed), SC_EREFUSED (a category socred does not score),
  * with the reason in d. */
 enum sc_status sc_type_check(const char *type, size_t len, struct sc_diag *d);
+/* May a record of this (checked) type raise a subject's standing (gain:
+ * earn points, enter a red list) or lower it (!gain: cost points, enter a
+ * black list)? commerce records are findings of commercial dishonesty and
+ * only lower it; civic records are recognised civic acts and only raise it.
+ * SC_OK, or SC_EREFUSED with the reason in d. */
+enum sc_status sc_type_check_effect(const char *type, bool gain,
+				    struct sc_diag *d);
 
 /* Index of a type some rule or list uses; -1 when none does. */
 int sc_rulebook_type_find(const struct sc_rulebook *rb, const char *type,
