@@ -28,9 +28,12 @@ enum sc_status sc_rulebook_compile(const char *text, size_t len,
 /* sc_rulebook_compile for a version already published in a ledger
  * (flags SC_RULEBOOK_STORED): a version published before a rule the
  * compiler now enforces keeps loading. Today that is an incentive measure
- * without standard_terms (SC_RULEBOOK_DEFAULT_TERMS stands in) and an
+ * without standard_terms (SC_RULEBOOK_DEFAULT_TERMS stands in), an
  * action mixing deny and incentive measures (it denies on its lists, else
- * grants or gives the standard terms). flags 0 is sc_rulebook_compile. */
+ * grants or gives the standard terms), and a commerce type that earns points
+ * or enters a red list or a civic type that costs points or enters a black
+ * list (its rule counts as published). Refused categories never load.
+ * flags 0 is sc_rulebook_compile. */
 #define SC_RULEBOOK_STORED 1u
 #define SC_RULEBOOK_DEFAULT_TERMS "the standard terms"
 enum sc_status sc_rulebook_compile_flags(const char *text, size_t len,

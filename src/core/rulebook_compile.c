@@ -273,13 +273,17 @@ static enum sc_status type_name(struct cc *c, yaml_node_t *n,
 
 
 /* Does a record of type t (checked) raise (gain) or lower a subject's
- * standing as its category allows? n is where the effect is written. */
+ * standing as its category allows? n is where the effect is written. A
+ * version already published keeps loading, so its ledger opens and its
+ * history can be evaluated; a new version must comply. */
 static enum sc_status effect(struct cc *c, yaml_node_t *n, const char *field,
 			     const char *t, bool gain)
 {
 	struct sc_diag td;
 	enum sc_status st;
 
+	if (c->flags & SC_RULEBOOK_STORED)
+		return SC_OK;
 	sc_diag_clear(&td);
 	if ((st = sc_type_check_effect(t, gain, &td)))
 		return err(c, n, st, field, "%s", td.message);
