@@ -19,8 +19,9 @@ enum sc_list_kind { SC_LIST_BLACK = 1, SC_LIST_RED = 2 };
 
 /* Compiles YAML text (len bytes). source names the text in diagnostics.
  * SC_OK: *out is a new rulebook, caller frees with sc_rulebook_free.
- * SC_ESYNTAX (YAML or schema error), SC_EREFUSED (a refused category or a
- * measure that would deny on a score), SC_ELIMIT (over a limit in
+ * SC_ESYNTAX (YAML or schema error), SC_EREFUSED (a refused category, a
+ * commerce type that rewards or a civic type that penalises, or a measure
+ * that would deny on a score), SC_ELIMIT (over a limit in
  * socred/limits.h), SC_ENOMEM. d names line, column and key. */
 enum sc_status sc_rulebook_compile(const char *text, size_t len,
 				   const char *source,
