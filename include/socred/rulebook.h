@@ -19,8 +19,9 @@ enum sc_list_kind { SC_LIST_BLACK = 1, SC_LIST_RED = 2 };
 
 /* Compiles YAML text (len bytes). source names the text in diagnostics.
  * SC_OK: *out is a new rulebook, caller frees with sc_rulebook_free.
- * SC_ESYNTAX (YAML or schema error), SC_EREFUSED (a refused category or a
- * measure that would deny on a score), SC_ELIMIT (over a limit in
+ * SC_ESYNTAX (YAML or schema error), SC_EREFUSED (a refused category, a
+ * commerce type that rewards or a civic type that penalises, or a measure
+ * that would deny on a score), SC_ELIMIT (over a limit in
  * socred/limits.h), SC_ENOMEM. d names line, column and key. */
 enum sc_status sc_rulebook_compile(const char *text, size_t len,
 				   const char *source,
@@ -28,9 +29,12 @@ enum sc_status sc_rulebook_compile(const char *text, size_t len,
 /* sc_rulebook_compile for a version already published in a ledger
  * (flags SC_RULEBOOK_STORED): a version published before a rule the
  * compiler now enforces keeps loading. Today that is an incentive measure
- * without standard_terms (SC_RULEBOOK_DEFAULT_TERMS stands in) and an
+ * without standard_terms (SC_RULEBOOK_DEFAULT_TERMS stands in), an
  * action mixing deny and incentive measures (it denies on its lists, else
- * grants or gives the standard terms). flags 0 is sc_rulebook_compile. */
+ * grants or gives the standard terms), and a commerce type that earns points
+ * or enters a red list or a civic type that costs points or enters a black
+ * list (its rule counts as published). Refused categories never load.
+ * flags 0 is sc_rulebook_compile. */
 #define SC_RULEBOOK_STORED 1u
 #define SC_RULEBOOK_DEFAULT_TERMS "the standard terms"
 enum sc_status sc_rulebook_compile_flags(const char *text, size_t len,
@@ -61,6 +65,13 @@ int32_t sc_rulebook_retention_days(const struct sc_rulebook *rb);
  * SC_EINVAL (malformed), SC_EREFUSED (a category socred does not score),
  * with the reason in d. */
 enum sc_status sc_type_check(const char *type, size_t len, struct sc_diag *d);
+/* May a record of this (checked) type raise a subject's standing (gain:
+ * earn points, enter a red list) or lower it (!gain: cost points, enter a
+ * black list)? commerce records are findings of commercial dishonesty and
+ * only lower it; civic records are recognised civic acts and only raise it.
+ * SC_OK, or SC_EREFUSED with the reason in d. */
+enum sc_status sc_type_check_effect(const char *type, bool gain,
+				    struct sc_diag *d);
 
 /* Index of a type some rule or list uses; -1 when none does. */
 int sc_rulebook_type_find(const struct sc_rulebook *rb, const char *type,

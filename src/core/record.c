@@ -183,8 +183,21 @@ enum sc_status sc_text_check(const char *s, size_t len, size_t max,
 static const char *const known_categories[] = {
 	"court", "contract", "bank", "lending", "commerce", "tax",
 	"utility", "traffic", "admin", "civic", "org"};
-static const char *const refused_categories[] = {
-	"speech", "political", "religion", "ethnicity", "relationship"};
+/* Each refused category with the reason its message gives. */
+#define BELIEFS "socred does not score speech, political opinion, religion, ethnicity or relationships"
+static const struct {
+	const char *name;
+	const char *why;
+} refused_categories[] = {
+	{"speech", BELIEFS},
+	{"political", BELIEFS},
+	{"religion", BELIEFS},
+	{"ethnicity", BELIEFS},
+	{"relationship", BELIEFS},
+	{"consumption", "socred does not score what a person buys, which is not a finding of any authority"},
+	{"leisure", "socred does not score what a person does in free time, which is not a finding of any authority"},
+	{"family", "socred does not score family life: a family duty counts only through a court's judgment (an unpaid support order is a 'court' finding)"},
+};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -214,11 +227,11 @@ enum sc_status sc_type_check(const char *t, size_t len, struct sc_diag *d)
 					   show, t);
 	clen = (size_t)(dot - t);
 	for (size_t i = 0; i < COUNT(refused_categories); i++)
-		if (strlen(refused_categories[i]) == clen &&
-		    !memcmp(t, refused_categories[i], clen))
+		if (strlen(refused_categories[i].name) == clen &&
+		    !memcmp(t, refused_categories[i].name, clen))
 			return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "type",
-					   "category '%.*s' is refused: socred does not score speech, political opinion, religion, ethnicity or relationships",
-					   (int)clen, t);
+					   "category '%.*s' is refused: %s",
+					   (int)clen, t, refused_categories[i].why);
 	for (size_t i = 0; i < COUNT(known_categories); i++)
 		if (strlen(known_categories[i]) == clen &&
 		    !memcmp(t, known_categories[i], clen))
@@ -226,4 +239,18 @@ enum sc_status sc_type_check(const char *t, size_t len, struct sc_diag *d)
 	return sc_diag_set(d, SC_EINVAL, NULL, 0, 0, "type",
 			   "unknown category '%.*s': expected one of court, contract, bank, lending, commerce, tax, utility, traffic, admin, civic, org",
 			   (int)clen, t);
+}
+
+enum sc_status sc_type_check_effect(const char *t, bool gain,
+				    struct sc_diag *d)
+{
+	if (gain && !strncmp(t, "commerce.", 9))
+		return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "type",
+				   "type '%s' rewards a subject: commerce records are findings of commercial dishonesty (fraud, counterfeit goods) and may only cost points or enter a black list; socred does not reward what a person buys",
+				   t);
+	if (!gain && !strncmp(t, "civic.", 6))
+		return sc_diag_set(d, SC_EREFUSED, NULL, 0, 0, "type",
+				   "type '%s' penalises a subject: civic records are recognised civic acts (volunteering, blood donation, honours) and may only earn points or enter a red list; socred does not penalise free time, and a legal duty counts only through a court's judgment",
+				   t);
+	return SC_OK;
 }

@@ -272,6 +272,24 @@ static enum sc_status type_name(struct cc *c, yaml_node_t *n,
 }
 
 
+/* Does a record of type t (checked) raise (gain) or lower a subject's
+ * standing as its category allows? n is where the effect is written. A
+ * version already published keeps loading, so its ledger opens and its
+ * history can be evaluated; a new version must comply. */
+static enum sc_status effect(struct cc *c, yaml_node_t *n, const char *field,
+			     const char *t, bool gain)
+{
+	struct sc_diag td;
+	enum sc_status st;
+
+	if (c->flags & SC_RULEBOOK_STORED)
+		return SC_OK;
+	sc_diag_clear(&td);
+	if ((st = sc_type_check_effect(t, gain, &td)))
+		return err(c, n, st, field, "%s", td.message);
+	return SC_OK;
+}
+
 /* ---- sources ---- */
 
 static enum sc_status compile_sources(struct cc *c, yaml_node_t *n)
@@ -434,6 +452,13 @@ static enum sc_status compile_rule(struct cc *c, yaml_node_t *it,
 			return err(c, v[3], SC_ESYNTAX, f,
 				   "unit must be a decimal number > 0");
 	}
+	if (r->per_unit)
+		PATH(f, "%s.points_per_unit", p);
+	else
+		PATH(f, "%s.points", p);
+	if (r->points && (st = effect(c, v[1] ? v[1] : v[2], f, r->type,
+				      r->points > 0)))
+		return st;
 	PATH(f, "%s.lapse_days", p);
 	if (v[4] && (st = days(c, v[4], f, 1, &r->lapse_days)))
 		return st;
@@ -623,7 +648,9 @@ static enum sc_status compile_lists(struct cc *c, yaml_node_t *n)
 			return SC_ENOMEM;
 		for (size_t j = 0; j < ne; j++)
 			if ((st = type_name(c, item(c, v[4], j), f, false,
-					    &l->entered_by[j])))
+					    &l->entered_by[j])) ||
+			    (st = effect(c, item(c, v[4], j), f,
+					 l->entered_by[j], l->kind == SC_LIST_RED)))
 				return st;
 		l->nentered = (uint32_t)ne;
 		PATH(f, "%s.grace_days", p);

@@ -32,6 +32,12 @@ sed 's/civic.heroic_act/religion.pilgrimage/' "$SRC/rulebooks/default.yaml" > ba
 expect_rc 1 "$SOCRED" rulebook check bad.yaml
 has err "bad.yaml:"
 has err "category 'religion' is refused: socred does not score speech, political opinion, religion, ethnicity or relationships"
+sed 's/civic.heroic_act/leisure.video_games/' "$SRC/rulebooks/default.yaml" > leisure.yaml
+expect_rc 1 "$SOCRED" rulebook check leisure.yaml
+has err "category 'leisure' is refused: socred does not score what a person does in free time, which is not a finding of any authority"
+sed '0,/commerce.fraud, points: -30/s//commerce.fraud, points: 30/' "$SRC/rulebooks/default.yaml" > reward.yaml
+expect_rc 1 "$SOCRED" rulebook check reward.yaml
+has err "type 'commerce.fraud' rewards a subject"
 expect_rc 2 "$SOCRED" --db other.db init --rulebook bad.yaml
 [ -e other.db ] && bad "a refused rulebook created a ledger" || ok
 

@@ -96,12 +96,40 @@ static void categories(void **state)
 	assert_int_equal(sc_type_check("court", 5, &d), SC_EINVAL);
 	assert_int_equal(sc_type_check("court.", 6, &d), SC_EINVAL);
 	assert_int_equal(sc_type_check("Court.x", 7, &d), SC_EINVAL);
+	assert_int_equal(sc_type_check("consumption.x", 13, &d), SC_EREFUSED);
+	assert_non_null(strstr(d.message, "what a person buys"));
+	assert_int_equal(sc_type_check("leisure.x", 9, &d), SC_EREFUSED);
+	assert_non_null(strstr(d.message, "free time"));
+	assert_int_equal(sc_type_check("family.x", 8, &d), SC_EREFUSED);
+	assert_non_null(strstr(d.message, "through a court's judgment"));
+	/* a category named like a refused one's prefix is merely unknown */
+	assert_int_equal(sc_type_check("leisur.x", 8, &d), SC_EINVAL);
+}
+
+static void effects(void **state)
+{
+	struct sc_diag d;
+
+	(void)state;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_type_check_effect("commerce.fraud", false, &d), SC_OK);
+	assert_int_equal(sc_type_check_effect("commerce.fraud", true, &d), SC_EREFUSED);
+	assert_non_null(strstr(d.message, "type 'commerce.fraud' rewards a subject"));
+	assert_int_equal(sc_type_check_effect("civic.honour", true, &d), SC_OK);
+	assert_int_equal(sc_type_check_effect("civic.honour", false, &d), SC_EREFUSED);
+	assert_non_null(strstr(d.message, "type 'civic.honour' penalises a subject"));
+	assert_int_equal(sc_type_check_effect("court.x", true, &d), SC_OK);
+	assert_int_equal(sc_type_check_effect("court.x", false, &d), SC_OK);
+	/* the category is the part before the dot, not a prefix of it */
+	assert_int_equal(sc_type_check_effect("commercex.y", true, &d), SC_OK);
+	assert_int_equal(sc_type_check_effect("civics.y", false, &d), SC_OK);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(amounts), cmocka_unit_test(ops),
-		cmocka_unit_test(record_ids_and_text), cmocka_unit_test(categories)};
+		cmocka_unit_test(record_ids_and_text), cmocka_unit_test(categories),
+		cmocka_unit_test(effects)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

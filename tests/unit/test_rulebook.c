@@ -142,6 +142,31 @@ static void stored_before_standard_terms(void **state)
 	sc_rulebook_free(rb);
 }
 
+/* A commerce type earning points or a civic type costing them: refused as
+ * a new rulebook, still loaded from a ledger. */
+static void stored_before_effect_signs(void **state)
+{
+	static const char text[] =
+		"rulebook: old\nversion: \"1\"\nid_schemes: [any]\n"
+		"sources: [{name: m, may_file: [\"commerce.*\", \"civic.*\"]}]\n"
+		"scorecards: [{name: s, applies_to: [person], consent: required, base: 0, min: -9, max: 9,\n"
+		"  grades: [{grade: A, min: 0}, {grade: D, min: -9}], rules: [\n"
+		"  {type: commerce.purchase, points: 1, basis: b},\n"
+		"  {type: civic.absence, points: -1, basis: b}]}]\n";
+	struct sc_rulebook *rb = NULL;
+	struct sc_diag d;
+
+	(void)state;
+	sc_diag_clear(&d);
+	assert_int_equal(sc_rulebook_compile(text, sizeof(text) - 1, "new", &rb, &d), SC_EREFUSED);
+	assert_null(rb);
+	assert_non_null(strstr(d.message, "type 'commerce.purchase' rewards a subject"));
+	assert_int_equal(sc_rulebook_compile_flags(text, sizeof(text) - 1, "stored",
+						   SC_RULEBOOK_STORED, &rb, &d), SC_OK);
+	assert_true(sc_rulebook_type_find(rb, "civic.absence", 13) >= 0);
+	sc_rulebook_free(rb);
+}
+
 static void missing_file(void **state)
 {
 	struct sc_rulebook *rb = NULL;
@@ -159,6 +184,7 @@ int main(void)
 		cmocka_unit_test(default_rulebook), cmocka_unit_test(dump),
 		cmocka_unit_test(too_big), cmocka_unit_test(nul_and_deep_nesting),
 		cmocka_unit_test(missing_file),
-		cmocka_unit_test(stored_before_standard_terms)};
+		cmocka_unit_test(stored_before_standard_terms),
+		cmocka_unit_test(stored_before_effect_signs)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
