@@ -659,7 +659,11 @@ static void routed_free(struct routed *x)
 
 static bool routed_alloc(struct routed *x, size_t nstores)
 {
-	x->mask = 2 * BATCH_LINES - 1;
+	size_t cap = 16;
+
+	while (cap < 2 * BATCH_LINES) /* a power of two: the mask */
+		cap *= 2;
+	x->mask = cap - 1;
 	x->store = malloc(BATCH_LINES * sizeof(*x->store));
 	x->pos = malloc(BATCH_LINES * sizeof(*x->pos));
 	x->count = malloc((nstores + 1) * sizeof(*x->count));

@@ -6,9 +6,11 @@
  * sources, new subjects and kinds filled in (one round trip), the records
  * by COPY, the events and consents from arrays (sent without waiting:
  * their results are read before the next statement, so the server files
- * them while the caller goes on). Rows go in in line order, so ids follow SQLite's. The
- * caller's transaction holds the writer lock: nothing changes the rows
- * read between the reads and the writes. */
+ * them while the caller goes on). Rows go in in line order, so ids
+ * follow SQLite's. The caller's transaction holds the writer lock:
+ * nothing changes the rows read between the reads and the writes. In a
+ * first load (pg_bulk.c) records are found by the load's table of
+ * record_id hashes and read by rid, and their rids are given here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
