@@ -12,19 +12,6 @@
 #define P (st->ops->process)
 #define HAS(op) (P && P->op)
 
-/* The subject's record here; SC_ENOTFOUND names the field. */
-static enum sc_status find_record(struct sc_store *st, const char *subject,
-				  const char *record_id, struct sc_proc_record *r,
-				  struct sc_diag *d)
-{
-	enum sc_status s = P->record_find(st->impl, subject, record_id, r, d);
-
-	if (s == SC_ENOTFOUND)
-		return sc_diag_set(d, SC_ENOTFOUND, NULL, 0, 0, "record",
-				   "subject '%.64s' has no record '%.64s'", subject, record_id);
-	return s;
-}
-
 /* What an import does between own_begin and own_end. */
 enum what { EVENT, DISPUTE, STATEMENT, REPAIR };
 
@@ -39,7 +26,7 @@ static enum sc_status write_item(struct sc_store *st, const struct item *it,
 				 struct sc_diag *d)
 {
 	struct sc_proc_record r;
-	enum sc_status s = find_record(st, it->subject, it->record_id, &r, d);
+	enum sc_status s = sc_front_record_find(st, it->subject, it->record_id, &r, d);
 	const struct sc_event_row *e = it->x;
 	const struct sc_statement *t = it->x;
 

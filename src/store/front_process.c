@@ -15,7 +15,7 @@
 #define HAS(op) (P && P->op)
 
 /* The subject's record; SC_ENOTFOUND names the field. */
-static enum sc_status find_record(struct sc_store *st, const char *subject,
+enum sc_status sc_front_record_find(struct sc_store *st, const char *subject,
 				  const char *record_id, struct sc_proc_record *r,
 				  struct sc_diag *d)
 {
@@ -63,7 +63,7 @@ static enum sc_status decision_event(struct sc_store *st, const char *subject,
 				     const char *ref, struct sc_diag *d)
 {
 	struct sc_proc_record r;
-	enum sc_status s = find_record(st, subject, record_id, &r, d);
+	enum sc_status s = sc_front_record_find(st, subject, record_id, &r, d);
 
 	if (s || (op == SC_OP_REVOKE && r.revoked))
 		return s;
@@ -96,7 +96,7 @@ enum sc_status sc_store_dispute_open(struct sc_store *st, const char *subject,
 		return sc_store_missing(st, "dispute_open", d);
 	if ((s = P->begin(st->impl, d)))
 		return s;
-	if ((s = find_record(st, subject, record_id, &r, d)))
+	if ((s = sc_front_record_find(st, subject, record_id, &r, d)))
 		goto end;
 	if (r.revoked) {
 		s = sc_diag_set(d, SC_ECONFLICT, NULL, 0, 0, "record",
@@ -173,7 +173,7 @@ enum sc_status sc_store_statement_add(struct sc_store *st, const char *subject,
 	if ((s = P->begin(st->impl, d)))
 		return s;
 	/* any record of the subject's own may carry its statement */
-	if ((s = find_record(st, subject, record_id, &r, d)) ||
+	if ((s = sc_front_record_find(st, subject, record_id, &r, d)) ||
 	    (s = P->statement_insert(st->impl, r.rid, text, date, &id, d)))
 		goto end;
 	out->id = id;
@@ -218,7 +218,7 @@ enum sc_status sc_store_repair_apply(struct sc_store *st, const char *subject,
 		return sc_store_missing(st, "repair_apply", d);
 	if ((s = P->begin(st->impl, d)))
 		return s;
-	if ((s = find_record(st, subject, record_id, &r, d)))
+	if ((s = sc_front_record_find(st, subject, record_id, &r, d)))
 		goto end;
 	/* repair shortens a record's weight: one already rectified or
 	 * revoked has nothing left to repair */

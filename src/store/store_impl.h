@@ -158,6 +158,11 @@ enum sc_status sc_front_kind_conflict(struct sc_text id, enum sc_kind have, enum
 				      struct sc_diag *d);
 /* Whether record f admits event e (the front's event rules): SC_OK,
  * SC_EDUPLICATE or SC_ECONFLICT naming the field. */
+/* The subject's record by the process ops (front_process.c);
+ * SC_ENOTFOUND names the field 'record'. */
+enum sc_status sc_front_record_find(struct sc_store *st, const char *subject,
+				    const char *record_id, struct sc_proc_record *r,
+				    struct sc_diag *d);
 enum sc_status sc_front_event_check(const struct sc_store_filed *f, const struct sc_store_event *e,
 				    struct sc_diag *d);
 /* SC_ENOTFOUND for event e, whose record_id is not filed. */
